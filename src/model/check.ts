@@ -1,0 +1,22 @@
+import type { CheckResult } from './index.js';
+
+/**
+ * A unit of work the runner schedules. `needs` names other checks whose results this one reads; the runner starts a
+ * check as soon as everything it needs has finished, so independent checks run concurrently.
+ */
+export interface Check<Ctx> {
+  /** `route.mqtt-8883`, `cert.key-match`, `cloud.certificate` ... */
+  id: string;
+  title: string;
+  family: 'files' | 'cert' | 'route' | 'clock' | 'cloud';
+  needs?: readonly string[];
+  run(ctx: Ctx, deps: DependencyResults): Promise<CheckResult[]>;
+}
+
+/** Results of the checks named in `needs`, by check id. */
+export type DependencyResults = ReadonlyMap<string, readonly CheckResult[]>;
+
+/** Progress events for the live display (stderr, TTY only). */
+export type RunnerEvent =
+  | { type: 'start'; checkId: string }
+  | { type: 'done'; checkId: string; results: readonly CheckResult[] };

@@ -1,0 +1,157 @@
+/**
+ * The shared vocabulary of iot-doctor: routes, stages, statuses, results, findings and the report.
+ * Everything else (checks, runner, diagnosis, reporters, lab) depends on this module and on nothing above it.
+ */
+
+export const ALPN_MQTT = 'x-amzn-mqtt-ca';
+export const ALPN_HTTP = 'x-amzn-http-ca';
+
+export const ROUTE_IDS = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'] as const;
+export type RouteId = (typeof ROUTE_IDS)[number];
+
+export interface RouteSpec {
+  id: RouteId;
+  protocol: 'mqtt' | 'https';
+  /** The port AWS IoT Core serves this route on. `--connect-to` may aim elsewhere. */
+  port: 8883 | 443 | 8443;
+  /** ALPN protocol the client offers, or null when the route uses none. */
+  alpn: string | null;
+  title: string;
+}
+
+export const ROUTES: Readonly<Record<RouteId, RouteSpec>> = {
+  'mqtt-8883': { id: 'mqtt-8883', protocol: 'mqtt', port: 8883, alpn: null, title: 'MQTT mTLS on 8883' },
+  'mqtt-443': { id: 'mqtt-443', protocol: 'mqtt', port: 443, alpn: ALPN_MQTT, title: `MQTT mTLS on 443 (ALPN ${ALPN_MQTT})` },
+  'https-8443': { id: 'https-8443', protocol: 'https', port: 8443, alpn: null, title: 'HTTPS mTLS on 8443' },
+  'https-443': { id: 'https-443', protocol: 'https', port: 443, alpn: ALPN_HTTP, title: `HTTPS mTLS on 443 (ALPN ${ALPN_HTTP})` },
+};
+
+export const STAGE_IDS = ['dns', 'tcp', 'tls', 'alpn', 'client-auth', 'protocol', 'round-trip'] as const;
+export type StageId = (typeof STAGE_IDS)[number];
+
+export const STAGE_TITLES: Readonly<Record<StageId, string>> = {
+  dns: 'Endpoint name resolves',
+  tcp: 'TCP connection opens',
+  tls: 'TLS handshake with SNI, server chain and name verified',
+  alpn: 'Server selects the offered ALPN protocol',
+  'client-auth': 'Server accepts the client certificate',
+  protocol: 'Protocol answers (MQTT CONNACK / HTTPS publish)',
+  'round-trip': 'Message makes the round trip',
+};
+
+/** pass, warn, fail and skip are verdicts; error means the check itself could not complete. */
+export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const STATUS_SYMBOLS: Readonly<Record<Status, string>> = {
+  pass: '✔',
+  warn: '!',
+  fail: '✖',
+  skip: '-',
+  error: '?',
+};
+
+/** Worst first: used to pick the status of a group of results. */
+export const STATUS_RANK: Readonly<Record<Status, number>> = { error: 4, fail: 3, warn: 2, skip: 1, pass: 0 };
+
+export type Evidence = Record<string, unknown>;
+
+export interface CheckResult {
+  /** Stable id: `route.<route>.<stage>` for matrix cells, `<family>.<name>` for the other checks. */
+  id: string;
+  route: RouteId | null;
+  stage: StageId | null;
+  /** States the expectation: "Private key matches certificate". */
+  title: string;
+  status: Status;
+  /** Stable SCREAMING_SNAKE code, e.g. TCP_TIMEOUT, CERT_KEY_MISMATCH. */
+  code: string;
+  /** One line: what was seen. */
+  summary: string;
+  /** Facts only (addresses, versions, fingerprints, timings). Never key material. */
+  evidence: Evidence;
+  /** What to do about it; omitted on a plain pass. */
+  hint?: string;
+  /** The command that shows the same thing by hand. */
+  reproduce?: string;
+  durationMs: number;
+}
+
+export type Severity = 'critical' | 'error' | 'warning' | 'info';
+export type Confidence = 'certain' | 'likely' | 'possible';
+
+/** A root cause named by a diagnosis rule. */
+export interface Finding {
+  code: string;
+  severity: Severity;
+  confidence: Confidence;
+  title: string;
+  explanation: string;
+  remediation: string[];
+  params: Record<string, unknown>;
+  /** Ids of the results this finding rests on. */
+  evidence: string[];
+  /** When a symptom has several possible causes: each candidate and the check that would tell them apart. */
+  candidates?: { code: string; title: string; decidedBy: string }[];
+}
+
+export interface TargetSummary {
+  endpoint: string;
+  routes: RouteId[];
+  connectTo: string[];
+  /** Paths of the credential files (never their contents). */
+  files: { cert?: string; key?: string; ca?: string };
+  certificateId?: string;
+  clientId?: string;
+  topic?: string;
+  region?: string;
+  profile?: string;
+}
+
+export const SCHEMA_VERSION = 1;
+
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: string; version: string };
+  target: TargetSummary;
+  startedAt: string;
+  durationMs: number;
+  results: CheckResult[];
+  diagnosis: Finding[];
+  summary: Record<Status, number>;
+  exitCode: 0 | 1 | 2;
+}
+
+export function routeResultId(route: RouteId, stage: StageId): string {
+  return `route.${route}.${stage}`;
+}
+
+export function isRouteId(value: string): value is RouteId {
+  return (ROUTE_IDS as readonly string[]).includes(value);
+}
+
+export function worstStatus(statuses: Iterable<Status>): Status {
+  let worst: Status = 'pass';
+  let seen = false;
+  for (const s of statuses) {
+    if (!seen || STATUS_RANK[s] > STATUS_RANK[worst]) worst = s;
+    seen = true;
+  }
+  return worst;
+}
+
+export function countStatuses(results: readonly CheckResult[]): Record<Status, number> {
+  const counts: Record<Status, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const r of results) counts[r.status] += 1;
+  return counts;
+}
+
+/**
+ * Exit code rule: 1 when a check failed (or warned under --strict); otherwise 2 when a check could not complete
+ * (status error: a tool problem, not a network verdict); otherwise 0.
+ */
+export function exitCodeFor(results: readonly CheckResult[], strict = false): 0 | 1 | 2 {
+  if (results.some((r) => r.status === 'fail' || (strict && r.status === 'warn'))) return 1;
+  if (results.some((r) => r.status === 'error')) return 2;
+  return 0;
+}
