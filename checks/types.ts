@@ -1,0 +1,15 @@
+import type { Check } from '../src/model/check.js';
+import type { Credentials } from '../src/probes/credentials.js';
+import type { DnsOutcome } from '../src/probes/dns.js';
+import type { Target } from '../src/target.js';
+
+/** What every check of a run receives. Built once per run by `src/run.ts`. */
+export interface CheckContext {
+  target: Target;
+  credentials: Credentials;
+  /** Resolves a name once per run; concurrent routes share the answer. */
+  resolve(name: string): Promise<DnsOutcome>;
+  now(): Date;
+}
+
+export type DoctorCheck = Check<CheckContext>;

@@ -1,0 +1,219 @@
+import type { Socket } from 'node:net';
+import { checkServerIdentity, connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { errorCode, errorMessage } from '../errors.js';
+
+/** TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2) by number. */
+export const TLS_ALERTS: Readonly<Record<number, string>> = {
+  0: 'close_notify', 10: 'unexpected_message', 20: 'bad_record_mac', 22: 'record_overflow', 40: 'handshake_failure',
+  42: 'bad_certificate', 43: 'unsupported_certificate', 44: 'certificate_revoked', 45: 'certificate_expired',
+  46: 'certificate_unknown', 47: 'illegal_parameter', 48: 'unknown_ca', 49: 'access_denied', 50: 'decode_error',
+  51: 'decrypt_error', 70: 'protocol_version', 71: 'insufficient_security', 80: 'internal_error',
+  86: 'inappropriate_fallback', 90: 'user_canceled', 109: 'missing_extension', 110: 'unsupported_extension',
+  112: 'unrecognized_name', 113: 'bad_certificate_status_response', 115: 'unknown_psk_identity',
+  116: 'certificate_required', 120: 'no_application_protocol',
+};
+
+/** Alerts a server sends when it does not accept the client's certificate. */
+export const CLIENT_CERT_ALERTS = new Set([42, 43, 44, 45, 46, 48, 49, 116]);
+
+export interface TlsAlert {
+  number: number;
+  name: string;
+}
+
+/** Find the alert a peer sent in a Node/OpenSSL error ("... SSL alert number 48"). */
+export function alertFromError(err: unknown): TlsAlert | undefined {
+  const match = /alert number (\d+)/i.exec(errorMessage(err));
+  if (match) {
+    const number = Number(match[1]);
+    return { number, name: TLS_ALERTS[number] ?? `alert_${number}` };
+  }
+  const code = errorCode(err) ?? '';
+  if (code === 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME') return { number: 112, name: 'unrecognized_name' };
+  const named = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(\w+)$/.exec(code);
+  if (named) {
+    const name = named[1]!.toLowerCase();
+    const entry = Object.entries(TLS_ALERTS).find(([, n]) => n === name);
+    return { number: entry ? Number(entry[0]) : -1, name };
+  }
+  return undefined;
+}
+
+export interface PeerCertificateInfo {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  fingerprint256: string;
+  serialNumber: string;
+  subjectAltName?: string;
+  pem: string;
+}
+
+export interface TlsSuccess {
+  ok: true;
+  socket: TLSSocket;
+  durationMs: number;
+  protocol: string | null;
+  cipher: string;
+  alpn: string | false;
+  /** Chain as presented by the server, leaf first. */
+  chain: PeerCertificateInfo[];
+  /** Verification of the chain against the CA file (Node's own verifier), `null` when trusted. */
+  chainError: string | null;
+  /** Hostname check of the leaf against the endpoint name, `null` when it matches. */
+  hostnameError: string | null;
+  sniSent: string | null;
+}
+
+export type TlsFailureCode =
+  | 'TLS_STALLED'
+  | 'TLS_RESET'
+  | 'TLS_CLOSED'
+  | 'TLS_ALERT'
+  | 'TLS_NOT_TLS'
+  | 'TLS_ERROR';
+
+export interface TlsFailure {
+  ok: false;
+  code: TlsFailureCode;
+  message: string;
+  durationMs: number;
+  alert?: TlsAlert;
+  /** Bytes the server sent before the failure (0 with TLS_STALLED means no ServerHello at all). */
+  bytesFromServer: number;
+  systemCode?: string;
+}
+
+export interface TlsOptions {
+  servername: string;
+  alpn: string | null;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  timeoutMs: number;
+}
+
+function describeName(name: unknown): string {
+  if (!name || typeof name !== 'object') return '';
+  return Object.entries(name as Record<string, string | string[]>)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+    .join(', ');
+}
+
+function toPem(raw: Buffer): string {
+  const b64 = raw.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+export function presentedChain(socket: TLSSocket): PeerCertificateInfo[] {
+  const chain: PeerCertificateInfo[] = [];
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push({
+      subject: describeName(cert.subject),
+      issuer: describeName(cert.issuer),
+      validFrom: new Date(cert.valid_from).toISOString(),
+      validTo: new Date(cert.valid_to).toISOString(),
+      fingerprint256: cert.fingerprint256,
+      serialNumber: cert.serialNumber,
+      ...(cert.subjectaltname ? { subjectAltName: cert.subjectaltname } : {}),
+      pem: toPem(cert.raw),
+    });
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+/**
+ * Run a TLS handshake over an open TCP socket. The chain and the name are checked here (not by Node's
+ * rejectUnauthorized) so that every failure can be named precisely; the caller decides what a failure means.
+ */
+export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess | TlsFailure> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  return new Promise((resolve) => {
+    let settled = false;
+    const socket = connect({
+      socket: tcp,
+      servername: opts.servername,
+      ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
+      ...(opts.cert ? { cert: opts.cert } : {}),
+      ...(opts.key ? { key: opts.key } : {}),
+      ...(opts.ca ? { ca: opts.ca } : {}),
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    });
+    const fail = (code: TlsFailureCode, message: string, err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const alert = err === undefined ? undefined : alertFromError(err);
+      const systemCode = err === undefined ? undefined : errorCode(err);
+      socket.destroy();
+      tcp.destroy();
+      resolve({
+        ok: false,
+        code: alert ? 'TLS_ALERT' : code,
+        message,
+        durationMs: elapsed(),
+        bytesFromServer: tcp.bytesRead,
+        ...(alert ? { alert } : {}),
+        ...(systemCode ? { systemCode } : {}),
+      });
+    };
+    const timer = setTimeout(() => {
+      const got = tcp.bytesRead;
+      fail(
+        'TLS_STALLED',
+        got === 0
+          ? `no ServerHello within ${opts.timeoutMs} ms (the server accepted TCP but never answered the ClientHello)`
+          : `handshake stalled after ${got} bytes from the server (no completion within ${opts.timeoutMs} ms)`,
+      );
+    }, opts.timeoutMs);
+    socket.once('secureConnect', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.removeAllListeners('close');
+      const chain = presentedChain(socket);
+      const leaf = socket.getPeerCertificate();
+      const identityError = leaf && leaf.raw ? checkServerIdentity(opts.servername, leaf) : new Error('no server certificate');
+      const cipher = socket.getCipher();
+      resolve({
+        ok: true,
+        socket,
+        durationMs: elapsed(),
+        protocol: socket.getProtocol(),
+        cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+        alpn: socket.alpnProtocol ?? false,
+        chain,
+        chainError: socket.authorized ? null : String(socket.authorizationError ?? 'unverified'),
+        hostnameError: identityError ? identityError.message : null,
+        sniSent: opts.servername,
+      });
+    });
+    socket.once('error', (err) => {
+      const systemCode = errorCode(err);
+      if (systemCode === 'ECONNRESET' || systemCode === 'EPIPE') {
+        fail('TLS_RESET', `connection reset by the server during the handshake (${tcp.bytesRead} bytes received)`, err);
+      } else if (
+        systemCode === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+        systemCode === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
+        systemCode === 'ERR_SSL_RECORD_LAYER_FAILURE' ||
+        systemCode === 'ERR_SSL_UNEXPECTED_RECORD' ||
+        systemCode === 'ERR_SSL_HTTP_REQUEST'
+      ) {
+        fail('TLS_NOT_TLS', `the server answered with something that is not TLS (${errorMessage(err)})`, err);
+      } else {
+        fail('TLS_ERROR', errorMessage(err), err);
+      }
+    });
+    socket.once('close', () => {
+      fail('TLS_CLOSED', `the server closed the connection during the handshake (${tcp.bytesRead} bytes received)`);
+    });
+  });
+}

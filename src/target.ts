@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { UsageError } from './errors.js';
+import { ROUTE_IDS, isRouteId, type RouteId } from './model/index.js';
+
+/** `--connect-to HOST:PORT:ADDR:PORT` (curl style): connect to ADDR:PORT when the route wants HOST:PORT. */
+export interface ConnectTo {
+  host: string;
+  port: number;
+  address: string;
+  toPort: number;
+}
+
+/** Everything a run needs to know about what to probe, built by the CLI from flags, environment and profile. */
+export interface Target {
+  endpoint: string;
+  routes: RouteId[];
+  connectTo: ConnectTo[];
+  /** `--resolve HOST:ADDR` style pins: the name resolves to these addresses without DNS. */
+  resolve: { host: string; addresses: string[] }[];
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  keyPassphrase?: string;
+  clientId: string;
+  /** True when the user chose the client id (a live device may be kicked off). */
+  clientIdFromUser: boolean;
+  topic: string;
+  mqttVersion: 4 | 5;
+  keepaliveSeconds: number;
+  timeoutMs: number;
+  warnDays: number;
+  region?: string;
+  profile?: string;
+  apiEndpoint?: string;
+}
+
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** The endpoint must be a host name: SNI and the certificate name check need one. */
+export function parseEndpoint(raw: string): string {
+  let value = raw.trim();
+  if (/^[a-z]+:\/\//i.test(value)) {
+    throw new UsageError(`--endpoint takes a host name, not a URL: try --endpoint ${value.replace(/^[a-z]+:\/\//i, '').split(/[/:]/)[0]}`);
+  }
+  if (value.startsWith('[') || isIP(value)) {
+    throw new UsageError(
+      `--endpoint must be a host name like abc123-ats.iot.eu-west-1.amazonaws.com, not an IP address (${value}): SNI and the certificate check need the name. To aim at an address, add --connect-to ::${value}:`,
+    );
+  }
+  if (value.endsWith('.')) value = value.slice(0, -1);
+  if (value.includes(':')) throw new UsageError(`--endpoint takes a host name without a port (${value}); the routes choose the ports`);
+  if (!HOSTNAME.test(value)) throw new UsageError(`--endpoint "${raw}" is not a valid host name`);
+  return value.toLowerCase();
+}
+
+function splitHostPort(spec: string, what: string): string[] {
+  // Split on ':' except inside [IPv6] brackets.
+  const parts: string[] = [];
+  let current = '';
+  let depth = 0;
+  for (const ch of spec) {
+    if (ch === '[') depth += 1;
+    if (ch === ']') depth -= 1;
+    if (ch === ':' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  if (depth !== 0) throw new UsageError(`${what} "${spec}": unbalanced brackets`);
+  return parts.map((p) => p.replace(/^\[(.*)\]$/, '$1'));
+}
+
+function parsePort(raw: string, spec: string, what: string): number {
+  if (raw === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${what} "${spec}": "${raw}" is not a port number`);
+  return n;
+}
+
+/** curl's --connect-to HOST1:PORT1:HOST2:PORT2; empty parts mean "any" (left) or "unchanged" (right). */
+export function parseConnectTo(spec: string): ConnectTo {
+  const parts = splitHostPort(spec, '--connect-to');
+  if (parts.length !== 4) {
+    throw new UsageError(`--connect-to "${spec}" must look like HOST:PORT:ADDRESS:PORT, e.g. abc-ats.iot.eu-west-1.amazonaws.com:8883:10.0.0.5:8883`);
+  }
+  const [host = '', port = '', address = '', toPort = ''] = parts;
+  return {
+    host: host.toLowerCase(),
+    port: parsePort(port, spec, '--connect-to'),
+    address,
+    toPort: parsePort(toPort, spec, '--connect-to'),
+  };
+}
+
+/** curl's --resolve HOST:PORT:ADDR[,ADDR...]; the port is accepted for compatibility and may be '*'. */
+export function parseResolve(spec: string): { host: string; addresses: string[] } {
+  const firstColon = spec.indexOf(':');
+  const secondColon = spec.indexOf(':', firstColon + 1);
+  if (firstColon < 1 || secondColon < 0) throw new UsageError(`--resolve "${spec}" must look like HOST:PORT:ADDRESS`);
+  const host = spec.slice(0, firstColon).toLowerCase();
+  const port = spec.slice(firstColon + 1, secondColon);
+  if (port !== '*' && port !== '') parsePort(port, spec, '--resolve');
+  const addresses = spec
+    .slice(secondColon + 1)
+    .split(',')
+    .map((a) => a.replace(/^\[(.*)\]$/, '$1'));
+  for (const a of addresses) if (!isIP(a)) throw new UsageError(`--resolve "${spec}": "${a}" is not an IP address`);
+  return { host, addresses };
+}
+
+export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
+  if (!values || values.length === 0) return [...ROUTE_IDS];
+  const routes = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const r of routes) {
+    if (!isRouteId(r)) throw new UsageError(`unknown route "${r}"; choose from ${ROUTE_IDS.join(', ')}`);
+  }
+  return ROUTE_IDS.filter((id) => routes.includes(id));
+}
+
+export function parseTimeout(value: number | undefined): number {
+  if (value === undefined) return 5000;
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
+  if (value > 600_000) throw new UsageError(`--timeout ${value} ms is more than 10 minutes; use a smaller value`);
+  return Math.round(value);
+}
+
+export function defaultClientId(): string {
+  return `iot-doctor-${randomBytes(4).toString('hex')}`;
+}
+
+const CLIENT_ID = /^[^$][\x20-\x7e]{0,127}$/;
+
+export function parseClientId(value: string | undefined): { clientId: string; fromUser: boolean } {
+  if (value === undefined || value === '') return { clientId: defaultClientId(), fromUser: false };
+  if (!CLIENT_ID.test(value) || Buffer.byteLength(value) > 128) {
+    throw new UsageError(`--client-id "${value}" is not usable: at most 128 printable characters, not starting with $`);
+  }
+  return { clientId: value, fromUser: true };
+}
+
+/** Region from `<prefix>-ats.iot.<region>.amazonaws.com` (also .amazonaws.com.cn). */
+export function regionFromEndpoint(endpoint: string): string | undefined {
+  return /\.iot\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(endpoint)?.[1];
+}
