@@ -122,6 +122,15 @@ function observeClientAuth(socket: TLSSocket, graceMs: number): Promise<{ ok: tr
 
 /** Probe one route and return one result per stage, in stage order. */
 export async function probeRoute(spec: RouteSpec, ctx: CheckContext): Promise<CheckResult[]> {
+  try {
+    return await probeStages(spec, ctx);
+  } finally {
+    if (spec.protocol === 'mqtt') ctx.hub.mqttEnded(spec.id);
+    else ctx.hub.httpsEnded(spec.id);
+  }
+}
+
+async function probeStages(spec: RouteSpec, ctx: CheckContext): Promise<CheckResult[]> {
   const { target, credentials } = ctx;
   const outcomes: StageOutcome[] = [];
   const { host, port, override } = connectionTarget(target, spec);
@@ -261,7 +270,7 @@ export async function probeRoute(spec: RouteSpec, ctx: CheckContext): Promise<Ch
         );
       }
     }
-    if (outcomes.at(-1)!.status === 'pass') {
+    if (outcomes.at(-1)!.status === 'pass' && target.protocol) {
       outcomes.push(...(await runProtocolStages(spec, socket, ctx, { address: dns.address!, port })));
     }
   }
@@ -292,6 +301,9 @@ export function finishRoute(spec: RouteSpec, outcomes: StageOutcome[]): CheckRes
   return STAGE_IDS.map((stage): CheckResult => {
     const o = byStage.get(stage);
     const base = { id: routeResultId(spec.id, stage), route: spec.id, stage, title: STAGE_TITLES[stage] };
+    if (!o && !blocker && (stage === 'protocol' || stage === 'round-trip')) {
+      return { ...base, status: 'skip', code: 'PROTOCOL_NOT_REQUESTED', durationMs: 0, evidence: {}, summary: 'not run (--no-protocol)' };
+    }
     if (!o) {
       return {
         ...base, status: 'skip', code: 'SKIPPED', durationMs: 0, evidence: {},

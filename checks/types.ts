@@ -1,6 +1,7 @@
 import type { Check } from '../src/model/check.js';
 import type { Credentials } from '../src/probes/credentials.js';
 import type { DnsOutcome } from '../src/probes/dns.js';
+import type { RouteHub } from '../src/probes/hub.js';
 import type { Target } from '../src/target.js';
 
 /** What every check of a run receives. Built once per run by `src/run.ts`. */
@@ -10,6 +11,8 @@ export interface CheckContext {
   /** Resolves a name once per run; concurrent routes share the answer. */
   resolve(name: string): Promise<DnsOutcome>;
   now(): Date;
+  /** Coordination between the concurrent routes (HTTPS round trip through an MQTT subscription). */
+  hub: RouteHub;
 }
 
 export type DoctorCheck = Check<CheckContext>;

@@ -29,6 +29,8 @@ export interface Target {
   mqttVersion: 4 | 5;
   keepaliveSeconds: number;
   timeoutMs: number;
+  /** Run the protocol and round-trip stages (MQTT CONNECT, HTTPS publish). Off: stop after client-auth. */
+  protocol: boolean;
   warnDays: number;
   region?: string;
   profile?: string;

@@ -10,6 +10,7 @@ import type { Credentials } from '../../src/probes/credentials.js';
 import type { Target } from '../../src/target.js';
 import { resolveName, type DnsOutcome } from '../../src/probes/dns.js';
 import type { CheckContext } from '../../checks/types.js';
+import { RouteHub } from '../../src/probes/hub.js';
 
 export const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 
@@ -69,6 +70,7 @@ export function targetFor(ports: Partial<Record<8883 | 443 | 8443, number>>, ext
     mqttVersion: 4,
     keepaliveSeconds: 30,
     timeoutMs: 1500,
+    protocol: false,
     warnDays: 30,
     ...extra,
   };
@@ -85,6 +87,7 @@ export function contextFor(target: Target, credentials: Credentials): CheckConte
       return p;
     },
     now: () => new Date(),
+    hub: new RouteHub(target.routes),
   };
 }
 

@@ -1,0 +1,106 @@
+/** HTTPS publish (`POST /topics/<topic>?qos=1`) over the route's own TLS socket: no second handshake. */
+import { request } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errorMessage } from '../errors.js';
+
+export interface HttpsPublishOptions {
+  host: string;
+  topic: string;
+  payload: string;
+  timeoutMs: number;
+}
+
+export type HttpsPublishOutcome =
+  | {
+      ok: true;
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      /** `message` and `traceId` from AWS's JSON body, when present. */
+      message?: string;
+      traceId?: string;
+      errorType?: string;
+      serverDate?: string;
+      /** Local clock when the response headers arrived, for skew measurement. */
+      receivedAt: string;
+      durationMs: number;
+    }
+  | { ok: false; kind: 'timeout' | 'closed' | 'error'; message: string; durationMs: number };
+
+export function publishPath(topic: string): string {
+  return `/topics/${encodeURIComponent(topic)}?qos=1`;
+}
+
+const MAX_BODY = 64 * 1024;
+
+export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise<HttpsPublishOutcome> {
+  const started = performance.now();
+  const ms = (): number => Math.round(performance.now() - started);
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (o: HttpsPublishOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(o);
+    };
+    const req = request({
+      method: 'POST',
+      host: opts.host,
+      path: publishPath(opts.topic),
+      headers: { host: opts.host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.payload), 'user-agent': 'iot-doctor' },
+      createConnection: () => socket as never,
+      agent: false,
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish({ ok: false, kind: 'timeout', message: `no HTTP response within ${opts.timeoutMs} ms`, durationMs: ms() });
+    }, opts.timeoutMs);
+    req.on('response', (res) => {
+      const receivedAt = new Date().toISOString();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
+      const done = (): void => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        let parsed: { message?: unknown; traceId?: unknown } = {};
+        try {
+          parsed = JSON.parse(body) as typeof parsed;
+        } catch {
+          // not JSON: keep the raw body
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
+        const errorType = headers['x-amzn-errortype']?.replace(/:.*$/, '');
+        finish({
+          ok: true,
+          status: res.statusCode ?? 0,
+          headers,
+          body: body.slice(0, 2000),
+          ...(typeof parsed.message === 'string' ? { message: parsed.message } : {}),
+          ...(typeof parsed.traceId === 'string' ? { traceId: parsed.traceId } : {}),
+          ...(errorType ? { errorType } : {}),
+          ...(headers.date ? { serverDate: headers.date } : {}),
+          receivedAt,
+          durationMs: ms(),
+        });
+      };
+      res.on('end', done);
+      res.on('error', done);
+      res.on('aborted', done);
+    });
+    req.on('error', (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      finish({
+        ok: false,
+        kind: code === 'ECONNRESET' || code === 'EPIPE' ? 'closed' : 'error',
+        message: code === 'ECONNRESET' ? 'the server closed the connection without an HTTP response' : errorMessage(err),
+        durationMs: ms(),
+      });
+    });
+    req.end(opts.payload);
+  });
+}

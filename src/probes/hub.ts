@@ -1,0 +1,88 @@
+/**
+ * Coordination between the concurrent routes of one run:
+ * - HTTPS routes prove their round trip through an MQTT route's subscription: they wait (bounded) for a subscriber,
+ *   publish with a marker, and the subscriber reports the marker when it arrives.
+ * - MQTT routes keep their session until the HTTPS routes are done with it (bounded).
+ * - Two MQTT routes that must use the same client id take turns (AWS closes the older connection of a duplicate id).
+ */
+import type { RouteId } from '../model/index.js';
+
+export class RouteHub {
+  private readonly mqttPending: Set<RouteId>;
+  private readonly httpsPending: Set<RouteId>;
+  private readonly subscribers = new Map<RouteId, (marker: string) => Promise<boolean>>();
+  private readyWaiters: ((route: RouteId | null) => void)[] = [];
+  private httpsWaiters: (() => void)[] = [];
+  private clientIdLock: Promise<void> = Promise.resolve();
+
+  constructor(routes: readonly RouteId[]) {
+    this.mqttPending = new Set(routes.filter((r) => r.startsWith('mqtt')));
+    this.httpsPending = new Set(routes.filter((r) => r.startsWith('https')));
+  }
+
+  /** Serialize a section for routes that share one client id. Returns the release function. */
+  async takeClientId(): Promise<{ release: () => void; waitedMs: number }> {
+    const started = performance.now();
+    let release!: () => void;
+    const previous = this.clientIdLock;
+    this.clientIdLock = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    return { release, waitedMs: Math.round(performance.now() - started) };
+  }
+
+  /** An MQTT route is subscribed to the test topic and can confirm markers. */
+  subscriberReady(route: RouteId, confirm: (marker: string) => Promise<boolean>): void {
+    this.subscribers.set(route, confirm);
+    for (const w of this.readyWaiters.splice(0)) w(route);
+  }
+
+  /** An MQTT route is finished (or failed before subscribing). */
+  mqttEnded(route: RouteId): void {
+    this.mqttPending.delete(route);
+    this.subscribers.delete(route);
+    if (this.mqttPending.size === 0 && this.subscribers.size === 0) for (const w of this.readyWaiters.splice(0)) w(null);
+  }
+
+  httpsEnded(route: RouteId): void {
+    this.httpsPending.delete(route);
+    if (this.httpsPending.size === 0) for (const w of this.httpsWaiters.splice(0)) w();
+  }
+
+  /** First MQTT route with a live subscription, or null when none will come (or the deadline passes). */
+  whenSubscriber(timeoutMs: number): Promise<RouteId | null> {
+    const [first] = this.subscribers.keys();
+    if (first) return Promise.resolve(first);
+    if (this.mqttPending.size === 0) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+        resolve(null);
+      }, timeoutMs);
+      const waiter = (route: RouteId | null): void => {
+        clearTimeout(timer);
+        resolve(route);
+      };
+      this.readyWaiters.push(waiter);
+    });
+  }
+
+  confirm(route: RouteId, marker: string): Promise<boolean> {
+    const sub = this.subscribers.get(route);
+    return sub ? sub(marker) : Promise.resolve(false);
+  }
+
+  /** Resolves when every HTTPS route has finished, or after the deadline. */
+  whenHttpsDone(timeoutMs: number): Promise<void> {
+    if (this.httpsPending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.httpsWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
