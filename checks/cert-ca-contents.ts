@@ -1,0 +1,106 @@
+import type { X509Certificate } from 'node:crypto';
+import { certificateIdOf, formatDn, isIssuedBy, matchKnownRoot } from '../src/probes/pem.js';
+import { makeResult, shq, skipIfMissing, type LocalCheck } from './cert-util.js';
+
+const META = { id: 'ca.contents', title: 'CA file holds the Amazon roots that anchor AWS IoT endpoints' };
+
+const GET_ROOTS = 'use AmazonRootCA1.pem (RSA) and AmazonRootCA3.pem (EC) from https://www.amazontrust.com/repository/, in one file if your stack takes a bundle';
+/** Roots AWS IoT ATS endpoints chain to today; Root CA 2 and 4 are reserved. Starfield G2 cross-signs them. */
+const ROOTS_IN_USE = new Set(['Amazon Root CA 1', 'Amazon Root CA 3', 'Starfield Services Root Certificate Authority - G2']);
+const LEGACY_VERISIGN = /VeriSign Class 3 Public Primary Certification Authority - G5/;
+
+/**
+ * ca.contents: the CA file (the server trust anchors) holds at least one CA certificate and names which Amazon roots
+ * are in it. Warns when it looks like the device's own issuing CA was given instead of a server root.
+ */
+export const caContentsCheck: LocalCheck = {
+  ...META,
+  family: 'cert',
+  needs: ['files.ca', 'files.cert'],
+  async run(ctx) {
+    const started = performance.now();
+    const { credentials } = ctx;
+    const skip = skipIfMissing(META, started, credentials, ['ca']);
+    if (skip) return [skip];
+    const ca = credentials.ca!;
+    const reproduce = ca.path ? `openssl crl2pkcs7 -nocrl -certfile ${shq(ca.path)} | openssl pkcs7 -print_certs -noout` : undefined;
+    const caCerts = ca.certs.filter((c) => c.ca);
+    const roots = ca.certs.flatMap((c) => {
+      const m = matchKnownRoot(c);
+      return m ? [{ ...m, label: m.exact ? m.name : `${m.name} (cross-signed)` }] : [];
+    });
+    const device = credentials.cert;
+    const deviceCerts: X509Certificate[] = device ? [device.leaf, ...device.chain] : [];
+    const issuers = ca.certs.filter((c) => deviceCerts.some((d) => isIssuedBy(d, c)));
+    const evidence = {
+      path: ca.path ?? null,
+      isDefault: ca.isDefault,
+      certificates: ca.certs.map((c) => ({ subject: formatDn(c.subject), ca: c.ca, sha256: certificateIdOf(c) })),
+      amazonRoots: roots.map((r) => r.label),
+      ...(issuers.length > 0 ? { issuesDeviceCertificate: issuers.map((c) => formatDn(c.subject)) } : {}),
+    };
+
+    if (caCerts.length === 0) {
+      const holdsDevice = device && ca.certs.some((c) => certificateIdOf(c) === device.certificateId);
+      return [makeResult(META, started, {
+        status: 'fail',
+        code: 'CA_NO_CA_CERT',
+        summary: holdsDevice
+          ? 'the CA file holds the device certificate, not a CA certificate: are --cert and --ca swapped?'
+          : `the CA file holds ${ca.certs.length} certificate${ca.certs.length === 1 ? '' : 's'} and none is a CA certificate`,
+        evidence,
+        hint: GET_ROOTS,
+        ...(reproduce ? { reproduce } : {}),
+      })];
+    }
+    if (roots.some((r) => ROOTS_IN_USE.has(r.name))) {
+      return [makeResult(META, started, {
+        status: 'pass',
+        code: 'CA_HAS_AMAZON_ROOTS',
+        summary: ca.isDefault
+          ? `no --ca given: the bundled ${roots.map((r) => r.label).join(', ')}`
+          : `holds ${roots.map((r) => r.label).join(', ')}`,
+        evidence,
+        ...(reproduce ? { reproduce } : {}),
+      })];
+    }
+    if (roots.length > 0) {
+      return [makeResult(META, started, {
+        status: 'warn',
+        code: 'CA_ONLY_RESERVED_AMAZON_ROOTS',
+        summary: `holds only ${roots.map((r) => r.label).join(', ')}; AWS IoT endpoints chain to Amazon Root CA 1 (RSA) or 3 (EC) today`,
+        evidence,
+        hint: GET_ROOTS,
+        ...(reproduce ? { reproduce } : {}),
+      })];
+    }
+    if (issuers.length > 0) {
+      return [makeResult(META, started, {
+        status: 'warn',
+        code: 'CA_IS_DEVICE_ISSUER',
+        summary: `the CA file holds the CA that issued the device certificate (${formatDn(issuers[0]!.subject)}), not a server root: the device uses --ca to verify AWS IoT, which chains to Amazon Root CA 1 or 3`,
+        evidence,
+        hint: GET_ROOTS,
+        reproduce: ca.path && device ? `openssl verify -CAfile ${shq(ca.path)} ${shq(device.path)}` : reproduce,
+      })];
+    }
+    if (ca.certs.some((c) => LEGACY_VERISIGN.test(c.subject))) {
+      return [makeResult(META, started, {
+        status: 'warn',
+        code: 'CA_LEGACY_VERISIGN_ROOT',
+        summary: 'the CA file holds the legacy VeriSign Class 3 G5 root (for old non-ATS endpoints); -ats endpoints chain to Amazon Root CA 1 or 3',
+        evidence,
+        hint: `${GET_ROOTS}; and use the -ats endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)`,
+        ...(reproduce ? { reproduce } : {}),
+      })];
+    }
+    return [makeResult(META, started, {
+      status: 'warn',
+      code: 'CA_NO_AMAZON_ROOT',
+      summary: `the CA file holds ${caCerts.length} CA certificate${caCerts.length === 1 ? '' : 's'} and none is an Amazon root (${caCerts.map((c) => formatDn(c.subject)).slice(0, 3).join('; ')})`,
+      evidence,
+      hint: `unless the endpoint is a custom domain with its own server certificate, ${GET_ROOTS}`,
+      ...(reproduce ? { reproduce } : {}),
+    })];
+  },
+};

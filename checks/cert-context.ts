@@ -1,0 +1,11 @@
+import type { Credentials } from '../src/probes/credentials.js';
+
+/**
+ * The part of the run context the local credential checks read. `CheckContext` (checks/types.ts) satisfies it, so
+ * these checks run in a full run and, alone, in `iot-doctor cert`.
+ */
+export interface LocalCheckContext {
+  credentials: Credentials;
+  target: { warnDays: number; endpoint?: string };
+  now: () => Date;
+}

@@ -1,0 +1,45 @@
+import { certDetails, describeKey, formatDn } from '../src/probes/pem.js';
+import { isoDate, makeResult, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+
+const META = { id: 'cert.identity', title: 'Device certificate identity' };
+
+/**
+ * cert.identity: always a pass when the certificate is readable. Its evidence is what a support ticket needs: the AWS
+ * IoT certificate id (SHA-256 of the DER), subject, issuer, serial and validity.
+ */
+export const certIdentityCheck: LocalCheck = {
+  ...META,
+  family: 'cert',
+  needs: ['files.cert'],
+  async run(ctx) {
+    const started = performance.now();
+    const skip = skipIfMissing(META, started, ctx.credentials, ['cert']);
+    if (skip) return [skip];
+    const cert = ctx.credentials.cert!;
+    const { leaf } = cert;
+    const d = certDetails(leaf);
+    const subject = formatDn(leaf.subject);
+    const issuer = formatDn(leaf.issuer);
+    return [makeResult(META, started, {
+      status: 'pass',
+      code: 'CERT_IDENTITY',
+      summary: `certificate id ${cert.certificateId} (${subject}, issued by ${issuer})`,
+      evidence: {
+        certificateId: cert.certificateId,
+        subject,
+        issuer,
+        serialNumber: leaf.serialNumber.toLowerCase(),
+        notBefore: isoDate(d.notBefore),
+        notAfter: isoDate(d.notAfter),
+        fingerprintSha256: leaf.fingerprint256,
+        keyType: describeKey(leaf.publicKey).label,
+        selfSigned: d.selfSigned,
+        ...(leaf.subjectAltName ? { subjectAltName: leaf.subjectAltName } : {}),
+        chain: cert.chain.map((c) => formatDn(c.subject)),
+        path: cert.path,
+        format: cert.format,
+      },
+      reproduce: `${x509Cmd(cert, '-outform DER')} | openssl dgst -sha256`,
+    })];
+  },
+};

@@ -1,0 +1,53 @@
+import { describeKey, formatDn, publicKeySha256 } from '../src/probes/pem.js';
+import { makeResult, pkeyCmd, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+
+const META = { id: 'cert.key-match', title: 'Private key matches certificate' };
+
+/** cert.key-match: the public key in the certificate is the public half of the private key. */
+export const certKeyMatchCheck: LocalCheck = {
+  ...META,
+  family: 'cert',
+  needs: ['files.cert', 'files.key'],
+  async run(ctx) {
+    const started = performance.now();
+    const { credentials } = ctx;
+    const skip = skipIfMissing(META, started, credentials, ['cert', 'key']);
+    if (skip) return [skip];
+    const cert = credentials.cert!;
+    const key = credentials.key!;
+    const certPub = publicKeySha256(cert.leaf.publicKey);
+    const keyPub = publicKeySha256(key.object);
+    const certKey = describeKey(cert.leaf.publicKey);
+    const keyKey = describeKey(key.object);
+    const evidence = {
+      certPublicKeySha256: certPub,
+      keyPublicKeySha256: keyPub,
+      certKeyType: certKey.label,
+      keyKeyType: keyKey.label,
+    };
+    const reproduce = `diff <(${x509Cmd(cert, '-noout -pubkey')}) <(${pkeyCmd(credentials, '-pubout')})`;
+    if (certPub === keyPub) {
+      return [makeResult(META, started, {
+        status: 'pass',
+        code: 'CERT_KEY_MATCH_OK',
+        summary: `the private key is the one the certificate was issued for (${keyKey.label})`,
+        evidence,
+        reproduce,
+      })];
+    }
+    const chainOwner = cert.chain.find((c) => publicKeySha256(c.publicKey) === keyPub);
+    const hint = chainOwner
+      ? `the key belongs to ${formatDn(chainOwner.subject)} further down the certificate file (a CA key?): use the device's own key`
+      : certKey.type !== keyKey.type
+        ? `the certificate holds an ${certKey.label} key but the key file holds ${keyKey.label}: find the key that was generated together with this certificate (or its CSR)`
+        : 'find the private key that was generated together with this certificate (or its CSR); AWS offers the key of a console-created certificate for download only once';
+    return [makeResult(META, started, {
+      status: 'fail',
+      code: 'KEY_CERT_MISMATCH',
+      summary: 'the private key does not belong to this certificate: TLS client authentication will fail',
+      evidence,
+      hint,
+      reproduce,
+    })];
+  },
+};
