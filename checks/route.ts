@@ -192,7 +192,7 @@ async function probeStages(spec: RouteSpec, ctx: CheckContext): Promise<CheckRes
         }
       } else {
         tls = handshake;
-        const chainEvidence = handshake.chain.map(({ pem: _pem, ...rest }) => rest);
+        const chainEvidence = handshake.chain;
         const baseEvidence = {
           address, port, sni: target.endpoint, protocol: handshake.protocol, cipher: handshake.cipher, chain: chainEvidence,
         };

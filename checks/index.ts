@@ -1,0 +1,11 @@
+/** The catalogue: every check of a `check` run, in the order the report lists them. */
+import type { Target } from '../src/target.js';
+import { caVerifiesEndpointCheck } from './ca-endpoint.js';
+import { certChecks } from './cert.js';
+import { clockSkewCheck } from './clock-skew.js';
+import { routeCheck } from './route.js';
+import type { DoctorCheck } from './types.js';
+
+export function catalogue(target: Target): DoctorCheck[] {
+  return [...certChecks, ...target.routes.map(routeCheck), caVerifiesEndpointCheck, clockSkewCheck];
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { hideBin } from 'yargs/helpers';
+import { main } from './cli.js';
+import { UsageError, errorMessage } from './errors.js';
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`iot-doctor: ${err.message}\n`);
+    } else {
+      process.stderr.write(`iot-doctor: internal error: ${errorMessage(err)}\n`);
+      if (process.env.IOT_DOCTOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

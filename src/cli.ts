@@ -1,0 +1,226 @@
+/**
+ * The command line: the only place that wires catalogue, runner, diagnosis and reporters together.
+ * Usage problems print one line on stderr and exit 2; nothing prints a stack trace unless IOT_DOCTOR_DEBUG is set.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { UsageError, errorMessage } from './errors.js';
+import type { Report } from './model/index.js';
+import { renderJson } from './report/json.js';
+import { renderList } from './report/list.js';
+import { renderTable } from './report/table.js';
+import { certChecks } from '../checks/cert.js';
+import { progressReporter } from './runner/progress.js';
+import { runDoctor } from './run.js';
+import {
+  parseClientId,
+  parseConnectTo,
+  parseEndpoint,
+  parseResolve,
+  parseRoutes,
+  parseTimeout,
+  regionFromEndpoint,
+  type Target,
+} from './target.js';
+import { TOOL_VERSION } from './version.js';
+
+export const FORMATS = ['table', 'json', 'list'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (flag !== undefined) return flag;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}
+
+export function render(report: Report, format: Format, color: boolean): string {
+  switch (format) {
+    case 'json':
+      return renderJson(report);
+    case 'table':
+      return renderTable(report, { color });
+    case 'list':
+      return renderList(report.results, { color });
+  }
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Write the canonical JSON report into DIR with a timestamped name; returns the path. */
+export function writeReport(report: Report, dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}.json`);
+    writeFileSync(path, renderJson(report));
+    return path;
+  } catch (err) {
+    throw new UsageError(`cannot write the report to ${dir}: ${errorMessage(err)}`);
+  }
+}
+
+interface CommonCheckArgs {
+  endpoint?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  'key-passphrase'?: string;
+  routes?: string[];
+  timeout?: number;
+  'connect-to'?: string[];
+  resolve?: string[];
+  'client-id'?: string;
+  topic?: string;
+  'mqtt-version'?: string;
+  keepalive?: number;
+  'warn-days'?: number;
+  region?: string;
+  profile?: string;
+  protocol?: boolean;
+}
+
+export function targetFromArgs(args: CommonCheckArgs): Target {
+  if (!args.endpoint) throw new UsageError('--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)');
+  const endpoint = parseEndpoint(args.endpoint);
+  const { clientId, fromUser } = parseClientId(args['client-id']);
+  const mqttVersion = args['mqtt-version'] ?? '3.1.1';
+  if (mqttVersion !== '3.1.1' && mqttVersion !== '5') throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
+  const keepalive = args.keepalive ?? 30;
+  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
+  const warnDays = args['warn-days'] ?? 30;
+  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+  const region = args.region ?? regionFromEndpoint(endpoint);
+  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
+  return {
+    endpoint,
+    routes: parseRoutes(args.routes),
+    connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
+    resolve: (args.resolve ?? []).map(parseResolve),
+    ...(args.cert ? { certPath: args.cert } : {}),
+    ...(args.key ? { keyPath: args.key } : {}),
+    ...(args.ca ? { caPath: args.ca } : {}),
+    ...(passphrase ? { keyPassphrase: passphrase } : {}),
+    clientId,
+    clientIdFromUser: fromUser,
+    topic: args.topic ?? `iot-doctor/${clientId}/probe`,
+    mqttVersion: mqttVersion === '5' ? 5 : 4,
+    keepaliveSeconds: keepalive,
+    timeoutMs: parseTimeout(args.timeout),
+    protocol: args.protocol ?? true,
+    warnDays,
+    ...(region ? { region } : {}),
+    ...(args.profile ? { profile: args.profile } : {}),
+  };
+}
+
+function credentialOptions<T>(y: Argv<T>) {
+  return y
+    .option('cert', { type: 'string', describe: 'device certificate (PEM, DER or .p12)', requiresArg: true })
+    .option('key', { type: 'string', describe: 'device private key (PEM or DER)', requiresArg: true })
+    .option('ca', { type: 'string', describe: 'CA file that should verify the endpoint (default: bundled Amazon roots)', requiresArg: true })
+    .option('key-passphrase', { type: 'string', describe: 'passphrase of an encrypted key (or env IOT_DOCTOR_KEY_PASSPHRASE)', requiresArg: true })
+    .option('warn-days', { type: 'number', describe: 'warn when the certificate expires within this many days', default: 30 });
+}
+
+function checkOptions<T>(y: Argv<T>) {
+  return credentialOptions(y)
+    .option('endpoint', { alias: 'e', type: 'string', describe: 'AWS IoT data endpoint (iot:Data-ATS host name)', requiresArg: true })
+    .option('routes', { type: 'string', array: true, describe: 'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default all)' })
+    .option('timeout', { type: 'number', describe: 'deadline of each network step, ms', default: 5000 })
+    .option('connect-to', { type: 'string', array: true, describe: 'HOST:PORT:ADDRESS:PORT: connect elsewhere, keep SNI and name checks (like curl)' })
+    .option('resolve', { type: 'string', array: true, describe: 'HOST:PORT:ADDRESS: use this address instead of DNS (like curl)' })
+    .option('client-id', { type: 'string', describe: 'MQTT client id (default: a unique iot-doctor-<random>)', requiresArg: true })
+    .option('topic', { type: 'string', describe: 'test topic (default iot-doctor/<client-id>/probe)', requiresArg: true })
+    .option('mqtt-version', { type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'MQTT protocol version' })
+    .option('protocol', { type: 'boolean', default: true, describe: 'run the MQTT/HTTPS stages (--no-protocol: stop after the TLS and client-certificate stages)' })
+    .option('keepalive', { type: 'number', default: 30, describe: 'MQTT keep-alive, seconds' })
+    .option('region', { type: 'string', describe: 'AWS region (default: from the endpoint name)', requiresArg: true })
+    .option('profile', { type: 'string', describe: 'AWS profile for the cloud checks', requiresArg: true });
+}
+
+function outputOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', { alias: 'f', type: 'string', choices: FORMATS as unknown as string[], default: 'table', describe: 'output on stdout' })
+    .option('output', { alias: 'o', type: 'string', default: 'reports', describe: 'also write the JSON report into this folder ("" to skip)' })
+    .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as failures' })
+    .option('color', { type: 'boolean', describe: 'colour the table (default: when stdout is a terminal and NO_COLOR is unset)' });
+}
+
+/** A target for the offline checks: only the files and the warning window matter. */
+function offlineTarget(args: { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number }): Target {
+  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
+  const warnDays = args['warn-days'] ?? 30;
+  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+  return {
+    endpoint: '', routes: [], connectTo: [], resolve: [],
+    ...(args.cert ? { certPath: args.cert } : {}),
+    ...(args.key ? { keyPath: args.key } : {}),
+    ...(args.ca ? { caPath: args.ca } : {}),
+    ...(passphrase ? { keyPassphrase: passphrase } : {}),
+    clientId: '', clientIdFromUser: false, topic: '', mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, warnDays,
+  };
+}
+
+interface OutputArgs {
+  format: string;
+  output: string;
+  strict: boolean;
+  color?: boolean;
+}
+
+async function runAndPrint(target: Target, args: OutputArgs): Promise<number> {
+  const progress = progressReporter(process.stderr);
+  const report = await runDoctor(target, { strict: args.strict, ...(progress ? { onEvent: progress.onEvent } : {}) });
+  progress?.finish();
+  process.stdout.write(render(report, args.format as Format, useColor(args.color)));
+  if (args.output) {
+    const path = writeReport(report, args.output);
+    process.stderr.write(`report written to ${path}\n`);
+  }
+  return report.exitCode;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('iot-doctor')
+    .version(TOOL_VERSION)
+    .usage('$0 <command> [options]\n\nDiagnose why a device cannot reach AWS IoT Core.')
+    .command(
+      'check',
+      'probe every route to an endpoint and print the pass/fail matrix',
+      (y) => outputOptions(checkOptions(y)),
+      async (args) => {
+        exitCode = await runAndPrint(targetFromArgs(args), args);
+      },
+    )
+    .command(
+      'cert',
+      'check the certificate, key and CA files offline (no network)',
+      (y) => credentialOptions(y)
+        .option('format', { alias: 'f', type: 'string', choices: ['list', 'json'], default: 'list', describe: 'output on stdout' })
+        .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as failures' })
+        .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal and NO_COLOR is unset)' }),
+      async (args) => {
+        if (!args.cert && !args.key && !args.ca) throw new UsageError('give at least one of --cert, --key, --ca');
+        const target = offlineTarget(args);
+        const report = await runDoctor(target, { strict: args.strict, checks: [...certChecks] });
+        process.stdout.write(render(report, args.format as Format, useColor(args.color)));
+        exitCode = report.exitCode;
+      },
+    )
+    .demandCommand(1, 'name a command: check (see --help)')
+    .strict()
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .epilogue('Exit codes: 0 nothing failed, 1 a check failed, 2 usage or tool error.');
+  await parser.parseAsync();
+  return exitCode;
+}

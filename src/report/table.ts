@@ -1,0 +1,118 @@
+import Table from 'cli-table3';
+import {
+  ROUTES,
+  ROUTE_IDS,
+  STAGE_IDS,
+  type CheckResult,
+  type Finding,
+  type Report,
+  type RouteId,
+} from '../model/index.js';
+import { bold, indent, paint, statusLabel } from './style.js';
+
+export interface TableOptions {
+  color: boolean;
+}
+
+function cell(result: CheckResult | undefined, color: boolean): string {
+  if (!result) return '';
+  const time = result.status === 'skip' ? '' : ` ${result.durationMs} ms`;
+  return `${statusLabel(result.status, color)}${time}`;
+}
+
+/** The route × stage matrix. */
+export function renderMatrix(results: readonly CheckResult[], opts: TableOptions): string {
+  const routeResults = results.filter((r) => r.route && r.stage);
+  const routes = ROUTE_IDS.filter((id) => routeResults.some((r) => r.route === id));
+  if (routes.length === 0) return '';
+  const stages = STAGE_IDS.filter((s) => routeResults.some((r) => r.stage === s));
+  const table = new Table({
+    head: ['', ...routes.map((r) => `${r}\n${ROUTES[r].alpn ? `ALPN ${ROUTES[r].alpn}` : 'no ALPN'}`)],
+    style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
+  });
+  for (const stage of stages) {
+    table.push([stage, ...routes.map((route) => cell(routeResults.find((r) => r.route === route && r.stage === stage), opts.color))]);
+  }
+  return table.toString();
+}
+
+function detailBlock(result: CheckResult, opts: TableOptions): string {
+  const where = result.route ? `${result.route} / ${result.stage}` : result.id;
+  const lines = [`${statusLabel(result.status, opts.color)}  ${bold(where, opts.color)}  ${result.code}`, `  seen:  ${result.summary}`];
+  if (result.hint) lines.push(`  do:    ${result.hint}`);
+  if (result.reproduce) lines.push(`  by hand: ${result.reproduce}`);
+  return lines.join('\n');
+}
+
+/** One block per route cell that is not a pass; a route's skipped stages are folded into one line. */
+export function renderRouteDetails(results: readonly CheckResult[], opts: TableOptions): string {
+  const blocks: string[] = [];
+  for (const route of ROUTE_IDS) {
+    const cells = results.filter((r) => r.route === route);
+    const notPass = cells.filter((r) => r.status !== 'pass');
+    const blocked = notPass.filter((r) => r.status === 'skip' && r.code === 'SKIPPED');
+    for (const r of notPass) if (!blocked.includes(r)) blocks.push(detailBlock(r, opts));
+    if (blocked.length > 0) {
+      blocks.push(paint(`  ${route}: ${blocked.map((r) => r.stage).join(', ')} skipped (${blocked[0]!.summary})`, 'skip', opts.color));
+    }
+  }
+  return blocks.join('\n');
+}
+
+export function renderOtherChecks(results: readonly CheckResult[], opts: TableOptions): string {
+  const others = results.filter((r) => !r.route);
+  return others
+    .map((r) => {
+      const head = `${statusLabel(r.status, opts.color)}  ${r.title}: ${r.summary}`;
+      if (r.status === 'pass' || r.status === 'skip') return head;
+      const extra = [r.hint ? `do: ${r.hint}` : '', r.reproduce ? `by hand: ${r.reproduce}` : ''].filter(Boolean);
+      return [head, ...extra.map((e) => indent(e, '      '))].join('\n');
+    })
+    .join('\n');
+}
+
+export function renderDiagnosis(findings: readonly Finding[], opts: TableOptions): string {
+  return findings
+    .map((f, i) => {
+      const status = f.severity === 'info' ? 'pass' : f.severity === 'warning' ? 'warn' : 'fail';
+      const lines = [
+        `${i + 1}. ${paint(f.code, status, opts.color)} (${f.severity}, ${f.confidence}): ${bold(f.title, opts.color)}`,
+        indent(f.explanation, '   '),
+      ];
+      if (f.candidates?.length) {
+        lines.push('   Possible causes:');
+        for (const c of f.candidates) lines.push(`   - ${c.title} (${c.code}); told apart by ${c.decidedBy}`);
+      }
+      if (f.remediation.length) {
+        lines.push('   What to do:');
+        f.remediation.forEach((step, n) => lines.push(`   ${n + 1}) ${step}`));
+      }
+      return lines.join('\n');
+    })
+    .join('\n\n');
+}
+
+export function summaryLine(report: Report): string {
+  const s = report.summary;
+  return `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skip} skip, ${s.error} error in ${report.durationMs} ms (exit ${report.exitCode})`;
+}
+
+/** The default human rendering: matrix, details, other checks, diagnosis, summary. */
+export function renderTable(report: Report, opts: TableOptions): string {
+  const sections: string[] = [];
+  const t = report.target;
+  sections.push(`${bold('iot-doctor', opts.color)} ${report.tool.version}  endpoint ${t.endpoint}  client id ${t.clientId ?? '-'}`);
+  const matrix = renderMatrix(report.results, opts);
+  if (matrix) sections.push(matrix);
+  const details = renderRouteDetails(report.results, opts);
+  if (details) sections.push(`${bold('Route details', opts.color)}\n${details}`);
+  const others = renderOtherChecks(report.results, opts);
+  if (others) sections.push(`${bold('Checks', opts.color)}\n${others}`);
+  if (report.diagnosis.length) sections.push(`${bold('Diagnosis', opts.color)}\n${renderDiagnosis(report.diagnosis, opts)}`);
+  sections.push(summaryLine(report));
+  return `${sections.join('\n\n')}\n`;
+}
+
+export function routeStatus(results: readonly CheckResult[], route: RouteId): CheckResult[] {
+  return results.filter((r) => r.route === route);
+}

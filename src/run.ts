@@ -1,0 +1,86 @@
+/**
+ * One run: load the credential files, build the context, run the catalogue, diagnose, and build the report.
+ * No printing here: the CLI decides what to show.
+ */
+import { catalogue } from '../checks/index.js';
+import type { CheckContext, DoctorCheck } from '../checks/types.js';
+import type { RunnerEvent } from './model/check.js';
+import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSummary } from './model/index.js';
+import { resolveName, type DnsOutcome } from './probes/dns.js';
+import { RouteHub } from './probes/hub.js';
+import { loadCredentials } from './probes/pem.js';
+import { buildReport } from './report/json.js';
+import { runChecks } from './runner/index.js';
+import type { Target } from './target.js';
+
+export interface DoctorOptions {
+  strict?: boolean;
+  onEvent?: (event: RunnerEvent) => void;
+  /** Replace the catalogue (tests, `cert` command). */
+  checks?: DoctorCheck[];
+  now?: () => Date;
+}
+
+export function summarizeTarget(target: Target, certificateId?: string): TargetSummary {
+  return {
+    endpoint: target.endpoint,
+    routes: target.routes,
+    connectTo: target.connectTo.map((c) => `${c.host}:${c.port || ''}:${c.address}:${c.toPort || ''}`),
+    files: {
+      ...(target.certPath ? { cert: target.certPath } : {}),
+      ...(target.keyPath ? { key: target.keyPath } : {}),
+      ...(target.caPath ? { ca: target.caPath } : {}),
+    },
+    ...(certificateId ? { certificateId } : {}),
+    clientId: target.clientId,
+    topic: target.topic,
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+  };
+}
+
+export async function createContext(target: Target, now: () => Date = () => new Date()): Promise<CheckContext> {
+  const credentials = await loadCredentials({
+    ...(target.certPath ? { certPath: target.certPath } : {}),
+    ...(target.keyPath ? { keyPath: target.keyPath } : {}),
+    ...(target.caPath ? { caPath: target.caPath } : {}),
+    ...(target.keyPassphrase ? { keyPassphrase: target.keyPassphrase } : {}),
+  });
+  const dnsCache = new Map<string, Promise<DnsOutcome>>();
+  return {
+    target,
+    credentials,
+    resolve(name: string): Promise<DnsOutcome> {
+      let answer = dnsCache.get(name);
+      if (!answer) dnsCache.set(name, (answer = resolveName(name, target.timeoutMs)));
+      return answer;
+    },
+    now,
+    hub: new RouteHub(target.routes),
+  };
+}
+
+/** The most a check may take: every network stage has its own deadline; this only catches bugs. */
+export function guardMs(target: Target): number {
+  return target.timeoutMs * 8 + 5000;
+}
+
+export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promise<Report> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const ctx = await createContext(target, opts.now);
+  const checks = opts.checks ?? catalogue(target);
+  const results: CheckResult[] = await runChecks(checks, ctx, {
+    guardMs: guardMs(target),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
+  const diagnosis: Finding[] = [];
+  return buildReport({
+    target: summarizeTarget(target, ctx.credentials.cert?.certificateId),
+    startedAt,
+    durationMs: performance.now() - started,
+    results,
+    diagnosis,
+    exitCode: exitCodeFor(results, opts.strict),
+  });
+}
