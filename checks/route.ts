@@ -15,7 +15,7 @@ import {
   type StageId,
   type Status,
 } from '../src/model/index.js';
-import { resolveName, isPrivateAddress } from '../src/probes/dns.js';
+import { isPrivateAddress } from '../src/probes/dns.js';
 import { hostPort, shq } from '../src/probes/shell.js';
 import { connectTcp } from '../src/probes/tcp.js';
 import { CLIENT_CERT_ALERTS, alertFromError, tlsHandshake, type TlsSuccess } from '../src/probes/tls.js';
@@ -41,7 +41,8 @@ export function connectionTarget(target: Target, spec: RouteSpec): { host: strin
     (r) => (r.host === '' || r.host.toLowerCase() === target.endpoint.toLowerCase()) && (r.port === 0 || r.port === spec.port),
   );
   if (!rule) return { host: target.endpoint, port: spec.port, override: false };
-  return { host: rule.address || target.endpoint, port: rule.toPort || spec.port, override: true };
+  // A rule that only changes the port still resolves the endpoint name through DNS.
+  return { host: rule.address || target.endpoint, port: rule.toPort || spec.port, override: rule.address !== '' };
 }
 
 /** The `openssl s_client` line that repeats this route's handshake by hand (full output: it shows the ALPN result). */
@@ -66,8 +67,8 @@ async function resolveStage(ctx: CheckContext, host: string, override: boolean):
       address: pinned.addresses[0], family: pinned.addresses[0].includes(':') ? 6 : 4,
     };
   }
-  const outcome = host === target.endpoint ? await ctx.resolve(host) : await resolveName(host, target.timeoutMs);
-  const reproduce = `nslookup ${host}`;
+  const outcome = await ctx.resolve(host);
+  const reproduce = target.dnsServer ? `nslookup ${host} ${target.dnsServer.replace(/:\d+$/, '')}` : `nslookup ${host}`;
   if (!outcome.ok) {
     return {
       stage: 'dns', status: 'fail', code: outcome.code, durationMs: outcome.durationMs, reproduce,

@@ -16,6 +16,7 @@ import { runDoctor } from './run.js';
 import {
   parseClientId,
   parseConnectTo,
+  parseDnsServer,
   parseEndpoint,
   parseResolve,
   parseRoutes,
@@ -72,6 +73,7 @@ interface CommonCheckArgs {
   timeout?: number;
   'connect-to'?: string[];
   resolve?: string[];
+  'dns-server'?: string;
   'client-id'?: string;
   topic?: string;
   'mqtt-version'?: string;
@@ -99,6 +101,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     routes: parseRoutes(args.routes),
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
+    ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
     ...(args.cert ? { certPath: args.cert } : {}),
     ...(args.key ? { keyPath: args.key } : {}),
     ...(args.ca ? { caPath: args.ca } : {}),
@@ -132,6 +135,7 @@ function checkOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'number', describe: 'deadline of each network step, ms', default: 5000 })
     .option('connect-to', { type: 'string', array: true, describe: 'HOST:PORT:ADDRESS:PORT: connect elsewhere, keep SNI and name checks (like curl)' })
     .option('resolve', { type: 'string', array: true, describe: 'HOST:PORT:ADDRESS: use this address instead of DNS (like curl)' })
+    .option('dns-server', { type: 'string', describe: 'ask this DNS server (ADDR[:PORT]) instead of the system resolver', requiresArg: true })
     .option('client-id', { type: 'string', describe: 'MQTT client id (default: a unique iot-doctor-<random>)', requiresArg: true })
     .option('topic', { type: 'string', describe: 'test topic (default iot-doctor/<client-id>/probe)', requiresArg: true })
     .option('mqtt-version', { type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'MQTT protocol version' })

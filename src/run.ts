@@ -6,7 +6,7 @@ import { catalogue } from '../checks/index.js';
 import type { CheckContext, DoctorCheck } from '../checks/types.js';
 import type { RunnerEvent } from './model/check.js';
 import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSummary } from './model/index.js';
-import { resolveName, type DnsOutcome } from './probes/dns.js';
+import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
 import { loadCredentials } from './probes/pem.js';
 import { buildReport } from './report/json.js';
@@ -52,7 +52,10 @@ export async function createContext(target: Target, now: () => Date = () => new 
     credentials,
     resolve(name: string): Promise<DnsOutcome> {
       let answer = dnsCache.get(name);
-      if (!answer) dnsCache.set(name, (answer = resolveName(name, target.timeoutMs)));
+      if (!answer) {
+        answer = target.dnsServer ? resolveWithServer(name, target.dnsServer, target.timeoutMs) : resolveName(name, target.timeoutMs);
+        dnsCache.set(name, answer);
+      }
       return answer;
     },
     now,

@@ -22,6 +22,8 @@ export interface Target {
   keyPath?: string;
   caPath?: string;
   keyPassphrase?: string;
+  /** Ask this DNS server (ADDR or ADDR:PORT) instead of the system resolver. */
+  dnsServer?: string;
   clientId: string;
   /** True when the user chose the client id (a live device may be kicked off). */
   clientIdFromUser: boolean;
@@ -111,6 +113,18 @@ export function parseResolve(spec: string): { host: string; addresses: string[] 
     .map((a) => a.replace(/^\[(.*)\]$/, '$1'));
   for (const a of addresses) if (!isIP(a)) throw new UsageError(`--resolve "${spec}": "${a}" is not an IP address`);
   return { host, addresses };
+}
+
+/** `--dns-server ADDR[:PORT]`, IPv6 as [ADDR]:PORT. */
+export function parseDnsServer(spec: string): string {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec) ?? /^([^:]+)(?::(\d+))?$/.exec(spec);
+  const address = m?.[1];
+  if (!m || !address || !isIP(address)) {
+    if (isIP(spec)) return spec;
+    throw new UsageError(`--dns-server "${spec}" must be an IP address, optionally with :PORT`);
+  }
+  if (m[2] !== undefined) parsePort(m[2], spec, '--dns-server');
+  return spec;
 }
 
 export function parseRoutes(values: readonly string[] | undefined): RouteId[] {

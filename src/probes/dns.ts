@@ -1,4 +1,5 @@
 import { promises as dns } from 'node:dns';
+const { Resolver } = dns;
 import { isIP } from 'node:net';
 import { errorCode, errorMessage } from '../errors.js';
 
@@ -55,6 +56,47 @@ export async function resolveName(name: string, timeoutMs: number): Promise<DnsO
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Ask one DNS server directly (A and AAAA), as `dig @server` would, instead of the system resolver: to compare the
+ * site's DNS with another, or when the device uses a fixed server. One try, bounded by the timeout.
+ */
+export async function resolveWithServer(name: string, server: string, timeoutMs: number): Promise<DnsOutcome> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  resolver.setServers([server]);
+  const query = async (family: 4 | 6): Promise<ResolvedAddress[] | { error: string }> => {
+    try {
+      const list = family === 4 ? await resolver.resolve4(name) : await resolver.resolve6(name);
+      return list.map((address) => ({ address, family }));
+    } catch (err) {
+      return { error: errorCode(err) ?? 'EUNKNOWN' };
+    }
+  };
+  const [v4, v6] = await Promise.all([query(4), query(6)]);
+  resolver.cancel();
+  const addresses = [...(Array.isArray(v4) ? v4 : []), ...(Array.isArray(v6) ? v6 : [])];
+  if (addresses.length > 0) return { ok: true, addresses, durationMs: elapsed(), source: 'dns' };
+  const errors = [v4, v6].map((r) => (Array.isArray(r) ? 'ENODATA' : r.error));
+  const code: DnsFailureCode = errors.includes('ENOTFOUND')
+    ? 'DNS_NXDOMAIN'
+    : errors.includes('ETIMEOUT')
+      ? 'DNS_TIMEOUT'
+      : errors.includes('ESERVFAIL') || errors.includes('EREFUSED') || errors.includes('ECONNREFUSED')
+        ? 'DNS_TEMPORARY_FAILURE'
+        : errors.every((e) => e === 'ENODATA')
+          ? 'DNS_NO_ANSWER'
+          : 'DNS_ERROR';
+  const messages: Record<DnsFailureCode, string> = {
+    DNS_NXDOMAIN: `${server} says ${name} does not exist (NXDOMAIN)`,
+    DNS_NO_ANSWER: `${server} knows ${name} but returned no A or AAAA record`,
+    DNS_TIMEOUT: `${server} did not answer within ${timeoutMs} ms`,
+    DNS_TEMPORARY_FAILURE: `${server} failed or refused the query (${errors.join(', ')})`,
+    DNS_ERROR: `lookup through ${server} failed (${errors.join(', ')})`,
+  };
+  return { ok: false, code, message: messages[code], durationMs: elapsed(), systemCode: errors.join(',') };
 }
 
 /** True for loopback, RFC 1918, link-local, CGNAT and unique-local addresses: unexpected for a public endpoint. */

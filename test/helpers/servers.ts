@@ -8,7 +8,7 @@ import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from
 import { createCA, issueDeviceCertificate, issueServerCertificate, type Issued, type KeyType } from '../../src/lab/pki.js';
 import type { Credentials } from '../../src/probes/credentials.js';
 import type { Target } from '../../src/target.js';
-import { resolveName, type DnsOutcome } from '../../src/probes/dns.js';
+import { resolveName, resolveWithServer, type DnsOutcome } from '../../src/probes/dns.js';
 import type { CheckContext } from '../../checks/types.js';
 import { RouteHub } from '../../src/probes/hub.js';
 
@@ -83,7 +83,10 @@ export function contextFor(target: Target, credentials: Credentials): CheckConte
     credentials,
     resolve: (name) => {
       let p = cache.get(name);
-      if (!p) cache.set(name, (p = resolveName(name, target.timeoutMs)));
+      if (!p) {
+        p = target.dnsServer ? resolveWithServer(name, target.dnsServer, target.timeoutMs) : resolveName(name, target.timeoutMs);
+        cache.set(name, p);
+      }
       return p;
     },
     now: () => new Date(),
