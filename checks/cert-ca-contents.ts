@@ -16,8 +16,9 @@ const LEGACY_VERISIGN = /VeriSign Class 3 Public Primary Certification Authority
 export const caContentsCheck: LocalCheck = {
   ...META,
   family: 'cert',
-  needs: ['files.ca', 'files.cert'],
-  async run(ctx) {
+  // ca.verifies-endpoint runs only in `check`; when present it says whether this CA file fits the real endpoint.
+  needs: ['files.ca', 'files.cert', 'ca.verifies-endpoint'],
+  async run(ctx, deps) {
     const started = performance.now();
     const { credentials } = ctx;
     const skip = skipIfMissing(META, started, credentials, ['ca']);
@@ -92,6 +93,15 @@ export const caContentsCheck: LocalCheck = {
         evidence,
         hint: `${GET_ROOTS}; and use the -ats endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)`,
         ...(reproduce ? { reproduce } : {}),
+      })];
+    }
+    const verifiesEndpoint = deps?.get('ca.verifies-endpoint')?.some((r) => r.code === 'CA_VERIFIES_CHAIN');
+    if (verifiesEndpoint) {
+      return [makeResult(META, started, {
+        status: 'pass',
+        code: 'CA_CUSTOM_ROOT_VERIFIES_ENDPOINT',
+        summary: `no Amazon root in the CA file, but it verifies the chain this endpoint presented (${caCerts.map((c) => formatDn(c.subject)).slice(0, 3).join('; ')}): a custom domain or a test endpoint`,
+        evidence,
       })];
     }
     return [makeResult(META, started, {

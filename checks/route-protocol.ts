@@ -20,6 +20,14 @@ export function routeClientId(target: Target, spec: RouteSpec): string {
   return `${target.clientId}-${spec.port}`;
 }
 
+/**
+ * Topic an MQTT route subscribes and publishes to: the user's --topic, else one under its own client id, which
+ * is what policies written with ${iot:ClientId} allow.
+ */
+export function routeTopic(target: Target, spec: RouteSpec): string {
+  return target.topicFromUser ? target.topic : `iot-doctor/${routeClientId(target, spec)}/probe`;
+}
+
 function tlsFlags(target: Target): string[] {
   const flags = [`--cafile ${shq(target.caPath ?? 'AmazonRootCA1.pem')}`];
   if (target.certPath) flags.push(`--cert ${shq(target.certPath)}`);
@@ -39,18 +47,19 @@ export function mosquittoCommand(
   spec: RouteSpec,
   peer: { address: string; port: number },
   clientId: string,
+  topic: string,
 ): string {
   const parts = [tool, '-h', target.endpoint, '-p', String(peer.port), ...tlsFlags(target)];
   if (spec.alpn) parts.push('--tls-alpn', spec.alpn);
   if (target.mqttVersion === 5) parts.push('-V', 'mqttv5');
-  parts.push('-i', shq(clientId), '-t', shq(target.topic), '-q', '1', '-d');
+  parts.push('-i', shq(clientId), '-t', shq(topic), '-q', '1', '-d');
   if (tool === 'mosquitto_pub') parts.push('-m', shq('{"probe":"by hand"}'));
   else parts.push('-C', '1', '-W', String(Math.max(5, Math.ceil(target.timeoutMs / 1000) * 2)));
   return hostsNote(target, peer, spec) + parts.join(' ');
 }
 
-export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: { address: string; port: number }): string {
-  const url = `https://${target.endpoint}:${spec.port}${publishPath(target.topic)}`;
+export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: { address: string; port: number }, topic: string): string {
+  const url = `https://${target.endpoint}:${spec.port}${publishPath(topic)}`;
   if (!spec.alpn) {
     const parts = ['curl', '--cacert', shq(target.caPath ?? 'AmazonRootCA1.pem')];
     if (target.certPath) parts.push('--cert', shq(target.certPath));
@@ -63,7 +72,7 @@ export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: { add
   }
   // curl cannot offer a custom ALPN protocol: speak HTTP through openssl s_client instead.
   const body = '{"probe":"by hand"}';
-  const req = `POST ${publishPath(target.topic)} HTTP/1.1\\r\\nHost: ${target.endpoint}\\r\\nContent-Type: application/json\\r\\nContent-Length: ${body.length}\\r\\nConnection: close\\r\\n\\r\\n${body}`;
+  const req = `POST ${publishPath(topic)} HTTP/1.1\\r\\nHost: ${target.endpoint}\\r\\nContent-Type: application/json\\r\\nContent-Length: ${body.length}\\r\\nConnection: close\\r\\n\\r\\n${body}`;
   const sclient = ['openssl', 's_client', '-quiet', '-connect', hostPort(peer.address, peer.port), '-servername', target.endpoint, '-alpn', spec.alpn,
     '-CAfile', shq(target.caPath ?? 'AmazonRootCA1.pem')];
   if (target.certPath) sclient.push('-cert', shq(target.certPath));
@@ -134,15 +143,16 @@ function mqttFailure(
 async function mqttStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext, peer: { address: string; port: number }): Promise<StageOutcome[]> {
   const { target, hub } = ctx;
   const clientId = routeClientId(target, spec);
+  const topic = routeTopic(target, spec);
   const lock = target.clientIdFromUser ? await hub.takeClientId() : undefined;
   const session = new MqttSession(socket, {
     clientId, version: target.mqttVersion, keepaliveSeconds: target.keepaliveSeconds, timeoutMs: target.timeoutMs,
   });
   const version = target.mqttVersion === 5 ? '5' : '3.1.1';
-  const evidence = { clientId, mqttVersion: version, topic: target.topic, ...(lock?.waitedMs ? { waitedForClientIdMs: lock.waitedMs } : {}) };
-  const pub = mosquittoCommand('mosquitto_pub', target, spec, peer, clientId);
-  const sub = mosquittoCommand('mosquitto_sub', target, spec, peer, clientId);
-  const fctx = { spec, clientId, topic: target.topic, evidence };
+  const evidence = { clientId, mqttVersion: version, topic, ...(lock?.waitedMs ? { waitedForClientIdMs: lock.waitedMs } : {}) };
+  const pub = mosquittoCommand('mosquitto_pub', target, spec, peer, clientId, topic);
+  const sub = mosquittoCommand('mosquitto_sub', target, spec, peer, clientId, topic);
+  const fctx = { spec, clientId, topic, evidence };
   const out: StageOutcome[] = [];
   try {
     const connack = await session.connect();
@@ -155,15 +165,15 @@ async function mqttStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext,
       summary: `CONNACK accepted (MQTT ${version}, client id ${clientId})`,
       evidence: { ...evidence, sessionPresent: connack.sessionPresent, ...(connack.properties ? { connackProperties: connack.properties } : {}) },
     });
-    const subscribed = await session.subscribe(target.topic);
+    const subscribed = await session.subscribe(topic);
     if (!subscribed.ok) {
       out.push(mqttFailure('round-trip', subscribed, 'subscribe', { ...fctx, reproduce: sub }));
       return out;
     }
-    hub.subscriberReady(spec.id, async (marker) => (await session.receive(marker)).ok);
+    hub.subscriberReady(spec.id, topic, async (marker) => (await session.receive(marker)).ok);
     const marker = randomBytes(8).toString('hex');
     const payload = JSON.stringify({ iotDoctor: marker, route: spec.id, sentAt: new Date().toISOString() });
-    const published = await session.publish(target.topic, payload);
+    const published = await session.publish(topic, payload);
     if (!published.ok) {
       out.push(mqttFailure('round-trip', published, 'publish', { ...fctx, reproduce: pub }));
       return out;
@@ -176,7 +186,7 @@ async function mqttStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext,
     const total = subscribed.durationMs + published.durationMs + received.durationMs;
     out.push({
       stage: 'round-trip', status: 'pass', code: 'MQTT_ROUND_TRIP_OK', durationMs: total,
-      summary: `subscribed, published QoS 1 and received it back on ${target.topic}`,
+      summary: `subscribed, published QoS 1 and received it back on ${topic}`,
       evidence: { ...evidence, subscribeMs: subscribed.durationMs, grantedQos: subscribed.grantedQos, publishMs: published.durationMs, deliveryMs: received.durationMs },
     });
     // Keep the subscription for the HTTPS routes' round trip, then leave cleanly.
@@ -191,15 +201,17 @@ async function mqttStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext,
 
 async function httpsStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext, peer: { address: string; port: number }): Promise<StageOutcome[]> {
   const { target, hub } = ctx;
-  const reproduce = httpsPublishCommand(target, spec, peer);
   const out: StageOutcome[] = [];
   const waitStarted = performance.now();
   const subscriber = await hub.whenSubscriber(target.timeoutMs);
   const waitedForSubscriberMs = Math.round(performance.now() - waitStarted);
+  // Publish where an MQTT route listens, so the round trip can be seen.
+  const topic = subscriber?.topic ?? target.topic;
+  const reproduce = httpsPublishCommand(target, spec, peer, topic);
   const marker = randomBytes(8).toString('hex');
   const payload = JSON.stringify({ iotDoctor: marker, route: spec.id, sentAt: new Date().toISOString() });
-  const res = await httpsPublish(socket, { host: target.endpoint, topic: target.topic, payload, timeoutMs: target.timeoutMs });
-  const evidence = { topic: target.topic, path: publishPath(target.topic), waitedForSubscriberMs };
+  const res = await httpsPublish(socket, { host: target.endpoint, topic, payload, timeoutMs: target.timeoutMs });
+  const evidence = { topic, path: publishPath(topic), waitedForSubscriberMs };
   if (!res.ok) {
     out.push({
       stage: 'protocol', status: 'fail', durationMs: res.durationMs, reproduce, evidence,
@@ -225,7 +237,7 @@ async function httpsStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext
       hint: missingToken
         ? `The gateway did not use the client certificate: on 443 that happens when ALPN ${spec.alpn ?? 'x-amzn-http-ca'} is not negotiated. Use 8443, or make sure ALPN reaches AWS.`
         : res.status === 403
-          ? `Forbidden: the certificate is not registered/ACTIVE here, or no policy allows iot:Publish on topic/${target.topic}. See the cloud checks.`
+          ? `Forbidden: the certificate is not registered/ACTIVE here, or no policy allows iot:Publish on topic/${topic}. See the cloud checks.`
           : res.status === 404
             ? 'The path was not found: the host is probably not an AWS IoT data endpoint.'
             : 'See the status and body in the evidence.',
@@ -244,19 +256,19 @@ async function httpsStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext
     return out;
   }
   const deliveryStarted = performance.now();
-  const arrived = await hub.confirm(subscriber, marker);
+  const arrived = await hub.confirm(subscriber.route, marker);
   const deliveryMs = Math.round(performance.now() - deliveryStarted);
   out.push(
     arrived
       ? {
           stage: 'round-trip', status: 'pass', code: 'HTTP_ROUND_TRIP_OK', durationMs: deliveryMs,
-          summary: `the message arrived at the ${subscriber} subscription`, evidence: { ...evidence, subscriber, deliveryMs },
+          summary: `the message arrived at the ${subscriber.route} subscription`, evidence: { ...evidence, subscriber: subscriber.route, deliveryMs },
         }
       : {
           stage: 'round-trip', status: 'fail', code: 'HTTP_MESSAGE_NOT_RECEIVED', durationMs: deliveryMs, reproduce,
-          summary: `published with 200 but the message did not reach the ${subscriber} subscription within ${target.timeoutMs} ms`,
-          evidence: { ...evidence, subscriber },
-          hint: `Check that the policy allows iot:Receive on topic/${target.topic} for the subscribing client.`,
+          summary: `published with 200 but the message did not reach the ${subscriber.route} subscription within ${target.timeoutMs} ms`,
+          evidence: { ...evidence, subscriber: subscriber.route },
+          hint: `Check that the policy allows iot:Receive on topic/${topic} for the subscribing client.`,
         },
   );
   return out;

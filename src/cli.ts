@@ -3,6 +3,7 @@
  * Usage problems print one line on stderr and exit 2; nothing prints a stack trace unless IOT_DOCTOR_DEBUG is set.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { UsageError, errorMessage } from './errors.js';
@@ -109,6 +110,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     clientId,
     clientIdFromUser: fromUser,
     topic: args.topic ?? `iot-doctor/${clientId}/probe`,
+    topicFromUser: args.topic !== undefined,
     mqttVersion: mqttVersion === '5' ? 5 : 4,
     keepaliveSeconds: keepalive,
     timeoutMs: parseTimeout(args.timeout),
@@ -164,8 +166,74 @@ function offlineTarget(args: { cert?: string; key?: string; ca?: string; 'key-pa
     ...(args.key ? { keyPath: args.key } : {}),
     ...(args.ca ? { caPath: args.ca } : {}),
     ...(passphrase ? { keyPassphrase: passphrase } : {}),
-    clientId: '', clientIdFromUser: false, topic: '', mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, warnDays,
+    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, warnDays,
   };
+}
+
+async function loadLab(): Promise<typeof import('./lab/index.js')> {
+  return import('./lab/index.js');
+}
+
+function checkScenario(lab: typeof import('./lab/index.js'), scenario: string): void {
+  if (!lab.SCENARIOS.some((s) => s.name === scenario)) {
+    throw new UsageError(`unknown scenario "${scenario}"; iot-doctor demo --list shows them`);
+  }
+}
+
+async function runDemo(args: OutputArgs & { scenario: string; list: boolean; 'key-type': string; 'mqtt-version': string; timeout: number }): Promise<number> {
+  const labModule = await loadLab();
+  if (args.list) {
+    const width = Math.max(...labModule.SCENARIOS.map((s) => s.name.length));
+    for (const s of labModule.SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${s.description}\n`);
+    return 0;
+  }
+  checkScenario(labModule, args.scenario);
+  const lab = await labModule.startLab({ scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec' });
+  try {
+    const files = await lab.writeFiles();
+    const target = targetFromArgs({
+      endpoint: lab.endpoint, cert: files.cert, key: files.key, ca: files.ca, 'connect-to': lab.connectTo,
+      timeout: args.timeout, 'mqtt-version': args['mqtt-version'], region: lab.region,
+    });
+    process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
+    return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
+  } finally {
+    await lab.close();
+  }
+}
+
+async function runLab(args: {
+  scenario: string; dir: string; bind: string; 'allow-non-loopback': boolean; 'port-8883': number; 'port-443': number;
+  'port-8443': number; 'control-port': number; 'key-type': string; 'require-sni': boolean;
+}): Promise<number> {
+  const labModule = await loadLab();
+  checkScenario(labModule, args.scenario);
+  for (const name of ['port-8883', 'port-443', 'port-8443', 'control-port'] as const) {
+    const v = args[name];
+    if (!Number.isInteger(v) || v < 0 || v > 65535) throw new UsageError(`--${name} must be a port number (0 for any free port), got ${v}`);
+  }
+  let lab: Awaited<ReturnType<typeof labModule.startLab>>;
+  try {
+    lab = await labModule.startLab({
+      scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec', bind: args.bind, allowNonLoopback: args['allow-non-loopback'],
+      requireSni: args['require-sni'],
+      ports: { mqtt8883: args['port-8883'], tls443: args['port-443'], https8443: args['port-8443'], control: args['control-port'] },
+      log: (line) => process.stderr.write(`lab: ${line}\n`),
+    });
+  } catch (err) {
+    throw new UsageError(`the lab could not start: ${errorMessage(err)}`);
+  }
+  const files = await lab.writeFiles(args.dir);
+  const info = {
+    endpoint: lab.endpoint, region: lab.region, accountId: lab.accountId, bind: lab.bind, ports: lab.ports, apiEndpoint: lab.apiEndpoint,
+    connectTo: lab.connectTo, clientId: lab.device.clientId, certificateId: lab.device.certificateId, scenario: lab.scenario.name, files,
+  };
+  writeFileSync(join(args.dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
+  process.stdout.write(`${labModule.describeLab(lab)}\n\nFiles in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}, lab.json\nCheck it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`);
+  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  await lab.close();
+  process.stdout.write('lab stopped\n');
+  return 0;
 }
 
 interface OutputArgs {
@@ -214,6 +282,37 @@ export async function main(argv: string[]): Promise<number> {
         const report = await runDoctor(target, { strict: args.strict, checks: [...certChecks] });
         process.stdout.write(render(report, args.format as Format, useColor(args.color)));
         exitCode = report.exitCode;
+      },
+    )
+    .command(
+      'demo',
+      'start the built-in lab (a local AWS IoT look-alike), run a full check against it, print the matrix',
+      (y) => outputOptions(y)
+        .option('scenario', { alias: 's', type: 'string', default: 'healthy', describe: 'fault to switch on in the lab (see --list)' })
+        .option('list', { type: 'boolean', default: false, describe: 'list the scenarios and exit' })
+        .option('key-type', { type: 'string', choices: ['rsa', 'ec'], default: 'rsa', describe: 'key type of the lab PKI' })
+        .option('mqtt-version', { type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'MQTT protocol version' })
+        .option('timeout', { type: 'number', default: 3000, describe: 'deadline of each network step, ms' }),
+      async (args) => {
+        exitCode = await runDemo(args);
+      },
+    )
+    .command(
+      'lab',
+      'start the lab and keep it running; write its CA, device certificate and key and a ready check command',
+      (y) => y
+        .option('scenario', { alias: 's', type: 'string', default: 'healthy', describe: 'fault to switch on (iot-doctor demo --list)' })
+        .option('dir', { type: 'string', default: 'lab', describe: 'folder for ca.pem, device.pem.crt, private.pem.key, lab.json' })
+        .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (loopback only)' })
+        .option('allow-non-loopback', { type: 'boolean', default: false, describe: 'allow a non-loopback --bind (inside a test network namespace)' })
+        .option('port-8883', { type: 'number', default: 0, describe: 'port standing for 8883 (0: any free port)' })
+        .option('port-443', { type: 'number', default: 0, describe: 'port standing for 443' })
+        .option('port-8443', { type: 'number', default: 0, describe: 'port standing for 8443' })
+        .option('control-port', { type: 'number', default: 0, describe: 'port of the IoT API look-alike' })
+        .option('key-type', { type: 'string', choices: ['rsa', 'ec'], default: 'rsa', describe: 'key type of the lab PKI' })
+        .option('require-sni', { type: 'boolean', default: true, describe: 'refuse a ClientHello without the endpoint name' }),
+      async (args) => {
+        exitCode = await runLab(args);
       },
     )
     .demandCommand(1, 'name a command: check (see --help)')

@@ -28,6 +28,8 @@ export interface Target {
   /** True when the user chose the client id (a live device may be kicked off). */
   clientIdFromUser: boolean;
   topic: string;
+  /** True when the user chose the topic; otherwise each MQTT route uses iot-doctor/<its client id>/probe. */
+  topicFromUser: boolean;
   mqttVersion: 4 | 5;
   keepaliveSeconds: number;
   timeoutMs: number;

@@ -49,8 +49,8 @@ export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise
       host: opts.host,
       path: publishPath(opts.topic),
       headers: { host: opts.host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.payload), 'user-agent': 'iot-doctor' },
+      // No agent: with createConnection and no agent, Node uses this socket instead of dialling itself.
       createConnection: () => socket as never,
-      agent: false,
     });
     const timer = setTimeout(() => {
       req.destroy();

@@ -7,11 +7,16 @@
  */
 import type { RouteId } from '../model/index.js';
 
+export interface Subscriber {
+  route: RouteId;
+  topic: string;
+}
+
 export class RouteHub {
   private readonly mqttPending: Set<RouteId>;
   private readonly httpsPending: Set<RouteId>;
-  private readonly subscribers = new Map<RouteId, (marker: string) => Promise<boolean>>();
-  private readyWaiters: ((route: RouteId | null) => void)[] = [];
+  private readonly subscribers = new Map<RouteId, { topic: string; confirm: (marker: string) => Promise<boolean> }>();
+  private readyWaiters: ((sub: Subscriber | null) => void)[] = [];
   private httpsWaiters: (() => void)[] = [];
   private clientIdLock: Promise<void> = Promise.resolve();
 
@@ -33,9 +38,9 @@ export class RouteHub {
   }
 
   /** An MQTT route is subscribed to the test topic and can confirm markers. */
-  subscriberReady(route: RouteId, confirm: (marker: string) => Promise<boolean>): void {
-    this.subscribers.set(route, confirm);
-    for (const w of this.readyWaiters.splice(0)) w(route);
+  subscriberReady(route: RouteId, topic: string, confirm: (marker: string) => Promise<boolean>): void {
+    this.subscribers.set(route, { topic, confirm });
+    for (const w of this.readyWaiters.splice(0)) w({ route, topic });
   }
 
   /** An MQTT route is finished (or failed before subscribing). */
@@ -51,18 +56,18 @@ export class RouteHub {
   }
 
   /** First MQTT route with a live subscription, or null when none will come (or the deadline passes). */
-  whenSubscriber(timeoutMs: number): Promise<RouteId | null> {
-    const [first] = this.subscribers.keys();
-    if (first) return Promise.resolve(first);
+  whenSubscriber(timeoutMs: number): Promise<Subscriber | null> {
+    const [first] = this.subscribers.entries();
+    if (first) return Promise.resolve({ route: first[0], topic: first[1].topic });
     if (this.mqttPending.size === 0) return Promise.resolve(null);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
         resolve(null);
       }, timeoutMs);
-      const waiter = (route: RouteId | null): void => {
+      const waiter = (sub: Subscriber | null): void => {
         clearTimeout(timer);
-        resolve(route);
+        resolve(sub);
       };
       this.readyWaiters.push(waiter);
     });
@@ -70,7 +75,7 @@ export class RouteHub {
 
   confirm(route: RouteId, marker: string): Promise<boolean> {
     const sub = this.subscribers.get(route);
-    return sub ? sub(marker) : Promise.resolve(false);
+    return sub ? sub.confirm(marker) : Promise.resolve(false);
   }
 
   /** Resolves when every HTTPS route has finished, or after the deadline. */

@@ -67,6 +67,7 @@ export function targetFor(ports: Partial<Record<8883 | 443 | 8443, number>>, ext
     clientId: 'iot-doctor-test',
     clientIdFromUser: false,
     topic: 'iot-doctor/iot-doctor-test/probe',
+    topicFromUser: false,
     mqttVersion: 4,
     keepaliveSeconds: 30,
     timeoutMs: 1500,
