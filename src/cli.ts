@@ -28,6 +28,7 @@ import {
 import { TOOL_VERSION } from './version.js';
 
 export const FORMATS = ['table', 'json', 'list'] as const;
+const ARRAY_OPTIONS = new Set(['connect-to', 'connectTo', 'resolve', 'routes']);
 export type Format = (typeof FORMATS)[number];
 
 export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -315,7 +316,13 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = await runLab(args);
       },
     )
-    .demandCommand(1, 'name a command: check (see --help)')
+    .demandCommand(1, 'name a command: check, cert, demo or lab (see --help)')
+    // A scalar flag given twice: the last one wins (array options such as --connect-to collect every value).
+    .middleware((argv) => {
+      for (const [key, value] of Object.entries(argv)) {
+        if (Array.isArray(value) && !ARRAY_OPTIONS.has(key) && key !== '_') (argv as Record<string, unknown>)[key] = value.at(-1);
+      }
+    }, true)
     .strict()
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
