@@ -36,7 +36,7 @@ export const ROUTE_HINTS: Readonly<Record<string, (spec: RouteSpec) => string>> 
   TLS_HOSTNAME_MISMATCH: () =>
     'The server certificate does not cover the endpoint name: a wrong or legacy endpoint name (use the -ats name), a custom domain without its certificate, or a proxy answering instead of AWS.',
   ALPN_NOT_SELECTED: (s) =>
-    `On 443 AWS IoT picks the authentication by ALPN. The server did not select ${s.alpn ?? ''}: a proxy or firewall stripped ALPN, or the endpoint is not AWS IoT. Without it the client certificate does not authenticate on 443 (MQTT will hang without CONNACK). Bypass the proxy, or use port ${s.protocol === 'mqtt' ? '8883' : '8443'}.`,
+    `On 443 AWS IoT picks the authentication by ALPN. The server did not select ${s.alpn ?? ''}: a proxy or firewall stripped ALPN, or the endpoint is not AWS IoT. Without it the client certificate does not authenticate on 443 (${s.protocol === 'mqtt' ? 'MQTT waits forever for a CONNACK' : 'HTTPS gets 403 "Missing Authentication Token"'}). Bypass the proxy, or use port ${s.protocol === 'mqtt' ? '8883' : '8443'}.`,
   ALPN_UNEXPECTED: (s) => `The server selected a different protocol than ${s.alpn ?? ''}: the endpoint is probably not AWS IoT or a proxy answers instead.`,
   CLIENT_CERT_REJECTED: () =>
     'The server refused the client certificate during or right after the handshake. Check that the certificate is the device certificate (not a CA), that the key matches, that it is not expired, and that it is registered and ACTIVE in this account and region.',
