@@ -1,0 +1,245 @@
+/**
+ * The lab's data-plane listeners: 8883 (MQTT), 443 (MQTT or HTTPS by ALPN) and 8443 (HTTPS).
+ *
+ * Each listener is a plain TCP server that first reads the ClientHello (to refuse a missing or wrong SNI inside the
+ * handshake and to pick the ALPN behaviour of 443) and then hands the socket to a Node TLS server. TLS servers ask
+ * for a client certificate but never reject one themselves: as on AWS IoT, the handshake completes for any client
+ * certificate and the registry decides later (at CONNECT, or at the HTTP request). A connection without any client
+ * certificate on an mTLS route is closed right after the handshake.
+ */
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { constants as cryptoConstants } from 'node:crypto';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { Server as HttpServer } from 'node:http';
+import { ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
+import type { Authorizer } from './authz.js';
+import type { LabBroker } from './broker.js';
+import { fatalAlert, MAX_CLIENT_HELLO_BYTES, parseClientHello, TLS_ALERT } from './client-hello.js';
+import { createPublishServer, createUnauthenticatedServer, type HttpsFrontDeps } from './https-front.js';
+import { handleMqttConnection, type MqttFrontDeps } from './mqtt-front.js';
+import { closeServer, listen, reserveClosedPort, type SocketTracker, type TimerSet } from './net-util.js';
+import type { ScenarioBehaviour } from './scenarios.js';
+
+export type ListenerName = 'mqtt8883' | 'tls443' | 'https8443';
+
+export interface ServerIdentity {
+  /** Leaf certificate followed by the intermediates the server sends. */
+  certChainPem: string;
+  keyPem: string;
+}
+
+export interface DataPlaneOptions {
+  bind: string;
+  ports: Partial<Record<ListenerName, number>>;
+  endpoint: string;
+  requireSni: boolean;
+  behaviour: ScenarioBehaviour;
+  server: ServerIdentity;
+  authorizer: Authorizer;
+  broker: LabBroker;
+  tracker: SocketTracker;
+  timers: TimerSet;
+  stats: { tlsHandshakes: Record<ListenerName, number>; connections: number };
+  log: (message: string) => void;
+}
+
+/** How long a client may take to send its ClientHello. */
+const CLIENT_HELLO_TIMEOUT_MS = 15_000;
+/** 443 without ALPN, MQTT bytes: the connection stays silent this long, then closes (the client usually gives up first). */
+const SILENT_MQTT_MS = 30_000;
+
+export class DataPlane {
+  readonly ports: Record<ListenerName, number> = { mqtt8883: 0, tls443: 0, https8443: 0 };
+  private readonly netServers: NetServer[] = [];
+  private readonly tlsServers: TlsServer[] = [];
+  private readonly publishServer: HttpServer;
+  private readonly unauthenticatedServer: HttpServer;
+  private readonly mqttDeps: MqttFrontDeps;
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    const httpDeps: HttpsFrontDeps = {
+      authorizer: opts.authorizer,
+      broker: opts.broker,
+      dateSkewMs: opts.behaviour.dateSkewMs,
+      log: opts.log,
+    };
+    this.publishServer = createPublishServer(httpDeps);
+    this.unauthenticatedServer = createUnauthenticatedServer(httpDeps);
+    this.mqttDeps = {
+      authorizer: opts.authorizer,
+      broker: opts.broker,
+      tracker: opts.tracker,
+      timers: opts.timers,
+      log: opts.log,
+      hangUp: (s) => this.hangUp(s),
+      requireSni: opts.requireSni,
+    };
+  }
+
+  async start(): Promise<void> {
+    const { behaviour, bind, ports } = this.opts;
+
+    // 8883
+    if (behaviour.mqtt8883 === 'refused') {
+      this.ports.mqtt8883 = ports.mqtt8883 || (await reserveClosedPort(bind));
+    } else {
+      this.ports.mqtt8883 = await this.listenTls('mqtt8883', ports.mqtt8883 ?? 0);
+    }
+    // 443
+    this.ports.tls443 = await this.listenTls('tls443', ports.tls443 ?? 0);
+    // 8443
+    if (behaviour.https8443 === 'stall') {
+      this.ports.https8443 = await this.listenStall(ports.https8443 ?? 0);
+    } else {
+      this.ports.https8443 = await this.listenTls('https8443', ports.https8443 ?? 0);
+    }
+  }
+
+  async close(): Promise<void> {
+    const closing = this.netServers.map((s) => closeServer(s));
+    this.opts.tracker.destroyAll();
+    await Promise.all(closing);
+  }
+
+  /** Close without a word: end the TLS stream and make sure the socket is gone soon after. */
+  hangUp(socket: Socket): void {
+    if (socket.destroyed) return;
+    socket.end();
+    const t = this.opts.timers.set(() => socket.destroy(), 1_000);
+    socket.once('close', () => this.opts.timers.clear(t));
+  }
+
+  private tlsServer(name: ListenerName, withAlpn: boolean): TlsServer {
+    const { behaviour, server } = this.opts;
+    const intercepted = behaviour.serverCert === 'intercepted';
+    const tlsServer = createTlsServer({
+      key: server.keyPem,
+      cert: server.certChainPem,
+      // An intercepting proxy does not ask for (and could not forward) the device certificate.
+      requestCert: !intercepted,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+      // AWS IoT does not support session tickets.
+      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+      ...(withAlpn
+        ? {
+            ALPNCallback: ({ protocols }: { servername: string; protocols: string[] }) =>
+              protocols.includes(ALPN_MQTT) ? ALPN_MQTT : protocols.includes(ALPN_HTTP) ? ALPN_HTTP : protocols[0],
+          }
+        : {}),
+    });
+    tlsServer.on('tlsClientError', () => {});
+    tlsServer.on('secureConnection', (socket: TLSSocket) => this.onSecure(name, socket));
+    this.tlsServers.push(tlsServer);
+    return tlsServer;
+  }
+
+  private async listenTls(name: ListenerName, port: number): Promise<number> {
+    const plain = this.tlsServer(name, false);
+    const alpn = name === 'tls443' && this.opts.behaviour.alpn443 === 'select' ? this.tlsServer(name, true) : undefined;
+    const server = createNetServer((socket) => this.onTcp(name, socket, plain, alpn));
+    this.netServers.push(server);
+    return listen(server, port, this.opts.bind);
+  }
+
+  private async listenStall(port: number): Promise<number> {
+    const server = createNetServer((socket) => {
+      this.opts.stats.connections += 1;
+      this.opts.tracker.add(socket);
+      socket.on('error', () => {});
+      // Read and discard: the ClientHello is never answered.
+      socket.on('data', () => {});
+    });
+    this.netServers.push(server);
+    return listen(server, port, this.opts.bind);
+  }
+
+  private onTcp(name: ListenerName, socket: Socket, plain: TlsServer, alpn: TlsServer | undefined): void {
+    const { tracker, timers, requireSni, endpoint, log } = this.opts;
+    this.opts.stats.connections += 1;
+    tracker.add(socket);
+    socket.on('error', () => {});
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = timers.set(() => socket.destroy(), CLIENT_HELLO_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      const data = Buffer.concat(chunks);
+      const hello = parseClientHello(data);
+      if (hello.kind === 'incomplete' && size < MAX_CLIENT_HELLO_BYTES) return;
+      socket.off('data', onData);
+      timers.clear(timer);
+      if (hello.kind !== 'hello') {
+        log(`${name}: not a TLS ClientHello, closing`);
+        socket.destroy();
+        return;
+      }
+      const { serverName, alpnProtocols } = hello.info;
+      if (requireSni && !serverName) {
+        log(`${name}: ClientHello without SNI, handshake refused`);
+        socket.end(fatalAlert(TLS_ALERT.handshakeFailure));
+        return;
+      }
+      if (requireSni && serverName && serverName.toLowerCase() !== endpoint) {
+        log(`${name}: SNI ${serverName} is not this endpoint, handshake refused`);
+        socket.end(fatalAlert(TLS_ALERT.unrecognizedName));
+        return;
+      }
+      const wantsAlpn = alpnProtocols.includes(ALPN_MQTT) || alpnProtocols.includes(ALPN_HTTP);
+      const target = alpn && wantsAlpn ? alpn : plain;
+      socket.pause();
+      socket.unshift(data);
+      target.emit('connection', socket);
+    };
+    socket.on('data', onData);
+    socket.once('close', () => timers.clear(timer));
+  }
+
+  private onSecure(name: ListenerName, socket: TLSSocket): void {
+    this.opts.stats.tlsHandshakes[name] += 1;
+    this.opts.tracker.add(socket);
+    socket.on('error', () => {});
+    const alpn = socket.alpnProtocol;
+    let route: 'mqtt' | 'https' | 'unauthenticated';
+    if (name === 'mqtt8883') route = 'mqtt';
+    else if (name === 'https8443') route = 'https';
+    else route = alpn === ALPN_MQTT ? 'mqtt' : alpn === ALPN_HTTP ? 'https' : 'unauthenticated';
+    const label = `${name === 'tls443' ? '443' : name === 'mqtt8883' ? '8883' : '8443'}${alpn ? ` (ALPN ${alpn})` : ''}`;
+
+    if (route === 'unauthenticated') {
+      this.unauthenticated443(socket, label);
+      return;
+    }
+    const der = socket.getPeerCertificate(true)?.raw;
+    if (!der) {
+      this.opts.log(`${label}: no client certificate, closing after the handshake`);
+      this.hangUp(socket);
+      return;
+    }
+    if (route === 'mqtt') handleMqttConnection(socket, der, label, this.mqttDeps);
+    else this.publishServer.emit('connection', socket);
+  }
+
+  /** 443 without ALPN: HTTP requests get 403 Missing Authentication Token, MQTT bytes get silence. */
+  private unauthenticated443(socket: TLSSocket, label: string): void {
+    const idle = this.opts.timers.set(() => this.hangUp(socket), SILENT_MQTT_MS);
+    socket.once('close', () => this.opts.timers.clear(idle));
+    socket.once('data', (chunk: Buffer) => {
+      this.opts.timers.clear(idle);
+      socket.pause();
+      const first = chunk[0] ?? 0;
+      if (first >= 0x41 && first <= 0x5a) {
+        socket.unshift(chunk);
+        this.unauthenticatedServer.emit('connection', socket);
+        socket.resume();
+        return;
+      }
+      this.opts.log(`${label}: MQTT without ALPN is not authenticated by the certificate: no CONNACK`);
+      socket.on('data', () => {});
+      socket.resume();
+      const t = this.opts.timers.set(() => this.hangUp(socket), SILENT_MQTT_MS);
+      socket.once('close', () => this.opts.timers.clear(t));
+    });
+  }
+}

@@ -1,0 +1,113 @@
+/** Small network helpers for the lab: address checks, listening, and keeping track of every open socket. */
+import { isIP, type Server, createServer, type Socket, type AddressInfo } from 'node:net';
+
+/** True for 127.0.0.0/8, ::1 and IPv4-mapped 127.x addresses. */
+export function isLoopback(address: string): boolean {
+  const a = address.toLowerCase();
+  if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
+  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
+  return isIP(v4) === 4 && v4.split('.')[0] === '127';
+}
+
+/**
+ * Resolve and check the bind address. `localhost` means 127.0.0.1. Anything that is not a loopback IP is refused
+ * unless explicitly allowed, so the lab never listens on a real network by accident.
+ */
+export function checkBindAddress(bind: string | undefined, allowNonLoopback: boolean): string {
+  const raw = (bind ?? '127.0.0.1').trim();
+  const address = raw === 'localhost' ? '127.0.0.1' : raw.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(address) === 0) {
+    throw new Error(`lab bind address "${raw}" is not an IP address; use 127.0.0.1 or ::1`);
+  }
+  if (!isLoopback(address) && !allowNonLoopback) {
+    throw new Error(
+      `lab refuses to listen on ${address}: only loopback addresses (127.0.0.0/8, ::1) are allowed, ` +
+        'so the lab is never reachable from another machine',
+    );
+  }
+  return address;
+}
+
+/** `host` as it appears in a URL or a curl `--connect-to` value (IPv6 in brackets). */
+export function hostForUrl(address: string): string {
+  return isIP(address) === 6 ? `[${address}]` : address;
+}
+
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ port, host, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+/** A port that was free a moment ago: bind, read the port, close. Used for "connection refused" and for mosquitto. */
+export async function reserveClosedPort(host: string): Promise<number> {
+  const server = createServer();
+  const port = await listen(server, 0, host);
+  await closeServer(server);
+  return port;
+}
+
+/** Every socket a lab has accepted or opened, so `close()` can end them all. */
+export class SocketTracker {
+  private readonly sockets = new Set<Socket>();
+  private closed = false;
+
+  add(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  destroyAll(): void {
+    this.closed = true;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+}
+
+/** Timers that must not outlive the lab. */
+export class TimerSet {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  set(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  clear(t: NodeJS.Timeout | undefined): void {
+    if (!t) return;
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
+  clearAll(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Lab scenarios: each one is a healthy AWS IoT account with exactly one fault switched on, so a diagnosis can be
+ * checked against a known cause. A scenario decides how the listeners behave and what the registry holds.
+ */
+import { DEFAULT_DEVICE_NAME, type LabPki } from './lab-pki.js';
+import type { LabRegistry } from './registry.js';
+
+export interface ScenarioInfo {
+  name: string;
+  /** One line: the fault, and what a device sees. */
+  description: string;
+}
+
+export interface ScenarioBehaviour {
+  /** 8883: listen, or leave the port closed so connections are refused. */
+  mqtt8883: 'listen' | 'refused';
+  /** 8443: listen, or accept TCP and never answer the ClientHello. */
+  https8443: 'listen' | 'stall';
+  /** 443: select x-amzn-mqtt-ca / x-amzn-http-ca when offered, or never select any ALPN protocol. */
+  alpn443: 'select' | 'ignore';
+  /** Which certificate every listener presents. */
+  serverCert: 'lab' | 'expired' | 'intercepted';
+  /** Added to the lab clock in the `date` header of data-plane HTTP responses. */
+  dateSkewMs: number;
+  /** DescribeEndpoint answers with the endpoint of another account. */
+  describeEndpoint: 'own' | 'other-account';
+}
+
+export interface ScenarioDefinition extends ScenarioInfo {
+  behaviour: ScenarioBehaviour;
+  /** Fills the registry: certificates, things, policies, attachments. */
+  seed(registry: LabRegistry, pki: LabPki): void;
+}
+
+/** Client id and thing name of the default device. */
+export const LAB_DEVICE_NAME = DEFAULT_DEVICE_NAME;
+/** Topics under this prefix are what iot-doctor's probes use: `iot-doctor/<clientId>/probe`. */
+export const LAB_PROBE_TOPIC_PREFIX = 'iot-doctor/';
+export const LAB_DEVICE_POLICY = 'lab-device-policy';
+export const LAB_FLEET_GROUP = 'lab-fleet';
+export const LAB_FLEET_POLICY = 'lab-fleet-telemetry';
+
+const HEALTHY: ScenarioBehaviour = {
+  mqtt8883: 'listen',
+  https8443: 'listen',
+  alpn443: 'select',
+  serverCert: 'lab',
+  dateSkewMs: 0,
+  describeEndpoint: 'own',
+};
+
+type Arn = (kind: string, name: string) => string;
+
+/**
+ * The device policy a careful customer would write: connect with any client id, publish and receive under
+ * `iot-doctor/` (in a statement of its own: HTTPS publish has no client id, and a statement whose variables cannot
+ * be resolved does not match at all) and on the device's own topics, subscribe only below
+ * `iot-doctor/<own client id>/` and the device's own command topics.
+ */
+export function healthyDevicePolicy(arn: Arn): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'Connect', Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client', '*') },
+      {
+        Sid: 'Diagnostics',
+        Effect: 'Allow',
+        Action: ['iot:Publish', 'iot:Receive'],
+        Resource: arn('topic', 'iot-doctor/*'),
+      },
+      {
+        Sid: 'DeviceTopics',
+        Effect: 'Allow',
+        Action: ['iot:Publish', 'iot:Receive'],
+        Resource: [arn('topic', 'dt/${iot:ClientId}/*'), arn('topic', 'cmd/${iot:ClientId}/*')],
+      },
+      {
+        Sid: 'Subscribe',
+        Effect: 'Allow',
+        Action: 'iot:Subscribe',
+        Resource: [arn('topicfilter', 'iot-doctor/${iot:ClientId}/*'), arn('topicfilter', 'cmd/${iot:ClientId}/*')],
+      },
+    ],
+  };
+}
+
+function fleetPolicy(arn: Arn): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'FleetTelemetry',
+        Effect: 'Allow',
+        Action: 'iot:Publish',
+        Resource: arn('topic', 'fleet/${iot:Connection.Thing.ThingName}/telemetry'),
+      },
+    ],
+  };
+}
+
+interface SeedOptions {
+  certificate?: 'active' | 'inactive' | 'unregistered';
+  /** The policy attached to the device certificate; null: none at all. */
+  policy?: ((arn: Arn) => object) | null;
+  /** More policies attached to the certificate. */
+  extraPolicies?: Record<string, (arn: Arn) => object>;
+  fleetGroup?: boolean;
+}
+
+function seedAccount(registry: LabRegistry, pki: LabPki, opts: SeedOptions = {}): void {
+  const arn: Arn = (kind, name) => registry.arn(kind, name);
+  const ca = registry.registerCACertificate(pki.deviceCa.certPem, { status: 'ACTIVE', autoRegistrationStatus: 'DISABLE' });
+  const thing = registry.createThing(LAB_DEVICE_NAME, { attributes: { model: 'lab-sensor', site: 'lab' } });
+  const certificate = opts.certificate ?? 'active';
+  if (certificate === 'unregistered') return;
+  const cert = registry.registerCertificate(pki.device.certPem, {
+    status: certificate === 'inactive' ? 'INACTIVE' : 'ACTIVE',
+    caCertificateId: ca.certificateId,
+  });
+  registry.attachThingPrincipal(thing.thingName, cert.certificateArn);
+  const policy = opts.policy === undefined ? healthyDevicePolicy : opts.policy;
+  if (policy) {
+    registry.createPolicy(LAB_DEVICE_POLICY, policy(arn));
+    registry.attachPolicy(LAB_DEVICE_POLICY, cert.certificateArn);
+  }
+  for (const [name, doc] of Object.entries(opts.extraPolicies ?? {})) {
+    registry.createPolicy(name, doc(arn));
+    registry.attachPolicy(name, cert.certificateArn);
+  }
+  if (opts.fleetGroup ?? true) {
+    registry.createThingGroup(LAB_FLEET_GROUP);
+    registry.addThingToGroup(thing.thingName, LAB_FLEET_GROUP);
+    registry.createPolicy(LAB_FLEET_POLICY, fleetPolicy(arn));
+    registry.attachPolicyToGroup(LAB_FLEET_POLICY, LAB_FLEET_GROUP);
+  }
+}
+
+const TEN_MINUTES = 10 * 60_000;
+
+export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
+  {
+    name: 'healthy',
+    description: 'No fault: every route connects, publishes and receives; the API answers as for a healthy account.',
+    behaviour: HEALTHY,
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'port-8883-refused',
+    description: 'Nothing listens on the 8883 port: TCP connections are refused; 443 and 8443 work.',
+    behaviour: { ...HEALTHY, mqtt8883: 'refused' },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'tls-stall-8443',
+    description: '8443 accepts TCP but never answers the ClientHello: the TLS handshake times out; 8883 and 443 work.',
+    behaviour: { ...HEALTHY, https8443: 'stall' },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'alpn-ignored',
+    description:
+      '443 never selects ALPN (as when the client cannot send it): MQTT gets no CONNACK, HTTPS gets 403 "Missing Authentication Token".',
+    behaviour: { ...HEALTHY, alpn443: 'ignore' },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'tls-intercepted',
+    description:
+      'A TLS-inspecting proxy: every port presents an endpoint certificate signed by "Corporate TLS Inspection CA", no client certificate gets through, 443 drops ALPN.',
+    behaviour: { ...HEALTHY, serverCert: 'intercepted', alpn443: 'ignore' },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'server-cert-expired',
+    description: 'The endpoint presents an expired server certificate: certificate verification fails on every port.',
+    behaviour: { ...HEALTHY, serverCert: 'expired' },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'clock-skew',
+    description: 'The server clock is 10 minutes ahead of the device: HTTP date headers show the skew; connections work.',
+    behaviour: { ...HEALTHY, dateSkewMs: TEN_MINUTES },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'cert-inactive',
+    description:
+      'The device certificate is registered but INACTIVE: TLS completes, MQTT 3.1.1 is closed after CONNECT (MQTT 5: CONNACK 0x87), HTTPS 403.',
+    behaviour: HEALTHY,
+    seed: (r, p) => seedAccount(r, p, { certificate: 'inactive' }),
+  },
+  {
+    name: 'cert-not-registered',
+    description:
+      'The device certificate is not registered in the account (its CA is): TLS completes, MQTT is closed after CONNECT, HTTPS 403, DescribeCertificate ResourceNotFound.',
+    behaviour: HEALTHY,
+    seed: (r, p) => seedAccount(r, p, { certificate: 'unregistered' }),
+  },
+  {
+    name: 'no-policy',
+    description:
+      'The certificate is ACTIVE but has no policy attached: MQTT 3.1.1 is closed after CONNECT (MQTT 5: CONNACK 0x87), HTTPS publish 403.',
+    behaviour: HEALTHY,
+    seed: (r, p) => seedAccount(r, p, { policy: null, fleetGroup: false }),
+  },
+  {
+    name: 'policy-other-client',
+    description:
+      'The policy allows iot:Connect only for client/another-device: any other client id is closed after CONNECT (MQTT 5: CONNACK 0x87); HTTPS publish works.',
+    behaviour: HEALTHY,
+    seed: (r, p) =>
+      seedAccount(r, p, {
+        policy: (arn) => {
+          const doc = healthyDevicePolicy(arn) as { Statement: { Sid: string; Resource: unknown }[] };
+          doc.Statement[0] = { ...doc.Statement[0]!, Resource: arn('client', 'another-device') };
+          return doc;
+        },
+      }),
+  },
+  {
+    name: 'policy-no-publish',
+    description:
+      'Connect and subscribe are allowed but not publishing on iot-doctor/*: MQTT 3.1.1 is closed at the PUBLISH, MQTT 5 gets PUBACK 0x87, HTTPS 403.',
+    behaviour: HEALTHY,
+    seed: (r, p) =>
+      seedAccount(r, p, {
+        policy: (arn) => ({
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'Connect', Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client', '*') },
+            { Sid: 'Receive', Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic', 'iot-doctor/*') },
+            { Sid: 'Telemetry', Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic', 'dt/${iot:ClientId}/*') },
+            {
+              Sid: 'Subscribe',
+              Effect: 'Allow',
+              Action: 'iot:Subscribe',
+              Resource: arn('topicfilter', 'iot-doctor/${iot:ClientId}/*'),
+            },
+          ],
+        }),
+      }),
+  },
+  {
+    name: 'policy-explicit-deny',
+    description:
+      'A second policy explicitly denies iot:Publish on iot-doctor/*, overriding the allow: TestAuthorization says EXPLICIT_DENY; publishing fails as in policy-no-publish.',
+    behaviour: HEALTHY,
+    seed: (r, p) =>
+      seedAccount(r, p, {
+        extraPolicies: {
+          'deny-diagnostics': (arn) => ({
+            Version: '2012-10-17',
+            Statement: [{ Sid: 'NoDiagnostics', Effect: 'Deny', Action: 'iot:Publish', Resource: arn('topic', 'iot-doctor/*') }],
+          }),
+        },
+      }),
+  },
+  {
+    name: 'endpoint-other-account',
+    description:
+      'The device is configured with an endpoint that is not this account\'s: DescribeEndpoint returns a different prefix; the data plane itself works.',
+    behaviour: { ...HEALTHY, describeEndpoint: 'other-account' },
+    seed: (r, p) => seedAccount(r, p),
+  },
+];
+
+export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description }) => ({ name, description }));
+
+export function scenarioDefinition(name: string): ScenarioDefinition {
+  const def = SCENARIO_DEFINITIONS.find((s) => s.name === name);
+  if (!def) {
+    throw new Error(`unknown lab scenario "${name}"; known scenarios: ${SCENARIO_DEFINITIONS.map((s) => s.name).join(', ')}`);
+  }
+  return def;
+}
