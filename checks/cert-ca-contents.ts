@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { certificateIdOf, formatDn, isIssuedBy, matchKnownRoot } from '../src/probes/pem.js';
-import { makeResult, shq, skipIfMissing, type LocalCheck } from './cert-util.js';
+import { makeResult, shq, credentialCheck, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'ca.contents', title: 'CA file holds the Amazon roots that anchor AWS IoT endpoints' };
 
@@ -13,16 +13,9 @@ const LEGACY_VERISIGN = /VeriSign Class 3 Public Primary Certification Authority
  * ca.contents: the CA file (the server trust anchors) holds at least one CA certificate and names which Amazon roots
  * are in it. Warns when it looks like the device's own issuing CA was given instead of a server root.
  */
-export const caContentsCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  // ca.verifies-endpoint runs only in `check`; when present it says whether this CA file fits the real endpoint.
-  needs: ['files.ca', 'files.cert', 'ca.verifies-endpoint'],
-  async run(ctx, deps) {
-    const started = performance.now();
+// ca.verifies-endpoint runs only in `check`; when present it says whether this CA file fits the real endpoint.
+export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, started, deps) => {
     const { credentials } = ctx;
-    const skip = skipIfMissing(META, started, credentials, ['ca']);
-    if (skip) return [skip];
     const ca = credentials.ca!;
     const reproduce = ca.path ? `openssl crl2pkcs7 -nocrl -certfile ${shq(ca.path)} | openssl pkcs7 -print_certs -noout` : undefined;
     const caCerts = ca.certs.filter((c) => c.ca);
@@ -112,5 +105,4 @@ export const caContentsCheck: LocalCheck = {
       hint: `unless the endpoint is a custom domain with its own server certificate, ${GET_ROOTS}`,
       ...(reproduce ? { reproduce } : {}),
     })];
-  },
-};
+}, ['files.cert', 'ca.verifies-endpoint']);

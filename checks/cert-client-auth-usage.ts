@@ -1,5 +1,5 @@
 import { certDetails, OID } from '../src/probes/pem.js';
-import { makeResult, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+import { makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'cert.client-auth-usage', title: 'Certificate may be used for TLS client authentication' };
 
@@ -7,14 +7,7 @@ const META = { id: 'cert.client-auth-usage', title: 'Certificate may be used for
  * cert.client-auth-usage: when extendedKeyUsage is present it must include clientAuth (or anyExtendedKeyUsage); when
  * keyUsage is present it must include digitalSignature (the client signs the handshake with its key).
  */
-export const certClientAuthUsageCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  needs: ['files.cert'],
-  async run(ctx) {
-    const started = performance.now();
-    const skip = skipIfMissing(META, started, ctx.credentials, ['cert']);
-    if (skip) return [skip];
+export const certClientAuthUsageCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
     const cert = ctx.credentials.cert!;
     const d = certDetails(cert.leaf);
     const evidence = {
@@ -48,5 +41,4 @@ export const certClientAuthUsageCheck: LocalCheck = {
     const parts = [d.extKeyUsage ? `extended key usage ${d.extKeyUsage.join(', ')}` : 'no extended key usage restriction',
       d.keyUsage ? `key usage ${d.keyUsage.join(', ')}` : 'no key usage restriction'];
     return [makeResult(META, started, { status: 'pass', code: 'CERT_CLIENT_AUTH_USAGE_OK', summary: parts.join('; '), evidence, reproduce })];
-  },
-};
+});

@@ -1,5 +1,5 @@
 import { certDetails, formatDn } from '../src/probes/pem.js';
-import { makeResult, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+import { makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'cert.end-entity', title: 'Device certificate is an end-entity certificate (not a CA)' };
 
@@ -8,14 +8,7 @@ const META = { id: 'cert.end-entity', title: 'Device certificate is an end-entit
  * or a certificate made with `openssl req -x509` defaults. Reported as a warning: whether a server refuses it depends
  * on its TLS stack. (An Amazon root or the --ca certificate given as --cert is `files.cert: CERT_FILE_HOLDS_CA`.)
  */
-export const certEndEntityCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  needs: ['files.cert'],
-  async run(ctx) {
-    const started = performance.now();
-    const skip = skipIfMissing(META, started, ctx.credentials, ['cert']);
-    if (skip) return [skip];
+export const certEndEntityCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
     const cert = ctx.credentials.cert!;
     const details = certDetails(cert.leaf);
     const reproduce = x509Cmd(cert, '-noout -subject -ext basicConstraints,keyUsage');
@@ -38,5 +31,4 @@ export const certEndEntityCheck: LocalCheck = {
         reproduce,
       }),
     ];
-  },
-};
+});

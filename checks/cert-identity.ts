@@ -1,5 +1,5 @@
 import { certDetails, describeKey, formatDn } from '../src/probes/pem.js';
-import { isoDate, makeResult, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+import { isoDate, makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'cert.identity', title: 'Device certificate identity' };
 
@@ -7,14 +7,7 @@ const META = { id: 'cert.identity', title: 'Device certificate identity' };
  * cert.identity: always a pass when the certificate is readable. Its evidence is what a support ticket needs: the AWS
  * IoT certificate id (SHA-256 of the DER), subject, issuer, serial and validity.
  */
-export const certIdentityCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  needs: ['files.cert'],
-  async run(ctx) {
-    const started = performance.now();
-    const skip = skipIfMissing(META, started, ctx.credentials, ['cert']);
-    if (skip) return [skip];
+export const certIdentityCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
     const cert = ctx.credentials.cert!;
     const { leaf } = cert;
     const d = certDetails(leaf);
@@ -41,5 +34,4 @@ export const certIdentityCheck: LocalCheck = {
       },
       reproduce: `${x509Cmd(cert, '-outform DER')} | openssl dgst -sha256`,
     })];
-  },
-};
+});

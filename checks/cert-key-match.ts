@@ -1,18 +1,11 @@
 import { describeKey, formatDn, publicKeySha256 } from '../src/probes/pem.js';
-import { makeResult, pkeyCmd, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+import { makeResult, pkeyCmd, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'cert.key-match', title: 'Private key matches certificate' };
 
 /** cert.key-match: the public key in the certificate is the public half of the private key. */
-export const certKeyMatchCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  needs: ['files.cert', 'files.key'],
-  async run(ctx) {
-    const started = performance.now();
+export const certKeyMatchCheck: LocalCheck = credentialCheck(META, ['cert', 'key'], (ctx, started) => {
     const { credentials } = ctx;
-    const skip = skipIfMissing(META, started, credentials, ['cert', 'key']);
-    if (skip) return [skip];
     const cert = credentials.cert!;
     const key = credentials.key!;
     const certPub = publicKeySha256(cert.leaf.publicKey);
@@ -49,5 +42,4 @@ export const certKeyMatchCheck: LocalCheck = {
       hint,
       reproduce,
     })];
-  },
-};
+});

@@ -1,5 +1,5 @@
 import { certDetails, describeKey } from '../src/probes/pem.js';
-import { makeResult, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+import { makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'cert.key-strength', title: 'Certificate key and signature are ones AWS IoT accepts' };
 
@@ -9,14 +9,7 @@ export const AWS_ACCEPTED_KEYS = 'RSA of 2048 bits or more, or EC on NIST P-256 
 const WEAK_SIGNATURE = /md5|sha1(?!\d)/i;
 
 /** cert.key-strength: RSA >= 2048 bits, EC P-256/P-384, no SHA-1/MD5 signature. */
-export const certKeyStrengthCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  needs: ['files.cert'],
-  async run(ctx) {
-    const started = performance.now();
-    const skip = skipIfMissing(META, started, ctx.credentials, ['cert']);
-    if (skip) return [skip];
+export const certKeyStrengthCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
     const cert = ctx.credentials.cert!;
     const key = describeKey(cert.leaf.publicKey);
     const { signatureAlgorithm } = certDetails(cert.leaf);
@@ -61,5 +54,4 @@ export const certKeyStrengthCheck: LocalCheck = {
       evidence,
       reproduce,
     })];
-  },
-};
+});

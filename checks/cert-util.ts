@@ -1,4 +1,4 @@
-import type { Check } from '../src/model/check.js';
+import type { Check, DependencyResults } from '../src/model/check.js';
 import type { CheckResult, Evidence, Status } from '../src/model/index.js';
 import type { CredentialProblem, Credentials } from '../src/probes/credentials.js';
 import { shq } from '../src/probes/shell.js';
@@ -48,6 +48,29 @@ export function problemsFor(credentials: Credentials, part: Part): CredentialPro
  * When a part the check needs is missing, the skip result that says why: "blocked by files.key:
  * KEY_ENCRYPTED_NO_PASSPHRASE", or "no private key file given (--key)".
  */
+/**
+ * A check over the parsed credentials: `skip` with the reason when a part it reads is missing or unreadable,
+ * otherwise `body` runs. It waits for the files checks of those parts, plus `extraNeeds`.
+ */
+export function credentialCheck(
+  meta: { id: string; title: string },
+  parts: readonly Part[],
+  body: (ctx: LocalCheckContext, startedAt: number, deps?: DependencyResults) => Promise<CheckResult[]> | CheckResult[],
+  extraNeeds: readonly string[] = [],
+): LocalCheck {
+  return {
+    ...meta,
+    family: 'cert',
+    needs: [...parts.map((p) => `files.${p}`), ...extraNeeds],
+    async run(ctx, deps) {
+      const started = performance.now();
+      const skip = skipIfMissing(meta, started, ctx.credentials, parts);
+      if (skip) return [skip];
+      return body(ctx, started, deps);
+    },
+  };
+}
+
 export function skipIfMissing(
   check: { id: string; title: string },
   startedAt: number,

@@ -1,5 +1,5 @@
 import { certDetails, formatDn } from '../src/probes/pem.js';
-import { DAY_MS, isoDate, makeResult, skipIfMissing, x509Cmd, type LocalCheck } from './cert-util.js';
+import { DAY_MS, isoDate, makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
 
 const META = { id: 'cert.validity', title: 'Certificate is within its validity period' };
 
@@ -15,14 +15,7 @@ function plural(n: number, word: string): string {
 }
 
 /** cert.validity: not yet valid, expired, or expiring within warnDays, judged by this machine's clock. */
-export const certValidityCheck: LocalCheck = {
-  ...META,
-  family: 'cert',
-  needs: ['files.cert'],
-  async run(ctx) {
-    const started = performance.now();
-    const skip = skipIfMissing(META, started, ctx.credentials, ['cert']);
-    if (skip) return [skip];
+export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
     const cert = ctx.credentials.cert!;
     const now = ctx.now();
     const { notBefore, notAfter } = certDetails(cert.leaf);
@@ -90,5 +83,4 @@ export const certValidityCheck: LocalCheck = {
       ...(clockUnset ? { hint: clockHint } : {}),
       reproduce,
     })];
-  },
-};
+});
