@@ -3,9 +3,16 @@ import type { Target } from '../src/target.js';
 import { caVerifiesEndpointCheck } from './ca-endpoint.js';
 import { certChecks } from './cert.js';
 import { clockSkewCheck } from './clock-skew.js';
+import { cloudChecks } from './cloud.js';
 import { routeCheck } from './route.js';
 import type { DoctorCheck } from './types.js';
 
 export function catalogue(target: Target): DoctorCheck[] {
-  return [...certChecks, ...target.routes.map(routeCheck), caVerifiesEndpointCheck, clockSkewCheck];
+  return [
+    ...certChecks,
+    ...target.routes.map(routeCheck),
+    caVerifiesEndpointCheck,
+    clockSkewCheck,
+    ...(target.cloud ? cloudChecks : []),
+  ];
 }

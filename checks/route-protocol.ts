@@ -25,7 +25,11 @@ export function routeClientId(target: Target, spec: RouteSpec): string {
  * is what policies written with ${iot:ClientId} allow.
  */
 export function routeTopic(target: Target, spec: RouteSpec): string {
-  return target.topicFromUser ? target.topic : `iot-doctor/${routeClientId(target, spec)}/probe`;
+  return topicForClientId(target, routeClientId(target, spec));
+}
+
+export function topicForClientId(target: Target, clientId: string): string {
+  return target.topicFromUser ? target.topic : `iot-doctor/${clientId}/probe`;
 }
 
 function tlsFlags(target: Target): string[] {

@@ -39,6 +39,10 @@ export interface Target {
   region?: string;
   profile?: string;
   apiEndpoint?: string;
+  /** AWS IoT certificate id when no certificate file is at hand (cloud checks from a report). */
+  certificateId?: string;
+  /** Run the cloud checks (they skip by themselves without AWS credentials). */
+  cloud: boolean;
 }
 
 

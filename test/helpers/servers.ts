@@ -72,6 +72,7 @@ export function targetFor(ports: Partial<Record<8883 | 443 | 8443, number>>, ext
     keepaliveSeconds: 30,
     timeoutMs: 1500,
     protocol: false,
+    cloud: false,
     warnDays: 30,
     ...extra,
   };

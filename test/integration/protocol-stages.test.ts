@@ -41,6 +41,7 @@ async function runAgainst(scenario: string, extra: Partial<Target> = {}): Promis
     keepaliveSeconds: 30,
     timeoutMs: 1500,
     protocol: true,
+    cloud: false,
     warnDays: 30,
     region: lab.region,
     ...extra,
