@@ -6,7 +6,6 @@ import {
   type CheckResult,
   type Finding,
   type Report,
-  type RouteId,
 } from '../model/index.js';
 import { bold, indent, paint, statusLabel } from './style.js';
 
@@ -16,6 +15,9 @@ export interface TableOptions {
 
 function cell(result: CheckResult | undefined, color: boolean): string {
   if (!result) return '';
+  // Site profile outcomes read as what they mean at this site.
+  if (result.code === 'EXPECTED_BLOCKED') return paint('- expected blocked', 'skip', color);
+  if (result.code === 'UNEXPECTEDLY_OPEN') return paint('! unexpectedly open', 'warn', color);
   const time = result.status === 'skip' ? '' : ` ${result.durationMs} ms`;
   return `${statusLabel(result.status, color)}${time}`;
 }
@@ -111,8 +113,4 @@ export function renderTable(report: Report, opts: TableOptions): string {
   if (report.diagnosis.length) sections.push(`${bold('Diagnosis', opts.color)}\n${renderDiagnosis(report.diagnosis, opts)}`);
   sections.push(summaryLine(report));
   return `${sections.join('\n\n')}\n`;
-}
-
-export function routeStatus(results: readonly CheckResult[], route: RouteId): CheckResult[] {
-  return results.filter((r) => r.route === route);
 }

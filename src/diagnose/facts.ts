@@ -1,0 +1,286 @@
+/**
+ * A read-only view of one run's results, with the questions every rule asks: which routes ran, where a route
+ * stopped, whether it got through, what a check said. Pure: no I/O, no clock.
+ */
+import {
+  ROUTES,
+  ROUTE_IDS,
+  STAGE_IDS,
+  routeResultId,
+  type CheckResult,
+  type Confidence,
+  type Finding,
+  type RouteId,
+  type Severity,
+  type StageId,
+} from '../model/index.js';
+
+export interface DiagnoseContext {
+  /** Routes a site profile expects to be blocked: their blocking is not a finding. */
+  expectedBlocked?: RouteId[];
+}
+
+/** TLS failures that happen before any certificate is seen: the transport was cut, not the trust. */
+export const TRANSPORT_TLS_CODES: ReadonlySet<string> = new Set(['TLS_STALLED', 'TLS_RESET', 'TLS_CLOSED', 'TLS_NOT_TLS']);
+
+/** How a TCP connect failed, by code. */
+export const TCP_BLOCK_HOW: Readonly<Record<string, 'timeout' | 'refused' | 'unreachable'>> = {
+  TCP_TIMEOUT: 'timeout',
+  TCP_REFUSED: 'refused',
+  TCP_UNREACHABLE: 'unreachable',
+};
+
+export const FAILING: ReadonlySet<string> = new Set(['fail', 'error']);
+
+export function isFailing(r: CheckResult | undefined): boolean {
+  return !!r && FAILING.has(r.status);
+}
+
+export function isProblem(r: CheckResult): boolean {
+  return r.status === 'fail' || r.status === 'error' || r.status === 'warn';
+}
+
+export class Facts {
+  readonly results: readonly CheckResult[];
+  readonly expectedBlocked: ReadonlySet<RouteId>;
+  private readonly byId = new Map<string, CheckResult>();
+
+  constructor(results: readonly CheckResult[], ctx: DiagnoseContext = {}) {
+    this.results = results;
+    for (const r of results) if (!this.byId.has(r.id)) this.byId.set(r.id, r);
+    // Routes a profile already marked (EXPECTED_BLOCKED cells) count as expected-blocked too.
+    const marked = results.filter((r) => r.code === 'EXPECTED_BLOCKED' && r.route).map((r) => r.route as RouteId);
+    this.expectedBlocked = new Set([...(ctx.expectedBlocked ?? []), ...marked]);
+  }
+
+  /** An expected-blocked route that is indeed blocked (at TCP, or TLS cut off before any certificate). */
+  blockedAsExpected(route: RouteId): boolean {
+    if (!this.expectedBlocked.has(route)) return false;
+    const cells = this.cells(route);
+    if (cells.some((c) => c.code === 'EXPECTED_BLOCKED')) return true;
+    const b = cells.find(isFailing);
+    return !!b && (b.stage === 'tcp' || (b.stage === 'tls' && TRANSPORT_TLS_CODES.has(b.code)));
+  }
+
+  get(id: string): CheckResult | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The first result of a check id whose code is one of `codes` (also `<id>:<CODE>` results of file checks). */
+  find(idPrefix: string, codes: readonly string[]): CheckResult | undefined {
+    return this.results.find((r) => (r.id === idPrefix || r.id.startsWith(`${idPrefix}:`)) && codes.includes(r.code));
+  }
+
+  /** The result of check `id` when it has code `code`. */
+  is(id: string, ...codes: string[]): CheckResult | undefined {
+    const r = this.byId.get(id);
+    return r && codes.includes(r.code) ? r : undefined;
+  }
+
+  /** Routes with at least one stage result, in catalogue order. */
+  routes(): RouteId[] {
+    return ROUTE_IDS.filter((id) => this.results.some((r) => r.route === id && r.stage));
+  }
+
+  /** Routes that count: present, and not blocked the way the site profile expects. */
+  relevantRoutes(): RouteId[] {
+    return this.routes().filter((r) => !this.blockedAsExpected(r));
+  }
+
+  cell(route: RouteId, stage: StageId): CheckResult | undefined {
+    return this.byId.get(routeResultId(route, stage)) ?? this.results.find((r) => r.route === route && r.stage === stage);
+  }
+
+  cells(route: RouteId): CheckResult[] {
+    return STAGE_IDS.map((s) => this.cell(route, s)).filter((r): r is CheckResult => !!r);
+  }
+
+  /** The first failing (or erroring) stage of a route. */
+  blocker(route: RouteId): CheckResult | undefined {
+    return this.cells(route).find(isFailing);
+  }
+
+  passed(route: RouteId, stage: StageId): boolean {
+    return this.cell(route, stage)?.status === 'pass';
+  }
+
+  /** The route got through the network: TLS completed, the server selected the ALPN it needs. */
+  getsThrough(route: RouteId): boolean {
+    return this.passed(route, 'tls') && this.passed(route, 'alpn');
+  }
+
+  /** Nothing on the route failed, and it got at least as far as TLS. */
+  works(route: RouteId): boolean {
+    return this.getsThrough(route) && !this.cells(route).some(isFailing);
+  }
+
+  anyRouteWorks(): boolean {
+    return this.relevantRoutes().some((r) => this.works(r));
+  }
+
+  /** Route cells with one of `codes` on routes that count. */
+  routeCells(codes: readonly string[], stage?: StageId): CheckResult[] {
+    return this.relevantRoutes().flatMap((route) =>
+      this.cells(route).filter((c) => codes.includes(c.code) && (!stage || c.stage === stage)),
+    );
+  }
+
+  /** The endpoint name the routes used: SNI from a TLS stage, else the resolved name. */
+  endpointName(): string | undefined {
+    for (const r of this.results) {
+      if (r.stage === 'tls' && typeof r.evidence['sni'] === 'string') return r.evidence['sni'];
+    }
+    for (const r of this.results) {
+      if (r.stage === 'dns' && r.code !== 'DNS_OVERRIDE' && typeof r.evidence['name'] === 'string') return r.evidence['name'];
+    }
+    return undefined;
+  }
+
+  /** The MQTT client id the probe used, when an MQTT stage recorded it. */
+  clientId(): string | undefined {
+    for (const r of this.results) if (typeof r.evidence['clientId'] === 'string') return r.evidence['clientId'];
+    return undefined;
+  }
+
+  topic(): string | undefined {
+    for (const r of this.results) if (r.route && typeof r.evidence['topic'] === 'string') return r.evidence['topic'];
+    return undefined;
+  }
+}
+
+export function portOf(route: RouteId): number {
+  return ROUTES[route].port;
+}
+
+export function uniq<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+export function ids(results: readonly (CheckResult | undefined)[]): string[] {
+  return uniq(results.filter((r): r is CheckResult => !!r).map((r) => r.id));
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** Names from an evidence list that holds strings or `{ policyName }` / `{ name }` objects. */
+export function names(v: unknown): string[] {
+  if (!Array.isArray(v)) return typeof v === 'string' && v ? [v] : [];
+  return v.flatMap((item) => {
+    if (typeof item === 'string') return [item];
+    if (item && typeof item === 'object') {
+      const o = item as Record<string, unknown>;
+      const n = str(o['policyName']) ?? str(o['name']);
+      return n ? [n] : [];
+    }
+    return [];
+  });
+}
+
+export function list(items: readonly string[], conj = 'and'): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} ${conj} ${items.at(-1)}`;
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return n === 1 ? word : many;
+}
+
+/** Finding fields, with the optional ones optional. */
+export interface FindingInput {
+  severity: Severity;
+  confidence: Confidence;
+  title: string;
+  explanation: string;
+  remediation: string[];
+  params: Record<string, unknown>;
+  evidence: string[];
+  candidates?: { code: string; title: string; decidedBy: string }[];
+}
+
+export function finding(code: string, f: FindingInput): Finding {
+  return {
+    code,
+    severity: f.severity,
+    confidence: f.confidence,
+    title: f.title,
+    explanation: f.explanation,
+    remediation: f.remediation,
+    params: f.params,
+    evidence: uniq(f.evidence),
+    ...(f.candidates && f.candidates.length > 0 ? { candidates: f.candidates } : {}),
+  };
+}
+
+/** Critical when routes were probed and none that counts works; otherwise error. */
+export function routeSeverity(facts: Facts): Severity {
+  return facts.relevantRoutes().length === 0 || facts.anyRouteWorks() ? 'error' : 'critical';
+}
+
+/** Looks like the Amazon Trust Services hierarchy (Amazon RSA/ECDSA intermediates, Amazon roots, Starfield G2). */
+export function looksAmazon(name: string): boolean {
+  return /\bAmazon\b|Starfield/i.test(name);
+}
+
+export interface ChainEntry {
+  subject: string;
+  issuer: string;
+  fingerprint256?: string;
+  subjectAltName?: string;
+}
+
+export function chainOf(r: CheckResult | undefined): ChainEntry[] {
+  const chain = r?.evidence['chain'];
+  if (!Array.isArray(chain)) return [];
+  return chain.flatMap((c) => {
+    if (!c || typeof c !== 'object') return [];
+    const o = c as Record<string, unknown>;
+    const subject = str(o['subject']) ?? '';
+    const issuer = str(o['issuer']) ?? '';
+    const fp = str(o['fingerprint256']);
+    const san = str(o['subjectAltName']);
+    return [{ subject, issuer, ...(fp ? { fingerprint256: fp } : {}), ...(san ? { subjectAltName: san } : {}) }];
+  });
+}
+
+export function chainLooksAmazon(chain: readonly ChainEntry[]): boolean {
+  return chain.some((c) => looksAmazon(c.issuer) || looksAmazon(c.subject));
+}
+
+/** The issuer at the top of a presented chain (what the chain claims to end at). */
+export function topIssuer(chain: readonly ChainEntry[]): string | undefined {
+  return chain.at(-1)?.issuer || undefined;
+}
+
+/** Route results that show the server refused the device after (or during) the handshake. */
+export const AUTH_SYMPTOM_CODES = [
+  'CLIENT_CERT_REJECTED',
+  'MQTT_CLOSED_AFTER_CONNECT',
+  'MQTT_CONNACK_REFUSED',
+  'HTTP_FORBIDDEN',
+  'HTTP_UNAUTHORIZED',
+  'HTTP_CLOSED_WITHOUT_RESPONSE',
+];
+
+/** Auth symptoms plus local TLS errors (a bad key fails the handshake on this side). */
+export function credentialSymptoms(facts: Facts): CheckResult[] {
+  return facts.routeCells([...AUTH_SYMPTOM_CODES, 'TLS_ERROR']);
+}
+
+export function authSymptoms(facts: Facts): CheckResult[] {
+  return facts.routeCells(AUTH_SYMPTOM_CODES);
+}
+
+/** The device certificate id (SHA-256 of its DER) as any result recorded it. */
+export function certificateId(facts: Facts): string | undefined {
+  for (const r of facts.results) {
+    const id = str(r.evidence['certificateId']);
+    if (id) return id;
+  }
+  return undefined;
+}

@@ -1,0 +1,196 @@
+/**
+ * Diagnosis: pure rules over one run's results. Each rule names a root cause with a stable code, the results it
+ * rests on, a confidence and what to do. Rules never touch the network, the clock or the file system.
+ */
+import type { CheckResult, Confidence, Finding, Severity } from '../model/index.js';
+import { clockSkew } from './clock.js';
+import {
+  authRejectedUnexplained,
+  certNotActive,
+  certNotRegistered,
+  endpointOtherAccount,
+  legacyEndpoint,
+  noPolicyAttached,
+  policyDeniesConnect,
+  policyDeniesPublish,
+  policyDeniesSubscribe,
+} from './cloud.js';
+import { certExpired, certFilesSwapped, certNotYetValid, keyCertMismatch } from './credentials.js';
+import { Facts, finding, ids, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';
+import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './network.js';
+import { profileMismatch } from './profile.js';
+import { alpnStripped, endpointNameMismatch, tlsIntercepted, wrongCaFile } from './tls.js';
+
+export type { DiagnoseContext } from './facts.js';
+
+/** Every code a finding can carry, in the order findings of equal weight are listed (root-most cause first). */
+export const DIAGNOSIS_CODES = [
+  'CERT_FILES_SWAPPED',
+  'DNS_FAILURE',
+  'ALL_ROUTES_BLOCKED',
+  'PORT_BLOCKED',
+  'SNI_FILTERED',
+  'TLS_INTERCEPTED',
+  'WRONG_CA_FILE',
+  'LEGACY_ENDPOINT',
+  'ENDPOINT_NAME_MISMATCH',
+  'ENDPOINT_OTHER_ACCOUNT',
+  'ALPN_STRIPPED',
+  'KEY_CERT_MISMATCH',
+  'CERT_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CLOCK_SKEW',
+  'CERT_NOT_REGISTERED',
+  'CERT_NOT_ACTIVE',
+  'NO_POLICY_ATTACHED',
+  'POLICY_DENIES_CONNECT',
+  'POLICY_DENIES_PUBLISH',
+  'POLICY_DENIES_SUBSCRIBE',
+  'AUTH_REJECTED_UNEXPLAINED',
+  'PROFILE_MISMATCH',
+  'UNEXPLAINED_FAILURE',
+  'OTHER_WARNINGS',
+  'HEALTHY',
+] as const;
+export type DiagnosisCode = (typeof DIAGNOSIS_CODES)[number];
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, error: 1, warning: 2, info: 3 };
+const CONFIDENCE_RANK: Record<Confidence, number> = { certain: 0, likely: 1, possible: 2 };
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    CONFIDENCE_RANK[a.confidence] - CONFIDENCE_RANK[b.confidence] ||
+    codeRank(a.code) - codeRank(b.code)
+  );
+}
+
+function codeRank(code: string): number {
+  const i = (DIAGNOSIS_CODES as readonly string[]).indexOf(code);
+  return i < 0 ? DIAGNOSIS_CODES.length : i;
+}
+
+/** Results that count for the verdict: a route blocked the way the site profile expects does not. */
+function counted(facts: Facts): CheckResult[] {
+  return facts.results.filter((r) => !(r.route && facts.blockedAsExpected(r.route)));
+}
+
+/** UNEXPLAINED_FAILURE: failures (or checks that could not complete) that no rule explains. */
+function unexplainedFailure(facts: Facts, claimed: ReadonlySet<string>): Finding[] {
+  const left = counted(facts).filter((r) => (r.status === 'fail' || r.status === 'error') && !claimed.has(r.id));
+  if (left.length === 0) return [];
+  const errors = left.filter((r) => r.status === 'error');
+  const hints = [...new Set(left.map((r) => r.hint).filter((h): h is string => !!h))];
+  const routeFailure = left.some((r) => r.route);
+  return [
+    finding('UNEXPLAINED_FAILURE', {
+      severity: routeFailure ? routeSeverity(facts) : 'error',
+      confidence: 'possible',
+      title: `${left.length} ${left.length === 1 ? 'result fails' : 'results fail'} without a known root cause`,
+      explanation: `No diagnosis rule matches ${left.length === 1 ? 'this result' : 'these results'}: ${left.map((r) => `${r.id} ${r.code} (${r.summary})`).join('; ')}.${errors.length > 0 ? ` ${list(errors.map((r) => r.id))} could not complete at all: that is a problem of the tool or of this machine, not a verdict about the network.` : ''} The hints of the checks say what to look at.`,
+      remediation: [...hints, ...left.filter((r) => r.reproduce).slice(0, 3).map((r) => `Reproduce ${r.id} by hand: ${r.reproduce}`)],
+      params: { codes: left.map((r) => r.code), ids: left.map((r) => r.id) },
+      evidence: ids(left),
+    }),
+  ];
+}
+
+/** OTHER_WARNINGS: warnings that no finding covers (a certificate that expires soon, a readable key file ...). */
+function otherWarnings(facts: Facts, claimed: ReadonlySet<string>): Finding[] {
+  const left = counted(facts).filter((r) => r.status === 'warn' && !claimed.has(r.id));
+  if (left.length === 0) return [];
+  const hints = [...new Set(left.map((r) => r.hint).filter((h): h is string => !!h))];
+  return [
+    finding('OTHER_WARNINGS', {
+      severity: 'warning',
+      confidence: 'certain',
+      title: `${left.length} ${left.length === 1 ? 'warning needs' : 'warnings need'} attention`,
+      explanation: `Nothing here stops the device today, but: ${left.map((r) => `${r.title}: ${r.summary}`).join('; ')}.`,
+      remediation: hints,
+      params: { codes: left.map((r) => r.code), ids: left.map((r) => r.id) },
+      evidence: ids(left),
+    }),
+  ];
+}
+
+/** HEALTHY: every selected route and check passed; nothing failed, warned or errored. */
+function healthy(facts: Facts): Finding[] {
+  const considered = counted(facts);
+  if (considered.length === 0 || considered.some(isProblem) || !considered.some((r) => r.status === 'pass')) return [];
+  const routes = facts.relevantRoutes();
+  const working = routes.filter((r) => facts.works(r));
+  const skipped = considered.filter((r) => r.status === 'skip' && r.code !== 'SKIPPED');
+  const checks = considered.filter((r) => !r.route && r.status === 'pass');
+  const expected = facts.routes().filter((r) => facts.blockedAsExpected(r));
+  const notes: string[] = [];
+  if (expected.length > 0) notes.push(`${list(expected)} ${expected.length === 1 ? 'is' : 'are'} blocked here as the site profile expects.`);
+  if (skipped.length > 0) {
+    notes.push(`Not part of this verdict (skipped): ${[...new Set(skipped.map((r) => `${r.id} (${r.code})`))].slice(0, 8).join(', ')}${skipped.length > 8 ? ' …' : ''}.`);
+  }
+  return [
+    finding('HEALTHY', {
+      severity: 'info',
+      confidence: 'certain',
+      title: routes.length > 0 ? `All checks passed: ${list(working)} ${working.length === 1 ? 'works' : 'work'}` : 'All checks passed',
+      explanation: `Every selected route and check passed${routes.length > 0 ? `: ${list(working)} connected${working.some((r) => facts.cell(r, 'round-trip')?.status === 'pass') ? ' and made the message round trip' : ''}` : ''}, and ${checks.length} local and cloud ${checks.length === 1 ? 'check' : 'checks'} found nothing wrong.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
+      remediation: [],
+      params: { routes: working, checks: checks.length, skipped: skipped.length, expectedBlocked: expected },
+      evidence: ids([...working.flatMap((r) => facts.cells(r).filter((c) => c.status === 'pass')), ...checks]),
+    }),
+  ];
+}
+
+/**
+ * Without any policy every action is implicitly denied: the implicit POLICY_DENIES_* findings are consequences of
+ * NO_POLICY_ATTACHED, so their evidence moves there and they are dropped.
+ */
+function foldIntoNoPolicy(findings: Finding[]): void {
+  const root = findings.find((f) => f.code === 'NO_POLICY_ATTACHED');
+  if (!root) return;
+  for (let i = findings.length - 1; i >= 0; i--) {
+    const f = findings[i]!;
+    if (f.code.startsWith('POLICY_DENIES_') && f.params['deny'] === 'implicit') {
+      root.evidence.push(...f.evidence.filter((id) => !root.evidence.includes(id)));
+      findings.splice(i, 1);
+    }
+  }
+}
+
+/**
+ * Name the root causes behind a run's results, most important first (severity, then confidence, then the order of
+ * DIAGNOSIS_CODES). HEALTHY only when nothing failed, warned or errored among the selected routes and checks.
+ */
+export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext = {}): Finding[] {
+  const facts = new Facts(results, ctx);
+  const wrongCa = wrongCaFile(facts);
+  const primary: Finding[] = [
+    ...certFilesSwapped(facts),
+    ...dnsFailure(facts),
+    ...allRoutesBlocked(facts),
+    ...portBlocked(facts),
+    ...sniFiltered(facts),
+    ...tlsIntercepted(facts, wrongCa),
+    ...wrongCa,
+    ...legacyEndpoint(facts),
+    ...endpointNameMismatch(facts),
+    ...endpointOtherAccount(facts),
+    ...alpnStripped(facts),
+    ...keyCertMismatch(facts),
+    ...certExpired(facts),
+    ...certNotYetValid(facts),
+    ...clockSkew(facts),
+    ...certNotRegistered(facts),
+    ...certNotActive(facts),
+    ...noPolicyAttached(facts),
+    ...policyDeniesConnect(facts),
+    ...policyDeniesPublish(facts),
+    ...policyDeniesSubscribe(facts),
+    ...profileMismatch(facts),
+  ];
+  foldIntoNoPolicy(primary);
+  const claimed = new Set(primary.flatMap((f) => f.evidence));
+  const auth = authRejectedUnexplained(facts, claimed);
+  for (const f of auth) f.evidence.forEach((id) => claimed.add(id));
+  const findings = [...primary, ...auth, ...unexplainedFailure(facts, claimed), ...otherWarnings(facts, claimed), ...healthy(facts)];
+  return findings.sort(compareFindings);
+}

@@ -1,0 +1,259 @@
+/**
+ * Network causes: the name does not resolve, a port is filtered, nothing gets through, TLS is cut off after the
+ * ClientHello (SNI filtering).
+ */
+import { ALPN_MQTT, ROUTES, type CheckResult, type Finding, type RouteId } from '../model/index.js';
+import {
+  TCP_BLOCK_HOW,
+  TRANSPORT_TLS_CODES,
+  finding,
+  ids,
+  isFailing,
+  list,
+  num,
+  plural,
+  portOf,
+  routeSeverity,
+  str,
+  uniq,
+  type Facts,
+} from './facts.js';
+
+const DNS_FAIL_CODES = ['DNS_NXDOMAIN', 'DNS_NO_ANSWER', 'DNS_TEMPORARY_FAILURE', 'DNS_TIMEOUT', 'DNS_ERROR'];
+
+const DNS_EXPLANATIONS: Record<string, string> = {
+  DNS_NXDOMAIN:
+    'the DNS answered that the name does not exist. The endpoint name has a typo, belongs to another region, or was copied from an old configuration.',
+  DNS_NO_ANSWER: 'the DNS knows the name but returned no address for it: a split-horizon zone or a filtering resolver may hide it.',
+  DNS_TEMPORARY_FAILURE:
+    'the resolver could not be reached or failed to answer: the device has no working DNS server, or outbound DNS is blocked.',
+  DNS_TIMEOUT: 'the resolver did not answer in time: the DNS server is unreachable or outbound DNS (port 53) is filtered.',
+  DNS_ERROR: 'name resolution failed with an unexpected error.',
+};
+
+/** DNS_FAILURE: the endpoint name does not resolve, or resolves to a private address where AWS has public ones. */
+export function dnsFailure(facts: Facts): Finding[] {
+  const out: Finding[] = [];
+  const failed = facts.routeCells(DNS_FAIL_CODES, 'dns');
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    const name = str(first.evidence['name']) ?? facts.endpointName() ?? 'the endpoint';
+    const everyRoute = facts.relevantRoutes().every((r) => isFailing(facts.cell(r, 'dns')));
+    out.push(
+      finding('DNS_FAILURE', {
+        severity: everyRoute ? 'critical' : routeSeverity(facts),
+        confidence: 'certain',
+        title: `The endpoint name ${name} does not resolve`,
+        explanation: `Before any connection the device must turn ${name} into an address, and ${DNS_EXPLANATIONS[first.code] ?? DNS_EXPLANATIONS['DNS_ERROR']} No route can start without it.`,
+        remediation: [
+          first.code === 'DNS_NXDOMAIN'
+            ? 'Copy the endpoint from `aws iot describe-endpoint --endpoint-type iot:Data-ATS` (it ends in -ats.iot.<region>.amazonaws.com) and compare it letter by letter with the device configuration.'
+            : 'Check the DNS server the device uses (DHCP or static setting) and that outbound DNS (UDP and TCP 53) is allowed.',
+          `Try it by hand from the same network: nslookup ${name}`,
+          'If the site requires a DNS override or a proxy, configure the device for it (or pin the address with --resolve to test the rest).',
+        ],
+        params: { name, code: first.code, error: str(first.evidence['error']) ?? null, routes: failed.map((r) => r.route) },
+        evidence: ids(failed),
+      }),
+    );
+  }
+  const privateCells = facts.routeCells(['DNS_PRIVATE_ADDRESS'], 'dns');
+  if (privateCells.length > 0) {
+    const first = privateCells[0]!;
+    const name = str(first.evidence['name']) ?? facts.endpointName() ?? 'the endpoint';
+    const addresses = Array.isArray(first.evidence['addresses']) ? (first.evidence['addresses'] as unknown[]).map(String) : [];
+    const routesFailedLater = privateCells.filter((c) => c.route && facts.blocker(c.route));
+    out.push(
+      finding('DNS_FAILURE', {
+        severity: 'warning',
+        confidence: routesFailedLater.length > 0 ? 'likely' : 'possible',
+        title: `${name} resolves to a private address`,
+        explanation: `AWS IoT data endpoints have public addresses, but here ${name} resolves to ${list(addresses) || 'a private address'}. That is a hosts-file entry, a split DNS zone, a proxy or an AWS PrivateLink (VPC) endpoint. When it is intended (a VPC endpoint) all is well; otherwise the device talks to something that is not AWS IoT.`,
+        remediation: [
+          `Find where the answer comes from: nslookup ${name} against the site DNS server and a public one, and check /etc/hosts on the device.`,
+          'If a VPC interface endpoint for AWS IoT is intended, keep it; otherwise remove the override.',
+        ],
+        params: { name, addresses, code: 'DNS_PRIVATE_ADDRESS', routes: privateCells.map((r) => r.route) },
+        evidence: ids(privateCells),
+      }),
+    );
+  }
+  return out;
+}
+
+/** Routes that get past TCP and TLS and select their ALPN, which a blocked route could move to. */
+function alternativeFor(facts: Facts, route: RouteId): RouteId | undefined {
+  const spec = ROUTES[route];
+  const candidates = facts.routes().filter((r) => r !== route && ROUTES[r].protocol === spec.protocol && ROUTES[r].port !== spec.port);
+  return candidates.find((r) => facts.works(r)) ?? candidates.find((r) => facts.getsThrough(r));
+}
+
+const HOW_EXPLANATION: Record<'timeout' | 'refused' | 'unreachable', (ports: string) => string> = {
+  timeout: (p) =>
+    `Connection attempts to ${p} got no answer at all before the deadline: the packets are silently dropped. That is what an egress firewall does with a port it does not allow.`,
+  refused: (p) =>
+    `Connection attempts to ${p} were answered with a TCP reset: a firewall rejects the port, or nothing listens on it at the address used (check any --connect-to or --resolve override).`,
+  unreachable: (p) =>
+    `The network answered connection attempts to ${p} with "unreachable" or "administratively prohibited": a router or firewall rule refuses that destination.`,
+};
+
+/** PORT_BLOCKED: the TCP connection to a port times out, is refused or unreachable. */
+export function portBlocked(facts: Facts): Finding[] {
+  const blocked = facts.relevantRoutes().flatMap((route) => {
+    const tcp = facts.cell(route, 'tcp');
+    const how = tcp && tcp.status === 'fail' ? TCP_BLOCK_HOW[tcp.code] : undefined;
+    return how && tcp ? [{ route, tcp, how }] : [];
+  });
+  const out: Finding[] = [];
+  for (const how of ['timeout', 'refused', 'unreachable'] as const) {
+    const group = blocked.filter((b) => b.how === how);
+    if (group.length === 0) continue;
+    const ports = uniq(group.map((b) => portOf(b.route))).sort((a, b) => a - b);
+    const portsText = list(ports.map(String));
+    const otherTcpPassed = facts
+      .routes()
+      .filter((r) => !group.some((b) => b.route === r))
+      .map((r) => facts.cell(r, 'tcp'))
+      .filter((c): c is CheckResult => c?.status === 'pass');
+    const alternatives = uniq(group.map((b) => alternativeFor(facts, b.route)).filter((r): r is RouteId => !!r));
+    const remediation: string[] = [];
+    for (const alt of alternatives) {
+      const spec = ROUTES[alt];
+      remediation.push(
+        spec.alpn
+          ? `Move the device to port ${spec.port} with ALPN ${spec.alpn}: ${alt} works from this network.${spec.alpn === ALPN_MQTT ? ' Most AWS IoT device SDKs offer that ALPN by themselves when the port is 443; with a plain MQTT library, set the ALPN protocol list yourself.' : ''}`
+          : `Use port ${spec.port} (${alt}), which works from this network.`,
+      );
+    }
+    const untested = group
+      .map((b) => b.route)
+      .filter((r) => r === 'mqtt-8883' && !facts.routes().includes('mqtt-443'));
+    if (untested.length > 0 && alternatives.length === 0) {
+      remediation.push(`Check whether 443 with ALPN ${ALPN_MQTT} works instead: iot-doctor check --routes mqtt-443 (same flags).`);
+    }
+    remediation.push(
+      `Or ask the network administrator to allow outbound TCP ${portsText} to ${facts.endpointName() ?? 'the endpoint'} (by host name where the firewall supports it).`,
+    );
+    const reproduce = group[0]!.tcp.reproduce;
+    if (reproduce) remediation.push(`Check it by hand from the same network: ${reproduce}`);
+    out.push(
+      finding('PORT_BLOCKED', {
+        severity: routeSeverity(facts),
+        confidence: otherTcpPassed.length > 0 ? 'certain' : 'likely',
+        title: `Outbound TCP ${ports.length > 1 ? `ports ${portsText} are` : `port ${portsText} is`} blocked (${how})`,
+        explanation: `${HOW_EXPLANATION[how](`${ports.length > 1 ? 'ports' : 'port'} ${portsText}`)}${otherTcpPassed.length > 0 ? ` Other ports of the same endpoint connect, so the endpoint itself is reachable.` : ''}${alternatives.length > 0 ? ` ${list(alternatives)} ${plural(alternatives.length, 'works', 'work')} from here, so the device has a way around it.` : ''}`,
+        remediation,
+        params: {
+          ports,
+          how,
+          routes: group.map((b) => b.route),
+          ...(alternatives.length > 0 ? { alternatives } : {}),
+          address: str(group[0]!.tcp.evidence['address']) ?? null,
+        },
+        evidence: ids([
+          ...group.map((b) => b.tcp),
+          ...alternatives.flatMap((r) => [facts.cell(r, 'tcp'), facts.cell(r, 'alpn'), facts.cell(r, 'protocol')].filter((c) => c?.status === 'pass')),
+        ]),
+      }),
+    );
+  }
+  return out;
+}
+
+/** Stage results that show the route was stopped on the way: TCP failures and TLS transport failures. */
+function networkBlocker(facts: Facts, route: RouteId): CheckResult | undefined {
+  const b = facts.blocker(route);
+  if (!b) return undefined;
+  if (b.stage === 'tcp') return b;
+  if (b.stage === 'tls' && TRANSPORT_TLS_CODES.has(b.code)) return b;
+  return undefined;
+}
+
+/** ALL_ROUTES_BLOCKED: the name resolves, yet every route is stopped at TCP or at the start of TLS. */
+export function allRoutesBlocked(facts: Facts): Finding[] {
+  const routes = facts.relevantRoutes();
+  if (routes.length === 0) return [];
+  const dnsOk = routes.map((r) => facts.cell(r, 'dns')).filter((c) => c && (c.status === 'pass' || c.status === 'warn'));
+  if (dnsOk.length === 0) return [];
+  const blockers = routes.map((r) => networkBlocker(facts, r));
+  if (blockers.some((b) => !b)) return [];
+  const how: Record<string, string> = {};
+  routes.forEach((r, i) => (how[r] = blockers[i]!.code));
+  const addresses = uniq(
+    dnsOk.flatMap((c) => (Array.isArray(c!.evidence['addresses']) ? (c!.evidence['addresses'] as unknown[]).map(String) : [])),
+  );
+  return [
+    finding('ALL_ROUTES_BLOCKED', {
+      severity: 'critical',
+      confidence: 'certain',
+      title: 'The endpoint name resolves, but no route gets through',
+      explanation: `DNS works (${addresses.length > 0 ? list(addresses) : 'an address was found'}), yet every route was stopped on the way: ${routes.map((r) => `${r} at ${blockers[routes.indexOf(r)]!.stage} (${how[r]})`).join(', ')}. This network lets no traffic to AWS IoT out: an egress firewall that allows only web browsing through a proxy, a network without Internet access, or an address that does not belong to AWS.`,
+      remediation: [
+        'Ask the network administrator which outbound ports are allowed, and for TCP 443 (or 8883) to the endpoint host name to be opened.',
+        'If the site has a mandatory HTTP proxy, the device must use it (HTTP CONNECT) or be exempted from it; check HTTPS_PROXY on this machine.',
+        'Compare from another network (a phone hotspot): if it works there, the site network is the cause.',
+      ],
+      params: { routes, how, addresses },
+      evidence: ids([...dnsOk, ...blockers]),
+      candidates: [
+        { code: 'EGRESS_FIREWALL', title: 'An egress firewall blocks every port to the endpoint', decidedBy: 'the network administrator, or the same probe from another network' },
+        { code: 'PROXY_REQUIRED', title: 'Only a web proxy may reach the Internet', decidedBy: 'HTTPS_PROXY / the site proxy settings (curl -v https://example.com without a proxy)' },
+        { code: 'WRONG_ADDRESS', title: 'The name resolves to an address that is not AWS IoT', decidedBy: 'the dns stage evidence (a private or unexpected address, --connect-to or --resolve)' },
+      ],
+    }),
+  ];
+}
+
+/** SNI_FILTERED: TCP opens, then TLS is cut off right after the ClientHello (reset, close or silence). */
+export function sniFiltered(facts: Facts): Finding[] {
+  const hit = facts.relevantRoutes().flatMap((route) => {
+    const tcp = facts.cell(route, 'tcp');
+    const tls = facts.cell(route, 'tls');
+    if (tcp?.status !== 'pass' || tls?.status !== 'fail') return [];
+    // Bytes from the server mean a ServerHello came back: then it is not the ClientHello that was cut off.
+    if (num(tls.evidence['bytesFromServer'])) return [];
+    const how = tls.code === 'TLS_RESET' ? 'reset' : tls.code === 'TLS_CLOSED' ? 'closed' : tls.code === 'TLS_STALLED' ? 'stalled' : undefined;
+    return how ? [{ route, tcp, tls, how }] : [];
+  });
+  if (hit.length === 0) return [];
+  const out: Finding[] = [];
+  for (const how of ['reset', 'closed', 'stalled'] as const) {
+    const group = hit.filter((h) => h.how === how);
+    if (group.length === 0) continue;
+    const ports = uniq(group.map((h) => portOf(h.route))).sort((a, b) => a - b);
+    const portsText = list(ports.map(String));
+    const tlsElsewhere = facts
+      .routes()
+      .filter((r) => !group.some((h) => h.route === r))
+      .map((r) => facts.cell(r, 'tls'))
+      .filter((c): c is CheckResult => !!c && (c.status === 'pass' || (c.status === 'fail' && !TRANSPORT_TLS_CODES.has(c.code) && c.code !== 'TLS_ALERT')));
+    const sni = str(group[0]!.tls.evidence['sni']) ?? facts.endpointName() ?? 'the endpoint';
+    const what = how === 'reset' ? 'reset' : how === 'closed' ? 'closed without an answer' : 'left without an answer';
+    const confidence = how === 'reset' && tlsElsewhere.length > 0 ? 'likely' : 'possible';
+    const address = str(group[0]!.tcp.evidence['address']) ?? sni;
+    out.push(
+      finding('SNI_FILTERED', {
+        severity: routeSeverity(facts),
+        confidence,
+        title: `TLS on ${ports.length > 1 ? 'ports' : 'port'} ${portsText} is cut off right after the ClientHello`,
+        explanation: `The TCP connection to ${ports.length > 1 ? 'ports' : 'port'} ${portsText} opens, but as soon as the device sends its TLS ClientHello (which names ${sni} in the SNI field) the connection is ${what}. A firewall or proxy that filters by server name does exactly this${tlsElsewhere.length > 0 ? `; the TLS handshake does complete on ${list(uniq(tlsElsewhere.map((c) => c.route!)))}, so the endpoint itself speaks TLS` : ''}.`,
+        remediation: [
+          `Ask the network administrator whether ${sni} (or *.iot.<region>.amazonaws.com) is on a TLS/SNI filter list for ${ports.length > 1 ? 'ports' : 'port'} ${portsText}, and for it to be allowed.`,
+          `Tell filtering apart from the server by hand: openssl s_client -connect ${address}:${ports[0]} -servername ${sni} versus the same with -servername example.com; only the first failing means SNI filtering.`,
+          ...(tlsElsewhere.length > 0 ? [`Meanwhile use a route that gets through: ${list(uniq(tlsElsewhere.map((c) => c.route!)))}.`] : []),
+        ],
+        params: { ports, how, routes: group.map((h) => h.route), sni },
+        evidence: ids([...group.flatMap((h) => [h.tcp, h.tls]), ...tlsElsewhere]),
+        candidates:
+          confidence === 'possible'
+            ? [
+                { code: 'SNI_FILTER', title: `A firewall filters TLS by the server name ${sni}`, decidedBy: 'openssl s_client with -servername example.com on the same port (passes when it is the name that is filtered)' },
+                { code: 'INSPECTING_PROXY', title: 'A proxy holds or drops TLS it cannot inspect', decidedBy: 'the same probe from another network' },
+                { code: 'NOT_TLS_SERVER', title: 'The address does not serve TLS on this port', decidedBy: '--connect-to / --resolve and the dns stage evidence' },
+              ]
+            : [],
+      }),
+    );
+  }
+  return out;
+}

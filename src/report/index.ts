@@ -1,0 +1,112 @@
+/**
+ * Every rendering is a pure function of the canonical JSON report, so `render report.json --format X` gives the
+ * same output as a live run. Whatever the format, PEM private-key blocks never leave this module.
+ */
+import { UsageError } from '../errors.js';
+import { SCHEMA_VERSION, STATUSES, type Report } from '../model/index.js';
+import { renderHtml } from './html.js';
+import { renderJson } from './json.js';
+import { renderJunit } from './junit.js';
+import { renderList } from './list.js';
+import { renderMarkdown } from './markdown.js';
+import { renderTable } from './table.js';
+
+export { redactReport } from './redact.js';
+
+export const FORMATS = ['table', 'json', 'junit', 'markdown', 'html', 'list'] as const;
+export type ReportFormat = (typeof FORMATS)[number];
+
+/** File extension for a report written in each format. */
+export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
+  table: 'txt',
+  json: 'json',
+  junit: 'xml',
+  markdown: 'md',
+  html: 'html',
+  list: 'txt',
+};
+
+export interface RenderOptions {
+  /** ANSI colour; only the terminal formats (table, list) use it. */
+  color: boolean;
+}
+
+export function isReportFormat(value: string): value is ReportFormat {
+  return (FORMATS as readonly string[]).includes(value);
+}
+
+const PRIVATE_KEY_BLOCK = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
+
+/** Replaces any PEM private-key block (PKCS#1, SEC1, PKCS#8, encrypted, OpenSSH) in a rendered report. */
+export function scrubKeyMaterial(text: string): string {
+  return text.replace(PRIVATE_KEY_BLOCK, '[private key removed]');
+}
+
+export function renderReport(report: Report, format: ReportFormat, opts: RenderOptions): string {
+  let out: string;
+  switch (format) {
+    case 'table':
+      out = renderTable(report, { color: opts.color });
+      break;
+    case 'json':
+      out = renderJson(report);
+      break;
+    case 'junit':
+      out = renderJunit(report);
+      break;
+    case 'markdown':
+      out = renderMarkdown(report);
+      break;
+    case 'html':
+      out = renderHtml(report);
+      break;
+    case 'list':
+      out = renderList(report.results, { color: opts.color });
+      break;
+  }
+  return scrubKeyMaterial(out);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Reads a JSON report (the `render` command's input). Throws `UsageError` with one clear line when the text is not
+ * JSON or not an iot-doctor report of a schema version this build understands.
+ */
+export function parseReport(text: string, source = 'report'): Report {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!isObject(data)) throw new UsageError(`${source} is not an iot-doctor report (expected a JSON object)`);
+  if (data['schemaVersion'] !== SCHEMA_VERSION) {
+    throw new UsageError(
+      `${source} has schemaVersion ${JSON.stringify(data['schemaVersion'])}; this iot-doctor reads schemaVersion ${SCHEMA_VERSION}`,
+    );
+  }
+  const problems: string[] = [];
+  if (!isObject(data['tool'])) problems.push('tool');
+  if (!isObject(data['target']) || typeof (data['target'] as Record<string, unknown>)['endpoint'] !== 'string') problems.push('target.endpoint');
+  if (typeof data['startedAt'] !== 'string') problems.push('startedAt');
+  if (typeof data['durationMs'] !== 'number') problems.push('durationMs');
+  if (!Array.isArray(data['diagnosis'])) problems.push('diagnosis');
+  if (!isObject(data['summary'])) problems.push('summary');
+  if (![0, 1, 2].includes(data['exitCode'] as number)) problems.push('exitCode');
+  const results = data['results'];
+  if (!Array.isArray(results)) problems.push('results');
+  else {
+    results.forEach((r, i) => {
+      if (!isObject(r) || typeof r['id'] !== 'string' || typeof r['code'] !== 'string' || !(STATUSES as readonly unknown[]).includes(r['status'])) {
+        problems.push(`results[${i}]`);
+      }
+    });
+  }
+  if (problems.length > 0) {
+    throw new UsageError(`${source} is not a complete iot-doctor report: missing or malformed ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? ' …' : ''}`);
+  }
+  return data as unknown as Report;
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/diagnose/index.js';
+import { AMAZON_CHAIN, ENDPOINT, PROXY_CHAIN, allRoutes, check, codes, fail, localPasses, only } from './diagnose-fixtures.js';
+
+const untrusted = (chain: unknown) => ({ tls: fail('TLS_CHAIN_UNTRUSTED', { sni: ENDPOINT, chain, verifyError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }) });
+
+function withoutCaChecks() {
+  return localPasses().filter((r) => !r.id.startsWith('ca.'));
+}
+
+describe('TLS_INTERCEPTED', () => {
+  it('every port presents a chain from a corporate CA that the CA file does not trust', () => {
+    const results = [
+      ...withoutCaChecks(),
+      check('ca.contents', 'CA_HAS_AMAZON_ROOTS'),
+      check('ca.verifies-endpoint', 'CA_DOES_NOT_VERIFY_CHAIN', 'fail', { caFile: 'AmazonRootCA1.pem' }),
+      ...allRoutes({
+        'mqtt-8883': untrusted(PROXY_CHAIN),
+        'mqtt-443': untrusted(PROXY_CHAIN),
+        'https-8443': untrusted(PROXY_CHAIN),
+        'https-443': untrusted(PROXY_CHAIN),
+      }),
+    ];
+    const findings = diagnose(results);
+    const f = only(findings, 'TLS_INTERCEPTED');
+    expect(f.confidence).toBe('likely');
+    expect(f.severity).toBe('critical');
+    expect(f.params['reasons']).toEqual(['untrusted-issuer']);
+    expect(f.params['issuers']).toEqual(['O=Example Corp IT Security, CN=Corporate TLS Inspection CA']);
+    expect(f.evidence).toEqual(
+      expect.arrayContaining(['route.mqtt-8883.tls', 'route.mqtt-443.tls', 'route.https-8443.tls', 'route.https-443.tls', 'ca.verifies-endpoint']),
+    );
+    expect(codes(findings)).not.toContain('WRONG_CA_FILE');
+    expect(codes(findings)).not.toContain('UNEXPLAINED_FAILURE');
+  });
+
+  it('the chain differs between ports and one of them is not Amazon', () => {
+    const proxyTrusted = [{ ...PROXY_CHAIN[0]! }];
+    const results = [
+      ...localPasses(),
+      ...allRoutes({
+        'mqtt-443': { tls: { evidence: { chain: proxyTrusted } }, 'client-auth': fail('CLIENT_CERT_REJECTED') },
+      }),
+    ];
+    const f = only(diagnose(results), 'TLS_INTERCEPTED');
+    expect(f.params['reasons']).toEqual(['chain-differs-between-ports']);
+    expect(f.params['fingerprints']).toMatchObject({ 'mqtt-8883': AMAZON_CHAIN[0]!.fingerprint256, 'mqtt-443': PROXY_CHAIN[0]!.fingerprint256 });
+    expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-8883.tls', 'route.mqtt-443.tls', 'route.mqtt-443.client-auth']));
+    expect(codes(diagnose(results))).toEqual(['TLS_INTERCEPTED']);
+  });
+
+  it('an expired server certificate while the clock is right', () => {
+    const results = [
+      ...localPasses(),
+      ...allRoutes({ 'mqtt-8883': { tls: fail('TLS_SERVER_CERT_EXPIRED', { chain: AMAZON_CHAIN }) } }),
+    ];
+    const f = only(diagnose(results), 'TLS_INTERCEPTED');
+    expect(f.confidence).toBe('possible');
+    expect(f.params['reasons']).toEqual(['server-certificate-out-of-date']);
+    expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-8883.tls', 'clock.skew']));
+  });
+
+  it('not when the CA file trusts a private chain on every port (a lab, a custom domain)', () => {
+    const lab = [{ subject: `CN=${ENDPOINT}`, issuer: 'CN=Lab Server CA 1A', fingerprint256: 'DD:11' }];
+    const results = [...localPasses(), ...allRoutes({ 'mqtt-8883': { tls: { evidence: { chain: lab } } }, 'mqtt-443': { tls: { evidence: { chain: lab } } }, 'https-8443': { tls: { evidence: { chain: lab } } }, 'https-443': { tls: { evidence: { chain: lab } } } })];
+    expect(codes(diagnose(results))).toEqual(['HEALTHY']);
+  });
+});
+
+describe('WRONG_CA_FILE', () => {
+  it('the CA file does not verify the chain, the Amazon roots do', () => {
+    const results = [
+      ...withoutCaChecks(),
+      check('ca.contents', 'CA_IS_DEVICE_ISSUER', 'warn', { path: 'device-ca.pem' }),
+      check('ca.verifies-endpoint', 'CA_DOES_NOT_VERIFY_CHAIN', 'fail', { caFile: 'device-ca.pem', wouldVerifyWith: 'Amazon Root CA 1' }),
+      ...allRoutes({ 'mqtt-8883': untrusted(AMAZON_CHAIN), 'mqtt-443': untrusted(AMAZON_CHAIN), 'https-8443': untrusted(AMAZON_CHAIN), 'https-443': untrusted(AMAZON_CHAIN) }),
+    ];
+    const findings = diagnose(results);
+    const f = only(findings, 'WRONG_CA_FILE');
+    expect(findings[0]).toBe(f);
+    expect(f.confidence).toBe('certain');
+    expect(f.params).toMatchObject({ caFile: 'device-ca.pem', wouldVerifyWith: 'Amazon Root CA 1', caContents: 'CA_IS_DEVICE_ISSUER' });
+    expect(f.params['routes']).toEqual(['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443']);
+    expect(f.evidence).toEqual(expect.arrayContaining(['ca.verifies-endpoint', 'ca.contents', 'route.mqtt-8883.tls', 'route.https-443.tls']));
+    expect(f.explanation).toMatch(/issued the device certificate/);
+    expect(codes(findings)).not.toContain('TLS_INTERCEPTED');
+    expect(codes(findings)).not.toContain('OTHER_WARNINGS');
+  });
+
+  it('without ca.verifies-endpoint: likely, with interception as the other candidate', () => {
+    const results = [
+      ...withoutCaChecks(),
+      check('ca.contents', 'CA_NO_AMAZON_ROOT', 'warn', { path: 'corp-bundle.pem' }),
+      ...allRoutes({ 'mqtt-8883': untrusted(AMAZON_CHAIN) }),
+    ];
+    const f = only(diagnose(results), 'WRONG_CA_FILE');
+    expect(f.confidence).toBe('likely');
+    expect(f.params).toMatchObject({ caFile: 'corp-bundle.pem', routes: ['mqtt-8883'], wouldVerifyWith: null });
+    expect(f.candidates?.map((c) => c.code)).toEqual(['WRONG_CA_FILE', 'TLS_INTERCEPTED']);
+  });
+});
+
+describe('ENDPOINT_NAME_MISMATCH', () => {
+  it('the server certificate does not cover the endpoint', () => {
+    const other = [{ subject: 'CN=other.example.com', issuer: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01', fingerprint256: 'EE:11', subjectAltName: 'DNS:other.example.com, DNS:www.other.example.com' }];
+    const results = [...localPasses(), ...allRoutes({ 'mqtt-8883': { tls: fail('TLS_HOSTNAME_MISMATCH', { sni: ENDPOINT, chain: other }) } })];
+    const f = only(diagnose(results), 'ENDPOINT_NAME_MISMATCH');
+    expect(f.confidence).toBe('certain');
+    expect(f.params).toMatchObject({ endpoint: ENDPOINT, certificateNames: ['other.example.com', 'www.other.example.com'], routes: ['mqtt-8883'] });
+    expect(f.evidence).toEqual(['route.mqtt-8883.tls']);
+  });
+
+  it('a server that does not serve the name (unrecognized_name alert)', () => {
+    const results = allRoutes({ 'https-443': { tls: fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 }) } });
+    const f = only(diagnose(results), 'ENDPOINT_NAME_MISMATCH');
+    expect(f.params['routes']).toEqual(['https-443']);
+    expect(f.explanation).toMatch(/unrecognized_name/);
+  });
+});
+
+describe('ALPN_STRIPPED', () => {
+  it('on 443 the server selects no ALPN; 8883 and 8443 work', () => {
+    const results = [
+      ...localPasses(),
+      ...allRoutes({
+        'mqtt-443': { alpn: fail('ALPN_NOT_SELECTED', { offered: 'x-amzn-mqtt-ca', selected: null }) },
+        'https-443': { alpn: fail('ALPN_NOT_SELECTED', { offered: 'x-amzn-http-ca', selected: null }) },
+      }),
+    ];
+    const findings = diagnose(results);
+    const f = only(findings, 'ALPN_STRIPPED');
+    expect(f.confidence).toBe('certain');
+    expect(f.params).toMatchObject({ routes: ['mqtt-443', 'https-443'], offered: ['x-amzn-mqtt-ca', 'x-amzn-http-ca'], selected: null, alternatives: ['mqtt-8883', 'https-8443'] });
+    expect(f.evidence).toEqual(['route.mqtt-443.alpn', 'route.https-443.alpn']);
+    expect(f.remediation[0]).toMatch(/mqtt-8883/);
+    expect(codes(findings)).toEqual(['ALPN_STRIPPED']);
+  });
+
+  it('HTTPS 403 "Missing Authentication Token" on 443 is the same cause, likely', () => {
+    const results = allRoutes({ 'https-443': { alpn: { code: 'ALPN_SELECTED', status: 'pass', evidence: { selected: null } }, protocol: fail('HTTP_MISSING_AUTH_TOKEN', { status: 403 }) } });
+    // The alpn stage claims selection here, so the 403 alone is not taken as stripping.
+    expect(codes(diagnose(results))).not.toContain('ALPN_STRIPPED');
+    const stripped = allRoutes({ 'https-443': { alpn: { status: 'pass', code: 'ALPN_NOT_USED' }, protocol: fail('HTTP_MISSING_AUTH_TOKEN', { status: 403 }) } });
+    const f = only(diagnose(stripped), 'ALPN_STRIPPED');
+    expect(f.confidence).toBe('likely');
+    expect(f.evidence).toEqual(['route.https-443.protocol']);
+  });
+
+  it('a different protocol selected', () => {
+    const results = allRoutes({ 'mqtt-443': { alpn: fail('ALPN_UNEXPECTED', { offered: 'x-amzn-mqtt-ca', selected: 'http/1.1' }) } });
+    const f = only(diagnose(results), 'ALPN_STRIPPED');
+    expect(f.params['selected']).toBe('http/1.1');
+  });
+});
