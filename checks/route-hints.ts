@@ -26,6 +26,8 @@ export const ROUTE_HINTS: Readonly<Record<string, (spec: RouteSpec) => string>> 
   TLS_ALERT: () =>
     'The server refused the handshake and said why (the alert). unrecognized_name: the endpoint name (SNI) is not served here; protocol_version/handshake_failure: TLS version or cipher mismatch; unknown_ca/bad_certificate/certificate_required: the client certificate.',
   TLS_NOT_TLS: () => 'The port answered, but not with TLS: a captive portal, an HTTP proxy or another service is listening there.',
+  TLS_CLIENT_CREDENTIALS_UNUSABLE: () =>
+    'The certificate and key cannot be used together (most often: the key belongs to another certificate). See cert.key-match; fix the files before anything else.',
   TLS_ERROR: () => 'The TLS handshake failed. See the error in the evidence and run the openssl command below.',
   TLS_CHAIN_UNTRUSTED: () =>
     'The CA file does not verify the server chain. Either the CA file is wrong (use AmazonRootCA1.pem / AmazonRootCA3.pem, not the device CA), or a TLS-inspecting proxy re-signed the connection (look at the issuer in the chain): mTLS cannot pass through such a proxy; ask for the endpoint to be excluded from inspection.',

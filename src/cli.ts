@@ -2,18 +2,20 @@
  * The command line: the only place that wires catalogue, runner, diagnosis and reporters together.
  * Usage problems print one line on stderr and exit 2; nothing prints a stack trace unless IOT_DOCTOR_DEBUG is set.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { UsageError, errorMessage } from './errors.js';
 import type { Report } from './model/index.js';
 import { renderJson } from './report/json.js';
-import { renderList } from './report/list.js';
-import { renderTable } from './report/table.js';
 import { certChecks } from '../checks/cert.js';
 import { progressReporter } from './runner/progress.js';
-import { runDoctor } from './run.js';
+import { finishReport, runDoctor } from './run.js';
+import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
+import type { DoctorCheck } from '../checks/types.js';
+import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, parseReport, redactReport, renderReport, type ReportFormat } from './report/index.js';
+import { profileRoutes, resolveProfile, type Profile } from './profile.js';
 import {
   parseClientId,
   parseConnectTo,
@@ -27,9 +29,7 @@ import {
 } from './target.js';
 import { TOOL_VERSION } from './version.js';
 
-export const FORMATS = ['table', 'json', 'list'] as const;
-const ARRAY_OPTIONS = new Set(['connect-to', 'connectTo', 'resolve', 'routes']);
-export type Format = (typeof FORMATS)[number];
+const ARRAY_OPTIONS = new Set(['connect-to', 'connectTo', 'resolve', 'routes', 'format']);
 
 export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (flag !== undefined) return flag;
@@ -38,31 +38,32 @@ export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream =
   return Boolean(stream.isTTY);
 }
 
-export function render(report: Report, format: Format, color: boolean): string {
-  switch (format) {
-    case 'json':
-      return renderJson(report);
-    case 'table':
-      return renderTable(report, { color });
-    case 'list':
-      return renderList(report.results, { color });
-  }
-}
-
 function timestamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Write the canonical JSON report into DIR with a timestamped name; returns the path. */
-export function writeReport(report: Report, dir: string): string {
+/** Write the canonical JSON report (and any other formats asked for) into DIR with one timestamped name. */
+export function writeReport(report: Report, dir: string, formats: readonly ReportFormat[] = []): string[] {
   try {
     mkdirSync(dir, { recursive: true });
-    const path = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}.json`);
-    writeFileSync(path, renderJson(report));
-    return path;
+    const base = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}`);
+    const paths: string[] = [];
+    for (const format of new Set<ReportFormat>(['json', ...formats.filter((f) => f !== 'table' && f !== 'list')])) {
+      const path = `${base}.${FORMAT_EXTENSIONS[format]}`;
+      writeFileSync(path, format === 'json' ? renderJson(report) : renderReport(report, format, { color: false }));
+      paths.push(path);
+    }
+    return paths;
   } catch (err) {
     throw new UsageError(`cannot write the report to ${dir}: ${errorMessage(err)}`);
   }
+}
+
+/** `--format junit,html` or repeated --format: the first goes to stdout, all of them into --output. */
+export function parseFormats(value: string | string[] | undefined, fallback: ReportFormat): ReportFormat[] {
+  const list = (Array.isArray(value) ? value : value ? [value] : [fallback]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const f of list) if (!isReportFormat(f)) throw new UsageError(`unknown format "${f}"; choose from ${FORMATS.join(', ')}`);
+  return list.length ? (list as ReportFormat[]) : [fallback];
 }
 
 interface CommonCheckArgs {
@@ -84,6 +85,26 @@ interface CommonCheckArgs {
   region?: string;
   profile?: string;
   protocol?: boolean;
+  cloud?: boolean;
+  'api-endpoint'?: string;
+  'certificate-id'?: string;
+  'site-profile'?: string;
+}
+
+function parseApiEndpoint(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+    return value;
+  } catch {
+    throw new UsageError(`--api-endpoint must be a URL such as https://iot.eu-west-1.amazonaws.com, got "${value}"`);
+  }
+}
+
+function parseCertificateId(value: string): string {
+  const id = value.trim().replace(/^0x/i, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`--certificate-id must be the 64-hex AWS IoT certificate id (SHA-256 of the DER), got "${value}"`);
+  return id;
 }
 
 export function targetFromArgs(args: CommonCheckArgs): Target {
@@ -100,7 +121,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
   const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
   return {
     endpoint,
-    routes: parseRoutes(args.routes),
+    routes: parseRoutes(args.routes ?? (args['site-profile'] ? profileRoutes(resolveProfile(args['site-profile'])) : undefined)),
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
     ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
@@ -116,6 +137,9 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     keepaliveSeconds: keepalive,
     timeoutMs: parseTimeout(args.timeout),
     protocol: args.protocol ?? true,
+    cloud: args.cloud ?? true,
+    ...(args['api-endpoint'] ? { apiEndpoint: parseApiEndpoint(args['api-endpoint']) } : {}),
+    ...(args['certificate-id'] ? { certificateId: parseCertificateId(args['certificate-id']) } : {}),
     warnDays,
     ...(region ? { region } : {}),
     ...(args.profile ? { profile: args.profile } : {}),
@@ -145,15 +169,59 @@ function checkOptions<T>(y: Argv<T>) {
     .option('protocol', { type: 'boolean', default: true, describe: 'run the MQTT/HTTPS stages (--no-protocol: stop after the TLS and client-certificate stages)' })
     .option('keepalive', { type: 'number', default: 30, describe: 'MQTT keep-alive, seconds' })
     .option('region', { type: 'string', describe: 'AWS region (default: from the endpoint name)', requiresArg: true })
-    .option('profile', { type: 'string', describe: 'AWS profile for the cloud checks', requiresArg: true });
+    .option('profile', { type: 'string', describe: 'AWS profile for the cloud checks', requiresArg: true })
+    .option('cloud', { type: 'boolean', default: true, describe: 'run the cloud checks through the AWS IoT API (--no-cloud: never call AWS)' })
+    .option('cloud-only', { type: 'boolean', default: false, describe: 'only the cloud checks (needs --cert or --certificate-id, or --from)' })
+    .option('from', { type: 'string', describe: 'report.json of another run: run the cloud checks for it and merge them in', requiresArg: true })
+    .option('api-endpoint', { type: 'string', describe: 'AWS IoT API endpoint URL (or env AWS_ENDPOINT_URL_IOT): VPC, FIPS, the lab', requiresArg: true })
+    .option('certificate-id', { type: 'string', describe: 'AWS IoT certificate id, when the certificate file is not at hand', requiresArg: true });
 }
 
 function outputOptions<T>(y: Argv<T>) {
   return y
-    .option('format', { alias: 'f', type: 'string', choices: FORMATS as unknown as string[], default: 'table', describe: 'output on stdout' })
-    .option('output', { alias: 'o', type: 'string', default: 'reports', describe: 'also write the JSON report into this folder ("" to skip)' })
+    .option('format', { alias: 'f', type: 'string', array: true, describe: `output on stdout: ${FORMATS.join(', ')} (default table); several (junit,html) are also written into --output` })
+    .option('output', { alias: 'o', type: 'string', default: 'reports', describe: 'also write the JSON report (and the --format files) into this folder ("" to skip)' })
+    .option('redact', { type: 'boolean', default: false, describe: 'remove endpoint prefix, account ids and addresses (for public tickets)' })
+    .option('site-profile', { type: 'string', describe: 'what this site must pass: a shipped profile (all-routes, 443-only, mqtt-only) or a JSON file', requiresArg: true })
     .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as failures' })
     .option('color', { type: 'boolean', describe: 'colour the table (default: when stdout is a terminal and NO_COLOR is unset)' });
+}
+
+/**
+ * Split work: a technician without AWS credentials sends a report; the support engineer runs the cloud half for the
+ * certificate id and client ids recorded in it, and gets one merged report.
+ */
+async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: string }): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(args.from, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the report given with --from (${args.from}): ${errorMessage(err)}`);
+  }
+  const previous = parseReport(text, args.from);
+  const recorded = cloudTargetFromReport(previous);
+  const endpoint = args.endpoint ?? recorded.endpoint;
+  const base = targetFromArgs({ ...args, ...(endpoint ? { endpoint } : {}), ...(args.region ?? recorded.region ? { region: args.region ?? recorded.region } : {}) });
+  const target: Target = {
+    ...base,
+    ...(recorded.routes ? { routes: recorded.routes } : {}),
+    ...(args['client-id'] === undefined && recorded.clientId ? { clientId: recorded.clientId, clientIdFromUser: recorded.clientIdFromUser ?? false } : {}),
+    ...(args.topic === undefined && recorded.topic ? { topic: recorded.topic, topicFromUser: recorded.topicFromUser ?? false } : {}),
+    ...(base.certificateId ?? recorded.certificateId ? { certificateId: base.certificateId ?? recorded.certificateId } : {}),
+    cloud: true,
+  };
+  if (!target.certPath && !target.certificateId) throw new UsageError(`${args.from} records no certificate id; add --certificate-id or --cert`);
+  const started = performance.now();
+  const fresh = await runDoctor(target, { strict: args.strict, checks: [...cloudChecks] });
+  const merged = finishReport({
+    target: { ...previous.target, ...(fresh.target.certificateId ? { certificateId: fresh.target.certificateId } : {}), ...(target.region ? { region: target.region } : {}) },
+    startedAt: new Date(previous.startedAt),
+    durationMs: previous.durationMs + (performance.now() - started),
+    results: mergeCloudResults(previous, fresh.results),
+    ...(args.strict ? { strict: true } : {}),
+    ...(siteProfileOf(args) ? { siteProfile: siteProfileOf(args)! } : {}),
+  });
+  return printReport(merged, args);
 }
 
 /** A target for the offline checks: only the files and the warning window matter. */
@@ -167,7 +235,7 @@ function offlineTarget(args: { cert?: string; key?: string; ca?: string; 'key-pa
     ...(args.key ? { keyPath: args.key } : {}),
     ...(args.ca ? { caPath: args.ca } : {}),
     ...(passphrase ? { keyPassphrase: passphrase } : {}),
-    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, warnDays,
+    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, cloud: false, warnDays,
   };
 }
 
@@ -196,6 +264,11 @@ async function runDemo(args: OutputArgs & { scenario: string; list: boolean; 'ke
       endpoint: lab.endpoint, cert: files.cert, key: files.key, ca: files.ca, 'connect-to': lab.connectTo,
       timeout: args.timeout, 'mqtt-version': args['mqtt-version'], region: lab.region,
     });
+    // The lab's API takes any credentials; never send the user's real ones to it.
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';
+    process.env.AWS_SECRET_ACCESS_KEY = 'lab';
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
     process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
     return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
   } finally {
@@ -238,20 +311,37 @@ async function runLab(args: {
 }
 
 interface OutputArgs {
-  format: string;
+  format?: string | string[];
   output: string;
   strict: boolean;
   color?: boolean;
+  redact?: boolean;
+  'site-profile'?: string;
 }
 
-async function runAndPrint(target: Target, args: OutputArgs): Promise<number> {
+function siteProfileOf(args: OutputArgs): Profile | undefined {
+  return args['site-profile'] ? resolveProfile(args['site-profile']) : undefined;
+}
+
+async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {
   const progress = progressReporter(process.stderr);
-  const report = await runDoctor(target, { strict: args.strict, ...(progress ? { onEvent: progress.onEvent } : {}) });
+  const siteProfile = siteProfileOf(args);
+  const report = await runDoctor(target, {
+    strict: args.strict,
+    ...(progress ? { onEvent: progress.onEvent } : {}),
+    ...(checks ? { checks } : {}),
+    ...(siteProfile ? { siteProfile } : {}),
+  });
   progress?.finish();
-  process.stdout.write(render(report, args.format as Format, useColor(args.color)));
+  return printReport(report, args);
+}
+
+function printReport(full: Report, args: OutputArgs, fallback: ReportFormat = 'table'): number {
+  const formats = parseFormats(args.format, fallback);
+  const report = args.redact ? redactReport(full) : full;
+  process.stdout.write(renderReport(report, formats[0]!, { color: useColor(args.color) }));
   if (args.output) {
-    const path = writeReport(report, args.output);
-    process.stderr.write(`report written to ${path}\n`);
+    for (const path of writeReport(report, args.output, formats)) process.stderr.write(`report written to ${path}\n`);
   }
   return report.exitCode;
 }
@@ -267,22 +357,33 @@ export async function main(argv: string[]): Promise<number> {
       'probe every route to an endpoint and print the pass/fail matrix',
       (y) => outputOptions(checkOptions(y)),
       async (args) => {
-        exitCode = await runAndPrint(targetFromArgs(args), args);
+        if (args.from) {
+          exitCode = await runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
+          return;
+        }
+        const target = targetFromArgs(args);
+        if (args['cloud-only']) {
+          if (!target.certPath && !target.certificateId) throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
+          exitCode = await runAndPrint({ ...target, cloud: true }, args, [...cloudChecks]);
+          return;
+        }
+        exitCode = await runAndPrint(target, args);
       },
     )
     .command(
       'cert',
       'check the certificate, key and CA files offline (no network)',
       (y) => credentialOptions(y)
-        .option('format', { alias: 'f', type: 'string', choices: ['list', 'json'], default: 'list', describe: 'output on stdout' })
+        .option('format', { alias: 'f', type: 'string', array: true, describe: `output on stdout: ${FORMATS.join(', ')} (default list)` })
+        .option('output', { alias: 'o', type: 'string', default: '', describe: 'also write the JSON report (and the --format files) into this folder' })
+        .option('redact', { type: 'boolean', default: false, describe: 'remove account ids and addresses' })
         .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as failures' })
         .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal and NO_COLOR is unset)' }),
       async (args) => {
         if (!args.cert && !args.key && !args.ca) throw new UsageError('give at least one of --cert, --key, --ca');
         const target = offlineTarget(args);
         const report = await runDoctor(target, { strict: args.strict, checks: [...certChecks] });
-        process.stdout.write(render(report, args.format as Format, useColor(args.color)));
-        exitCode = report.exitCode;
+        exitCode = printReport(report, args, 'list');
       },
     )
     .command(
@@ -316,7 +417,28 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = await runLab(args);
       },
     )
-    .demandCommand(1, 'name a command: check, cert, demo or lab (see --help)')
+    .command(
+      'render <report>',
+      'render a saved JSON report in another format (table, junit, markdown, html, list, json)',
+      (y) => y
+        .positional('report', { type: 'string', describe: 'a report.json written by check, cert or demo', demandOption: true })
+        .option('format', { alias: 'f', type: 'string', array: true, describe: `${FORMATS.join(', ')} (default table)` })
+        .option('output', { alias: 'o', type: 'string', default: '', describe: 'also write the files into this folder' })
+        .option('redact', { type: 'boolean', default: false, describe: 'remove endpoint prefix, account ids and addresses' })
+        .option('strict', { type: 'boolean', default: false, hidden: true })
+        .option('color', { type: 'boolean', describe: 'colour the table' }),
+      (args) => {
+        let text: string;
+        try {
+          text = readFileSync(args.report as string, 'utf8');
+        } catch (err) {
+          throw new UsageError(`cannot read the report ${args.report as string}: ${errorMessage(err)}`);
+        }
+        exitCode = printReport(parseReport(text, args.report as string), args);
+        // Rendering succeeded: the exit code is the report's own verdict.
+      },
+    )
+    .demandCommand(1, 'name a command: check, cert, demo, lab or render (see --help)')
     // A scalar flag given twice: the last one wins (array options such as --connect-to collect every value).
     .middleware((argv) => {
       for (const [key, value] of Object.entries(argv)) {

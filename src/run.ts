@@ -9,12 +9,16 @@ import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSu
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
 import { loadCredentials } from './probes/pem.js';
+import { diagnose } from './diagnose/index.js';
+import { applyProfile, expectedBlockedRoutes, type Profile } from './profile.js';
 import { buildReport } from './report/json.js';
 import { runChecks } from './runner/index.js';
 import type { Target } from './target.js';
 
 export interface DoctorOptions {
   strict?: boolean;
+  /** Site profile: routes expected to be blocked there, checks that must pass. */
+  siteProfile?: Profile;
   onEvent?: (event: RunnerEvent) => void;
   /** Replace the catalogue (tests, `cert` command). */
   checks?: DoctorCheck[];
@@ -31,11 +35,10 @@ export function summarizeTarget(target: Target, certificateId?: string): TargetS
       ...(target.keyPath ? { key: target.keyPath } : {}),
       ...(target.caPath ? { ca: target.caPath } : {}),
     },
-    ...(certificateId ? { certificateId } : {}),
+    ...(certificateId ?? target.certificateId ? { certificateId: certificateId ?? target.certificateId } : {}),
     clientId: target.clientId,
     topic: target.topic,
     ...(target.region ? { region: target.region } : {}),
-    ...(target.profile ? { profile: target.profile } : {}),
   };
 }
 
@@ -77,13 +80,34 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
     guardMs: guardMs(target),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
-  const diagnosis: Finding[] = [];
-  return buildReport({
+  return finishReport({
     target: summarizeTarget(target, ctx.credentials.cert?.certificateId),
     startedAt,
     durationMs: performance.now() - started,
     results,
+    ...(opts.strict ? { strict: true } : {}),
+    ...(opts.siteProfile ? { siteProfile: opts.siteProfile } : {}),
+  });
+}
+
+/** Diagnosis, counts and exit code from a set of results: the same for a live run and for merged results. */
+export function finishReport(input: {
+  target: TargetSummary;
+  startedAt: Date;
+  durationMs: number;
+  results: CheckResult[];
+  strict?: boolean;
+  siteProfile?: Profile;
+}): Report {
+  const { siteProfile } = input;
+  const results = siteProfile ? applyProfile(input.results, siteProfile) : input.results;
+  const diagnosis: Finding[] = diagnose(results, { expectedBlocked: siteProfile ? expectedBlockedRoutes(siteProfile) : [] });
+  return buildReport({
+    target: siteProfile ? { ...input.target, profile: siteProfile.name } : input.target,
+    startedAt: input.startedAt,
+    durationMs: input.durationMs,
+    results,
     diagnosis,
-    exitCode: exitCodeFor(results, opts.strict),
+    exitCode: exitCodeFor(results, input.strict),
   });
 }

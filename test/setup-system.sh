@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite drives (openssl, mosquitto, iproute2, iptables, chromium) when they are
+# Installs the system tools the test suite drives (openssl, mosquitto, iproute2, iptables, chromium, xmllint) when they are
 # missing and this is a Debian machine where we are root. Elsewhere it only says what is missing: the tests that
 # need a missing tool skip with one line saying so.
 set -u
@@ -10,6 +10,8 @@ command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "setup: installing ${need[*]} from Debian packages" >&2

@@ -72,6 +72,7 @@ export type TlsFailureCode =
   | 'TLS_CLOSED'
   | 'TLS_ALERT'
   | 'TLS_NOT_TLS'
+  | 'TLS_CLIENT_CREDENTIALS_UNUSABLE'
   | 'TLS_ERROR';
 
 export interface TlsFailure {
@@ -136,16 +137,32 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
   const elapsed = (): number => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
-    const socket = connect({
-      socket: tcp,
-      servername: opts.servername,
-      ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
-      ...(opts.cert ? { cert: opts.cert } : {}),
-      ...(opts.key ? { key: opts.key } : {}),
-      ...(opts.ca ? { ca: opts.ca } : {}),
-      rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-    });
+    let socket: TLSSocket;
+    try {
+      socket = connect({
+        socket: tcp,
+        servername: opts.servername,
+        ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
+        ...(opts.cert ? { cert: opts.cert } : {}),
+        ...(opts.key ? { key: opts.key } : {}),
+        ...(opts.ca ? { ca: opts.ca } : {}),
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      });
+    } catch (err) {
+      // The local TLS context refused our own credentials (key does not match the certificate, unusable key):
+      // nothing was sent to the server.
+      tcp.destroy();
+      resolve({
+        ok: false,
+        code: 'TLS_CLIENT_CREDENTIALS_UNUSABLE',
+        message: `the TLS library refused the client certificate and key before connecting: ${errorMessage(err)}`,
+        durationMs: elapsed(),
+        bytesFromServer: 0,
+        ...(errorCode(err) ? { systemCode: errorCode(err)! } : {}),
+      });
+      return;
+    }
     const fail = (code: TlsFailureCode, message: string, err?: unknown): void => {
       if (settled) return;
       settled = true;

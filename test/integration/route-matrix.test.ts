@@ -5,6 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeRoute, routeCheck } from '../../checks/route.js';
 import { runChecks } from '../../src/runner/index.js';
+import { generateKeyPair } from '../../src/lab/pki.js';
 import { ALPN_HTTP, ALPN_MQTT, ROUTES, type CheckResult, type RouteId, type StageId } from '../../src/model/index.js';
 import {
   ENDPOINT,
@@ -157,6 +158,17 @@ describe('failures are classified at the right stage with a stable code', () => 
     for (const s of ['tls', 'alpn', 'client-auth', 'protocol', 'round-trip'] as StageId[]) {
       expect(stage(results, s)).toMatchObject({ status: 'skip', summary: 'blocked by tcp: TCP_REFUSED' });
     }
+  });
+
+  it('a key that does not match the certificate: TLS_CLIENT_CREDENTIALS_UNUSABLE, not a crash', async () => {
+    const { port } = await tlsServer({ cert: rsa.server, clientCa: rsa.deviceCa });
+    const creds = credentialsFor(rsa);
+    const stranger = generateKeyPair('rsa');
+    const key = { path: 'other.key', object: stranger.privateKey, wasEncrypted: false, pem: stranger.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const results = await probe('mqtt-8883', port, rsa, {}, { ...creds, key });
+    expect(stage(results, 'tcp').status).toBe('pass');
+    expect(stage(results, 'tls')).toMatchObject({ status: 'fail', code: 'TLS_CLIENT_CREDENTIALS_UNUSABLE' });
+    expect(stage(results, 'tls').hint).toContain('cert.key-match');
   });
 
   it('--resolve pins the name to an address without DNS', async () => {

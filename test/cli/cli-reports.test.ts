@@ -1,0 +1,134 @@
+/**
+ * Report plumbing through the built binary: several formats at once, render from a saved report, redaction,
+ * site profiles, and the technician → support engineer hand-over with --from.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
+import type { Report } from '../../src/model/index.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'dist/src/bin.js');
+const work = mkdtempSync(join(tmpdir(), 'iot-doctor-cli-reports-'));
+const baseEnv = { NO_COLOR: '1', AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined,
+  AWS_CONFIG_FILE: join(work, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
+  AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_IOT: undefined } as Record<string, string | undefined>;
+
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  return execa('node', [bin, ...args], { reject: false, env: { ...baseEnv, ...env }, extendEnv: true, cwd: work, timeout: 60_000 });
+}
+
+const pki = createLabPki('rsa');
+const labs: Lab[] = [];
+async function labFor(scenario: string): Promise<{ lab: Lab; args: string[] }> {
+  const lab = await startLab({ scenario, pki, mqtt5: 'off' });
+  labs.push(lab);
+  const f = await lab.writeFiles(join(work, scenario));
+  return { lab, args: ['--endpoint', lab.endpoint, '--cert', f.cert, '--key', f.key, '--ca', f.ca, ...lab.connectTo.flatMap((c) => ['--connect-to', c])] };
+}
+
+let healthy: { lab: Lab; args: string[] };
+beforeAll(async () => {
+  writeFileSync(join(work, 'no-aws-config'), '');
+  writeFileSync(join(work, 'no-aws-credentials'), '');
+  healthy = await labFor('healthy');
+});
+afterAll(async () => {
+  await Promise.all(labs.map((l) => l.close()));
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('formats', () => {
+  it('--format junit,html writes every format with one timestamped name; the first goes to stdout', async () => {
+    const out = join(work, 'multi');
+    const r = await run(['check', ...healthy.args, '--no-cloud', '--format', 'junit,html', '--output', out]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^<\?xml/);
+    const files = readdirSync(out).sort();
+    expect(files.map((f) => f.replace(/^iot-doctor-\d{8}T\d{6}Z-\d+/, 'X'))).toEqual(['X.html', 'X.json', 'X.xml']);
+    expect(readFileSync(join(out, files.find((f) => f.endsWith('.html'))!), 'utf8')).toContain('<!DOCTYPE html>');
+  });
+
+  it('render turns a saved report into any format, with the same content as a live run', async () => {
+    const live = await run(['check', ...healthy.args, '--no-cloud', '--format', 'json', '--output', '']);
+    const path = join(work, 'saved.json');
+    writeFileSync(path, live.stdout);
+    const md = await run(['render', path, '--format', 'markdown']);
+    expect(md.exitCode).toBe(0);
+    expect(md.stdout).toContain('| dns |');
+    expect(md.stdout).toContain('HEALTHY');
+    const table = await run(['render', path]);
+    expect(table.stdout).toMatch(/│ round-trip\s+│ ✔ pass/);
+    const json = await run(['render', path, '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(live.stdout));
+  });
+
+  it('render: a file that is not a report is a usage error', async () => {
+    const path = join(work, 'not-a-report.json');
+    writeFileSync(path, '{"hello": 1}');
+    const r = await run(['render', path]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/not-a-report\.json has schemaVersion undefined/);
+  });
+
+  it('--redact hides the endpoint prefix, the account and the addresses everywhere', async () => {
+    const r = await run(['check', ...healthy.args, '--no-cloud', '--format', 'json', '--output', '', '--redact']);
+    expect(r.exitCode).toBe(0);
+    const prefix = healthy.lab.endpoint.split('-ats')[0]!;
+    expect(r.stdout).not.toContain(prefix);
+    expect(r.stdout).not.toContain('127.0.0.1');
+    expect(r.stdout).toContain('-ats.iot.eu-west-1.amazonaws.com');
+  });
+});
+
+describe('site profiles', () => {
+  it('443-only: a refused 8883 is expected there, an open 8443 is a warning (fails under --strict)', async () => {
+    const { args } = await labFor('port-8883-refused');
+    const r = await run(['check', ...args, '--no-cloud', '--site-profile', '443-only', '--format', 'json', '--output', '']);
+    const report = JSON.parse(r.stdout) as Report;
+    const tcp8883 = report.results.find((x) => x.id === 'route.mqtt-8883.tcp')!;
+    expect(tcp8883).toMatchObject({ status: 'skip', code: 'EXPECTED_BLOCKED' });
+    expect(tcp8883.evidence['originalCode']).toBe('TCP_REFUSED');
+    expect(report.results.find((x) => x.id === 'route.https-8443.tcp')!.code).toBe('UNEXPECTEDLY_OPEN');
+    expect(report.target.profile).toBe('443-only');
+    expect(r.exitCode).toBe(0);
+    const strict = await run(['check', ...args, '--no-cloud', '--site-profile', '443-only', '--strict', '--output', '']);
+    expect(strict.exitCode).toBe(1);
+    expect(strict.stdout).toContain('- expected blocked');
+    expect(strict.stdout).toContain('! unexpectedly open');
+  });
+
+  it('an unknown profile is a usage error', async () => {
+    const r = await run(['check', ...healthy.args, '--site-profile', 'moon-base']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/moon-base/);
+  });
+});
+
+describe('split work: --from', () => {
+  it('a technician without AWS credentials, then a support engineer with them, get one merged diagnosis', async () => {
+    const { lab, args } = await labFor('cert-inactive');
+    const first = await run(['check', ...args, '--format', 'json', '--output', '']);
+    expect(first.exitCode).toBe(1);
+    const technician = JSON.parse(first.stdout) as Report;
+    expect(technician.results.find((x) => x.id === 'cloud.credentials')!.code).toBe('CLOUD_NO_CREDENTIALS');
+    expect(technician.diagnosis.map((f) => f.code)).toContain('AUTH_REJECTED_UNEXPLAINED');
+    const path = join(work, 'technician.json');
+    writeFileSync(path, first.stdout);
+
+    const second = await run(['check', '--from', path, '--format', 'json', '--output', ''], {
+      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint, AWS_ACCESS_KEY_ID: 'AKIDSUPPORT', AWS_SECRET_ACCESS_KEY: 'support-secret',
+    });
+    expect(second.exitCode, second.stderr).toBe(1);
+    const merged = JSON.parse(second.stdout) as Report;
+    expect(merged.results.find((x) => x.id === 'cloud.certificate')).toMatchObject({ status: 'fail', code: 'CERT_NOT_ACTIVE' });
+    expect(merged.results.find((x) => x.id === 'route.mqtt-8883.protocol')!.code).toBe('MQTT_CLOSED_AFTER_CONNECT');
+    expect(merged.diagnosis[0]!.code).toBe('CERT_NOT_ACTIVE');
+    expect(merged.diagnosis.map((f) => f.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');
+    expect(second.stdout).not.toContain('support-secret');
+  });
+});
