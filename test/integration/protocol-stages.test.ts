@@ -47,6 +47,7 @@ async function runAgainst(scenario: string, extra: Partial<Target> = {}): Promis
     ...extra,
   };
   const routeOnly = catalogue(target).filter((c) => c.family === 'route' || c.family === 'clock');
+  expect(routeOnly.some((c) => c.id === 'probe.client-id')).toBe(true);
   return { report: await runDoctor(target, { checks: routeOnly }), lab };
 }
 
@@ -143,5 +144,7 @@ describe('faults below MQTT', () => {
     expect([a.code, b.code]).toEqual(['MQTT_ROUND_TRIP_OK', 'MQTT_ROUND_TRIP_OK']);
     expect(a.evidence.clientId).toBe('lab-device-1');
     expect(b.evidence.clientId).toBe('lab-device-1');
+    // The device's own id: the probe warns that it would take over a live connection.
+    expect(cell(report, 'probe.client-id')).toMatchObject({ status: 'warn', code: 'CLIENT_ID_MAY_BE_LIVE', evidence: { certificateCommonName: 'lab-device-1' } });
   });
 });
