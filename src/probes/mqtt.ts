@@ -4,8 +4,9 @@
  * the socket after CONNECT without a word (AWS's answer to an unauthorized client), so the socket's own close is
  * watched at every step.
  */
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { alertFromError } from './tls.js';
 
 export const CONNACK_V3: Readonly<Record<number, string>> = {
@@ -49,6 +50,13 @@ interface Pending {
   fail: (step: MqttStep<never>) => void;
 }
 
+/** The MQTT client library is loaded when a route first reaches its protocol stage, not at start-up. */
+let mqttCache: typeof import('mqtt') | undefined;
+function loadMqtt(): typeof import('mqtt') {
+  mqttCache ??= createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
+  return mqttCache;
+}
+
 export class MqttSession {
   private readonly client: MqttClient;
   private closed = false;
@@ -58,7 +66,7 @@ export class MqttSession {
   private messageWaiters = new Set<(m: { topic: string; payload: Buffer }) => void>();
 
   constructor(socket: Duplex, private readonly opts: MqttSessionOptions) {
-    this.client = new MqttClient(() => socket as never, {
+    this.client = new (loadMqtt().MqttClient)(() => socket as never, {
       clientId: opts.clientId,
       protocolVersion: opts.version,
       keepalive: opts.keepaliveSeconds,

@@ -8,7 +8,8 @@
 import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forgeModule from 'node-forge';
 import { AMAZON_ROOTS, AMAZON_ROOTS_PEM } from '../assets/amazon-roots.js';
 import { UsageError, errorCode, errorMessage } from '../errors.js';
 import type { CredentialFiles, CredentialProblem, Credentials } from './credentials.js';
@@ -580,9 +581,17 @@ function forgeBytesToBuffer(bytes: string): Buffer {
   return Buffer.from(bytes, 'binary');
 }
 
+/** node-forge is only needed for PKCS#12 bundles: load it then, not at start-up. */
+let forgeCache: typeof forgeModule | undefined;
+function loadForge(): typeof forgeModule {
+  forgeCache ??= createRequire(import.meta.url)('node-forge') as typeof forgeModule;
+  return forgeCache;
+}
+
 export function openPkcs12(der: Buffer, passphrase?: string): OpenPkcs12Result {
+  const forge = loadForge();
   const pass = normalizePassphrase(passphrase);
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: forgeModule.pkcs12.Pkcs12Pfx;
   try {
     const asn = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
     p12 = forge.pkcs12.pkcs12FromAsn1(asn, false, pass ?? '');
@@ -599,14 +608,14 @@ export function openPkcs12(der: Buffer, passphrase?: string): OpenPkcs12Result {
   const keys: KeyObject[] = [];
   try {
     for (const bag of p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? []) {
-      const asn = (bag as { asn1?: forge.asn1.Asn1 }).asn1 ?? (bag.cert ? forge.pki.certificateToAsn1(bag.cert) : undefined);
+      const asn = (bag as { asn1?: forgeModule.asn1.Asn1 }).asn1 ?? (bag.cert ? forge.pki.certificateToAsn1(bag.cert) : undefined);
       if (!asn) continue;
       const x = parseCertDer(forgeBytesToBuffer(forge.asn1.toDer(asn).getBytes()));
       if (x) certs.push(x);
     }
     for (const type of [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.keyBag!]) {
       for (const bag of p12.getBags({ bagType: type })[type] ?? []) {
-        const raw = (bag as { asn1?: forge.asn1.Asn1 }).asn1;
+        const raw = (bag as { asn1?: forgeModule.asn1.Asn1 }).asn1;
         if (raw) {
           keys.push(createPrivateKey({ key: forgeBytesToBuffer(forge.asn1.toDer(raw).getBytes()), format: 'der', type: 'pkcs8' }));
         } else if (bag.key) {

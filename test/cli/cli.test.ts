@@ -177,3 +177,15 @@ describe('cert command', () => {
     expect(junk.stderr).toBe('');
   });
 });
+
+describe('start-up cost', () => {
+  it('loading the CLI does not load the MQTT client, node-forge or the lab', async () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(join(root, 'dist/src/cli.js'))});
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify(loaded.filter((p) => /node_modules\\/(mqtt|node-forge|aedes)\\//.test(p))));`;
+    const r = await execa('node', ['--input-type=module', '-e', script], { cwd: root });
+    expect(JSON.parse(r.stdout)).toEqual([]);
+  });
+});
