@@ -198,7 +198,7 @@ export function alpnStripped(facts: Facts): Finding[] {
     finding('ALPN_STRIPPED', {
       severity: routeSeverity(facts),
       confidence: alpnCells.length > 0 ? 'certain' : 'likely',
-      title: `ALPN ${list(offered, 'and')} does not reach AWS IoT on port 443`,
+      title: `ALPN ${list(offered, 'and')} ${offered.length > 1 ? 'do' : 'does'} not reach AWS IoT on port 443`,
       explanation: `On port 443 AWS IoT decides how to authenticate from the ALPN protocol in the TLS handshake: ${offered.join(' / ')} means "client certificate". Here the server ${selected.length > 0 ? `selected ${list(selected)} instead` : alpnCells.length > 0 ? 'selected no protocol' : 'answered 403 "Missing Authentication Token", which is what it does when the client certificate is not used'}. Something in the path (a TLS-terminating proxy or firewall) removes ALPN, or the server is not AWS IoT. Without it, MQTT on 443 gets no CONNACK and HTTPS publish gets 403.`,
       remediation: [
         ...alternatives.map((r) => `Use ${r} (port ${ROUTES[r].port}), which works from this network.`),
