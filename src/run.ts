@@ -2,12 +2,12 @@
  * One run: load the credential files, build the context, run the catalogue, diagnose, and build the report.
  * No printing here: the CLI decides what to show.
  */
-import { catalogue } from '../checks/index.js';
 import type { CheckContext, DoctorCheck } from '../checks/types.js';
 import type { RunnerEvent } from './model/check.js';
 import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSummary } from './model/index.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
+import { credentialSourceHint, loadIotSdk } from './probes/iot-api.js';
 import { loadCredentials } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applyProfile, expectedBlockedRoutes, type Profile } from './profile.js';
@@ -75,7 +75,11 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   const startedAt = new Date();
   const started = performance.now();
   const ctx = await createContext(target, opts.now);
-  const checks = opts.checks ?? catalogue(target);
+  // The full catalogue (routes, cloud) is loaded only when the caller did not choose the checks (`cert` does).
+  const checks = opts.checks ?? (await import('../checks/index.js')).catalogue(target);
+  // Parsing the AWS SDK blocks the event loop for a few hundred ms: do it before the routes start, not during
+  // their handshakes, and only when there may be credentials to use it with.
+  if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target)) await loadIotSdk().catch(() => undefined);
   const results: CheckResult[] = await runChecks(checks, ctx, {
     guardMs: guardMs(target),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),

@@ -158,6 +158,8 @@ export class DataPlane {
     const { tracker, timers, requireSni, endpoint, log } = this.opts;
     this.opts.stats.connections += 1;
     tracker.add(socket);
+    // Like AWS's gateway: small MQTT packets and HTTP responses go out at once, not after Nagle's delay.
+    socket.setNoDelay(true);
     socket.on('error', () => {});
     const chunks: Buffer[] = [];
     let size = 0;

@@ -14,6 +14,9 @@
  * - Every call is memoized per run (one `IotApi` per check context), so concurrent checks share answers.
  * - Errors become data (`ApiFailure`): AccessDenied names the IAM permission that is missing.
  */
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
 import { regionFromEndpoint, type Target } from '../target.js';
 
@@ -187,6 +190,59 @@ const NETWORK_CODES = new Set([
 ]);
 const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException', 'DeadlineError']);
 
+function nonEmptyFile(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** True on an EC2 instance (where an instance role may provide credentials), read from the DMI/hypervisor ids. */
+function onEc2(): boolean {
+  for (const [path, re] of [
+    ['/sys/devices/virtual/dmi/id/sys_vendor', /amazon/i],
+    ['/sys/devices/virtual/dmi/id/board_vendor', /amazon/i],
+    ['/sys/hypervisor/uuid', /^ec2/i],
+  ] as const) {
+    try {
+      if (re.test(readFileSync(path, 'utf8'))) return true;
+    } catch {
+      // not there: try the next one
+    }
+  }
+  return false;
+}
+
+/**
+ * Where AWS credentials could come from, decided without loading the SDK: environment keys, a profile, the shared
+ * config/credentials files, web identity or container credentials, or an EC2 instance role. Undefined: there are
+ * none, and the cloud checks skip without paying for the SDK or waiting on the instance metadata address.
+ */
+export function credentialSourceHint(target: Pick<Target, 'profile'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
+  if (target.profile || env['AWS_PROFILE']) return 'profile';
+  if (env['AWS_WEB_IDENTITY_TOKEN_FILE']) return 'web-identity';
+  if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
+  const aws = join(homedir(), '.aws');
+  if (nonEmptyFile(env['AWS_SHARED_CREDENTIALS_FILE'] ?? join(aws, 'credentials')) || nonEmptyFile(env['AWS_CONFIG_FILE'] ?? join(aws, 'config'))) {
+    return 'shared-files';
+  }
+  if (env['AWS_EC2_METADATA_DISABLED'] !== 'true' && onEc2()) return 'instance';
+  return undefined;
+}
+
+let sdkImport: Promise<Sdk> | undefined;
+/** Import the SDK once. The run calls this before the routes start, so its parse time never lands in their timings. */
+export function loadIotSdk(): Promise<Sdk> {
+  // The SDK warns on every Node 20 start that future releases will need Node 22: noise on a diagnostic tool's stderr.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // Off EC2 there is no instance role: never let the credential chain wait on the metadata address.
+  if (!onEc2()) process.env['AWS_EC2_METADATA_DISABLED'] ??= 'true';
+  sdkImport ??= import('@aws-sdk/client-iot');
+  return sdkImport;
+}
+
 /** Longest a credential chain may take is the call deadline; IMDS alone can take seconds when it is absent. */
 class DeadlineError extends Error {
   constructor(what: string, ms: number) {
@@ -323,11 +379,16 @@ export class IotApi {
     const fail = (kind: ApiFailureKind, errorName: string, message: string): ApiFailure => ({
       ok: false, kind, operation: '', permission: '', errorName, message: oneLine(message),
     });
+    if (!credentialSourceHint(this.options)) {
+      return fail(
+        'no-credentials',
+        'NoCredentials',
+        'no AWS credentials found (no AWS_ACCESS_KEY_ID, profile, shared config or credentials file, web identity or container credentials, and not an EC2 instance)',
+      );
+    }
     let sdk: Sdk;
     try {
-      // The SDK warns on every Node 20 start that future releases will need Node 22: noise on a diagnostic tool's stderr.
-      process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-      sdk = await import('@aws-sdk/client-iot');
+      sdk = await loadIotSdk();
     } catch (err) {
       return fail('sdk-unavailable', 'ImportError', `@aws-sdk/client-iot could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -20,6 +20,8 @@ export function connectTcp(address: string, port: number, timeoutMs: number): Pr
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
+      // MQTT and HTTP packets of the probe are small: send each at once, as device SDKs do.
+      socket.setNoDelay(true);
       resolve({ ok: true, socket, durationMs: elapsed(), localAddress: socket.localAddress, localPort: socket.localPort });
     });
     socket.once('error', (err) => {
