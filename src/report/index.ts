@@ -13,26 +13,13 @@ import { renderTable } from './table.js';
 
 export { redactReport } from './redact.js';
 
-export const FORMATS = ['table', 'json', 'junit', 'markdown', 'html', 'list'] as const;
-export type ReportFormat = (typeof FORMATS)[number];
+import type { ReportFormat } from './formats.js';
 
-/** File extension for a report written in each format. */
-export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
-  table: 'txt',
-  json: 'json',
-  junit: 'xml',
-  markdown: 'md',
-  html: 'html',
-  list: 'txt',
-};
+export { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './formats.js';
 
 export interface RenderOptions {
   /** ANSI colour; only the terminal formats (table, list) use it. */
   color: boolean;
-}
-
-export function isReportFormat(value: string): value is ReportFormat {
-  return (FORMATS as readonly string[]).includes(value);
 }
 
 const PRIVATE_KEY_BLOCK = /-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;

@@ -1,4 +1,5 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import {
   ROUTES,
   ROUTE_IDS,
@@ -22,12 +23,20 @@ function cell(result: CheckResult | undefined, color: boolean): string {
   return `${statusLabel(result.status, color)}${time}`;
 }
 
+/** cli-table3 (and its text-width tables) is loaded only when a matrix is drawn. */
+let tableClass: typeof TableType | undefined;
+function loadTable(): typeof TableType {
+  tableClass ??= createRequire(import.meta.url)('cli-table3') as typeof TableType;
+  return tableClass;
+}
+
 /** The route × stage matrix. */
 export function renderMatrix(results: readonly CheckResult[], opts: TableOptions): string {
   const routeResults = results.filter((r) => r.route && r.stage);
   const routes = ROUTE_IDS.filter((id) => routeResults.some((r) => r.route === id));
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => routeResults.some((r) => r.stage === s));
+  const Table = loadTable();
   const table = new Table({
     head: ['', ...routes.map((r) => `${r}\n${ROUTES[r].alpn ? `ALPN ${ROUTES[r].alpn}` : 'no ALPN'}`)],
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },

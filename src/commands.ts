@@ -1,0 +1,337 @@
+/**
+ * What the commands do. Loaded by the CLI only when a command runs, so `--help` and usage errors do not pay for
+ * the runner, the checks and the reporters.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { certChecks } from '../checks/cert.js';
+import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
+import type { DoctorCheck } from '../checks/types.js';
+import { UsageError, errorMessage } from './errors.js';
+import type { Report } from './model/index.js';
+import { profileRoutes, resolveProfile, type Profile } from './profile.js';
+import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './report/formats.js';
+import { parseReport, redactReport, renderReport } from './report/index.js';
+import { renderJson } from './report/json.js';
+import { progressReporter } from './runner/progress.js';
+import { finishReport, runDoctor } from './run.js';
+import {
+  parseClientId,
+  parseConnectTo,
+  parseDnsServer,
+  parseEndpoint,
+  parseResolve,
+  parseRoutes,
+  parseTimeout,
+  regionFromEndpoint,
+  type Target,
+} from './target.js';
+
+export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (flag !== undefined) return flag;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Write the canonical JSON report (and any other formats asked for) into DIR with one timestamped name. */
+export function writeReport(report: Report, dir: string, formats: readonly ReportFormat[] = []): string[] {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const base = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}`);
+    const paths: string[] = [];
+    for (const format of new Set<ReportFormat>(['json', ...formats.filter((f) => f !== 'table' && f !== 'list')])) {
+      const path = `${base}.${FORMAT_EXTENSIONS[format]}`;
+      writeFileSync(path, format === 'json' ? renderJson(report) : renderReport(report, format, { color: false }));
+      paths.push(path);
+    }
+    return paths;
+  } catch (err) {
+    throw new UsageError(`cannot write the report to ${dir}: ${errorMessage(err)}`);
+  }
+}
+
+/** `--format junit,html` or repeated --format: the first goes to stdout, all of them into --output. */
+export function parseFormats(value: string | string[] | undefined, fallback: ReportFormat): ReportFormat[] {
+  const list = (Array.isArray(value) ? value : value ? [value] : [fallback]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const f of list) if (!isReportFormat(f)) throw new UsageError(`unknown format "${f}"; choose from ${FORMATS.join(', ')}`);
+  return list.length ? (list as ReportFormat[]) : [fallback];
+}
+
+export interface CommonCheckArgs {
+  endpoint?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  'key-passphrase'?: string;
+  routes?: string[];
+  timeout?: number;
+  'connect-to'?: string[];
+  resolve?: string[];
+  'dns-server'?: string;
+  'client-id'?: string;
+  topic?: string;
+  'mqtt-version'?: string;
+  keepalive?: number;
+  'warn-days'?: number;
+  region?: string;
+  profile?: string;
+  protocol?: boolean;
+  cloud?: boolean;
+  'api-endpoint'?: string;
+  'certificate-id'?: string;
+  'site-profile'?: string;
+}
+
+function parseApiEndpoint(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+    return value;
+  } catch {
+    throw new UsageError(`--api-endpoint must be a URL such as https://iot.eu-west-1.amazonaws.com, got "${value}"`);
+  }
+}
+
+function parseCertificateId(value: string): string {
+  const id = value.trim().replace(/^0x/i, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`--certificate-id must be the 64-hex AWS IoT certificate id (SHA-256 of the DER), got "${value}"`);
+  return id;
+}
+
+export function targetFromArgs(args: CommonCheckArgs): Target {
+  if (!args.endpoint) throw new UsageError('--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)');
+  const endpoint = parseEndpoint(args.endpoint);
+  const { clientId, fromUser } = parseClientId(args['client-id']);
+  const mqttVersion = args['mqtt-version'] ?? '3.1.1';
+  if (mqttVersion !== '3.1.1' && mqttVersion !== '5') throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
+  const keepalive = args.keepalive ?? 30;
+  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
+  const warnDays = args['warn-days'] ?? 30;
+  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+  const region = args.region ?? regionFromEndpoint(endpoint);
+  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
+  return {
+    endpoint,
+    routes: parseRoutes(args.routes ?? (args['site-profile'] ? profileRoutes(resolveProfile(args['site-profile'])) : undefined)),
+    connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
+    resolve: (args.resolve ?? []).map(parseResolve),
+    ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
+    ...(args.cert ? { certPath: args.cert } : {}),
+    ...(args.key ? { keyPath: args.key } : {}),
+    ...(args.ca ? { caPath: args.ca } : {}),
+    ...(passphrase ? { keyPassphrase: passphrase } : {}),
+    clientId,
+    clientIdFromUser: fromUser,
+    topic: args.topic ?? `iot-doctor/${clientId}/probe`,
+    topicFromUser: args.topic !== undefined,
+    mqttVersion: mqttVersion === '5' ? 5 : 4,
+    keepaliveSeconds: keepalive,
+    timeoutMs: parseTimeout(args.timeout),
+    protocol: args.protocol ?? true,
+    cloud: args.cloud ?? true,
+    ...(args['api-endpoint'] ? { apiEndpoint: parseApiEndpoint(args['api-endpoint']) } : {}),
+    ...(args['certificate-id'] ? { certificateId: parseCertificateId(args['certificate-id']) } : {}),
+    warnDays,
+    ...(region ? { region } : {}),
+    ...(args.profile ? { profile: args.profile } : {}),
+  };
+}
+
+/**
+ * Split work: a technician without AWS credentials sends a report; the support engineer runs the cloud half for the
+ * certificate id and client ids recorded in it, and gets one merged report.
+ */
+async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: string }): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(args.from, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the report given with --from (${args.from}): ${errorMessage(err)}`);
+  }
+  const previous = parseReport(text, args.from);
+  const recorded = cloudTargetFromReport(previous);
+  const endpoint = args.endpoint ?? recorded.endpoint;
+  const base = targetFromArgs({ ...args, ...(endpoint ? { endpoint } : {}), ...(args.region ?? recorded.region ? { region: args.region ?? recorded.region } : {}) });
+  const target: Target = {
+    ...base,
+    ...(recorded.routes ? { routes: recorded.routes } : {}),
+    ...(args['client-id'] === undefined && recorded.clientId ? { clientId: recorded.clientId, clientIdFromUser: recorded.clientIdFromUser ?? false } : {}),
+    ...(args.topic === undefined && recorded.topic ? { topic: recorded.topic, topicFromUser: recorded.topicFromUser ?? false } : {}),
+    ...(base.certificateId ?? recorded.certificateId ? { certificateId: base.certificateId ?? recorded.certificateId } : {}),
+    cloud: true,
+  };
+  if (!target.certPath && !target.certificateId) throw new UsageError(`${args.from} records no certificate id; add --certificate-id or --cert`);
+  const started = performance.now();
+  const fresh = await runDoctor(target, { strict: args.strict, checks: [...cloudChecks] });
+  const merged = finishReport({
+    target: { ...previous.target, ...(fresh.target.certificateId ? { certificateId: fresh.target.certificateId } : {}), ...(target.region ? { region: target.region } : {}) },
+    startedAt: new Date(previous.startedAt),
+    durationMs: previous.durationMs + (performance.now() - started),
+    results: mergeCloudResults(previous, fresh.results),
+    ...(args.strict ? { strict: true } : {}),
+    ...(siteProfileOf(args) ? { siteProfile: siteProfileOf(args)! } : {}),
+  });
+  return printReport(merged, args);
+}
+
+/** A target for the offline checks: only the files and the warning window matter. */
+function offlineTarget(args: { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number }): Target {
+  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
+  const warnDays = args['warn-days'] ?? 30;
+  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+  return {
+    endpoint: '', routes: [], connectTo: [], resolve: [],
+    ...(args.cert ? { certPath: args.cert } : {}),
+    ...(args.key ? { keyPath: args.key } : {}),
+    ...(args.ca ? { caPath: args.ca } : {}),
+    ...(passphrase ? { keyPassphrase: passphrase } : {}),
+    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, cloud: false, warnDays,
+  };
+}
+
+async function loadLab(): Promise<typeof import('./lab/index.js')> {
+  return import('./lab/index.js');
+}
+
+function checkScenario(lab: typeof import('./lab/index.js'), scenario: string): void {
+  if (!lab.SCENARIOS.some((s) => s.name === scenario)) {
+    throw new UsageError(`unknown scenario "${scenario}"; iot-doctor demo --list shows them`);
+  }
+}
+
+async function runDemo(args: OutputArgs & { scenario: string; list: boolean; 'key-type': string; 'mqtt-version': string; timeout: number }): Promise<number> {
+  const labModule = await loadLab();
+  if (args.list) {
+    const width = Math.max(...labModule.SCENARIOS.map((s) => s.name.length));
+    for (const s of labModule.SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${s.description}\n`);
+    return 0;
+  }
+  checkScenario(labModule, args.scenario);
+  const lab = await labModule.startLab({ scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec' });
+  try {
+    const files = await lab.writeFiles();
+    const target = targetFromArgs({
+      endpoint: lab.endpoint, cert: files.cert, key: files.key, ca: files.ca, 'connect-to': lab.connectTo,
+      timeout: args.timeout, 'mqtt-version': args['mqtt-version'], region: lab.region,
+    });
+    // The lab's API takes any credentials; never send the user's real ones to it.
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';
+    process.env.AWS_SECRET_ACCESS_KEY = 'lab';
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
+    return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
+  } finally {
+    await lab.close();
+  }
+}
+
+async function runLab(args: {
+  scenario: string; dir: string; bind: string; 'allow-non-loopback': boolean; 'port-8883': number; 'port-443': number;
+  'port-8443': number; 'control-port': number; 'key-type': string; 'require-sni': boolean;
+}): Promise<number> {
+  const labModule = await loadLab();
+  checkScenario(labModule, args.scenario);
+  for (const name of ['port-8883', 'port-443', 'port-8443', 'control-port'] as const) {
+    const v = args[name];
+    if (!Number.isInteger(v) || v < 0 || v > 65535) throw new UsageError(`--${name} must be a port number (0 for any free port), got ${v}`);
+  }
+  let lab: Awaited<ReturnType<typeof labModule.startLab>>;
+  try {
+    lab = await labModule.startLab({
+      scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec', bind: args.bind, allowNonLoopback: args['allow-non-loopback'],
+      requireSni: args['require-sni'],
+      ports: { mqtt8883: args['port-8883'], tls443: args['port-443'], https8443: args['port-8443'], control: args['control-port'] },
+      log: (line) => process.stderr.write(`lab: ${line}\n`),
+    });
+  } catch (err) {
+    throw new UsageError(`the lab could not start: ${errorMessage(err)}`);
+  }
+  const files = await lab.writeFiles(args.dir);
+  const info = {
+    endpoint: lab.endpoint, region: lab.region, accountId: lab.accountId, bind: lab.bind, ports: lab.ports, apiEndpoint: lab.apiEndpoint,
+    connectTo: lab.connectTo, clientId: lab.device.clientId, certificateId: lab.device.certificateId, scenario: lab.scenario.name, files,
+  };
+  writeFileSync(join(args.dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
+  process.stdout.write(`${labModule.describeLab(lab)}\n\nFiles in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}, lab.json\nCheck it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`);
+  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  await lab.close();
+  process.stdout.write('lab stopped\n');
+  return 0;
+}
+
+export interface OutputArgs {
+  format?: string | string[];
+  output: string;
+  strict: boolean;
+  color?: boolean;
+  redact?: boolean;
+  'site-profile'?: string;
+}
+
+function siteProfileOf(args: OutputArgs): Profile | undefined {
+  return args['site-profile'] ? resolveProfile(args['site-profile']) : undefined;
+}
+
+async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {
+  const progress = progressReporter(process.stderr);
+  const siteProfile = siteProfileOf(args);
+  const report = await runDoctor(target, {
+    strict: args.strict,
+    ...(progress ? { onEvent: progress.onEvent } : {}),
+    ...(checks ? { checks } : {}),
+    ...(siteProfile ? { siteProfile } : {}),
+  });
+  progress?.finish();
+  return printReport(report, args);
+}
+
+function printReport(full: Report, args: OutputArgs, fallback: ReportFormat = 'table'): number {
+  const formats = parseFormats(args.format, fallback);
+  const report = args.redact ? redactReport(full) : full;
+  process.stdout.write(renderReport(report, formats[0]!, { color: useColor(args.color) }));
+  if (args.output) {
+    for (const path of writeReport(report, args.output, formats)) process.stderr.write(`report written to ${path}\n`);
+  }
+  return report.exitCode;
+}
+
+
+/** `check`: the full run, the cloud half only, or the cloud half merged into another run's report. */
+export async function checkCommand(args: CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean }): Promise<number> {
+  if (args.from) return runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
+  const target = targetFromArgs(args);
+  if (args['cloud-only']) {
+    if (!target.certPath && !target.certificateId) throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
+    return runAndPrint({ ...target, cloud: true }, args, [...cloudChecks]);
+  }
+  return runAndPrint(target, args);
+}
+
+/** `cert`: the offline credential checks. */
+export async function certCommand(
+  args: OutputArgs & { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number },
+): Promise<number> {
+  if (!args.cert && !args.key && !args.ca) throw new UsageError('give at least one of --cert, --key, --ca');
+  const report = await runDoctor(offlineTarget(args), { strict: args.strict, checks: [...certChecks] });
+  return printReport(report, args, 'list');
+}
+
+/** `render`: a saved report in another format; the exit code is the report's own verdict. */
+export function renderCommand(args: OutputArgs & { report: string }): number {
+  let text: string;
+  try {
+    text = readFileSync(args.report, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the report ${args.report}: ${errorMessage(err)}`);
+  }
+  return printReport(parseReport(text, args.report), args);
+}
+
+export { runDemo, runLab };
