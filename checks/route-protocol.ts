@@ -9,6 +9,7 @@ import type { RouteSpec } from '../src/model/index.js';
 import { httpsPublish, publishPath } from '../src/probes/https.js';
 import { MqttSession, type MqttStep } from '../src/probes/mqtt.js';
 import { hostPort, shq } from '../src/probes/shell.js';
+import type { ConnectionFate } from '../src/probes/tls.js';
 import type { Target } from '../src/target.js';
 import type { StageOutcome } from './route.js';
 import type { CheckContext } from './types.js';
@@ -144,11 +145,22 @@ function mqttFailure(
   return { ...base, code: 'MQTT_ERROR', evidence, summary: step.message };
 }
 
-async function mqttStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext, peer: { address: string; port: number }): Promise<StageOutcome[]> {
+async function mqttStages(spec: RouteSpec, socket: TLSSocket, fate: ConnectionFate, ctx: CheckContext, peer: { address: string; port: number }): Promise<StageOutcome[]> {
   const { target, hub } = ctx;
   const clientId = routeClientId(target, spec);
   const topic = routeTopic(target, spec);
   const lock = target.clientIdFromUser ? await hub.takeClientId() : undefined;
+  if (fate.closed) {
+    // The connection died while this route waited for the other MQTT route to release the client id.
+    lock?.release();
+    return [{
+      stage: 'protocol', status: 'fail', code: 'MQTT_CLOSED_BEFORE_CONNECT', durationMs: 0,
+      summary: `${fate.describe()} before CONNECT was sent (while waiting ${lock?.waitedMs ?? 0} ms for the client id)`,
+      evidence: { clientId, waitedForClientIdMs: lock?.waitedMs ?? 0 },
+      hint: 'The server does not keep an idle TLS connection open: a proxy or load balancer with a short idle timeout, or a server that closes unauthenticated connections.',
+      reproduce: mosquittoCommand('mosquitto_pub', target, spec, peer, clientId, topic),
+    }];
+  }
   const session = new MqttSession(socket, {
     clientId, version: target.mqttVersion, keepaliveSeconds: target.keepaliveSeconds, timeoutMs: target.timeoutMs,
   });
@@ -203,15 +215,24 @@ async function mqttStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext,
   }
 }
 
-async function httpsStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext, peer: { address: string; port: number }): Promise<StageOutcome[]> {
+async function httpsStages(spec: RouteSpec, socket: TLSSocket, fate: ConnectionFate, ctx: CheckContext, peer: { address: string; port: number }): Promise<StageOutcome[]> {
   const { target, hub } = ctx;
   const out: StageOutcome[] = [];
   const waitStarted = performance.now();
-  const subscriber = await hub.whenSubscriber(target.timeoutMs);
+  const subscriber = await hub.whenSubscriber(target.timeoutMs, fate.whenClosed());
   const waitedForSubscriberMs = Math.round(performance.now() - waitStarted);
   // Publish where an MQTT route listens, so the round trip can be seen.
   const topic = subscriber?.topic ?? target.topic;
   const reproduce = httpsPublishCommand(target, spec, peer, topic);
+  if (fate.closed) {
+    out.push({
+      stage: 'protocol', status: 'fail', code: 'HTTP_CLOSED_WITHOUT_RESPONSE', durationMs: 0, reproduce,
+      summary: `${fate.describe()} ${waitedForSubscriberMs} ms after the handshake, before the request was sent`,
+      evidence: { topic, waitedForSubscriberMs },
+      hint: 'The server dropped the connection without an answer. Check the certificate status and policy (cloud checks), or a proxy with a short idle timeout.',
+    });
+    return out;
+  }
   const marker = randomBytes(8).toString('hex');
   const payload = JSON.stringify({ iotDoctor: marker, route: spec.id, sentAt: new Date().toISOString() });
   const res = await httpsPublish(socket, { host: target.endpoint, topic, payload, timeoutMs: target.timeoutMs });
@@ -281,8 +302,9 @@ async function httpsStages(spec: RouteSpec, socket: TLSSocket, ctx: CheckContext
 export async function runProtocolStages(
   spec: RouteSpec,
   socket: TLSSocket,
+  fate: ConnectionFate,
   ctx: CheckContext,
   peer: { address: string; port: number },
 ): Promise<StageOutcome[]> {
-  return spec.protocol === 'mqtt' ? mqttStages(spec, socket, ctx, peer) : httpsStages(spec, socket, ctx, peer);
+  return spec.protocol === 'mqtt' ? mqttStages(spec, socket, fate, ctx, peer) : httpsStages(spec, socket, fate, ctx, peer);
 }

@@ -140,142 +140,153 @@ async function probeStages(spec: RouteSpec, ctx: CheckContext): Promise<CheckRes
   const dns = await resolveStage(ctx, host, override);
   outcomes.push(dns);
   let tls: TlsSuccess | undefined;
-  if (dns.status !== 'fail' && dns.address) {
-    const address = dns.address;
-    const tcp = await connectTcp(address, port, target.timeoutMs);
-    const tcpEvidence = { address, port, family: dns.family };
-    if (!tcp.ok) {
-      outcomes.push({
-        stage: 'tcp', status: 'fail', code: tcp.code, durationMs: tcp.durationMs,
-        summary: `${hostPort(address, port)}: ${tcp.message}`,
-        evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code },
-        reproduce: `nc -vz -w ${Math.ceil(target.timeoutMs / 1000)} ${address} ${port}`,
-      });
-    } else {
-      outcomes.push({
-        stage: 'tcp', status: 'pass', code: 'TCP_OK', durationMs: tcp.durationMs,
-        summary: `connected to ${hostPort(address, port)}`,
-        evidence: { ...tcpEvidence, localAddress: tcp.localAddress },
-      });
-      const handshake = await tlsHandshake(tcp.socket, {
-        servername: target.endpoint,
-        alpn: spec.alpn,
-        timeoutMs: target.timeoutMs,
-        ...(credentials.cert ? { cert: credentials.cert.pem } : {}),
-        ...(credentials.key ? { key: credentials.key.pem } : {}),
-        ...(credentials.ca ? { ca: credentials.ca.pem } : {}),
-      });
-      const reproduce = sClient(address);
-      if (!handshake.ok) {
-        const clientCertAlert = handshake.alert && CLIENT_CERT_ALERTS.has(handshake.alert.number);
+  try {
+    if (dns.status !== 'fail' && dns.address) {
+      const address = dns.address;
+      const tcp = await connectTcp(address, port, target.timeoutMs);
+      const tcpEvidence = { address, port, family: dns.family };
+      if (!tcp.ok) {
         outcomes.push({
-          stage: 'tls', status: 'fail', code: handshake.code, durationMs: handshake.durationMs, reproduce,
-          summary: handshake.alert
-            ? `the server aborted the handshake with alert ${handshake.alert.name} (${handshake.alert.number})`
-            : handshake.message,
-          evidence: {
-            sni: target.endpoint, bytesFromServer: handshake.bytesFromServer,
-            ...(handshake.alert ? { alert: handshake.alert.name, alertNumber: handshake.alert.number } : {}),
-            ...(handshake.systemCode ? { error: handshake.systemCode } : {}),
-          },
+          stage: 'tcp', status: 'fail', code: tcp.code, durationMs: tcp.durationMs,
+          summary: `${hostPort(address, port)}: ${tcp.message}`,
+          evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code },
+          reproduce: `nc -vz -w ${Math.ceil(target.timeoutMs / 1000)} ${address} ${port}`,
         });
-        if (clientCertAlert) {
-          // TLS 1.2: the server rejects the client certificate inside the handshake. Say so in the row it belongs to.
-          outcomes.push({
-            stage: 'alpn', status: 'skip', code: 'SKIPPED', durationMs: 0,
-            summary: 'blocked by tls: handshake aborted before ALPN was settled',
-          });
-          outcomes.push({
-            stage: 'client-auth', status: 'fail', code: 'CLIENT_CERT_REJECTED', durationMs: 0, reproduce,
-            summary: `the server rejected the client certificate (alert ${handshake.alert!.name} during the handshake)`,
-            evidence: { alert: handshake.alert!.name, alertNumber: handshake.alert!.number, certificateId: credentials.cert?.certificateId },
-          });
-        }
       } else {
-        tls = handshake;
-        const chainEvidence = handshake.chain;
-        const baseEvidence = {
-          address, port, sni: target.endpoint, protocol: handshake.protocol, cipher: handshake.cipher, chain: chainEvidence,
-        };
-        const chainCode = classifyChainError(handshake.chainError);
-        if (chainCode) {
+        outcomes.push({
+          stage: 'tcp', status: 'pass', code: 'TCP_OK', durationMs: tcp.durationMs,
+          summary: `connected to ${hostPort(address, port)}`,
+          evidence: { ...tcpEvidence, localAddress: tcp.localAddress },
+        });
+        const handshake = await tlsHandshake(tcp.socket, {
+          servername: target.endpoint,
+          alpn: spec.alpn,
+          timeoutMs: target.timeoutMs,
+          ...(credentials.cert ? { cert: credentials.cert.pem } : {}),
+          ...(credentials.key ? { key: credentials.key.pem } : {}),
+          // A --ca file that could not be read trusts nothing: never Node's default store behind the user's back.
+          ca: credentials.ca?.pem ?? [],
+        });
+        const reproduce = sClient(address);
+        if (!handshake.ok) {
+          const clientCertAlert = handshake.alert && CLIENT_CERT_ALERTS.has(handshake.alert.number);
           outcomes.push({
-            stage: 'tls', status: 'fail', code: chainCode, durationMs: handshake.durationMs, reproduce,
-            summary: chainSummary(chainCode, handshake),
-            evidence: { ...baseEvidence, verifyError: handshake.chainError },
+            stage: 'tls', status: 'fail', code: handshake.code, durationMs: handshake.durationMs, reproduce,
+            summary: handshake.alert
+              ? `the server aborted the handshake with alert ${handshake.alert.name} (${handshake.alert.number})`
+              : handshake.message,
+            evidence: {
+              sni: target.endpoint, bytesFromServer: handshake.bytesFromServer,
+              ...(handshake.alert ? { alert: handshake.alert.name, alertNumber: handshake.alert.number } : {}),
+              ...(handshake.systemCode ? { error: handshake.systemCode } : {}),
+            },
           });
-        } else if (handshake.hostnameError) {
+          if (clientCertAlert) {
+            // TLS 1.2: the server rejects the client certificate inside the handshake. Say so in the row it belongs to.
+            outcomes.push({
+              stage: 'alpn', status: 'skip', code: 'SKIPPED', durationMs: 0,
+              summary: 'blocked by tls: handshake aborted before ALPN was settled',
+            });
+            outcomes.push({
+              stage: 'client-auth', status: 'fail', code: 'CLIENT_CERT_REJECTED', durationMs: 0, reproduce,
+              summary: `the server rejected the client certificate (alert ${handshake.alert!.name} during the handshake)`,
+              evidence: { alert: handshake.alert!.name, alertNumber: handshake.alert!.number, certificateId: credentials.cert?.certificateId },
+            });
+          }
+        } else {
+          tls = handshake;
+          const chainEvidence = handshake.chain;
+          const baseEvidence = {
+            address, port, sni: target.endpoint, protocol: handshake.protocol, cipher: handshake.cipher, chain: chainEvidence,
+          };
+          const chainCode = classifyChainError(handshake.chainError);
+          if (chainCode) {
+            outcomes.push({
+              stage: 'tls', status: 'fail', code: chainCode, durationMs: handshake.durationMs, reproduce,
+              summary: credentials.ca
+              ? chainSummary(chainCode, handshake)
+              : 'the CA file given with --ca is unusable (see files.ca), so nothing verifies the server chain',
+              evidence: { ...baseEvidence, verifyError: handshake.chainError },
+            });
+          } else if (handshake.hostnameError) {
+            outcomes.push({
+              stage: 'tls', status: 'fail', code: 'TLS_HOSTNAME_MISMATCH', durationMs: handshake.durationMs, reproduce,
+              summary: `the server certificate does not cover ${target.endpoint}: ${handshake.hostnameError}`,
+              evidence: baseEvidence,
+            });
+          } else {
+            outcomes.push({
+              stage: 'tls', status: 'pass', code: 'TLS_OK', durationMs: handshake.durationMs,
+              summary: `${handshake.protocol} ${handshake.cipher}, chain verified, name matches`,
+              evidence: baseEvidence,
+            });
+          }
+        }
+      }
+    }
+
+    if (tls && outcomes.at(-1)?.status === 'pass') {
+      const socket = tls.socket;
+      const reproduce = sClient(dns.address!);
+      // ALPN: what the server selected, not what we offered.
+      if (!spec.alpn) {
+        outcomes.push({
+          stage: 'alpn', status: 'pass', code: 'ALPN_NOT_USED', durationMs: 0,
+          summary: 'no ALPN offered on this route (none needed)', evidence: { offered: null, selected: tls.alpn || null },
+        });
+      } else if (tls.alpn === spec.alpn) {
+        outcomes.push({
+          stage: 'alpn', status: 'pass', code: 'ALPN_SELECTED', durationMs: 0,
+          summary: `server selected ${spec.alpn}`, evidence: { offered: spec.alpn, selected: tls.alpn },
+        });
+      } else {
+        outcomes.push({
+          stage: 'alpn', status: 'fail', code: tls.alpn ? 'ALPN_UNEXPECTED' : 'ALPN_NOT_SELECTED', durationMs: 0, reproduce,
+          summary: tls.alpn
+            ? `offered ${spec.alpn} but the server selected ${tls.alpn}`
+            : `offered ${spec.alpn} but the server selected no ALPN protocol`,
+          evidence: { offered: spec.alpn, selected: tls.alpn || null },
+        });
+      }
+      if (outcomes.at(-1)!.status === 'pass') {
+        if (!credentials.cert || !credentials.key) {
+          // AWS IoT needs the client certificate on every one of these routes: without it nothing after TLS can be
+          // tried, which is worth a warning, not a silent skip.
           outcomes.push({
-            stage: 'tls', status: 'fail', code: 'TLS_HOSTNAME_MISMATCH', durationMs: handshake.durationMs, reproduce,
-            summary: `the server certificate does not cover ${target.endpoint}: ${handshake.hostnameError}`,
-            evidence: baseEvidence,
+            stage: 'client-auth', status: 'warn', code: 'NO_CLIENT_CREDENTIALS', durationMs: 0,
+            summary: target.certPath || target.keyPath
+              ? 'the client certificate and key are not usable (see the files checks): client-auth, protocol and round trip cannot be tried'
+              : 'no client certificate and key given (--cert, --key): client-auth, protocol and round trip cannot be tried',
+            hint: 'Give the device certificate and its private key with --cert and --key.',
           });
         } else {
-          outcomes.push({
-            stage: 'tls', status: 'pass', code: 'TLS_OK', durationMs: handshake.durationMs,
-            summary: `${handshake.protocol} ${handshake.cipher}, chain verified, name matches`,
-            evidence: baseEvidence,
-          });
+          const graceMs = Math.min(1000, Math.max(50, Math.round((outcomes[1]?.durationMs ?? 0) * 1.5) + 25));
+          const auth = await observeClientAuth(socket, graceMs);
+          outcomes.push(
+            auth.ok
+              ? {
+                  stage: 'client-auth', status: 'pass', code: 'CLIENT_CERT_ACCEPTED', durationMs: auth.waitedMs,
+                  summary: `connection still open ${auth.waitedMs} ms after the handshake with our client certificate`,
+                  evidence: { certificateId: credentials.cert.certificateId, protocol: tls.protocol },
+                }
+              : {
+                  stage: 'client-auth', status: 'fail', code: 'CLIENT_CERT_REJECTED', durationMs: 0, reproduce,
+                  summary: `the server rejected the client certificate: ${auth.how}`,
+                  evidence: {
+                    certificateId: credentials.cert.certificateId, protocol: tls.protocol,
+                    ...(auth.alert ? { alert: auth.alert.name, alertNumber: auth.alert.number } : {}),
+                  },
+                },
+          );
         }
       }
-    }
-  }
-
-  if (tls && outcomes.at(-1)?.status === 'pass') {
-    const socket = tls.socket;
-    const reproduce = sClient(dns.address!);
-    // ALPN: what the server selected, not what we offered.
-    if (!spec.alpn) {
-      outcomes.push({
-        stage: 'alpn', status: 'pass', code: 'ALPN_NOT_USED', durationMs: 0,
-        summary: 'no ALPN offered on this route (none needed)', evidence: { offered: null, selected: tls.alpn || null },
-      });
-    } else if (tls.alpn === spec.alpn) {
-      outcomes.push({
-        stage: 'alpn', status: 'pass', code: 'ALPN_SELECTED', durationMs: 0,
-        summary: `server selected ${spec.alpn}`, evidence: { offered: spec.alpn, selected: tls.alpn },
-      });
-    } else {
-      outcomes.push({
-        stage: 'alpn', status: 'fail', code: tls.alpn ? 'ALPN_UNEXPECTED' : 'ALPN_NOT_SELECTED', durationMs: 0, reproduce,
-        summary: tls.alpn
-          ? `offered ${spec.alpn} but the server selected ${tls.alpn}`
-          : `offered ${spec.alpn} but the server selected no ALPN protocol`,
-        evidence: { offered: spec.alpn, selected: tls.alpn || null },
-      });
-    }
-    if (outcomes.at(-1)!.status === 'pass') {
-      if (!credentials.cert || !credentials.key) {
-        outcomes.push({
-          stage: 'client-auth', status: 'skip', code: 'NO_CLIENT_CREDENTIALS', durationMs: 0,
-          summary: 'no usable client certificate and key (see the files checks)',
-        });
-      } else {
-        const graceMs = Math.min(1000, Math.max(50, Math.round((outcomes[1]?.durationMs ?? 0) * 1.5) + 25));
-        const auth = await observeClientAuth(socket, graceMs);
-        outcomes.push(
-          auth.ok
-            ? {
-                stage: 'client-auth', status: 'pass', code: 'CLIENT_CERT_ACCEPTED', durationMs: auth.waitedMs,
-                summary: `connection still open ${auth.waitedMs} ms after the handshake with our client certificate`,
-                evidence: { certificateId: credentials.cert.certificateId, protocol: tls.protocol },
-              }
-            : {
-                stage: 'client-auth', status: 'fail', code: 'CLIENT_CERT_REJECTED', durationMs: 0, reproduce,
-                summary: `the server rejected the client certificate: ${auth.how}`,
-                evidence: {
-                  certificateId: credentials.cert.certificateId, protocol: tls.protocol,
-                  ...(auth.alert ? { alert: auth.alert.name, alertNumber: auth.alert.number } : {}),
-                },
-              },
-        );
+      if (outcomes.at(-1)!.status === 'pass' && target.protocol) {
+        outcomes.push(...(await runProtocolStages(spec, socket, tls.fate, ctx, { address: dns.address!, port })));
       }
     }
-    if (outcomes.at(-1)!.status === 'pass' && target.protocol) {
-      outcomes.push(...(await runProtocolStages(spec, socket, ctx, { address: dns.address!, port })));
-    }
+  } finally {
+    tls?.socket.destroy();
   }
-  tls?.socket.destroy();
   return finishRoute(spec, outcomes);
 }
 
@@ -298,7 +309,9 @@ function chainSummary(code: string, tls: TlsSuccess): string {
 /** Fill the stages that did not run with `skip`, attach hints, and turn outcomes into results. */
 export function finishRoute(spec: RouteSpec, outcomes: StageOutcome[]): CheckResult[] {
   const byStage = new Map(outcomes.map((o) => [o.stage, o]));
-  const blocker = outcomes.find((o) => o.status === 'fail' || o.status === 'error');
+  // What ended the route: the first failure, or a last stage that could not pass (e.g. no client credentials).
+  const last = outcomes.at(-1);
+  const blocker = outcomes.find((o) => o.status === 'fail' || o.status === 'error') ?? (last && last.status !== 'pass' ? last : undefined);
   return STAGE_IDS.map((stage): CheckResult => {
     const o = byStage.get(stage);
     const base = { id: routeResultId(spec.id, stage), route: spec.id, stage, title: STAGE_TITLES[stage] };

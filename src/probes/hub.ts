@@ -55,8 +55,8 @@ export class RouteHub {
     if (this.httpsPending.size === 0) for (const w of this.httpsWaiters.splice(0)) w();
   }
 
-  /** First MQTT route with a live subscription, or null when none will come (or the deadline passes). */
-  whenSubscriber(timeoutMs: number): Promise<Subscriber | null> {
+  /** First MQTT route with a live subscription, or null when none will come, the deadline passes or `until` settles. */
+  whenSubscriber(timeoutMs: number, until?: Promise<void>): Promise<Subscriber | null> {
     const [first] = this.subscribers.entries();
     if (first) return Promise.resolve({ route: first[0], topic: first[1].topic });
     if (this.mqttPending.size === 0) return Promise.resolve(null);
@@ -70,6 +70,10 @@ export class RouteHub {
         resolve(sub);
       };
       this.readyWaiters.push(waiter);
+      void until?.then(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+        waiter(null);
+      });
     });
   }
 

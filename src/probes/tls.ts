@@ -50,9 +50,44 @@ export interface PeerCertificateInfo {
   pem: string;
 }
 
+/** What became of the connection after the handshake: stages that wait (for another route, for a lock) read it. */
+export class ConnectionFate {
+  error: Error | undefined;
+  closed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(socket: TLSSocket) {
+    // Always listened to, so a reset while nothing else listens can never be an unhandled 'error'.
+    socket.on('error', (err) => {
+      this.error ??= err;
+      this.settle();
+    });
+    socket.on('end', () => this.settle());
+    socket.on('close', () => this.settle());
+  }
+
+  private settle(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when the server closes or resets the connection. */
+  whenClosed(): Promise<void> {
+    return this.closed ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  describe(): string {
+    const alert = this.error ? alertFromError(this.error) : undefined;
+    if (alert) return `the server sent TLS alert ${alert.name} (${alert.number}) and closed the connection`;
+    if (this.error && errorCode(this.error) === 'ECONNRESET') return 'the server reset the connection';
+    return 'the server closed the connection';
+  }
+}
+
 export interface TlsSuccess {
   ok: true;
   socket: TLSSocket;
+  fate: ConnectionFate;
   durationMs: number;
   protocol: string | null;
   cipher: string;
@@ -91,7 +126,8 @@ export interface TlsOptions {
   alpn: string | null;
   cert?: string;
   key?: string;
-  ca?: string;
+  /** Trust anchors; an empty list trusts nothing. */
+  ca?: string | string[];
   timeoutMs: number;
 }
 
@@ -196,6 +232,7 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
       clearTimeout(timer);
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
+      const fate = new ConnectionFate(socket);
       const chain = presentedChain(socket);
       const leaf = socket.getPeerCertificate();
       const identityError = leaf && leaf.raw ? checkServerIdentity(opts.servername, leaf) : new Error('no server certificate');
@@ -203,6 +240,7 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
       resolve({
         ok: true,
         socket,
+        fate,
         durationMs: elapsed(),
         protocol: socket.getProtocol(),
         cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',

@@ -120,6 +120,8 @@ export interface TlsServerOptions {
   maxVersion?: TlsOptions['maxVersion'];
   /** Hold each raw connection this long before starting the handshake. */
   delayMs?: number;
+  /** After the handshake, reset (RST) or close (close_notify + FIN) the connection after this many ms. */
+  afterHandshake?: { action: 'reset' | 'close'; afterMs: number };
   onSecure?: (socket: TLSSocket) => void;
 }
 
@@ -137,6 +139,14 @@ export async function tlsServer(opts: TlsServerOptions): Promise<{ port: number;
     handshakes += 1;
     s.on('error', () => undefined);
     opts.onSecure?.(s);
+    const after = opts.afterHandshake;
+    if (after) {
+      setTimeout(() => {
+        const raw = (s as unknown as { _parent?: Socket })._parent;
+        if (after.action === 'reset' && raw) raw.resetAndDestroy();
+        else s.end();
+      }, after.afterMs);
+    }
   });
   tlsSrv.on('tlsClientError', () => undefined);
   const front = createNetServer((raw) => {
