@@ -19,9 +19,11 @@ export const caVerifiesEndpointCheck: DoctorCheck = {
       if (!tls?.route || !leaf || seen.has(leaf.fingerprint256)) continue;
       seen.set(leaf.fingerprint256, checkId);
       const port = (tls.evidence.port as number | undefined) ?? undefined;
+      const address = tls.evidence.address as string | undefined;
       const result = checkCaVerifiesChain(ctx.credentials, chain.map((c) => c.pem), ctx.target.endpoint, {
         now: ctx.now(),
         ...(port ? { port } : {}),
+        ...(address ? { address } : {}),
       });
       const first = results.length === 0;
       results.push({

@@ -26,6 +26,8 @@ export interface VerifyOptions {
   now?: Date;
   /** Port the chain was seen on, for the reproduce command; defaults to 8883. */
   port?: number;
+  /** Address the route really connected to (--connect-to), for the reproduce command; defaults to the endpoint. */
+  address?: string;
 }
 
 interface PathResult {
@@ -114,7 +116,7 @@ export function checkCaVerifiesChain(
   const now = opts.now ?? new Date();
   const port = opts.port ?? 8883;
   const caArg = ca.path ? shq(ca.path) : 'AmazonRootCA1.pem';
-  const reproduce = `openssl s_client -connect ${hostPort(endpoint, port)} -servername ${shq(endpoint)} -CAfile ${caArg} -verify_return_error -showcerts </dev/null`;
+  const reproduce = `openssl s_client -connect ${hostPort(opts.address ?? endpoint, port)} -servername ${shq(endpoint)} -CAfile ${caArg} -verify_return_error -showcerts </dev/null`;
 
   if (presentedChainPem.length === 0) {
     return makeResult(meta, started, {

@@ -111,7 +111,39 @@ export function certFilesSwapped(facts: Facts): Finding[] {
         'Check each file by hand: grep -- "-----BEGIN" <file> shows CERTIFICATE for --cert and --ca, PRIVATE KEY for --key.',
       ],
       params: { pairs: pairs.map((p) => p.files) },
-      evidence: ids(pairs.flatMap((p) => p.results)),
+      evidence: ids([...pairs.flatMap((p) => p.results), ...unusableCredentialCells(facts)]),
+    }),
+  ];
+}
+
+/** Route cells that could not use the client certificate and key: consequences of a credential-file problem. */
+function unusableCredentialCells(facts: Facts): CheckResult[] {
+  return facts.routeCells(['NO_CLIENT_CREDENTIALS', 'TLS_CLIENT_CREDENTIALS_UNUSABLE']);
+}
+
+const SWAP_CODES = new Set(['CERT_FILE_HOLDS_PRIVATE_KEY', 'KEY_FILE_HOLDS_CERTIFICATE', 'CERT_FILE_HOLDS_CA', 'CA_FILE_HOLDS_PRIVATE_KEY']);
+
+/**
+ * CREDENTIALS_UNUSABLE: a credential file that cannot be used as given (encrypted key without its passphrase, junk,
+ * an unreadable PKCS#12 ...), when it is not simply in the wrong slot (CERT_FILES_SWAPPED).
+ */
+export function credentialsUnusable(facts: Facts): Finding[] {
+  const problems = facts.results.filter((r) => /^files\.(cert|key|ca)(:|$)/.test(r.id) && r.status === 'fail' && !SWAP_CODES.has(r.code));
+  if (problems.length === 0) return [];
+  const blocked = unusableCredentialCells(facts);
+  const files = [...new Set(problems.map((r) => r.id.slice('files.'.length).split(':')[0]!))];
+  return [
+    finding('CREDENTIALS_UNUSABLE', {
+      severity: blocked.length > 0 ? routeSeverity(facts) : 'error',
+      confidence: 'certain',
+      title: `The ${files.map((f) => `--${f}`).join(' and ')} ${files.length === 1 ? 'file cannot' : 'files cannot'} be used as given`,
+      explanation: `${problems.map((r) => `${r.title}: ${r.summary}`).join('; ')}.${blocked.length > 0 ? ' Without a usable certificate and key the device cannot authenticate, so the routes stop after TLS.' : ''}`,
+      remediation: [
+        ...new Set(problems.map((r) => r.hint).filter((h): h is string => !!h)),
+        ...problems.filter((r) => r.reproduce).slice(0, 2).map((r) => `Check by hand: ${r.reproduce}`),
+      ],
+      params: { files, codes: problems.map((r) => r.code) },
+      evidence: ids([...problems, ...blocked]),
     }),
   ];
 }

@@ -126,6 +126,18 @@ export class Facts {
   }
 
   /** The endpoint name the routes used: SNI from a TLS stage, else the resolved name. */
+  /**
+   * `host:port` a route really connected to (the tcp cell's evidence, which follows --connect-to), for the
+   * commands a finding suggests; the endpoint name and the route's standard port when the route never got there.
+   */
+  connectTarget(route: RouteId | undefined): string {
+    const tcp = route ? this.cell(route, 'tcp') : undefined;
+    const address = str(tcp?.evidence['address']);
+    const port = num(tcp?.evidence['port']);
+    if (address && port) return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    return `${this.endpointName() ?? '<endpoint>'}:${route ? ROUTES[route].port : 8883}`;
+  }
+
   endpointName(): string | undefined {
     for (const r of this.results) {
       if (r.stage === 'tls' && typeof r.evidence['sni'] === 'string') return r.evidence['sni'];

@@ -15,7 +15,7 @@ import {
   policyDeniesPublish,
   policyDeniesSubscribe,
 } from './cloud.js';
-import { certExpired, certFilesSwapped, certNotYetValid, keyCertMismatch } from './credentials.js';
+import { certExpired, certFilesSwapped, certNotYetValid, credentialsUnusable, keyCertMismatch } from './credentials.js';
 import { Facts, finding, ids, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';
 import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './network.js';
 import { profileMismatch } from './profile.js';
@@ -26,6 +26,7 @@ export type { DiagnoseContext } from './facts.js';
 /** Every code a finding can carry, in the order findings of equal weight are listed (root-most cause first). */
 export const DIAGNOSIS_CODES = [
   'CERT_FILES_SWAPPED',
+  'CREDENTIALS_UNUSABLE',
   'DNS_FAILURE',
   'ALL_ROUTES_BLOCKED',
   'PORT_BLOCKED',
@@ -165,6 +166,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
   const wrongCa = wrongCaFile(facts);
   const primary: Finding[] = [
     ...certFilesSwapped(facts),
+    ...credentialsUnusable(facts),
     ...dnsFailure(facts),
     ...allRoutesBlocked(facts),
     ...portBlocked(facts),

@@ -230,7 +230,6 @@ export function sniFiltered(facts: Facts): Finding[] {
     const sni = str(group[0]!.tls.evidence['sni']) ?? facts.endpointName() ?? 'the endpoint';
     const what = how === 'reset' ? 'reset' : how === 'closed' ? 'closed without an answer' : 'left without an answer';
     const confidence = how === 'reset' && tlsElsewhere.length > 0 ? 'likely' : 'possible';
-    const address = str(group[0]!.tcp.evidence['address']) ?? sni;
     out.push(
       finding('SNI_FILTERED', {
         severity: routeSeverity(facts),
@@ -239,7 +238,7 @@ export function sniFiltered(facts: Facts): Finding[] {
         explanation: `The TCP connection to ${ports.length > 1 ? 'ports' : 'port'} ${portsText} opens, but as soon as the device sends its TLS ClientHello (which names ${sni} in the SNI field) the connection is ${what}. A firewall or proxy that filters by server name does exactly this${tlsElsewhere.length > 0 ? `; the TLS handshake does complete on ${list(uniq(tlsElsewhere.map((c) => c.route!)))}, so the endpoint itself speaks TLS` : ''}.`,
         remediation: [
           `Ask the network administrator whether ${sni} (or *.iot.<region>.amazonaws.com) is on a TLS/SNI filter list for ${ports.length > 1 ? 'ports' : 'port'} ${portsText}, and for it to be allowed.`,
-          `Tell filtering apart from the server by hand: openssl s_client -connect ${address}:${ports[0]} -servername ${sni} versus the same with -servername example.com; only the first failing means SNI filtering.`,
+          `Tell filtering apart from the server by hand: openssl s_client -connect ${facts.connectTarget(group[0]!.route)} -servername ${sni} versus the same with -servername example.com; only the first failing means SNI filtering.`,
           ...(tlsElsewhere.length > 0 ? [`Meanwhile use a route that gets through: ${list(uniq(tlsElsewhere.map((c) => c.route!)))}.`] : []),
         ],
         params: { ports, how, routes: group.map((h) => h.route), sni },

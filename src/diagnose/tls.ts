@@ -45,7 +45,6 @@ export function wrongCaFile(facts: Facts): Finding[] {
   const routes = uniq(untrusted.map((c) => c.route!));
   const deviceIssuer = contents?.code === 'CA_IS_DEVICE_ISSUER';
   const name = facts.endpointName() ?? '<endpoint>';
-  const port = routes[0] ? ROUTES[routes[0]].port : 8883;
   return [
     finding('WRONG_CA_FILE', {
       severity: untrusted.length > 0 ? routeSeverity(facts) : 'error',
@@ -54,7 +53,7 @@ export function wrongCaFile(facts: Facts): Finding[] {
       explanation: `The device checks the server with ${caFile}, and that file cannot verify the chain the endpoint presents${routes.length > 0 ? ` (seen on ${list(routes)})` : ''}.${wouldVerifyWith ? ` The same chain verifies with the Amazon roots (${wouldVerifyWith}), so the server is genuine and the file is wrong.` : ''}${deviceIssuer ? ' The file holds the CA that issued the device certificate: that CA is for AWS to check the device, not for the device to check AWS.' : ''}${contents?.code === 'CA_NO_CA_CERT' ? ` It holds no CA certificate at all (${contents.summary}).` : ''} AWS IoT ATS endpoints chain to Amazon Root CA 1 (RSA) or Amazon Root CA 3 (EC).`,
       remediation: [
         'Give the device AmazonRootCA1.pem and AmazonRootCA3.pem (one bundle file if the stack takes several) from https://www.amazontrust.com/repository/ as its server CA.',
-        `Check by hand: openssl s_client -connect ${name}:${port} -servername ${name} -CAfile AmazonRootCA1.pem -verify_return_error </dev/null`,
+        `Check by hand: openssl s_client -connect ${facts.connectTarget(routes[0])} -servername ${name} -CAfile AmazonRootCA1.pem -verify_return_error </dev/null`,
         'Some strict TLS stacks (wolfSSL, old OpenSSL) also need the Starfield Services Root CA G2 cross-sign in the bundle.',
       ],
       params: { caFile, wouldVerifyWith: wouldVerifyWith ?? null, routes, caContents: contents?.code ?? null },
@@ -85,8 +84,14 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
     if (fp) leafByRoute.set(c.route!, fp);
   }
   const distinct = uniq([...leafByRoute.values()]);
+  // The odd ones out: the genuine certificate is the one presented with an Amazon chain (or, for a custom domain or
+  // the lab, the one the CA file verifies); only the ports presenting another one are intercepted.
+  const amazon = tlsCells.filter((c) => chainLooksAmazon(chainOf(c)));
+  const genuine = new Set((amazon.length > 0 ? amazon : tlsCells.filter((c) => c.status === 'pass')).map((c) => leafByRoute.get(c.route!)));
   const divergent =
-    distinct.length > 1 && tlsCells.some((c) => c.status !== 'pass' || !chainLooksAmazon(chainOf(c))) ? tlsCells.filter((c) => leafByRoute.has(c.route!)) : [];
+    distinct.length > 1 && tlsCells.some((c) => c.status !== 'pass' || !chainLooksAmazon(chainOf(c)))
+      ? tlsCells.filter((c) => leafByRoute.has(c.route!) && (genuine.size === 0 || !genuine.has(leafByRoute.get(c.route!))))
+      : [];
   // 3. A server certificate out of its validity while the clock looks right: AWS does not serve expired certificates.
   const outOfDate = clockLooksWrong(facts) ? [] : facts.routeCells(['TLS_SERVER_CERT_EXPIRED', 'TLS_SERVER_CERT_NOT_YET_VALID'], 'tls');
 
@@ -120,7 +125,7 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
       explanation: `The device is not talking to AWS IoT directly: ${parts.join('; and ')}. A TLS-inspecting proxy (corporate security gateways do this) re-signs connections with its own CA. Mutual TLS cannot pass through such a proxy: even when the device trusted the proxy CA, AWS would never see the client certificate.`,
       remediation: [
         `Ask the network administrator to exclude ${name} (or *.iot.<region>.amazonaws.com) from TLS inspection, or to let the device bypass the proxy.`,
-        `See the chain by hand: openssl s_client -connect ${name}:8883 -servername ${name} -showcerts </dev/null (AWS IoT chains end at Amazon Root CA 1/3 or Starfield).`,
+        `See the chain by hand: openssl s_client -connect ${facts.connectTarget(used[0]?.route ?? undefined)} -servername ${name} -showcerts </dev/null (AWS IoT chains end at Amazon Root CA 1/3 or Starfield).`,
         'Check that no --connect-to, --resolve, hosts-file entry or DNS override points the name at another server.',
       ],
       params: { reasons, routes: uniq(used.map((c) => c.route!)), issuers, fingerprints },
@@ -128,6 +133,10 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
         ...used,
         ...used.map((c) => facts.blocker(c.route!)),
         ...(verify && !wouldVerifyWith ? [verify] : []),
+        // One ca.verifies-endpoint result per distinct chain: the intercepted ports' ones belong here too.
+        ...facts.results.filter(
+          (r) => r.id.startsWith('ca.verifies-endpoint:') && r.code === 'CA_DOES_NOT_VERIFY_CHAIN' && used.some((c) => c.route === r.evidence['route']),
+        ),
         ...(reasons.includes('server-certificate-out-of-date') ? [facts.get('clock.skew'), facts.is('ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID')] : []),
       ]),
       candidates: [
@@ -203,7 +212,7 @@ export function alpnStripped(facts: Facts): Finding[] {
       remediation: [
         ...alternatives.map((r) => `Use ${r} (port ${ROUTES[r].port}), which works from this network.`),
         'Ask the network administrator to let TLS to the endpoint through unmodified on 443 (no TLS termination or re-encryption).',
-        `Check by hand (the full output shows "ALPN protocol:"): openssl s_client -connect ${facts.endpointName() ?? '<endpoint>'}:443 -servername ${facts.endpointName() ?? '<endpoint>'} -alpn ${offered[0] ?? 'x-amzn-mqtt-ca'} </dev/null`,
+        `Check by hand (the full output shows "ALPN protocol:"): openssl s_client -connect ${facts.connectTarget(routes[0])} -servername ${facts.endpointName() ?? '<endpoint>'} -alpn ${offered[0] ?? 'x-amzn-mqtt-ca'} </dev/null`,
       ],
       params: { routes, offered, selected: selected[0] ?? null, ...(alternatives.length > 0 ? { alternatives } : {}) },
       evidence: ids([...cells, ...routes.map((r) => facts.blocker(r))]),

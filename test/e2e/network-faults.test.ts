@@ -179,6 +179,10 @@ describe.skipIf(unavailable !== null)('real networks: firewall, latency and midd
       }
       expect(first.report.exitCode).toBe(1);
       expectDiagnosis(first.report, ['TLS_INTERCEPTED']);
+      // Only 443 goes through the proxy: the finding names those routes and explains every failure.
+      const intercepted = first.report.diagnosis.find((f) => f.code === 'TLS_INTERCEPTED');
+      expect(intercepted?.params['routes']).toEqual(['mqtt-443', 'https-443']);
+      expect(first.report.diagnosis.map((f) => f.code)).not.toContain('UNEXPLAINED_FAILURE');
 
       // A device whose trust file also holds the inspection CA (as corporate IT installs it): TLS passes, and the
       // proxy's missing ALPN answer shows.

@@ -248,3 +248,14 @@ describe('routes run concurrently', () => {
     expect(elapsed).toBeLessThan(2 * delayMs + 300);
   });
 });
+
+describe('trust anchors', () => {
+  it('an unusable --ca file trusts nothing (never the default store): TLS_CHAIN_UNTRUSTED naming files.ca', async () => {
+    const { port } = await tlsServer({ cert: rsa.server, clientCa: rsa.deviceCa });
+    const creds = credentialsFor(rsa);
+    delete creds.ca;
+    const results = await probe('mqtt-8883', port, rsa, {}, creds);
+    expect(stage(results, 'tls')).toMatchObject({ status: 'fail', code: 'TLS_CHAIN_UNTRUSTED' });
+    expect(stage(results, 'tls').summary).toContain('files.ca');
+  });
+});

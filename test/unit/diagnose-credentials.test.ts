@@ -92,14 +92,14 @@ describe('CERT_FILES_SWAPPED', () => {
       check('files.key', 'KEY_FILE_HOLDS_CERTIFICATE', 'fail', {}, { summary: 'this file holds a CERTIFICATE, expected a PRIVATE KEY: the cert and key files are swapped' }),
       check('files.ca', 'CA_FILE_OK'),
       check('cert.key-match', 'BLOCKED', 'skip'),
-      ...route('mqtt-8883', { 'client-auth': { status: 'skip', code: 'NO_CLIENT_CREDENTIALS' } }),
+      ...route('mqtt-8883', { 'client-auth': { status: 'warn', code: 'NO_CLIENT_CREDENTIALS' } }),
     ];
     const findings = diagnose(results);
     const f = only(findings, 'CERT_FILES_SWAPPED');
     expect(findings[0]).toBe(f);
     expect(f.confidence).toBe('certain');
     expect(f.params).toEqual({ pairs: [['cert', 'key']] });
-    expect(f.evidence).toEqual(['files.cert', 'files.key']);
+    expect(f.evidence).toEqual(['files.cert', 'files.key', 'route.mqtt-8883.client-auth']);
     expect(codes(findings)).toEqual(['CERT_FILES_SWAPPED']);
   });
 
@@ -127,5 +127,22 @@ describe('CERT_FILES_SWAPPED is not a wrong CA file', () => {
     expect(codes(findings)).toEqual(['WRONG_CA_FILE']);
     expect(findings[0]!.explanation).toMatch(/holds no CA certificate at all/);
     expect(findings[0]!.evidence).toEqual(['ca.verifies-endpoint', 'ca.contents', 'route.mqtt-8883.tls']);
+  });
+});
+
+describe('CREDENTIALS_UNUSABLE', () => {
+  it('an encrypted key without its passphrase: one finding that also explains the routes stopping after TLS', () => {
+    const results = [
+      check('files.cert', 'CERT_FILE_OK'),
+      check('files.key', 'KEY_ENCRYPTED_NO_PASSPHRASE', 'fail', {}, { hint: 'pass the passphrase with --key-passphrase' }),
+      ...route('mqtt-8883', { 'client-auth': { status: 'warn', code: 'NO_CLIENT_CREDENTIALS' } }),
+      ...route('https-8443', { 'client-auth': { status: 'warn', code: 'NO_CLIENT_CREDENTIALS' } }),
+    ];
+    const findings = diagnose(results);
+    expect(codes(findings)).toEqual(['CREDENTIALS_UNUSABLE']);
+    const f = findings[0]!;
+    expect(f.params).toEqual({ files: ['key'], codes: ['KEY_ENCRYPTED_NO_PASSPHRASE'] });
+    expect(f.evidence).toEqual(['files.key', 'route.mqtt-8883.client-auth', 'route.https-8443.client-auth']);
+    expect(f.remediation[0]).toBe('pass the passphrase with --key-passphrase');
   });
 });

@@ -45,7 +45,10 @@ describe('TLS_INTERCEPTED', () => {
     const f = only(diagnose(results), 'TLS_INTERCEPTED');
     expect(f.params['reasons']).toEqual(['chain-differs-between-ports']);
     expect(f.params['fingerprints']).toMatchObject({ 'mqtt-8883': AMAZON_CHAIN[0]!.fingerprint256, 'mqtt-443': PROXY_CHAIN[0]!.fingerprint256 });
-    expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-8883.tls', 'route.mqtt-443.tls', 'route.mqtt-443.client-auth']));
+    // Only the port that presents the foreign chain is intercepted; the others show the genuine certificate.
+    expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-443.tls', 'route.mqtt-443.client-auth']));
+    expect(f.evidence).not.toContain('route.mqtt-8883.tls');
+    expect(f.params['routes']).toEqual(['mqtt-443']);
     expect(codes(diagnose(results))).toEqual(['TLS_INTERCEPTED']);
   });
 
