@@ -3,6 +3,11 @@ import { hideBin } from 'yargs/helpers';
 import { main } from './cli.js';
 import { UsageError, errorMessage } from './errors.js';
 
+// Output piped into a command that stops reading (`| head`): end quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;

@@ -13,7 +13,6 @@ import type { Report } from './model/index.js';
 import { profileRoutes, resolveProfile, type Profile } from './profile.js';
 import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './report/formats.js';
 import { parseReport, redactReport, renderReport } from './report/index.js';
-import { renderJson } from './report/json.js';
 import { progressReporter } from './runner/progress.js';
 import { finishReport, runDoctor } from './run.js';
 import {
@@ -47,7 +46,7 @@ export function writeReport(report: Report, dir: string, formats: readonly Repor
     const paths: string[] = [];
     for (const format of new Set<ReportFormat>(['json', ...formats.filter((f) => f !== 'table' && f !== 'list')])) {
       const path = `${base}.${FORMAT_EXTENSIONS[format]}`;
-      writeFileSync(path, format === 'json' ? renderJson(report) : renderReport(report, format, { color: false }));
+      writeFileSync(path, renderReport(report, format, { color: false }));
       paths.push(path);
     }
     return paths;
@@ -253,7 +252,13 @@ async function runLab(args: {
   } catch (err) {
     throw new UsageError(`the lab could not start: ${errorMessage(err)}`);
   }
-  const files = await lab.writeFiles(args.dir);
+  let files: Awaited<ReturnType<typeof lab.writeFiles>>;
+  try {
+    files = await lab.writeFiles(args.dir);
+  } catch (err) {
+    await lab.close();
+    throw new UsageError(`cannot write the lab files into ${args.dir}: ${errorMessage(err)}`);
+  }
   const info = {
     endpoint: lab.endpoint, region: lab.region, accountId: lab.accountId, bind: lab.bind, ports: lab.ports, apiEndpoint: lab.apiEndpoint,
     connectTo: lab.connectTo, clientId: lab.device.clientId, certificateId: lab.device.certificateId, scenario: lab.scenario.name, files,

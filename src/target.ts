@@ -56,7 +56,7 @@ export function parseEndpoint(raw: string): string {
   }
   if (value.startsWith('[') || isIP(value)) {
     throw new UsageError(
-      `--endpoint must be a host name like abc123-ats.iot.eu-west-1.amazonaws.com, not an IP address (${value}): SNI and the certificate check need the name. To aim at an address, add --connect-to ::${value}:`,
+      `--endpoint must be a host name like abc123-ats.iot.eu-west-1.amazonaws.com, not an IP address (${value}): SNI and the certificate check need the name. To aim at an address, keep the name and add --connect-to ::${value.includes(':') && !value.startsWith('[') ? `[${value}]` : value}:`,
     );
   }
   if (value.endsWith('.')) value = value.slice(0, -1);
@@ -144,7 +144,7 @@ export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
 
 export function parseTimeout(value: number | undefined): number {
   if (value === undefined) return 5000;
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
+  if (!Number.isFinite(value) || Math.round(value) < 1) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
   if (value > 600_000) throw new UsageError(`--timeout ${value} ms is more than 10 minutes; use a smaller value`);
   return Math.round(value);
 }

@@ -70,6 +70,7 @@ export function parseReport(text: string, source = 'report'): Report {
     throw new UsageError(`${source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!isObject(data)) throw new UsageError(`${source} is not an iot-doctor report (expected a JSON object)`);
+  if (!('schemaVersion' in data)) throw new UsageError(`${source} is not an iot-doctor report (no schemaVersion)`);
   if (data['schemaVersion'] !== SCHEMA_VERSION) {
     throw new UsageError(
       `${source} has schemaVersion ${JSON.stringify(data['schemaVersion'])}; this iot-doctor reads schemaVersion ${SCHEMA_VERSION}`,

@@ -72,7 +72,7 @@ describe('formats', () => {
     writeFileSync(path, '{"hello": 1}');
     const r = await run(['render', path]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/not-a-report\.json has schemaVersion undefined/);
+    expect(r.stderr).toMatch(/not-a-report\.json is not an iot-doctor report/);
   });
 
   it('--redact hides the endpoint prefix, the account and the addresses everywhere', async () => {
