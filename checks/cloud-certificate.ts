@@ -2,7 +2,7 @@ import type { CheckResult, Evidence } from '../src/model/index.js';
 import type { CertificateInfo, CloudSession, IotApi } from '../src/probes/iot-api.js';
 import { shq } from '../src/probes/shell.js';
 import type { Target } from '../src/target.js';
-import { awsIot, certificateIdFor, failureOutcome, iso, result, startCloud, withinBudget, type Outcome } from './cloud-util.js';
+import { awsIot, certificateIdFor, cloudCheck, failureOutcome, iso, result, type Outcome } from './cloud-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.certificate', title: 'Device certificate is registered and ACTIVE in AWS IoT' };
@@ -129,43 +129,34 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
  * cloud.certificate: DescribeCertificate(SHA-256 of the DER). Registered and ACTIVE, not registered in this account
  * and region, or in another status; plus `cloud.certificate.ca` when AWS links the certificate to a registered CA.
  */
-export const cloudCertificateCheck: DoctorCheck = {
-  ...META,
-  family: 'cloud',
-  run(ctx) {
-    const started = performance.now();
-    return withinBudget(ctx, [META], started, async () => {
-      const c = await startCloud(ctx);
-      if (!c.ok) return [result(META, started, c.outcome)];
-      const cid = certificateIdFor(ctx);
-      if (!cid.ok) return [result(META, started, cid.outcome)];
-      const { api, session } = c;
-      const reproduce = awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', cid.id]]);
-      const out = await api.describeCertificate(cid.id);
-      if (!out.ok) {
-        if (out.kind === 'not-found') {
-          const accountId = api.knownAccountId(session);
-          return [
-            result(META, started, {
-              status: 'fail',
-              code: 'CERT_NOT_REGISTERED',
-              summary: `certificate ${cid.id} is not registered in ${accountId ? `account ${accountId}, ` : 'this account, '}region ${session.region}`,
-              evidence: { certificateId: cid.id, region: session.region, ...(accountId ? { accountId } : {}) },
-              hint: registerHint(ctx.target, session, cid.id, accountId),
-              reproduce,
-            }),
-          ];
-        }
-        return [result(META, started, failureOutcome(out, 'the certificate status', reproduce, ctx.target))];
-      }
-      const outcome = describeOutcome(out.value, session, ctx.target, ctx.now());
-      const main = result(META, started, {
-        ...outcome,
-        evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeCertificate: out.attempts } } : {}) },
-        reproduce,
-      });
-      const caId = out.value.caCertificateId;
-      return caId ? [main, await caResult(ctx, api, session, caId)] : [main];
-    });
-  },
-};
+export const cloudCertificateCheck: DoctorCheck = cloudCheck(META, async (ctx, started, c) => {
+  const cid = certificateIdFor(ctx);
+  if (!cid.ok) return [result(META, started, cid.outcome)];
+  const { api, session } = c;
+  const reproduce = awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', cid.id]]);
+  const out = await api.describeCertificate(cid.id);
+  if (!out.ok) {
+    if (out.kind === 'not-found') {
+      const accountId = api.knownAccountId(session);
+      return [
+        result(META, started, {
+          status: 'fail',
+          code: 'CERT_NOT_REGISTERED',
+          summary: `certificate ${cid.id} is not registered in ${accountId ? `account ${accountId}, ` : 'this account, '}region ${session.region}`,
+          evidence: { certificateId: cid.id, region: session.region, ...(accountId ? { accountId } : {}) },
+          hint: registerHint(ctx.target, session, cid.id, accountId),
+          reproduce,
+        }),
+      ];
+    }
+    return [result(META, started, failureOutcome(out, 'the certificate status', reproduce, ctx.target))];
+  }
+  const outcome = describeOutcome(out.value, session, ctx.target, ctx.now());
+  const main = result(META, started, {
+    ...outcome,
+    evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeCertificate: out.attempts } } : {}) },
+    reproduce,
+  });
+  const caId = out.value.caCertificateId;
+  return caId ? [main, await caResult(ctx, api, session, caId)] : [main];
+});

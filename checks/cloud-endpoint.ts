@@ -1,6 +1,6 @@
 import type { Evidence } from '../src/model/index.js';
 import { regionFromEndpoint } from '../src/target.js';
-import { awsIot, failureOutcome, result, startCloud, withinBudget, type Outcome } from './cloud-util.js';
+import { awsIot, cloudCheck, failureOutcome, result, type Outcome } from './cloud-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.endpoint', title: "Endpoint is this account's iot:Data-ATS endpoint" };
@@ -57,19 +57,10 @@ export function compareEndpoint(configured: string, accountEndpoint: string, api
 }
 
 /** cloud.endpoint: DescribeEndpoint(iot:Data-ATS) against the configured endpoint. */
-export const cloudEndpointCheck: DoctorCheck = {
-  ...META,
-  family: 'cloud',
-  run(ctx) {
-    const started = performance.now();
-    return withinBudget(ctx, [META], started, async () => {
-      const c = await startCloud(ctx);
-      if (!c.ok) return [result(META, started, c.outcome)];
-      const reproduce = awsIot(ctx.target, c.session, 'describe-endpoint', [['--endpoint-type', 'iot:Data-ATS']]);
-      const out = await c.api.describeEndpoint('iot:Data-ATS');
-      if (!out.ok) return [result(META, started, failureOutcome(out, "the account's endpoint", reproduce, ctx.target))];
-      const outcome = compareEndpoint(ctx.target.endpoint, out.value, c.session.region);
-      return [result(META, started, { ...outcome, evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeEndpoint: out.attempts } } : {}) }, reproduce })];
-    });
-  },
-};
+export const cloudEndpointCheck: DoctorCheck = cloudCheck(META, async (ctx, started, c) => {
+  const reproduce = awsIot(ctx.target, c.session, 'describe-endpoint', [['--endpoint-type', 'iot:Data-ATS']]);
+  const out = await c.api.describeEndpoint('iot:Data-ATS');
+  if (!out.ok) return [result(META, started, failureOutcome(out, "the account's endpoint", reproduce, ctx.target))];
+  const outcome = compareEndpoint(ctx.target.endpoint, out.value, c.session.region);
+  return [result(META, started, { ...outcome, evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeEndpoint: out.attempts } } : {}) }, reproduce })];
+});

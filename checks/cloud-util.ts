@@ -20,7 +20,7 @@ import { shq } from '../src/probes/shell.js';
 import type { Target } from '../src/target.js';
 import { makeResult, problemsFor, type ResultFields } from './cert-util.js';
 import { routeClientId } from './route-protocol.js';
-import type { CheckContext } from './types.js';
+import type { CheckContext, DoctorCheck } from './types.js';
 
 export interface CloudMeta {
   id: string;
@@ -174,6 +174,40 @@ export function failureOutcome(failure: ApiFailure, what: string, reproduce: str
 // ---------------------------------------------------------------------------------------------------------------
 
 export type Started = { ok: true; api: IotApi; session: CloudSession } | { ok: false; outcome: Outcome };
+
+/**
+ * A single-result cloud check: a deadline over all its API calls, and the common skip (no credentials, no region)
+ * before `body` runs with the run's API client and session.
+ */
+export function cloudCheck(
+  meta: CloudMeta,
+  body: (ctx: CheckContext, started: number, cloud: Extract<Started, { ok: true }>) => Promise<CheckResult[]>,
+): DoctorCheck {
+  return {
+    ...meta,
+    family: 'cloud',
+    run(ctx) {
+      const started = performance.now();
+      return withinBudget(ctx, [meta], started, async () => {
+        const c = await startCloud(ctx);
+        if (!c.ok) return [result(meta, started, c.outcome)];
+        return body(ctx, started, c);
+      });
+    },
+  };
+}
+
+/** A cloud check about the certificate's principal: also skips (with the reason) when the certificate is unknown. */
+export function principalCheck(
+  meta: CloudMeta,
+  body: (ctx: CheckContext, started: number, cloud: Extract<Started, { ok: true }>, principal: Principal) => Promise<CheckResult[]>,
+): DoctorCheck {
+  return cloudCheck(meta, async (ctx, started, c) => {
+    const p = await principalFor(ctx, c.api, c.session);
+    if (!p.ok) return [result(meta, started, p.outcome)];
+    return body(ctx, started, c, p.value);
+  });
+}
 
 /** The run's API and session, or the skip every cloud check reports when there are no credentials / no region. */
 export async function startCloud(ctx: CheckContext): Promise<Started> {
