@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { ROUTES, type CheckResult, type Evidence } from '../src/model/index.js';
-import type { EvalContext } from '../src/policy/index.js';
+import { certificateNameFields, type EvalContext } from '../src/policy/index.js';
 import {
   iotApiFor,
   type ApiFailure,
@@ -435,35 +435,6 @@ export function probeClientIds(target: Target): string[] {
   return unique.length > 0 ? unique : [target.clientId];
 }
 
-const DN_NAMES: Record<string, string> = {
-  CN: 'CommonName',
-  O: 'Organization',
-  OU: 'OrganizationalUnit',
-  C: 'Country',
-  L: 'Locality',
-  ST: 'State',
-  serialNumber: 'SerialNumber',
-  title: 'Title',
-  GN: 'GivenName',
-  SN: 'Surname',
-  initials: 'Initials',
-  pseudonym: 'Pseudonym',
-  generationQualifier: 'GenerationQualifier',
-  dnQualifier: 'DistinguishedNameQualifier',
-};
-
-/** Subject / issuer fields by their AWS policy-variable names (`${iot:Certificate.Subject.CommonName}` ...). */
-export function dnFields(dn: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of dn.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = DN_NAMES[line.slice(0, eq)];
-    if (key && !(key in out)) out[key] = line.slice(eq + 1);
-  }
-  return out;
-}
-
 /** Certificate part of the policy context, from the local file or from the PEM AWS returned. */
 export function certificateContext(ctx: CheckContext, principal: Principal): EvalContext {
   const out: EvalContext = { certificateId: principal.certificateId };
@@ -476,8 +447,8 @@ export function certificateContext(ctx: CheckContext, principal: Principal): Eva
     }
   }
   if (leaf) {
-    out.certificateSubject = dnFields(leaf.subject);
-    out.certificateIssuer = dnFields(leaf.issuer);
+    out.certificateSubject = certificateNameFields(leaf.subject);
+    out.certificateIssuer = certificateNameFields(leaf.issuer);
     out.extra = { 'iot:Certificate.SerialNumber': leaf.serialNumber };
   }
   return out;

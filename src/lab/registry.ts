@@ -5,7 +5,7 @@
  * shows on both at once. Unlike AWS there is no policy cache: a change applies to the next packet.
  */
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
-import { parsePolicy } from '../policy/index.js';
+import { certificateNameFields, parsePolicy } from '../policy/index.js';
 
 export const CERTIFICATE_STATUSES = [
   'ACTIVE',
@@ -101,34 +101,6 @@ export class RegistryInvalidError extends Error {
   }
 }
 
-const SUBJECT_NAMES: Record<string, string> = {
-  CN: 'CommonName',
-  O: 'Organization',
-  OU: 'OrganizationalUnit',
-  C: 'Country',
-  L: 'Locality',
-  ST: 'State',
-  serialNumber: 'SerialNumber',
-  title: 'Title',
-  GN: 'GivenName',
-  SN: 'Surname',
-  initials: 'Initials',
-  pseudonym: 'Pseudonym',
-  generationQualifier: 'GenerationQualifier',
-  dnQualifier: 'DistinguishedNameQualifier',
-};
-
-function nameFields(dn: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of dn.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = SUBJECT_NAMES[line.slice(0, eq)];
-    if (key && !(key in out)) out[key] = line.slice(eq + 1);
-  }
-  return out;
-}
-
 /** AWS certificate id: lowercase hex SHA-256 of the DER encoding. */
 export function certificateIdOf(certPemOrDer: string | Buffer): string {
   const der = typeof certPemOrDer === 'string' ? new X509Certificate(certPemOrDer).raw : certPemOrDer;
@@ -197,8 +169,8 @@ export class LabRegistry {
       customerVersion: 1,
       generationId: randomUUID(),
       validity: { notBefore: new Date(x509.validFrom), notAfter: new Date(x509.validTo) },
-      subject: nameFields(x509.subject),
-      issuer: nameFields(x509.issuer),
+      subject: certificateNameFields(x509.subject),
+      issuer: certificateNameFields(x509.issuer),
       serialNumber: x509.serialNumber,
     };
     if (opts.caCertificateId) record.caCertificateId = opts.caCertificateId;

@@ -7,6 +7,7 @@ export {
   PolicySyntaxError,
   TEST_AUTHORIZATION_ACTIONS,
 } from './evaluate.js';
+export { certificateNameFields } from './certificate-fields.js';
 export type {
   AuthDecision,
   Decision,
