@@ -203,17 +203,8 @@ export function plural(n: number, word: string, many = `${word}s`): string {
   return n === 1 ? word : many;
 }
 
-/** Finding fields, with the optional ones optional. */
-export interface FindingInput {
-  severity: Severity;
-  confidence: Confidence;
-  title: string;
-  explanation: string;
-  remediation: string[];
-  params: Record<string, unknown>;
-  evidence: string[];
-  candidates?: { code: string; title: string; decidedBy: string }[];
-}
+/** Finding fields other than the code. */
+export type FindingInput = Omit<Finding, 'code'>;
 
 export function finding(code: string, f: FindingInput): Finding {
   return {

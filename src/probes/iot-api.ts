@@ -251,6 +251,16 @@ class DeadlineError extends Error {
   }
 }
 
+/** The validity window of a certificate description, with the dates the SDK parsed. */
+function validityOf(d: Record<string, unknown>): { notBefore?: Date; notAfter?: Date } | undefined {
+  const v = d['validity'] as { notBefore?: unknown; notAfter?: unknown } | undefined;
+  if (!v) return undefined;
+  return {
+    ...(v.notBefore instanceof Date ? { notBefore: v.notBefore } : {}),
+    ...(v.notAfter instanceof Date ? { notAfter: v.notAfter } : {}),
+  };
+}
+
 function oneLine(text: string): string {
   const s = text.replace(/\s+/g, ' ').trim();
   return s.length > 300 ? `${s.slice(0, 297)}...` : s;
@@ -543,12 +553,8 @@ export class IotApi {
           copyString(d, info, 'certificatePem');
           if (d['creationDate'] instanceof Date) info.creationDate = d['creationDate'];
           if (d['lastModifiedDate'] instanceof Date) info.lastModifiedDate = d['lastModifiedDate'];
-          const v = d['validity'] as { notBefore?: unknown; notAfter?: unknown } | undefined;
-          if (v) {
-            info.validity = {};
-            if (v.notBefore instanceof Date) info.validity.notBefore = v.notBefore;
-            if (v.notAfter instanceof Date) info.validity.notAfter = v.notAfter;
-          }
+          const validity = validityOf(d);
+          if (validity) info.validity = validity;
           return info;
         },
       ),
@@ -567,12 +573,8 @@ export class IotApi {
           copyString(d, info, 'autoRegistrationStatus');
           copyString(d, info, 'certificateMode');
           copyString(d, info, 'ownedBy');
-          const v = d['validity'] as { notBefore?: unknown; notAfter?: unknown } | undefined;
-          if (v) {
-            info.validity = {};
-            if (v.notBefore instanceof Date) info.validity.notBefore = v.notBefore;
-            if (v.notAfter instanceof Date) info.validity.notAfter = v.notAfter;
-          }
+          const validity = validityOf(d);
+          if (validity) info.validity = validity;
           return info;
         },
       ),
