@@ -8,7 +8,6 @@ import {
   STAGE_IDS,
   routeResultId,
   type CheckResult,
-  type Confidence,
   type Finding,
   type RouteId,
   type Severity,
