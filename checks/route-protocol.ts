@@ -210,7 +210,7 @@ async function mqttStages(spec: RouteSpec, socket: TLSSocket, fate: ConnectionFa
     return out;
   } finally {
     hub.mqttEnded(spec.id);
-    await session.end();
+    session.end();
     lock?.release();
   }
 }

@@ -121,6 +121,17 @@ function observeClientAuth(socket: TLSSocket, graceMs: number): Promise<{ ok: tr
   });
 }
 
+/**
+ * Close our side and let the server's FIN arrive in the background: the results do not wait a round trip for it,
+ * and a server that never closes is cut off after a second so the process can exit.
+ */
+function closeInBackground(socket: TLSSocket): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  socket.once('close', () => clearTimeout(timer));
+  socket.end();
+}
+
 /** Probe one route and return one result per stage, in stage order. */
 export async function probeRoute(spec: RouteSpec, ctx: CheckContext): Promise<CheckResult[]> {
   try {
@@ -285,7 +296,7 @@ async function probeStages(spec: RouteSpec, ctx: CheckContext): Promise<CheckRes
       }
     }
   } finally {
-    tls?.socket.destroy();
+    if (tls) closeInBackground(tls.socket);
   }
   return finishRoute(spec, outcomes);
 }

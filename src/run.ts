@@ -8,6 +8,7 @@ import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSu
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
 import { credentialSourceHint, loadIotSdk } from './probes/iot-api.js';
+import { loadMqtt } from './probes/mqtt.js';
 import { loadCredentials } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applyProfile, expectedBlockedRoutes, type Profile } from './profile.js';
@@ -80,6 +81,8 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   // Parsing the AWS SDK blocks the event loop for a few hundred ms: do it before the routes start, not during
   // their handshakes, and only when there may be credentials to use it with.
   if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target)) await loadIotSdk().catch(() => undefined);
+  // Likewise the MQTT client: loading it at the first CONNECT would stall the other routes' handshakes.
+  if (target.protocol && target.routes.some((r) => r.startsWith('mqtt')) && checks.some((c) => c.family === 'route')) loadMqtt();
   const results: CheckResult[] = await runChecks(checks, ctx, {
     guardMs: guardMs(target),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),

@@ -50,9 +50,9 @@ interface Pending {
   fail: (step: MqttStep<never>) => void;
 }
 
-/** The MQTT client library is loaded when a route first reaches its protocol stage, not at start-up. */
+/** The MQTT client library is loaded by runs that use it (before their routes start), not at start-up. */
 let mqttCache: typeof import('mqtt') | undefined;
-function loadMqtt(): typeof import('mqtt') {
+export function loadMqtt(): typeof import('mqtt') {
   mqttCache ??= createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
   return mqttCache;
 }
@@ -180,18 +180,11 @@ export class MqttSession {
     });
   }
 
-  /** Unsubscribe-free clean exit: DISCONNECT, then close. Errors after this point are ignored. */
-  async end(): Promise<void> {
-    if (this.closed) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.client.end(true);
-        resolve();
-      }, 500);
-      this.client.end(false, {}, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  /**
+   * Clean exit: DISCONNECT, then close our side. Nothing waits for the server's answer (a round trip the result
+   * does not need); the route closes the socket in the background. Errors after this point are ignored.
+   */
+  end(): void {
+    if (!this.closed) this.client.end(false);
   }
 }
