@@ -687,7 +687,7 @@ const PASSPHRASE_HINT =
 const P12_CONVERT_HINT =
   'convert it to PEM: openssl pkcs12 -in file.p12 -out cert-and-key.pem -nodes (add -legacy for old files)';
 const KEY_PEM_HINT =
-  'a PEM file whose first line is BEGIN PRIVATE KEY, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY';
+  'a PEM file whose BEGIN line names a PRIVATE KEY (PKCS#8, RSA or EC)';
 const CERT_PEM_HINT = 'a file starting with -----BEGIN CERTIFICATE-----';
 const AMAZON_ROOTS_HINT =
   'use AmazonRootCA1.pem (and AmazonRootCA3.pem) from https://www.amazontrust.com/repository/';
