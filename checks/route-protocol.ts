@@ -8,10 +8,10 @@ import type { TLSSocket } from 'node:tls';
 import type { RouteSpec } from '../src/model/index.js';
 import { httpsPublish, publishPath } from '../src/probes/https.js';
 import { MqttSession, type MqttStep } from '../src/probes/mqtt.js';
-import { hostPort, shq } from '../src/probes/shell.js';
+import { shq } from '../src/probes/shell.js';
 import type { ConnectionFate } from '../src/probes/tls.js';
 import type { Target } from '../src/target.js';
-import type { StageOutcome } from './route.js';
+import { sClientArgs, type StageOutcome } from './route.js';
 import type { CheckContext } from './types.js';
 
 /** Client id a route uses. Our own random id gets a per-route suffix so concurrent MQTT routes do not kick each other. */
@@ -78,11 +78,7 @@ export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: { add
   // curl cannot offer a custom ALPN protocol: speak HTTP through openssl s_client instead.
   const body = '{"probe":"by hand"}';
   const req = `POST ${publishPath(topic)} HTTP/1.1\\r\\nHost: ${target.endpoint}\\r\\nContent-Type: application/json\\r\\nContent-Length: ${body.length}\\r\\nConnection: close\\r\\n\\r\\n${body}`;
-  const sclient = ['openssl', 's_client', '-quiet', '-connect', hostPort(peer.address, peer.port), '-servername', target.endpoint, '-alpn', spec.alpn,
-    '-CAfile', shq(target.caPath ?? 'AmazonRootCA1.pem')];
-  if (target.certPath) sclient.push('-cert', shq(target.certPath));
-  if (target.keyPath) sclient.push('-key', shq(target.keyPath));
-  return `printf ${shq(req)} | ${sclient.join(' ')}`;
+  return `printf ${shq(req)} | ${[...sClientArgs(target, spec, peer.address, peer.port), '-quiet'].join(' ')}`;
 }
 
 const closedAfterConnectHint = (clientId: string): string =>

@@ -45,15 +45,19 @@ export function connectionTarget(target: Target, spec: RouteSpec): { host: strin
   return { host: rule.address || target.endpoint, port: rule.toPort || spec.port, override: rule.address !== '' };
 }
 
-/** The `openssl s_client` line that repeats this route's handshake by hand (full output: it shows the ALPN result). */
-export function sClientCommand(target: Target, spec: RouteSpec, host: string, port: number): string {
+/** `openssl s_client` connecting as this route does: address, SNI, ALPN, the CA file and the client credentials. */
+export function sClientArgs(target: Target, spec: RouteSpec, host: string, port: number): string[] {
   const parts = ['openssl', 's_client', '-connect', hostPort(host, port), '-servername', target.endpoint];
   if (spec.alpn) parts.push('-alpn', spec.alpn);
   parts.push('-CAfile', shq(target.caPath ?? 'AmazonRootCA1.pem'));
   if (target.certPath) parts.push('-cert', shq(target.certPath));
   if (target.keyPath) parts.push('-key', shq(target.keyPath));
-  parts.push('-verify_hostname', target.endpoint, '-verify_return_error', '-showcerts', '</dev/null');
-  return parts.join(' ');
+  return parts;
+}
+
+/** The `openssl s_client` line that repeats this route's handshake by hand (full output: it shows the ALPN result). */
+export function sClientCommand(target: Target, spec: RouteSpec, host: string, port: number): string {
+  return [...sClientArgs(target, spec, host, port), '-verify_hostname', target.endpoint, '-verify_return_error', '-showcerts', '</dev/null'].join(' ');
 }
 
 async function resolveStage(ctx: CheckContext, host: string, override: boolean): Promise<StageOutcome & { address?: string; family?: 4 | 6 }> {

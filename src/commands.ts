@@ -103,6 +103,22 @@ function parseCertificateId(value: string): string {
   return id;
 }
 
+type CredentialArgs = { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number };
+
+/** The credential files, the key passphrase (flag or IOT_DOCTOR_KEY_PASSPHRASE) and the expiry warning window. */
+function credentialFields(args: CredentialArgs): Pick<Target, 'certPath' | 'keyPath' | 'caPath' | 'keyPassphrase' | 'warnDays'> {
+  const warnDays = args['warn-days'] ?? 30;
+  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
+  return {
+    ...(args.cert ? { certPath: args.cert } : {}),
+    ...(args.key ? { keyPath: args.key } : {}),
+    ...(args.ca ? { caPath: args.ca } : {}),
+    ...(passphrase ? { keyPassphrase: passphrase } : {}),
+    warnDays,
+  };
+}
+
 export function targetFromArgs(args: CommonCheckArgs): Target {
   if (!args.endpoint) throw new UsageError('--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)');
   const endpoint = parseEndpoint(args.endpoint);
@@ -111,20 +127,14 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
   if (mqttVersion !== '3.1.1' && mqttVersion !== '5') throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
   const keepalive = args.keepalive ?? 30;
   if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
-  const warnDays = args['warn-days'] ?? 30;
-  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
   const region = args.region ?? regionFromEndpoint(endpoint);
-  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
   return {
     endpoint,
     routes: parseRoutes(args.routes ?? (args['site-profile'] ? profileRoutes(resolveProfile(args['site-profile'])) : undefined)),
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
     ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
-    ...(args.cert ? { certPath: args.cert } : {}),
-    ...(args.key ? { keyPath: args.key } : {}),
-    ...(args.ca ? { caPath: args.ca } : {}),
-    ...(passphrase ? { keyPassphrase: passphrase } : {}),
+    ...credentialFields(args),
     clientId,
     clientIdFromUser: fromUser,
     topic: args.topic ?? `iot-doctor/${clientId}/probe`,
@@ -136,7 +146,6 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     cloud: args.cloud ?? true,
     ...(args['api-endpoint'] ? { apiEndpoint: parseApiEndpoint(args['api-endpoint']) } : {}),
     ...(args['certificate-id'] ? { certificateId: parseCertificateId(args['certificate-id']) } : {}),
-    warnDays,
     ...(region ? { region } : {}),
     ...(args.profile ? { profile: args.profile } : {}),
   };
@@ -180,17 +189,11 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
 }
 
 /** A target for the offline checks: only the files and the warning window matter. */
-function offlineTarget(args: { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number }): Target {
-  const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
-  const warnDays = args['warn-days'] ?? 30;
-  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+function offlineTarget(args: CredentialArgs): Target {
   return {
     endpoint: '', routes: [], connectTo: [], resolve: [],
-    ...(args.cert ? { certPath: args.cert } : {}),
-    ...(args.key ? { keyPath: args.key } : {}),
-    ...(args.ca ? { caPath: args.ca } : {}),
-    ...(passphrase ? { keyPassphrase: passphrase } : {}),
-    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, cloud: false, warnDays,
+    ...credentialFields(args),
+    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, cloud: false,
   };
 }
 

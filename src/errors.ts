@@ -14,10 +14,9 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-/** Node system error code (ECONNREFUSED, ENOTFOUND ...) when there is one. */
-export function errorCode(err: unknown): string | undefined {
-  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
-    return (err as { code: string }).code;
-  }
-  return undefined;
+/** Node system error code (ECONNREFUSED, ENOTFOUND ...) when there is one, also from a wrapped `cause`. */
+export function errorCode(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== 'object' || depth > 3) return undefined;
+  const { code, cause } = err as { code?: unknown; cause?: unknown };
+  return typeof code === 'string' ? code : errorCode(cause, depth + 1);
 }

@@ -18,6 +18,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
+import { errorCode } from '../errors.js';
 import { regionFromEndpoint, type Target } from '../target.js';
 
 type Sdk = typeof import('@aws-sdk/client-iot');
@@ -281,12 +282,6 @@ interface ErrorLike {
   code?: unknown;
   cause?: unknown;
   $metadata?: { httpStatusCode?: number };
-}
-
-function errorCode(err: ErrorLike | undefined, depth = 0): string | undefined {
-  if (!err || depth > 3) return undefined;
-  if (typeof err.code === 'string') return err.code;
-  return errorCode(err.cause as ErrorLike | undefined, depth + 1);
 }
 
 /** Maps an SDK or network error to a failure kind. Exported for unit tests. */
