@@ -3,67 +3,27 @@
  * refuses or never answers, no credentials at all, credentials from a named profile. Real @aws-sdk/client-iot,
  * the lab's control plane, everything on loopback (instance metadata lookups are switched off).
  */
-import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cloudChecks } from '../../checks/cloud.js';
 import { createLabPki, LAB_DEVICE_NAME, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
-import type { CheckResult } from '../../src/model/index.js';
-import type { Credentials } from '../../src/probes/credentials.js';
-import { runChecks } from '../../src/runner/index.js';
 import type { Target } from '../../src/target.js';
-import { contextFor, targetFor } from '../helpers/servers.js';
+import { awsEnvSandbox, runLabCloud } from '../helpers/cloud-run.js';
 
-const savedEnv = { ...process.env };
-const tmp = mkdtempSync(join(tmpdir(), 'iot-doctor-cloud-faults-'));
-const emptyFile = join(tmp, 'empty');
-writeFileSync(emptyFile, '');
+const sandbox = awsEnvSandbox('iot-doctor-cloud-faults-');
+const { tmp } = sandbox;
 let pki: LabPki;
 
 const AUTH_IDS = ['cloud.authorization.connect', 'cloud.authorization.publish', 'cloud.authorization.subscribe', 'cloud.authorization.receive'];
 const ALL_IDS = ['cloud.credentials', 'cloud.endpoint', 'cloud.certificate', 'cloud.policy-attached', ...AUTH_IDS, 'cloud.thing'];
 
-/** A clean AWS environment: nothing from this machine's own AWS setup, no instance metadata lookups. */
-function cleanEnv(extra: Record<string, string> = {}): void {
-  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
-  Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: emptyFile, AWS_SHARED_CREDENTIALS_FILE: emptyFile, ...extra });
-}
-
+const cleanEnv = sandbox.clean;
 function labEnv(apiEndpoint: string): void {
   cleanEnv({ AWS_ACCESS_KEY_ID: 'AKIDFAULTTEST', AWS_SECRET_ACCESS_KEY: 'fault-test-secret', AWS_ENDPOINT_URL_IOT: apiEndpoint });
 }
-
-function credentialsOf(lab: Lab): Credentials {
-  const leaf = new X509Certificate(lab.device.certPem);
-  return { cert: { path: 'lab-device.cert.pem', format: 'pem', leaf, chain: [], certificateId: lab.device.certificateId, pem: lab.device.certPem }, problems: [] };
-}
-
-async function runCloud(lab: Lab, extra: Partial<Target> = {}): Promise<{ results: CheckResult[]; get: (id: string) => CheckResult; ms: number }> {
-  const target = targetFor({}, {
-    endpoint: lab.endpoint,
-    region: lab.region,
-    clientId: LAB_DEVICE_NAME,
-    clientIdFromUser: true,
-    topic: `iot-doctor/${LAB_DEVICE_NAME}/probe`,
-    topicFromUser: true,
-    timeoutMs: 5000,
-    ...extra,
-  });
-  const ctx = contextFor(target, credentialsOf(lab));
-  const t0 = performance.now();
-  const results = await runChecks(cloudChecks, ctx, { guardMs: 60_000 });
-  const ms = performance.now() - t0;
-  const get = (id: string): CheckResult => {
-    const r = results.find((x) => x.id === id);
-    if (!r) throw new Error(`no result ${id}`);
-    return r;
-  };
-  return { results, get, ms };
-}
+const runCloud = (lab: Lab, extra: Partial<Target> = {}) => runLabCloud(lab, extra);
 
 const labs: Lab[] = [];
 async function lab(scenario = 'healthy'): Promise<Lab> {
@@ -98,11 +58,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
 
-afterAll(() => {
-  for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
-  Object.assign(process.env, savedEnv);
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => sandbox.restore());
 
 describe('AccessDenied', () => {
   it('iot:TestAuthorization denied: the policies are read and evaluated locally, same decisions', async () => {

@@ -4,78 +4,28 @@
  * AWS_ENDPOINT_URL_IOT. Shared config files point at an empty file and the instance metadata lookup is off, so
  * every byte stays on loopback.
  */
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cloudChecks } from '../../checks/cloud.js';
-import type { CheckContext } from '../../checks/types.js';
 import { createLabPki, LAB_DEVICE_NAME, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
-import type { CheckResult, RouteId } from '../../src/model/index.js';
+import type { RouteId } from '../../src/model/index.js';
 import type { Credentials } from '../../src/probes/credentials.js';
 import { runChecks } from '../../src/runner/index.js';
 import type { Target } from '../../src/target.js';
-import { contextFor, targetFor } from '../helpers/servers.js';
+import { awsEnvSandbox, labCloudTarget, labDeviceCredentials, runLabCloud } from '../helpers/cloud-run.js';
+import { contextFor } from '../helpers/servers.js';
 
-const savedEnv = { ...process.env };
-const tmp = mkdtempSync(join(tmpdir(), 'iot-doctor-cloud-'));
-const emptyFile = join(tmp, 'empty');
-writeFileSync(emptyFile, '');
+const sandbox = awsEnvSandbox('iot-doctor-cloud-');
 let pki: LabPki;
 
 const ACCESS_KEY = 'AKIDCLOUDCHECKTEST';
 const SECRET_KEY = 'cloud-check-test-secret';
 
 function useLabEnv(lab: Lab): void {
-  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: ACCESS_KEY,
-    AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-    AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: emptyFile,
-    AWS_SHARED_CREDENTIALS_FILE: emptyFile,
-  });
+  sandbox.clean({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_ENDPOINT_URL_IOT: lab.apiEndpoint });
 }
-
-function credentialsOf(lab: Lab): Credentials {
-  return {
-    cert: {
-      path: 'lab-device.cert.pem',
-      format: 'pem',
-      leaf: new X509Certificate(lab.device.certPem),
-      chain: [],
-      certificateId: lab.device.certificateId,
-      pem: lab.device.certPem,
-    },
-    problems: [],
-  };
-}
-
-function targetOf(lab: Lab, extra: Partial<Target> = {}): Target {
-  return targetFor({}, {
-    endpoint: lab.endpoint,
-    region: lab.region,
-    clientId: LAB_DEVICE_NAME,
-    clientIdFromUser: true,
-    topic: `iot-doctor/${LAB_DEVICE_NAME}/probe`,
-    topicFromUser: true,
-    timeoutMs: 5000,
-    ...extra,
-  });
-}
-
-async function runCloud(lab: Lab, extra: Partial<Target> = {}, credentials: Credentials = credentialsOf(lab)): Promise<{ results: CheckResult[]; get: (id: string) => CheckResult; ctx: CheckContext }> {
-  const ctx = contextFor(targetOf(lab, extra), credentials);
-  const results = await runChecks(cloudChecks, ctx, { guardMs: 30_000 });
-  const get = (id: string): CheckResult => {
-    const r = results.find((x) => x.id === id);
-    if (!r) throw new Error(`no result ${id} in ${results.map((x) => x.id).join(', ')}`);
-    return r;
-  };
-  return { results, get, ctx };
-}
+const credentialsOf = labDeviceCredentials;
+const targetOf = labCloudTarget;
+const runCloud = runLabCloud;
 
 const labs: Lab[] = [];
 async function lab(scenario = 'healthy'): Promise<Lab> {
@@ -93,11 +43,7 @@ afterEach(async () => {
   await Promise.all(labs.splice(0).map((l) => l.close()));
 });
 
-afterAll(() => {
-  for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
-  Object.assign(process.env, savedEnv);
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => sandbox.restore());
 
 const AUTH_IDS = ['cloud.authorization.connect', 'cloud.authorization.publish', 'cloud.authorization.subscribe', 'cloud.authorization.receive'];
 
