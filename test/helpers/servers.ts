@@ -118,6 +118,8 @@ export interface TlsServerOptions {
   /** ALPN protocols the server is willing to select; omit to select none. */
   alpn?: string[];
   maxVersion?: TlsOptions['maxVersion'];
+  /** OpenSSL cipher list (TLS 1.2 suites) the server accepts. */
+  ciphers?: string;
   /** Hold each raw connection this long before starting the handshake. */
   delayMs?: number;
   /** After the handshake, reset (RST) or close (close_notify + FIN) the connection after this many ms. */
@@ -134,6 +136,7 @@ export async function tlsServer(opts: TlsServerOptions): Promise<{ port: number;
     ...(opts.clientCa ? { requestCert: true, rejectUnauthorized: true, ca: opts.clientCa.certPem } : {}),
     ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
     ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+    ...(opts.ciphers ? { ciphers: opts.ciphers } : {}),
   });
   tlsSrv.on('secureConnection', (s) => {
     handshakes += 1;
