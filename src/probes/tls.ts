@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
-import { checkServerIdentity, connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { errorCode, errorMessage } from '../errors.js';
+import { TlsRecordMeter, meteredStream, type TlsWireSizes } from './tls-records.js';
 
 /** TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2) by number. */
 export const TLS_ALERTS: Readonly<Record<number, string>> = {
@@ -99,6 +100,8 @@ export interface TlsSuccess {
   /** Hostname check of the leaf against the endpoint name, `null` when it matches. */
   hostnameError: string | null;
   sniSent: string | null;
+  /** What the server sent, measured on the wire (records, Certificate message, flight). */
+  wire: TlsWireSizes;
 }
 
 export type TlsFailureCode =
@@ -119,11 +122,18 @@ export interface TlsFailure {
   /** Bytes the server sent before the failure (0 with TLS_STALLED means no ServerHello at all). */
   bytesFromServer: number;
   systemCode?: string;
+  /** What the server sent before the failure, measured on the wire. */
+  wire: TlsWireSizes;
 }
 
 export interface TlsOptions {
+  /** The endpoint name: checked against the certificate, and sent as SNI unless `sendSni` is false. */
   servername: string;
+  /** False: send no server_name extension (a device whose TLS library sends none; facts §2.2). Default true. */
+  sendSni?: boolean;
   alpn: string | null;
+  /** Version and cipher limits of the device's TLS stack (`--tls-version`, `--ciphers`); default TLS 1.2-1.3. */
+  limits?: Pick<ConnectionOptions, 'minVersion' | 'maxVersion' | 'ciphers'>;
   cert?: string;
   key?: string;
   /** Trust anchors; an empty list trusts nothing. */
@@ -165,25 +175,29 @@ export function presentedChain(socket: TLSSocket): PeerCertificateInfo[] {
 }
 
 /**
- * Run a TLS handshake over an open TCP socket. The chain and the name are checked here (not by Node's
- * rejectUnauthorized) so that every failure can be named precisely; the caller decides what a failure means.
+ * Run a TLS handshake over an open TCP socket (or a proxy tunnel over one). The chain and the name are checked here
+ * (not by Node's rejectUnauthorized) so that every failure can be named precisely; the caller decides what a failure
+ * means. The server's records are measured on the way in (`wire`).
  */
 export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess | TlsFailure> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const meter = new TlsRecordMeter();
   return new Promise((resolve) => {
     let settled = false;
     let socket: TLSSocket;
     try {
       socket = connect({
-        socket: tcp,
-        servername: opts.servername,
+        socket: meteredStream(tcp, meter),
+        // Node sends SNI only when servername is set (facts §2.2).
+        ...(opts.sendSni === false ? {} : { servername: opts.servername }),
         ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
         ...(opts.cert ? { cert: opts.cert } : {}),
         ...(opts.key ? { key: opts.key } : {}),
         ...(opts.ca ? { ca: opts.ca } : {}),
         rejectUnauthorized: false,
         minVersion: 'TLSv1.2',
+        ...(opts.limits ?? {}),
       });
     } catch (err) {
       // The local TLS context refused our own credentials (key does not match the certificate, unusable key):
@@ -196,6 +210,7 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
         durationMs: elapsed(),
         bytesFromServer: 0,
         ...(errorCode(err) ? { systemCode: errorCode(err)! } : {}),
+        wire: meter.sizes,
       });
       return;
     }
@@ -215,6 +230,7 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
         bytesFromServer: tcp.bytesRead,
         ...(alert ? { alert } : {}),
         ...(systemCode ? { systemCode } : {}),
+        wire: meter.sizes,
       });
     };
     const timer = setTimeout(() => {
@@ -230,6 +246,7 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      meter.finishHandshake();
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
       const fate = new ConnectionFate(socket);
@@ -248,7 +265,8 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
         chain,
         chainError: socket.authorized ? null : String(socket.authorizationError ?? 'unverified'),
         hostnameError: identityError ? identityError.message : null,
-        sniSent: opts.servername,
+        sniSent: opts.sendSni === false ? null : opts.servername,
+        wire: meter.sizes,
       });
     });
     socket.once('error', (err) => {

@@ -42,6 +42,18 @@ export const ADDR = {
   bed: '198.51.100.0/24',
 } as const;
 
+/**
+ * IPv6 addresses of the bed after `enableIpv6()`: the documentation prefix 2001:db8::/32 (RFC 3849) only, inside the
+ * bed's namespaces.
+ */
+export const ADDR6 = {
+  routerServerSide: '2001:db8:100::1',
+  server: '2001:db8:100::2',
+  routerClientSide: '2001:db8:110::1',
+  client: '2001:db8:110::2',
+  bed: '2001:db8::/32',
+} as const;
+
 export interface RunResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -224,7 +236,8 @@ export class Bed {
   private readonly helpers = new Set<Helper>();
   private readonly namespaces: string[] = [];
   private readonly etcDirs: string[] = [];
-  private readonly hostsEntries = new Map<string, string>();
+  private readonly hostsEntries = new Map<string, string[]>();
+  private ipv6 = false;
   private readonly log: (line: string) => void;
   private readonly maxHelperSeconds: number;
   private destroyed = false;
@@ -289,7 +302,7 @@ export class Bed {
   }
 
   private writeHosts(ns: string): void {
-    const lines = ['127.0.0.1 localhost', ...[...this.hostsEntries].map(([name, addr]) => `${addr} ${name}`)];
+    const lines = ['127.0.0.1 localhost', ...[...this.hostsEntries].flatMap(([name, addrs]) => addrs.map((a) => `${a} ${name}`))];
     writeFileSync(join('/etc/netns', ns, 'hosts'), lines.join('\n') + '\n');
   }
 
@@ -313,8 +326,44 @@ export class Bed {
 
   /** Map `name` to `address` in the hosts file of every namespace of the bed (for processes started afterwards). */
   setHost(name: string, address: string = ADDR.server): void {
-    this.hostsEntries.set(name, address);
+    this.setHostAddresses(name, [address]);
+  }
+
+  /** Map `name` to several addresses (e.g. an A and an AAAA) in the hosts file of every namespace of the bed. */
+  setHostAddresses(name: string, addresses: string[]): void {
+    this.hostsEntries.set(name, addresses);
     for (const ns of this.namespaces) this.writeHosts(ns);
+  }
+
+  /**
+   * Turn IPv6 on for client, router and server, with the ADDR6 addresses (no duplicate address detection, so they
+   * are usable at once) and routes only within 2001:db8::/32. Afterwards `clearFaults()` also flushes ip6tables.
+   */
+  enableIpv6(): void {
+    const { client, router, server } = this.ns;
+    for (const ns of [router, server, client]) {
+      this.sysctl(ns, 'net.ipv6.conf.all.disable_ipv6', '0');
+      this.sysctl(ns, 'net.ipv6.conf.default.disable_ipv6', '0');
+      this.sysctl(ns, 'net.ipv6.conf.lo.disable_ipv6', '0');
+    }
+    this.sysctl(router, 'net.ipv6.conf.all.forwarding', '1');
+    const [rs, s, rc, c] = [this.ifname('rs'), this.ifname('s'), this.ifname('rc'), this.ifname('c')];
+    for (const [ns, dev] of [[router, rs], [router, rc], [server, s], [client, c]] as const) {
+      this.sysctl(ns, `net.ipv6.conf.${dev}.disable_ipv6`, '0');
+    }
+    this.ip('-n', router, '-6', 'addr', 'add', `${ADDR6.routerServerSide}/64`, 'dev', rs, 'nodad');
+    this.ip('-n', router, '-6', 'addr', 'add', `${ADDR6.routerClientSide}/64`, 'dev', rc, 'nodad');
+    this.ip('-n', server, '-6', 'addr', 'add', `${ADDR6.server}/64`, 'dev', s, 'nodad');
+    this.ip('-n', client, '-6', 'addr', 'add', `${ADDR6.client}/64`, 'dev', c, 'nodad');
+    this.ip('-n', server, '-6', 'route', 'add', ADDR6.bed, 'via', ADDR6.routerServerSide);
+    this.ip('-n', client, '-6', 'route', 'add', ADDR6.bed, 'via', ADDR6.routerClientSide);
+    this.ipv6 = true;
+  }
+
+  /** `ip6tables -w ARGS` in the router namespace. */
+  ip6tables(...args: string[]): void {
+    this.log(`router: ip6tables ${args.join(' ')}`);
+    sh('ip', ['netns', 'exec', this.ns.router, 'ip6tables', '-w', ...args]);
   }
 
   /**
@@ -385,6 +434,8 @@ export class Bed {
   clearFaults(): void {
     this.iptables('-F', 'FORWARD');
     this.iptables('-t', 'nat', '-F', 'PREROUTING');
+    this.iptables('-t', 'nat', '-F', 'OUTPUT');
+    if (this.ipv6) this.ip6tables('-F', 'FORWARD');
   }
 
   /** Run a command to completion inside a namespace (`ip netns exec`); null runs it here, outside the bed. */
