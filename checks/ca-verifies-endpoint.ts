@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { CheckResult, Evidence } from '../src/model/index.js';
-import type { Credentials } from '../src/probes/credentials.js';
+import type { DeviceFiles } from '../src/probes/device-files.js';
 import {
   amazonRootCertificates,
   certDetails,
@@ -103,7 +103,7 @@ function describe(c: X509Certificate) {
  * several PEM blocks in one string). Pure: no I/O.
  */
 export function checkCaVerifiesChain(
-  credentials: Credentials,
+  credentials: DeviceFiles,
   presentedChainPem: string[],
   endpoint: string,
   opts: VerifyOptions = {},

@@ -1,6 +1,6 @@
 import type { Check, DependencyResults } from '../src/model/check.js';
 import type { CheckResult, Evidence, Status } from '../src/model/index.js';
-import type { CredentialProblem, Credentials } from '../src/probes/credentials.js';
+import type { DeviceFileProblem, DeviceFiles } from '../src/probes/device-files.js';
 import { shq } from '../src/probes/shell.js';
 import type { LocalCheckContext } from './cert-context.js';
 
@@ -39,7 +39,7 @@ const FLAG: Record<Part, string> = { cert: '--cert', key: '--key', ca: '--ca' };
 const NOUN: Record<Part, string> = { cert: 'certificate file', key: 'private key file', ca: 'CA file' };
 
 /** Fail problems first, then warnings; stable within each. */
-export function problemsFor(credentials: Credentials, part: Part): CredentialProblem[] {
+export function problemsFor(credentials: DeviceFiles, part: Part): DeviceFileProblem[] {
   const list = credentials.problems.filter((p) => p.file === part);
   return [...list.filter((p) => p.status === 'fail'), ...list.filter((p) => p.status === 'warn')];
 }
@@ -74,7 +74,7 @@ export function credentialCheck(
 export function skipIfMissing(
   check: { id: string; title: string },
   startedAt: number,
-  credentials: Credentials,
+  credentials: DeviceFiles,
   parts: readonly Part[],
 ): CheckResult | undefined {
   for (const part of parts) {
@@ -101,7 +101,7 @@ export function skipIfMissing(
 export { shq };
 
 /** `openssl x509 ARGS` reading the device certificate, whatever its format. */
-export function x509Cmd(cert: NonNullable<Credentials['cert']>, args: string): string {
+export function x509Cmd(cert: NonNullable<DeviceFiles['cert']>, args: string): string {
   const p = shq(cert.path);
   switch (cert.format) {
     case 'der':
@@ -114,7 +114,7 @@ export function x509Cmd(cert: NonNullable<Credentials['cert']>, args: string): s
 }
 
 /** `openssl pkey ARGS` reading the private key, whatever its format. Prompts for a passphrase when needed. */
-export function pkeyCmd(credentials: Credentials, args: string): string {
+export function pkeyCmd(credentials: DeviceFiles, args: string): string {
   const key = credentials.key!;
   const p = shq(key.path);
   if (credentials.cert?.format === 'pkcs12' && credentials.cert.path === key.path) {
@@ -132,7 +132,7 @@ export function isoDate(d: Date): string {
 export const DAY_MS = 86_400_000;
 
 /** The command that shows a file problem by hand. */
-export function reproduceForProblem(problem: CredentialProblem): string | undefined {
+export function reproduceForProblem(problem: DeviceFileProblem): string | undefined {
   if (!problem.path) return undefined;
   const p = shq(problem.path);
   switch (problem.code) {
@@ -176,7 +176,7 @@ export function reproduceForProblem(problem: CredentialProblem): string | undefi
 export function problemResults(
   check: { id: string; title: string },
   startedAt: number,
-  problems: readonly CredentialProblem[],
+  problems: readonly DeviceFileProblem[],
   baseEvidence: Evidence,
 ): CheckResult[] {
   return problems.map((problem, i) =>

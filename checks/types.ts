@@ -1,5 +1,5 @@
 import type { Check } from '../src/model/check.js';
-import type { Credentials } from '../src/probes/credentials.js';
+import type { DeviceFiles } from '../src/probes/device-files.js';
 import type { DnsOutcome } from '../src/probes/dns.js';
 import type { RouteHub } from '../src/probes/hub.js';
 import type { Target } from '../src/target.js';
@@ -7,7 +7,7 @@ import type { Target } from '../src/target.js';
 /** What every check of a run receives. Built once per run by `src/run.ts`. */
 export interface CheckContext {
   target: Target;
-  credentials: Credentials;
+  credentials: DeviceFiles;
   /** Resolves a name once per run; concurrent routes share the answer. */
   resolve(name: string): Promise<DnsOutcome>;
   now(): Date;

@@ -9,7 +9,7 @@ import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js
 import { RouteHub } from './probes/hub.js';
 import { credentialSourceHint, loadIotSdk } from './probes/iot-api.js';
 import { loadMqtt } from './probes/mqtt.js';
-import { loadCredentials } from './probes/pem.js';
+import { loadDeviceFiles } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applyProfile, expectedBlockedRoutes, type Profile } from './profile.js';
 import { buildReport } from './report/json.js';
@@ -44,7 +44,7 @@ export function summarizeTarget(target: Target, certificateId?: string): TargetS
 }
 
 export async function createContext(target: Target, now: () => Date = () => new Date()): Promise<CheckContext> {
-  const credentials = await loadCredentials({
+  const credentials = await loadDeviceFiles({
     ...(target.certPath ? { certPath: target.certPath } : {}),
     ...(target.keyPath ? { keyPath: target.keyPath } : {}),
     ...(target.caPath ? { caPath: target.caPath } : {}),

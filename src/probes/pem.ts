@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import type forgeModule from 'node-forge';
 import { AMAZON_ROOTS, AMAZON_ROOTS_PEM } from '../assets/amazon-roots.js';
 import { UsageError, errorCode, errorMessage } from '../errors.js';
-import type { CredentialFiles, CredentialProblem, Credentials } from './credentials.js';
+import type { DeviceFilePaths, DeviceFileProblem, DeviceFiles } from './device-files.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Minimal DER reader (enough for certificates, PKCS#8/PKCS#12 sniffing and X.509 extensions).
@@ -630,7 +630,7 @@ export function openPkcs12(der: Buffer, passphrase?: string): OpenPkcs12Result {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// loadCredentials
+// loadDeviceFiles
 // ---------------------------------------------------------------------------------------------------------------
 
 async function readGiven(path: string, what: string, flag: string): Promise<Buffer> {
@@ -699,7 +699,7 @@ interface FileSlot {
 
 type AddProblem = (code: string, status: 'fail' | 'warn', message: string, hint?: string) => void;
 
-function problemAdder(problems: CredentialProblem[], file: CredentialProblem['file'], path: string): AddProblem {
+function problemAdder(problems: DeviceFileProblem[], file: DeviceFileProblem['file'], path: string): AddProblem {
   return (code, status, message, hint) => problems.push({ file, path, code, status, message, ...(hint ? { hint } : {}) });
 }
 
@@ -729,7 +729,7 @@ interface LoadedKey {
 }
 
 interface CertFileOutcome {
-  cert?: NonNullable<Credentials['cert']>;
+  cert?: NonNullable<DeviceFiles['cert']>;
   /** A key found in the same file (PKCS#12, or PEM holding certificate and key), used when --key is not given. */
   key?: LoadedKey;
 }
@@ -894,7 +894,7 @@ function addKeyFileContentProblem(slot: FileSlot, add: AddProblem, swapped: bool
   }
 }
 
-function loadCaFile(slot: FileSlot, add: AddProblem): Credentials['ca'] {
+function loadCaFile(slot: FileSlot, add: AddProblem): DeviceFiles['ca'] {
   const { path, sniffed } = slot;
   const certs = itemsOf(slot, 'cert').map((i) => i.x509);
   const holdsKey = has(slot, 'key') || has(slot, 'pkcs12');
@@ -931,7 +931,7 @@ function loadCaFile(slot: FileSlot, add: AddProblem): Credentials['ca'] {
 }
 
 /** Group- or world-readable key file (mode & 0o044): a warning, on POSIX systems only. */
-async function checkKeyFileMode(path: string, problems: CredentialProblem[]): Promise<void> {
+async function checkKeyFileMode(path: string, problems: DeviceFileProblem[]): Promise<void> {
   if (process.platform === 'win32') return;
   try {
     const st = await stat(path);
@@ -954,7 +954,7 @@ async function checkKeyFileMode(path: string, problems: CredentialProblem[]): Pr
  * A CA certificate in the device slot that is plainly not the device's own (an Amazon root, a certificate also in the
  * CA file, or a self-signed CA whose key is not the device key) means the files were mixed up.
  */
-function deviceSlotHoldsCa(creds: Credentials, caFileGiven: boolean): string | undefined {
+function deviceSlotHoldsCa(creds: DeviceFiles, caFileGiven: boolean): string | undefined {
   const cert = creds.cert;
   if (!cert || !cert.leaf.ca) return undefined;
   const root = matchKnownRoot(cert.leaf);
@@ -968,9 +968,9 @@ function deviceSlotHoldsCa(creds: Credentials, caFileGiven: boolean): string | u
  * Reads and understands the credential files. Throws `UsageError` only when a given path cannot be read; every
  * content problem lands in `problems`. Without `caPath`, the bundled Amazon roots are the CA (`isDefault`).
  */
-export async function loadCredentials(files: CredentialFiles): Promise<Credentials> {
-  const problems: CredentialProblem[] = [];
-  const creds: Credentials = { problems };
+export async function loadDeviceFiles(files: DeviceFilePaths): Promise<DeviceFiles> {
+  const problems: DeviceFileProblem[] = [];
+  const creds: DeviceFiles = { problems };
   const passphrase = files.keyPassphrase;
   const slot = async (path: string | undefined, what: string, flag: string): Promise<FileSlot | undefined> =>
     path === undefined ? undefined : { path, sniffed: sniffFile(await readGiven(path, what, flag)) };

@@ -11,7 +11,7 @@ import { cloudChecks } from '../../checks/cloud.js';
 import type { CheckContext } from '../../checks/types.js';
 import { LAB_DEVICE_NAME, type Lab } from '../../src/lab/index.js';
 import type { CheckResult } from '../../src/model/index.js';
-import type { Credentials } from '../../src/probes/credentials.js';
+import type { DeviceFiles } from '../../src/probes/device-files.js';
 import { runChecks } from '../../src/runner/index.js';
 import type { Target } from '../../src/target.js';
 import { contextFor, targetFor } from './servers.js';
@@ -37,7 +37,7 @@ export function awsEnvSandbox(prefix: string): { tmp: string; clean: (extra?: Re
 }
 
 /** The lab device's certificate as loaded credentials (no key: the cloud checks need only the certificate). */
-export function labDeviceCredentials(lab: Lab): Credentials {
+export function labDeviceCredentials(lab: Lab): DeviceFiles {
   const leaf = new X509Certificate(lab.device.certPem);
   return { cert: { path: 'lab-device.cert.pem', format: 'pem', leaf, chain: [], certificateId: lab.device.certificateId, pem: lab.device.certPem }, problems: [] };
 }
@@ -59,7 +59,7 @@ export function labCloudTarget(lab: Lab, extra: Partial<Target> = {}): Target {
 export async function runLabCloud(
   lab: Lab,
   extra: Partial<Target> = {},
-  credentials: Credentials = labDeviceCredentials(lab),
+  credentials: DeviceFiles = labDeviceCredentials(lab),
 ): Promise<{ results: CheckResult[]; get: (id: string) => CheckResult; ctx: CheckContext; ms: number }> {
   const ctx = contextFor(labCloudTarget(lab, extra), credentials);
   const started = performance.now();

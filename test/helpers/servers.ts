@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { createCA, issueDeviceCertificate, issueServerCertificate, type Issued, type KeyType } from '../../src/lab/pki.js';
-import type { Credentials } from '../../src/probes/credentials.js';
+import type { DeviceFiles } from '../../src/probes/device-files.js';
 import type { Target } from '../../src/target.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from '../../src/probes/dns.js';
 import type { CheckContext } from '../../checks/types.js';
@@ -44,7 +44,7 @@ export function makePki(keyType: KeyType = 'rsa'): Pki {
   };
 }
 
-export function credentialsFor(pki: Pki, overrides: Partial<{ device: Issued; ca: Issued }> = {}): Credentials {
+export function credentialsFor(pki: Pki, overrides: Partial<{ device: Issued; ca: Issued }> = {}): DeviceFiles {
   const device = overrides.device ?? pki.device;
   const ca = overrides.ca ?? pki.serverCa;
   return {
@@ -78,7 +78,7 @@ export function targetFor(ports: Partial<Record<8883 | 443 | 8443, number>>, ext
   };
 }
 
-export function contextFor(target: Target, credentials: Credentials): CheckContext {
+export function contextFor(target: Target, credentials: DeviceFiles): CheckContext {
   const cache = new Map<string, Promise<DnsOutcome>>();
   return {
     target,

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cloudChecks } from '../../checks/cloud.js';
 import { createLabPki, LAB_DEVICE_NAME, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
 import type { RouteId } from '../../src/model/index.js';
-import type { Credentials } from '../../src/probes/credentials.js';
+import type { DeviceFiles } from '../../src/probes/device-files.js';
 import { runChecks } from '../../src/runner/index.js';
 import type { Target } from '../../src/target.js';
 import { awsEnvSandbox, labCloudTarget, labDeviceCredentials, runLabCloud } from '../helpers/cloud-run.js';
@@ -225,7 +225,7 @@ describe('cloud checks against the lab (healthy account)', () => {
 
   it('a certificate id from a report stands in for the certificate file', async () => {
     const l = await lab('healthy');
-    const noFile: Credentials = { problems: [] };
+    const noFile: DeviceFiles = { problems: [] };
     const { get } = await runCloud(l, { certificateId: l.device.certificateId } as Partial<Target>, noFile);
     expect(get('cloud.certificate').code).toBe('CERT_REGISTERED_ACTIVE');
     expect(get('cloud.authorization.connect').code).toBe('AUTH_ALLOWED');

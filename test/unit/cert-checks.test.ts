@@ -6,8 +6,8 @@ import { certChecks } from '../../checks/cert.js';
 import type { LocalCheckContext } from '../../checks/cert-context.js';
 import { AMAZON_ROOTS } from '../../src/assets/amazon-roots.js';
 import { STATUSES, type CheckResult } from '../../src/model/index.js';
-import type { CredentialFiles, Credentials } from '../../src/probes/credentials.js';
-import { loadCredentials } from '../../src/probes/pem.js';
+import type { DeviceFilePaths, DeviceFiles } from '../../src/probes/device-files.js';
+import { loadDeviceFiles } from '../../src/probes/pem.js';
 import { renderList } from '../../src/report/list.js';
 import { makeFixtures, PASSPHRASE, type Fixtures } from '../helpers/openssl-fixtures.js';
 
@@ -31,16 +31,16 @@ interface Spec {
   pass?: string;
 }
 
-async function creds(spec: Spec): Promise<Credentials> {
-  const files: CredentialFiles = {};
+async function creds(spec: Spec): Promise<DeviceFiles> {
+  const files: DeviceFilePaths = {};
   if (spec.cert) files.certPath = fx.path(spec.cert);
   if (spec.key) files.keyPath = fx.path(spec.key);
   if (spec.ca) files.caPath = fx.path(spec.ca);
   if (spec.pass !== undefined) files.keyPassphrase = spec.pass;
-  return loadCredentials(files);
+  return loadDeviceFiles(files);
 }
 
-function context(credentials: Credentials, opts: { now?: Date; warnDays?: number } = {}): LocalCheckContext {
+function context(credentials: DeviceFiles, opts: { now?: Date; warnDays?: number } = {}): LocalCheckContext {
   const now = opts.now ?? new Date();
   return { credentials, target: { warnDays: opts.warnDays ?? 30, endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com' }, now: () => now };
 }

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMAZON_ROOTS, AMAZON_ROOTS_PEM } from '../../src/assets/amazon-roots.js';
 import { UsageError } from '../../src/errors.js';
-import type { CredentialFiles, Credentials } from '../../src/probes/credentials.js';
-import { certDetails, describeKey, loadCredentials, matchKnownRoot, sniffFile } from '../../src/probes/pem.js';
+import type { DeviceFilePaths, DeviceFiles } from '../../src/probes/device-files.js';
+import { certDetails, describeKey, loadDeviceFiles, matchKnownRoot, sniffFile } from '../../src/probes/pem.js';
 import { makeFixtures, PASSPHRASE, type Fixtures } from '../helpers/openssl-fixtures.js';
 
 // Built from parts so that scans for committed keys do not take these assertions for one.
@@ -22,15 +22,15 @@ afterAll(async () => {
   await fx?.cleanup();
 });
 
-const codes = (c: Credentials) => c.problems.map((p) => p.code).sort();
+const codes = (c: DeviceFiles) => c.problems.map((p) => p.code).sort();
 
-async function load(files: Record<string, string | undefined>): Promise<Credentials> {
-  const spec: CredentialFiles = {};
+async function load(files: Record<string, string | undefined>): Promise<DeviceFiles> {
+  const spec: DeviceFilePaths = {};
   if (files.cert) spec.certPath = fx.path(files.cert);
   if (files.key) spec.keyPath = fx.path(files.key);
   if (files.ca) spec.caPath = fx.path(files.ca);
   if (files.pass !== undefined) spec.keyPassphrase = files.pass;
-  return loadCredentials(spec);
+  return loadDeviceFiles(spec);
 }
 
 async function opensslCertificateId(name: string, inform: 'PEM' | 'DER' = 'PEM'): Promise<string> {
@@ -61,7 +61,7 @@ describe('bundled Amazon roots', () => {
   });
 });
 
-describe('loadCredentials: good inputs', () => {
+describe('loadDeviceFiles: good inputs', () => {
   it('loads an RSA PEM pair and uses the bundled roots when no CA is given', async () => {
     const c = await load({ cert: 'rsa.pem', key: 'rsa.key' });
     expect(c.problems).toEqual([]);
@@ -108,7 +108,7 @@ describe('loadCredentials: good inputs', () => {
   });
 });
 
-describe('loadCredentials: DER', () => {
+describe('loadDeviceFiles: DER', () => {
   it('reads a DER certificate and warns CERT_FILE_DER', async () => {
     const c = await load({ cert: 'rsa.der', key: 'rsa.key' });
     expect(codes(c)).toEqual(['CERT_FILE_DER']);
@@ -129,7 +129,7 @@ describe('loadCredentials: DER', () => {
   });
 });
 
-describe('loadCredentials: encrypted keys', () => {
+describe('loadDeviceFiles: encrypted keys', () => {
   for (const name of ['rsa-enc-pkcs8.key', 'rsa-enc-legacy.key', 'ec-enc-legacy.key', 'rsa-enc-pkcs8.der']) {
     it(`${name}: KEY_ENCRYPTED_NO_PASSPHRASE without a passphrase`, async () => {
       const c = await load({ key: name });
@@ -170,7 +170,7 @@ describe('loadCredentials: encrypted keys', () => {
   });
 });
 
-describe('loadCredentials: PKCS#12', () => {
+describe('loadDeviceFiles: PKCS#12', () => {
   for (const name of ['rsa.p12', 'rsa-legacy.p12', 'ec.p12']) {
     it(`${name}: gives certificate and key`, async () => {
       const c = await load({ cert: name, pass: PASSPHRASE });
@@ -201,7 +201,7 @@ describe('loadCredentials: PKCS#12', () => {
   });
 });
 
-describe('loadCredentials: wrong content', () => {
+describe('loadDeviceFiles: wrong content', () => {
   it('swapped cert and key files', async () => {
     const c = await load({ cert: 'rsa.key', key: 'rsa.pem' });
     expect(codes(c)).toEqual(['CERT_FILE_HOLDS_PRIVATE_KEY', 'KEY_FILE_HOLDS_CERTIFICATE']);
@@ -268,11 +268,11 @@ describe('loadCredentials: wrong content', () => {
   });
 });
 
-describe('loadCredentials: usage errors', () => {
+describe('loadDeviceFiles: usage errors', () => {
   it('throws UsageError for a missing file, and nothing else for any fixture', async () => {
-    await expect(loadCredentials({ certPath: '/nonexistent/cert.pem' })).rejects.toBeInstanceOf(UsageError);
-    await expect(loadCredentials({ keyPath: '/nonexistent/key.pem' })).rejects.toThrow(/--key/);
-    await expect(loadCredentials({ caPath: fx.dir })).rejects.toBeInstanceOf(UsageError);
+    await expect(loadDeviceFiles({ certPath: '/nonexistent/cert.pem' })).rejects.toBeInstanceOf(UsageError);
+    await expect(loadDeviceFiles({ keyPath: '/nonexistent/key.pem' })).rejects.toThrow(/--key/);
+    await expect(loadDeviceFiles({ caPath: fx.dir })).rejects.toBeInstanceOf(UsageError);
   });
 
   it('never throws on content, whatever file lands in whatever slot', async () => {

@@ -1,7 +1,9 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 
 /**
- * The three credential files, loaded once per run. Implemented in `src/probes/pem.ts` (`loadCredentials`).
+ * The device's three files (client certificate, private key, CA bundle), loaded once per run. Implemented in
+ * `src/probes/pem.ts` (`loadDeviceFiles`). Not to be confused with the AWS credentials the cloud checks use, which
+ * the SDK's provider chain resolves (`src/probes/iot-api.ts`).
  *
  * Contract:
  * - A path that was given but does not exist or cannot be read throws `UsageError` (exit 2).
@@ -10,7 +12,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
  * - `pem` fields are ready for `tls.connect({ cert, key, ca })`. The key's PEM is unencrypted PKCS#8 and lives in
  *   memory only: it must never be printed, logged or written to a report.
  */
-export interface Credentials {
+export interface DeviceFiles {
   cert?: {
     path: string;
     format: 'pem' | 'der' | 'pkcs12';
@@ -36,10 +38,11 @@ export interface Credentials {
     pem: string;
     isDefault: boolean;
   };
-  problems: CredentialProblem[];
+  problems: DeviceFileProblem[];
 }
 
-export interface CredentialProblem {
+/** One thing wrong with the content of a device file; the `files.*` / `cert.*` checks turn it into a result. */
+export interface DeviceFileProblem {
   file: 'cert' | 'key' | 'ca';
   path?: string;
   /** Stable code, e.g. CERT_FILE_HOLDS_PRIVATE_KEY, KEY_ENCRYPTED_NO_PASSPHRASE, CA_BUNDLE_JUNK. */
@@ -49,7 +52,8 @@ export interface CredentialProblem {
   hint?: string;
 }
 
-export interface CredentialFiles {
+/** Where the device files are (`--cert`, `--key`, `--ca`) and the key's passphrase (`--key-passphrase`), as given. */
+export interface DeviceFilePaths {
   certPath?: string;
   keyPath?: string;
   caPath?: string;
