@@ -1,7 +1,8 @@
 import { ALPN_MQTT, type RouteSpec } from '../src/model/index.js';
+import type { RouteCode } from './route-codes.js';
 
 /** What to do about a failing route stage, by code. Plain words for a technician. */
-export const ROUTE_HINTS: Readonly<Record<string, (spec: RouteSpec) => string>> = {
+export const ROUTE_HINTS: Readonly<Partial<Record<RouteCode, (spec: RouteSpec) => string>>> = {
   DNS_NXDOMAIN: () =>
     'The name does not exist. Copy the endpoint from `aws iot describe-endpoint --endpoint-type iot:Data-ATS` (it ends in -ats.iot.<region>.amazonaws.com) and check for typos.',
   DNS_NO_ANSWER: () => 'The resolver knows the name but returned no address. Check the site DNS server or a split-horizon DNS zone.',

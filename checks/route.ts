@@ -20,6 +20,7 @@ import { hostPort, shq } from '../src/probes/shell.js';
 import { connectTcp } from '../src/probes/tcp.js';
 import { CLIENT_CERT_ALERTS, alertFromError, tlsHandshake, type TlsSuccess } from '../src/probes/tls.js';
 import type { Target } from '../src/target.js';
+import type { RouteCode } from './route-codes.js';
 import { ROUTE_HINTS } from './route-hints.js';
 import { runProtocolStages } from './route-protocol.js';
 import type { CheckContext, DoctorCheck } from './types.js';
@@ -27,7 +28,7 @@ import type { CheckContext, DoctorCheck } from './types.js';
 export interface StageOutcome {
   stage: StageId;
   status: Status;
-  code: string;
+  code: RouteCode;
   summary: string;
   evidence?: Evidence;
   durationMs: number;
@@ -305,7 +306,7 @@ async function probeStages(spec: RouteSpec, ctx: CheckContext): Promise<CheckRes
   return finishRoute(spec, outcomes);
 }
 
-function classifyChainError(error: string | null): string | null {
+function classifyChainError(error: string | null): RouteCode | null {
   // Node reports a name mismatch through authorizationError too; the name is checked separately.
   if (!error || error === 'ERR_TLS_CERT_ALTNAME_INVALID') return null;
   if (error === 'CERT_HAS_EXPIRED') return 'TLS_SERVER_CERT_EXPIRED';
@@ -313,7 +314,7 @@ function classifyChainError(error: string | null): string | null {
   return 'TLS_CHAIN_UNTRUSTED';
 }
 
-function chainSummary(code: string, tls: TlsSuccess): string {
+function chainSummary(code: RouteCode, tls: TlsSuccess): string {
   const leaf = tls.chain[0];
   if (code === 'TLS_SERVER_CERT_EXPIRED') return `the server certificate expired on ${leaf?.validTo ?? '?'}`;
   if (code === 'TLS_SERVER_CERT_NOT_YET_VALID') return `the server certificate is not valid before ${leaf?.validFrom ?? '?'}`;
