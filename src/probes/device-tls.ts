@@ -6,7 +6,7 @@
  * Sources: AWS security policies and suites (facts §2.1, field-notes §3.1); Node `minVersion`/`maxVersion`/`ciphers`
  * (field-notes §3.2); buffers (field-notes §3.4).
  */
-import { createSecureContext, connect, type ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, createSecureContext, connect, type ConnectionOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { UsageError, errorMessage } from '../errors.js';
 import { alertFromError, type TlsAlert } from './tls.js';
@@ -115,13 +115,22 @@ export function describeDeviceTls(d: DeviceTls): string[] {
 }
 
 /** The outcome of one bare handshake attempt: completed, or the alert (or plain close) that ended it. */
-export type HandshakeAttempt = { ok: true; protocol: string | null; cipher: string } | { ok: false; alert?: TlsAlert; message: string };
+export type HandshakeAttempt =
+  | { ok: true; protocol: string | null; cipher: string; nameMatches: boolean }
+  | { ok: false; alert?: TlsAlert; message: string };
 
 /**
- * One TLS handshake over `socket` with the given settings and no verification (used to find what the endpoint
- * accepts). Bounded by `timeoutMs`; the socket is always destroyed afterwards.
+ * One TLS handshake over `socket` with the given settings and no chain verification (used to find what the endpoint
+ * accepts); `nameMatches` says whether the certificate covers `expectName` (default: the SNI sent). Bounded by
+ * `timeoutMs`; the socket is always destroyed afterwards.
  */
-export function tryHandshake(socket: Duplex, servername: string | null, opts: ConnectionOptions, timeoutMs: number): Promise<HandshakeAttempt> {
+export function tryHandshake(
+  socket: Duplex,
+  servername: string | null,
+  opts: ConnectionOptions,
+  timeoutMs: number,
+  expectName?: string,
+): Promise<HandshakeAttempt> {
   return new Promise((resolve) => {
     let done = false;
     const tls = connect({ socket, ...(servername ? { servername } : {}), rejectUnauthorized: false, ...opts });
@@ -136,7 +145,10 @@ export function tryHandshake(socket: Duplex, servername: string | null, opts: Co
     const timer = setTimeout(() => finish({ ok: false, message: `no handshake within ${timeoutMs} ms` }), timeoutMs);
     tls.once('secureConnect', () => {
       const cipher = tls.getCipher();
-      finish({ ok: true, protocol: tls.getProtocol(), cipher: cipher?.name ?? 'unknown' });
+      const leaf = tls.getPeerCertificate();
+      const name = expectName ?? servername;
+      const nameMatches = !name || (!!leaf?.raw && checkServerIdentity(name, leaf) === undefined);
+      finish({ ok: true, protocol: tls.getProtocol(), cipher: cipher?.name ?? 'unknown', nameMatches });
     });
     tls.once('error', (err) => {
       const alert = alertFromError(err);
