@@ -7,31 +7,18 @@
  *
  * Denied: MQTT 3.1.1 gets no CONNACK, the connection is closed right after CONNECT; MQTT 5 gets CONNACK 0x87 (Not
  * authorized) and then the close. Allowed: MQTT 3.1.1 is handed to aedes with the CONNECT replayed; MQTT 5 is
- * proxied to mosquitto packet by packet, so publish / subscribe / receive are checked here: a denied SUBSCRIBE gets a
- * SUBACK 0x87 for that filter, a denied QoS 1 PUBLISH a PUBACK 0x87, a denied QoS 0 PUBLISH is dropped, a message the
- * subscriber may not receive is not delivered.
+ * proxied to mosquitto packet by packet (mqtt5-proxy.ts), which checks publish / subscribe / receive.
  */
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { IConnectPacket, IPublishPacket, ISubackPacket, ISubscribePacket } from 'mqtt-packet';
+import type { IConnectPacket } from 'mqtt-packet';
 import type { Authorizer, ConnectionIdentity } from './authz.js';
 import { connectionIdentities, type LabBroker } from './broker.js';
-import {
-  decodePacket,
-  encodePacket,
-  MqttFramer,
-  PACKET_TYPE,
-  packetType,
-  type Packet,
-} from './mqtt-codec.js';
+import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
+import { proxyMqtt5, REASON } from './mqtt5-proxy.js';
 import type { SocketTracker, TimerSet } from './net-util.js';
 
-export const REASON = {
-  success: 0x00,
-  unspecified: 0x80,
-  notAuthorized: 0x87,
-} as const;
-
+/** What the MQTT front needs from the lab (the MQTT 5 proxy's needs plus the brokers). */
 export interface MqttFrontDeps {
   authorizer: Authorizer;
   broker: LabBroker;
@@ -47,6 +34,12 @@ export interface MqttFrontDeps {
 /** Time a client has to send CONNECT after the TLS handshake. */
 const CONNECT_TIMEOUT_MS = 20_000;
 
+/**
+ * Takes over an MQTT connection after the TLS handshake: waits up to 20 s for CONNECT (then hangs up), decides it as
+ * AWS does (see the file comment) and hands the connection to aedes (3.1.1) or the MQTT 5 proxy. `peerDer` is the
+ * client certificate (DER), `route` a log prefix. A first packet that is not CONNECT or is malformed closes the
+ * connection without a word. Never throws.
+ */
 export function handleMqttConnection(socket: TLSSocket, peerDer: Buffer, route: string, deps: MqttFrontDeps): void {
   const framer = new MqttFramer();
   const received: Buffer[] = [];
@@ -103,230 +96,77 @@ function onConnect(
 ): void {
   const version = connect.protocolVersion ?? 4;
   const clientId = connect.clientId;
-  const who = `${route}: CONNECT clientId=${JSON.stringify(clientId)} MQTT ${version === 5 ? '5' : version === 4 ? '3.1.1' : '3.1'}`;
-
-  const refuse = (why: string): void => {
-    if (version === 5) {
-      deps.log(`${who} refused (${why}): CONNACK 0x87`);
-      socket.write(encodePacket({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.notAuthorized }, 5));
-    } else {
-      deps.log(`${who} refused (${why}): closing without CONNACK`);
-    }
-    deps.hangUp(socket);
-  };
-
+  const versionName = version === 5 ? '5' : version === 4 ? '3.1.1' : '3.1';
+  const who = `${route}: CONNECT clientId=${JSON.stringify(clientId)} MQTT ${versionName}`;
   if (version !== 4 && version !== 5) {
     deps.log(`${who}: protocol level ${version} is not supported, closing`);
     deps.hangUp(socket);
     return;
   }
-
-  const auth = deps.authorizer.authenticate(peerDer);
-  if (!auth.ok) {
-    refuse(auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}`);
-    return;
-  }
-  if (auth.cert.certificateMode === 'SNI_ONLY' && !socket.servername) {
-    refuse('SNI_ONLY certificate used without SNI');
-    return;
-  }
-  const identity: ConnectionIdentity = { certificateId: auth.cert.certificateId, clientId };
-  const sourceIp = socket.remoteAddress;
-  if (sourceIp) identity.sourceIp = sourceIp;
-  const decision = deps.authorizer.check(identity, 'iot:Connect', 'client', clientId);
-  if (decision.decision !== 'ALLOWED') {
-    refuse(`iot:Connect ${decision.decision}`);
-    return;
-  }
-
-  if (version === 4) {
-    deps.log(`${who} accepted`);
-    connectionIdentities.set(socket, identity);
-    socket.unshift(bytes);
-    const client = deps.broker.aedes.handle(socket);
-    capSubscribeQos(client);
-    return;
-  }
-
-  const port = deps.broker.mqtt5Port;
-  if (port === undefined) {
-    deps.log(`${who}: MQTT 5 unavailable (${deps.broker.mqtt5Unavailable ?? 'no MQTT 5 broker'}), CONNACK 0x80`);
-    socket.write(
-      encodePacket(
-        {
-          cmd: 'connack',
-          sessionPresent: false,
-          reasonCode: REASON.unspecified,
-          properties: {
-            reasonString: `MQTT 5 needs mosquitto in the iot-doctor lab (${deps.broker.mqtt5Unavailable ?? 'not available'}); use MQTT 3.1.1 or install mosquitto`,
-          },
-        },
-        5,
-      ),
-    );
+  const verdict = authorizeConnect(socket, peerDer, clientId, deps.authorizer);
+  if (typeof verdict === 'string') {
+    if (version === 5) {
+      deps.log(`${who} refused (${verdict}): CONNACK 0x87`);
+      socket.write(encodePacket({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.notAuthorized }, 5));
+    } else {
+      deps.log(`${who} refused (${verdict}): closing without CONNACK`);
+    }
     deps.hangUp(socket);
     return;
   }
-  deps.log(`${who} accepted (proxied to the MQTT 5 broker)`);
-  proxyMqtt5(socket, identity, bytes, connectLength, port, deps);
-}
-
-/** Packet-by-packet proxy between an MQTT 5 client and mosquitto, enforcing the policy on the way. */
-function proxyMqtt5(
-  client: TLSSocket,
-  identity: ConnectionIdentity,
-  bytes: Buffer,
-  connectLength: number,
-  port: number,
-  deps: MqttFrontDeps,
-): void {
-  const { authorizer, log } = deps;
-  const who = identity.clientId ?? '';
-  const upstream = createConnection({ host: '127.0.0.1', port });
-  deps.tracker.add(upstream);
-  upstream.setNoDelay(true);
-  upstream.on('error', () => {});
-
-  const fromClient = new MqttFramer();
-  const fromBroker = new MqttFramer();
-  /** Topic aliases the client defined (client -> server direction). */
-  const clientAliases = new Map<number, string>();
-  /** Topic aliases the broker defined (server -> client direction). */
-  const brokerAliases = new Map<number, string>();
-  /** SUBSCRIBE packets forwarded with some filters removed: messageId -> per original filter, denied or not. */
-  const partialSubscribes = new Map<number, boolean[]>();
-  let closing = false;
-
-  const closeBoth = (): void => {
-    if (closing) return;
-    closing = true;
-    deps.hangUp(client);
-    upstream.end();
-    deps.timers.set(() => upstream.destroy(), 1_000);
-  };
-
-  const onClientFrame = (frame: Buffer): void => {
-    const type = packetType(frame);
-    if (type !== PACKET_TYPE.publish && type !== PACKET_TYPE.subscribe) {
-      upstream.write(frame);
-      return;
-    }
-    const packet = decodePacket(frame, 5);
-    if (packet.cmd === 'publish') {
-      const topic = resolveAlias(packet, clientAliases);
-      const allowed =
-        topic !== undefined &&
-        authorizer.allowed(identity, 'iot:Publish', 'topic', topic) &&
-        (!packet.retain || authorizer.allowed(identity, 'iot:RetainPublish', 'topic', topic));
-      if (allowed) {
-        upstream.write(frame);
-        return;
-      }
-      log(`mqtt5: ${who} PUBLISH ${topic ?? '(unknown alias)'} denied${packet.qos === 1 ? ': PUBACK 0x87' : ': dropped'}`);
-      if (packet.qos === 1 && packet.messageId !== undefined) {
-        client.write(encodePacket({ cmd: 'puback', messageId: packet.messageId, reasonCode: REASON.notAuthorized }, 5));
-      } else if (packet.qos === 2) {
-        // QoS 2 is not supported by AWS IoT; let the broker refuse it (max_qos 1).
-        upstream.write(frame);
-      }
-      return;
-    }
-    if (packet.cmd === 'subscribe') {
-      const deniedFlags = packet.subscriptions.map(
-        (s) => !authorizer.allowed(identity, 'iot:Subscribe', 'topicfilter', s.topic),
-      );
-      if (!deniedFlags.some(Boolean)) {
-        upstream.write(frame);
-        return;
-      }
-      const deniedTopics = packet.subscriptions.filter((_, i) => deniedFlags[i]).map((s) => s.topic);
-      log(`mqtt5: ${who} SUBSCRIBE ${deniedTopics.join(', ')} denied: SUBACK 0x87`);
-      const messageId = packet.messageId ?? 0;
-      if (deniedFlags.every(Boolean)) {
-        const suback: ISubackPacket = {
-          cmd: 'suback',
-          messageId,
-          granted: deniedFlags.map(() => REASON.notAuthorized),
-        };
-        client.write(encodePacket(suback, 5));
-        return;
-      }
-      partialSubscribes.set(messageId, deniedFlags);
-      const reduced: ISubscribePacket = {
-        ...packet,
-        subscriptions: packet.subscriptions.filter((_, i) => !deniedFlags[i]),
-      };
-      upstream.write(encodePacket(reduced, 5));
-      return;
-    }
-    upstream.write(frame);
-  };
-
-  const onBrokerFrame = (frame: Buffer): void => {
-    const type = packetType(frame);
-    if (type === PACKET_TYPE.publish) {
-      const packet = decodePacket(frame, 5) as IPublishPacket;
-      const topic = resolveAlias(packet, brokerAliases);
-      if (topic !== undefined && authorizer.allowed(identity, 'iot:Receive', 'topic', topic)) {
-        client.write(frame);
-        return;
-      }
-      log(`mqtt5: ${who} not authorized to receive ${topic ?? '(unknown alias)'}; message not delivered`);
-      if (packet.qos === 1 && packet.messageId !== undefined) {
-        upstream.write(encodePacket({ cmd: 'puback', messageId: packet.messageId, reasonCode: REASON.success }, 5));
-      }
-      return;
-    }
-    if (type === PACKET_TYPE.suback && partialSubscribes.size > 0) {
-      const packet = decodePacket(frame, 5) as ISubackPacket;
-      const flags = partialSubscribes.get(packet.messageId ?? 0);
-      if (flags) {
-        partialSubscribes.delete(packet.messageId ?? 0);
-        const fromUpstream = [...(packet.granted as number[])];
-        const merged = flags.map((isDenied) => (isDenied ? REASON.notAuthorized : (fromUpstream.shift() ?? REASON.unspecified)));
-        client.write(encodePacket({ ...packet, granted: merged }, 5));
-        return;
-      }
-    }
-    client.write(frame);
-  };
-
-  const guard =
-    (fn: (frame: Buffer) => void, framer: MqttFramer) =>
-    (chunk: Buffer): void => {
-      if (closing) return;
-      try {
-        for (const frame of framer.push(chunk)) fn(frame);
-      } catch (err) {
-        log(`mqtt5: ${who} protocol error (${err instanceof Error ? err.message : String(err)}), closing`);
-        closeBoth();
-      }
-    };
-
-  upstream.once('connect', () => {
-    if (closing) return;
-    upstream.write(bytes.subarray(0, connectLength));
-    const handleClient = guard(onClientFrame, fromClient);
-    const rest = bytes.subarray(connectLength);
-    if (rest.length > 0) handleClient(rest);
-    client.on('data', handleClient);
-    client.resume();
-  });
-  upstream.on('data', guard(onBrokerFrame, fromBroker));
-  upstream.once('close', closeBoth);
-  client.once('close', closeBoth);
-  client.once('end', closeBoth);
-}
-
-function resolveAlias(packet: Packet, aliases: Map<number, string>): string | undefined {
-  if (packet.cmd !== 'publish') return undefined;
-  const alias = packet.properties?.topicAlias;
-  if (alias === undefined) return packet.topic;
-  if (packet.topic) {
-    aliases.set(alias, packet.topic);
-    return packet.topic;
+  if (version === 4) {
+    deps.log(`${who} accepted`);
+    connectionIdentities.set(socket, verdict);
+    socket.unshift(bytes);
+    capSubscribeQos(deps.broker.aedes.handle(socket));
+    return;
   }
-  return aliases.get(alias);
+  const port = deps.broker.mqtt5Port;
+  if (port === undefined) {
+    refuseMqtt5Unavailable(socket, who, deps);
+    return;
+  }
+  deps.log(`${who} accepted (proxied to the MQTT 5 broker)`);
+  proxyMqtt5(socket, verdict, bytes, connectLength, port, deps);
+}
+
+/**
+ * The CONNECT decision of AWS IoT (facts §3): the certificate registered and ACTIVE, an SNI_ONLY certificate
+ * presented with SNI (facts §2.2), and iot:Connect allowed on client/<clientId> (facts §7). Returns the connection's
+ * identity, or why it is refused (a log phrase).
+ */
+function authorizeConnect(
+  socket: TLSSocket,
+  peerDer: Buffer,
+  clientId: string,
+  authorizer: Authorizer,
+): ConnectionIdentity | string {
+  const auth = authorizer.authenticate(peerDer);
+  if (!auth.ok) {
+    return auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}`;
+  }
+  if (auth.cert.certificateMode === 'SNI_ONLY' && !socket.servername) return 'SNI_ONLY certificate used without SNI';
+  const identity: ConnectionIdentity = { certificateId: auth.cert.certificateId, clientId };
+  const sourceIp = socket.remoteAddress;
+  if (sourceIp) identity.sourceIp = sourceIp;
+  const decision = authorizer.check(identity, 'iot:Connect', 'client', clientId);
+  return decision.decision === 'ALLOWED' ? identity : `iot:Connect ${decision.decision}`;
+}
+
+/** The lab has no MQTT 5 broker (mosquitto missing): CONNACK 0x80 with a reason string, then the close. */
+function refuseMqtt5Unavailable(socket: TLSSocket, who: string, deps: MqttFrontDeps): void {
+  const why = deps.broker.mqtt5Unavailable;
+  deps.log(`${who}: MQTT 5 unavailable (${why ?? 'no MQTT 5 broker'}), CONNACK 0x80`);
+  const reasonString =
+    `MQTT 5 needs mosquitto in the iot-doctor lab (${why ?? 'not available'}); use MQTT 3.1.1 or install mosquitto`;
+  const connack: Packet = {
+    cmd: 'connack',
+    sessionPresent: false,
+    reasonCode: REASON.unspecified,
+    properties: { reasonString },
+  };
+  socket.write(encodePacket(connack, 5));
+  deps.hangUp(socket);
 }
 
 /**

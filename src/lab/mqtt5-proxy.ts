@@ -1,0 +1,223 @@
+/**
+ * The MQTT 5 half of the lab's MQTT front: a packet-by-packet proxy between an accepted MQTT 5 client and the
+ * mosquitto child, enforcing the policy on the way as AWS IoT does for MQTT 5 clients (facts §3, §3.2 reason codes):
+ * a denied SUBSCRIBE gets SUBACK 0x87 for that filter, a denied QoS 1 PUBLISH a PUBACK 0x87, a denied QoS 0 PUBLISH
+ * is dropped, a message the subscriber may not receive (iot:Receive, facts §7) is not delivered.
+ */
+import { createConnection, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { IPublishPacket, ISubackPacket, ISubscribePacket } from 'mqtt-packet';
+import type { Authorizer, ConnectionIdentity } from './authz.js';
+import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
+import type { SocketTracker, TimerSet } from './net-util.js';
+
+/** MQTT 5 reason codes the lab sends (facts §3.2). */
+export const REASON = {
+  success: 0x00,
+  unspecified: 0x80,
+  notAuthorized: 0x87,
+} as const;
+
+/** What the proxy needs from the lab. */
+export interface Mqtt5ProxyDeps {
+  authorizer: Authorizer;
+  tracker: SocketTracker;
+  timers: TimerSet;
+  log: (message: string) => void;
+  /** Closes the client connection without a word (AWS style). */
+  hangUp: (socket: Socket) => void;
+}
+
+/**
+ * Starts proxying `client` (paused, its CONNECT already read) to mosquitto on 127.0.0.1:`port`. `bytes` holds what
+ * the client sent so far; its first `connectLength` bytes are the CONNECT, forwarded as is. Either side closing
+ * closes both; a protocol error on either side closes both. Never throws.
+ */
+export function proxyMqtt5(
+  client: TLSSocket,
+  identity: ConnectionIdentity,
+  bytes: Buffer,
+  connectLength: number,
+  port: number,
+  deps: Mqtt5ProxyDeps,
+): void {
+  new Mqtt5Proxy(client, identity, port, deps).start(bytes, connectLength);
+}
+
+/** The state of one proxied connection: topic aliases both ways and SUBSCRIBEs forwarded with filters removed. */
+class Mqtt5Proxy {
+  private readonly upstream: Socket;
+  private readonly who: string;
+  /** Topic aliases the client defined (client -> server direction). */
+  private readonly clientAliases = new Map<number, string>();
+  /** Topic aliases the broker defined (server -> client direction). */
+  private readonly brokerAliases = new Map<number, string>();
+  /** SUBSCRIBE packets forwarded with some filters removed: messageId -> per original filter, denied or not. */
+  private readonly partialSubscribes = new Map<number, boolean[]>();
+  private closing = false;
+
+  constructor(
+    private readonly client: TLSSocket,
+    private readonly identity: ConnectionIdentity,
+    port: number,
+    private readonly deps: Mqtt5ProxyDeps,
+  ) {
+    this.who = identity.clientId ?? '';
+    this.upstream = createConnection({ host: '127.0.0.1', port });
+    deps.tracker.add(this.upstream);
+    this.upstream.setNoDelay(true);
+    this.upstream.on('error', () => {});
+  }
+
+  start(bytes: Buffer, connectLength: number): void {
+    const { client, upstream } = this;
+    const closeBoth = (): void => this.closeBoth();
+    upstream.once('connect', () => {
+      if (this.closing) return;
+      upstream.write(bytes.subarray(0, connectLength));
+      const handleClient = this.guard((f) => this.onClientFrame(f), new MqttFramer());
+      const rest = bytes.subarray(connectLength);
+      if (rest.length > 0) handleClient(rest);
+      client.on('data', handleClient);
+      client.resume();
+    });
+    upstream.on('data', this.guard((f) => this.onBrokerFrame(f), new MqttFramer()));
+    upstream.once('close', closeBoth);
+    client.once('close', closeBoth);
+    client.once('end', closeBoth);
+  }
+
+  private closeBoth(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.deps.hangUp(this.client);
+    this.upstream.end();
+    this.deps.timers.set(() => this.upstream.destroy(), 1_000);
+  }
+
+  /** A data listener that frames `chunk` and hands each packet to `fn`; a protocol error closes both sides. */
+  private guard(fn: (frame: Buffer) => void, framer: MqttFramer): (chunk: Buffer) => void {
+    return (chunk) => {
+      if (this.closing) return;
+      try {
+        for (const frame of framer.push(chunk)) fn(frame);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.deps.log(`mqtt5: ${this.who} protocol error (${why}), closing`);
+        this.closeBoth();
+      }
+    };
+  }
+
+  private allowed(action: string, kind: 'topic' | 'topicfilter', name: string): boolean {
+    return this.deps.authorizer.allowed(this.identity, action, kind, name);
+  }
+
+  private onClientFrame(frame: Buffer): void {
+    const type = packetType(frame);
+    if (type !== PACKET_TYPE.publish && type !== PACKET_TYPE.subscribe) {
+      this.upstream.write(frame);
+      return;
+    }
+    const packet = decodePacket(frame, 5);
+    if (packet.cmd === 'publish') this.onClientPublish(frame, packet);
+    else if (packet.cmd === 'subscribe') this.onClientSubscribe(frame, packet);
+    else this.upstream.write(frame);
+  }
+
+  /** iot:Publish (and iot:RetainPublish for a retained message) on the resolved topic (facts §7). */
+  private onClientPublish(frame: Buffer, packet: IPublishPacket): void {
+    const topic = resolveAlias(packet, this.clientAliases);
+    const allowed =
+      topic !== undefined &&
+      this.allowed('iot:Publish', 'topic', topic) &&
+      (!packet.retain || this.allowed('iot:RetainPublish', 'topic', topic));
+    if (allowed) {
+      this.upstream.write(frame);
+      return;
+    }
+    const outcome = packet.qos === 1 ? ': PUBACK 0x87' : ': dropped';
+    this.deps.log(`mqtt5: ${this.who} PUBLISH ${topic ?? '(unknown alias)'} denied${outcome}`);
+    if (packet.qos === 1 && packet.messageId !== undefined) {
+      const puback: Packet = { cmd: 'puback', messageId: packet.messageId, reasonCode: REASON.notAuthorized };
+      this.client.write(encodePacket(puback, 5));
+    } else if (packet.qos === 2) {
+      // QoS 2 is not supported by AWS IoT; let the broker refuse it (max_qos 1).
+      this.upstream.write(frame);
+    }
+  }
+
+  /** iot:Subscribe per filter: all allowed → forwarded; all denied → SUBACK 0x87 each; else forwarded reduced. */
+  private onClientSubscribe(frame: Buffer, packet: ISubscribePacket): void {
+    const deniedFlags = packet.subscriptions.map((s) => !this.allowed('iot:Subscribe', 'topicfilter', s.topic));
+    if (!deniedFlags.some(Boolean)) {
+      this.upstream.write(frame);
+      return;
+    }
+    const deniedTopics = packet.subscriptions.filter((_, i) => deniedFlags[i]).map((s) => s.topic);
+    this.deps.log(`mqtt5: ${this.who} SUBSCRIBE ${deniedTopics.join(', ')} denied: SUBACK 0x87`);
+    const messageId = packet.messageId ?? 0;
+    if (deniedFlags.every(Boolean)) {
+      const suback: ISubackPacket = { cmd: 'suback', messageId, granted: deniedFlags.map(() => REASON.notAuthorized) };
+      this.client.write(encodePacket(suback, 5));
+      return;
+    }
+    this.partialSubscribes.set(messageId, deniedFlags);
+    const reduced: ISubscribePacket = {
+      ...packet,
+      subscriptions: packet.subscriptions.filter((_, i) => !deniedFlags[i]),
+    };
+    this.upstream.write(encodePacket(reduced, 5));
+  }
+
+  private onBrokerFrame(frame: Buffer): void {
+    const type = packetType(frame);
+    if (type === PACKET_TYPE.publish) {
+      this.onBrokerPublish(frame, decodePacket(frame, 5) as IPublishPacket);
+      return;
+    }
+    if (type === PACKET_TYPE.suback && this.partialSubscribes.size > 0) {
+      if (this.mergeSuback(decodePacket(frame, 5) as ISubackPacket)) return;
+    }
+    this.client.write(frame);
+  }
+
+  /** iot:Receive on the delivered topic; an undeliverable QoS 1 message is acknowledged to the broker. */
+  private onBrokerPublish(frame: Buffer, packet: IPublishPacket): void {
+    const topic = resolveAlias(packet, this.brokerAliases);
+    if (topic !== undefined && this.allowed('iot:Receive', 'topic', topic)) {
+      this.client.write(frame);
+      return;
+    }
+    this.deps.log(`mqtt5: ${this.who} not authorized to receive ${topic ?? '(unknown alias)'}; message not delivered`);
+    if (packet.qos === 1 && packet.messageId !== undefined) {
+      const puback: Packet = { cmd: 'puback', messageId: packet.messageId, reasonCode: REASON.success };
+      this.upstream.write(encodePacket(puback, 5));
+    }
+  }
+
+  /** Answers a reduced SUBSCRIBE with 0x87 in the denied filters' places; false when it was not a reduced one. */
+  private mergeSuback(packet: ISubackPacket): boolean {
+    const flags = this.partialSubscribes.get(packet.messageId ?? 0);
+    if (!flags) return false;
+    this.partialSubscribes.delete(packet.messageId ?? 0);
+    const fromUpstream = [...(packet.granted as number[])];
+    const merged = flags.map((isDenied) =>
+      isDenied ? REASON.notAuthorized : (fromUpstream.shift() ?? REASON.unspecified),
+    );
+    this.client.write(encodePacket({ ...packet, granted: merged }, 5));
+    return true;
+  }
+}
+
+/** The topic of a PUBLISH, resolving (and learning) MQTT 5 topic aliases; `undefined` for an unknown alias. */
+function resolveAlias(packet: Packet, aliases: Map<number, string>): string | undefined {
+  if (packet.cmd !== 'publish') return undefined;
+  const alias = packet.properties?.topicAlias;
+  if (alias === undefined) return packet.topic;
+  if (packet.topic) {
+    aliases.set(alias, packet.topic);
+    return packet.topic;
+  }
+  return aliases.get(alias);
+}
