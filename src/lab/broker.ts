@@ -44,11 +44,14 @@ function denied(action: string, resource: string): Error {
   return new Error(`not authorized: ${action} on ${resource}`);
 }
 
-export async function startBroker(opts: BrokerOptions): Promise<LabBroker> {
-  const { authorizer, log } = opts;
+/**
+ * The aedes broker with AWS IoT's MQTT 3.1.1 authorization (facts §3, §7): iot:Publish and iot:RetainPublish on
+ * every PUBLISH, iot:Subscribe on every SUBSCRIBE (a denial of either closes the connection), QoS 2 PUBLISH refused,
+ * granted QoS capped at 1, iot:Receive on every delivery (an unauthorized delivery is dropped).
+ */
+async function createAedes(authorizer: Authorizer, log: (message: string) => void): Promise<Aedes> {
   const identityOf = (client: AedesClient | null): ConnectionIdentity | undefined =>
     client ? connectionIdentities.get(client.conn) : undefined;
-
   const aedes = await Aedes.createBroker({
     connectTimeout: 30_000,
     heartbeatInterval: 60_000,
@@ -92,28 +95,41 @@ export async function startBroker(opts: BrokerOptions): Promise<LabBroker> {
   });
   aedes.on('clientError', () => {});
   aedes.on('connectionError', () => {});
+  return aedes;
+}
 
+/** The MQTT 5 side: mosquitto and its bridge to aedes, or why MQTT 5 is unavailable. */
+interface Mqtt5Side {
+  mosquitto?: Mosquitto;
+  bridge?: MqttClient;
+  unavailable?: string;
+}
+
+/** Starts mosquitto and the bridge unless MQTT 5 is off or mosquitto is missing; a failed start is not an error. */
+async function startMqtt5(aedes: Aedes, mode: 'auto' | 'off'): Promise<Mqtt5Side> {
+  if (mode === 'off') return { unavailable: 'MQTT 5 is turned off for this lab' };
+  const binary = findMosquitto();
+  if (!binary) return { unavailable: 'mosquitto is not installed' };
   let mosquitto: Mosquitto | undefined;
-  let bridge: MqttClient | undefined;
-  let mqtt5Unavailable: string | undefined;
-  if (opts.mqtt5 === 'off') {
-    mqtt5Unavailable = 'MQTT 5 is turned off for this lab';
-  } else {
-    const binary = findMosquitto();
-    if (!binary) {
-      mqtt5Unavailable = 'mosquitto is not installed';
-    } else {
-      try {
-        mosquitto = await Mosquitto.start(binary);
-        bridge = await startBridge(aedes, mosquitto.port);
-      } catch (err) {
-        mqtt5Unavailable = `mosquitto did not start: ${err instanceof Error ? err.message : String(err)}`;
-        await mosquitto?.close();
-        mosquitto = undefined;
-      }
-    }
+  try {
+    mosquitto = await Mosquitto.start(binary);
+    return { mosquitto, bridge: await startBridge(aedes, mosquitto.port) };
+  } catch (err) {
+    await mosquitto?.close();
+    return { unavailable: `mosquitto did not start: ${err instanceof Error ? err.message : String(err)}` };
   }
-  if (mqtt5Unavailable) log(`mqtt5: unavailable (${mqtt5Unavailable})`);
+}
+
+/**
+ * Starts the lab's brokers: aedes in process (MQTT 3.1.1) and, unless `mqtt5` is 'off' or mosquitto is missing,
+ * mosquitto on an ephemeral 127.0.0.1 port bridged to aedes. MQTT 5 being unavailable is reported in
+ * `mqtt5Unavailable`, not thrown; rejects only when aedes cannot be created.
+ */
+export async function startBroker(opts: BrokerOptions): Promise<LabBroker> {
+  const { log } = opts;
+  const aedes = await createAedes(opts.authorizer, log);
+  const { mosquitto, bridge, unavailable } = await startMqtt5(aedes, opts.mqtt5);
+  if (unavailable) log(`mqtt5: unavailable (${unavailable})`);
 
   let closed = false;
   const broker: LabBroker = {
@@ -134,7 +150,7 @@ export async function startBroker(opts: BrokerOptions): Promise<LabBroker> {
     },
   };
   if (mosquitto) broker.mqtt5Port = mosquitto.port;
-  if (mqtt5Unavailable) broker.mqtt5Unavailable = mqtt5Unavailable;
+  if (unavailable) broker.mqtt5Unavailable = unavailable;
   return broker;
 }
 

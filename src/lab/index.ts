@@ -13,11 +13,11 @@ import { ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
 import { Authorizer } from './authz.js';
 import { startBroker, type LabBroker } from './broker.js';
 import { ControlPlane } from './control-plane.js';
-import { DataPlane, type ListenerName } from './data-plane.js';
+import { DataPlane, type ListenerName, type ServerIdentity } from './data-plane.js';
 import { createLabPki, type LabPki } from './lab-pki.js';
 import { checkBindAddress, hostForUrl, SocketTracker, TimerSet } from './net-util.js';
 import { LabRegistry } from './registry.js';
-import { LAB_DEVICE_NAME, scenarioDefinition, type ScenarioInfo } from './scenarios.js';
+import { LAB_DEVICE_NAME, scenarioDefinition, type ScenarioDefinition, type ScenarioInfo } from './scenarios.js';
 
 export { SCENARIOS, LAB_DEVICE_NAME, LAB_PROBE_TOPIC_PREFIX, LAB_DEVICE_POLICY } from './scenarios.js';
 export type { ScenarioInfo } from './scenarios.js';
@@ -87,6 +87,7 @@ export interface Lab {
   close(): Promise<void>;
 }
 
+/** 14 random lowercase alphanumerics: the account prefix of an ATS endpoint (facts §2.3). */
 function randomPrefix(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = randomBytes(14);
@@ -99,6 +100,140 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The server certificate chain (PEM) and key the data plane presents, as the scenario wants it. */
+function serverIdentity(def: ScenarioDefinition, pki: LabPki, endpoint: string, region: string): ServerIdentity {
+  if (def.behaviour.serverCert === 'intercepted') {
+    const leaf = pki.interceptedServerCertificate(endpoint, region);
+    return { certChainPem: leaf.certPem, keyPem: leaf.keyPem };
+  }
+  const leaf = pki.serverCertificate(endpoint, region, { expired: def.behaviour.serverCert === 'expired' });
+  return { certChainPem: leaf.certPem + pki.serverCa.certPem, keyPem: leaf.keyPem };
+}
+
+/** Everything a running lab owns, so that one `close()` can release it whatever stage start-up reached. */
+interface LabParts {
+  tracker: SocketTracker;
+  timers: TimerSet;
+  tempDirs: string[];
+  broker?: LabBroker;
+  dataPlane?: DataPlane;
+  controlPlane?: ControlPlane;
+}
+
+/** An idempotent close: data plane, open sockets, control plane, brokers, timers, temporary folders, in that order. */
+function closer(parts: LabParts, log: (message: string) => void): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= (async () => {
+      await parts.dataPlane?.close();
+      parts.tracker.destroyAll();
+      await parts.controlPlane?.close();
+      await parts.broker?.close();
+      parts.timers.clearAll();
+      await Promise.all(parts.tempDirs.map((d) => rm(d, { recursive: true, force: true })));
+      log('lab closed');
+    })();
+    return closing;
+  };
+}
+
+/** What `startServices` needs beyond the lab's parts. */
+interface ServiceInputs {
+  opts: LabOptions;
+  bind: string;
+  def: ScenarioDefinition;
+  endpoint: string;
+  otherAccountEndpoint: string;
+  server: ServerIdentity;
+  registry: LabRegistry;
+  stats: Lab['stats'];
+  faults: Lab['faults'];
+  log: (message: string) => void;
+}
+
+/** Starts the brokers, the data plane and the control plane into `parts`; rejects when one cannot start. */
+async function startServices(parts: LabParts, x: ServiceInputs): Promise<Required<LabParts>> {
+  const { opts, bind, def, endpoint, registry, log } = x;
+  const authorizer = new Authorizer(registry);
+  const broker = (parts.broker = await startBroker({ authorizer, mqtt5: opts.mqtt5 ?? 'auto', log }));
+  const p = opts.ports ?? {};
+  const dataPlane = (parts.dataPlane = new DataPlane({
+    bind,
+    ports: { mqtt8883: p.mqtt8883 ?? 0, tls443: p.tls443 ?? 0, https8443: p.https8443 ?? 0 },
+    endpoint,
+    requireSni: opts.requireSni ?? true,
+    behaviour: def.behaviour,
+    server: x.server,
+    authorizer,
+    broker,
+    tracker: parts.tracker,
+    timers: parts.timers,
+    stats: x.stats,
+    log,
+  }));
+  await dataPlane.start();
+  const controlPlane = (parts.controlPlane = new ControlPlane({
+    bind,
+    port: p.control ?? 0,
+    registry,
+    authorizer,
+    faults: x.faults.api,
+    dataAtsEndpoint: () => (def.behaviour.describeEndpoint === 'other-account' ? x.otherAccountEndpoint : endpoint),
+    endpoint,
+    log,
+  }));
+  await controlPlane.start();
+  return { ...parts, broker, dataPlane, controlPlane };
+}
+
+/**
+ * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir`, or a new temporary folder
+ * recorded in `tempDirs`, and returns their paths and an iot-doctor command line that checks the lab.
+ */
+async function writeLabFiles(
+  lab: Lab,
+  tempDirs: string[],
+  dir: string | undefined,
+): Promise<{ ca: string; cert: string; key: string; checkCommand: string }> {
+  let target: string;
+  if (dir) {
+    target = resolve(dir);
+    await mkdir(target, { recursive: true });
+  } else {
+    target = await mkdtemp(join(tmpdir(), 'iot-doctor-lab-'));
+    tempDirs.push(target);
+  }
+  const files = {
+    ca: join(target, 'ca.pem'),
+    cert: join(target, 'device.pem.crt'),
+    key: join(target, 'private.pem.key'),
+  };
+  await writeFile(files.ca, lab.caPem);
+  await writeFile(files.cert, lab.device.certPem);
+  await writeFile(files.key, lab.device.keyPem, { mode: 0o600 });
+  await chmod(files.key, 0o600);
+  const checkCommand = [
+    `AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`,
+    'AWS_ACCESS_KEY_ID=AKIDLAB',
+    'AWS_SECRET_ACCESS_KEY=lab',
+    'iot-doctor check',
+    `--endpoint ${lab.endpoint}`,
+    `--cert ${shellQuote(files.cert)}`,
+    `--key ${shellQuote(files.key)}`,
+    `--ca ${shellQuote(files.ca)}`,
+    `--region ${lab.region}`,
+    ...lab.connectTo.map((c) => `--connect-to ${c}`),
+  ].join(' ');
+  return { ...files, checkCommand };
+}
+
+/**
+ * Starts a lab: generates (or reuses) the PKI, seeds the registry for the scenario, starts both brokers, the data
+ * plane (8883, 443 with ALPN routing, 8443; facts §1) and the control plane, all on `bind` (loopback by default).
+ * Resolves to the running lab; `close()` releases everything. Rejects on an unknown scenario, an invalid region
+ * (`<2 letters>-<words>-<digit>`), a non-loopback `bind` without `allowNonLoopback`, or a port that cannot be bound
+ * (whatever had started is closed first).
+ */
 export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const bind = checkBindAddress(opts.bind, opts.allowNonLoopback ?? false);
   const def = scenarioDefinition(opts.scenario ?? 'healthy');
@@ -111,80 +246,23 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const otherAccountEndpoint = `${randomPrefix()}-ats.iot.${region}.amazonaws.com`;
   const registry = new LabRegistry(region, LAB_ACCOUNT_ID);
   def.seed(registry, pki);
-  const authorizer = new Authorizer(registry);
+  const server = serverIdentity(def, pki, endpoint, region);
 
-  const leaf =
-    def.behaviour.serverCert === 'intercepted'
-      ? pki.interceptedServerCertificate(endpoint, region)
-      : pki.serverCertificate(endpoint, region, { expired: def.behaviour.serverCert === 'expired' });
-  const chain = def.behaviour.serverCert === 'intercepted' ? leaf.certPem : leaf.certPem + pki.serverCa.certPem;
-
-  const tracker = new SocketTracker();
-  const timers = new TimerSet();
+  const parts: LabParts = { tracker: new SocketTracker(), timers: new TimerSet(), tempDirs: [] };
   const stats = { tlsHandshakes: { mqtt8883: 0, tls443: 0, https8443: 0 }, connections: 0 };
   const faults = { api: { accessDenied: new Set<string>(), throttleOnce: new Set<string>() } };
-  const tempDirs: string[] = [];
-
-  let broker: LabBroker | undefined;
-  let dataPlane: DataPlane | undefined;
-  let controlPlane: ControlPlane | undefined;
-  let closing: Promise<void> | undefined;
-
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      await dataPlane?.close();
-      tracker.destroyAll();
-      await controlPlane?.close();
-      await broker?.close();
-      timers.clearAll();
-      await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
-      log('lab closed');
-    })();
-    return closing;
-  };
-
+  const close = closer(parts, log);
+  let started: Required<LabParts>;
   try {
-    broker = await startBroker({ authorizer, mqtt5: opts.mqtt5 ?? 'auto', log });
-    dataPlane = new DataPlane({
-      bind,
-      ports: { mqtt8883: opts.ports?.mqtt8883 ?? 0, tls443: opts.ports?.tls443 ?? 0, https8443: opts.ports?.https8443 ?? 0 },
-      endpoint,
-      requireSni: opts.requireSni ?? true,
-      behaviour: def.behaviour,
-      server: { certChainPem: chain, keyPem: leaf.keyPem },
-      authorizer,
-      broker,
-      tracker,
-      timers,
-      stats,
-      log,
-    });
-    await dataPlane.start();
-    controlPlane = new ControlPlane({
-      bind,
-      port: opts.ports?.control ?? 0,
-      registry,
-      authorizer,
-      faults: faults.api,
-      dataAtsEndpoint: () => (def.behaviour.describeEndpoint === 'other-account' ? otherAccountEndpoint : endpoint),
-      endpoint,
-      log,
-    });
-    await controlPlane.start();
+    const inputs = { opts, bind, def, endpoint, otherAccountEndpoint, server, registry, stats, faults, log };
+    started = await startServices(parts, inputs);
   } catch (err) {
     await close();
     throw err;
   }
 
   const host = hostForUrl(bind);
-  const ports = { ...dataPlane.ports, control: controlPlane.port };
-  const device = {
-    certPem: pki.device.certPem,
-    keyPem: pki.device.keyPem,
-    certificateId: pki.device.certificateId,
-    clientId: LAB_DEVICE_NAME,
-    thingName: LAB_DEVICE_NAME,
-  };
+  const ports = { ...started.dataPlane.ports, control: started.controlPlane.port };
   const lab: Lab = {
     endpoint,
     region,
@@ -198,44 +276,19 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     ],
     apiEndpoint: `http://${host}:${ports.control}`,
     caPem: pki.rootCa.certPem,
-    device,
+    device: {
+      certPem: pki.device.certPem,
+      keyPem: pki.device.keyPem,
+      certificateId: pki.device.certificateId,
+      clientId: LAB_DEVICE_NAME,
+      thingName: LAB_DEVICE_NAME,
+    },
     registry,
     scenario: { name: def.name, description: def.description },
-    mqtt5Available: broker.mqtt5Port !== undefined,
+    mqtt5Available: started.broker.mqtt5Port !== undefined,
     stats,
     faults,
-    async writeFiles(dir?: string) {
-      let target: string;
-      if (dir) {
-        target = resolve(dir);
-        await mkdir(target, { recursive: true });
-      } else {
-        target = await mkdtemp(join(tmpdir(), 'iot-doctor-lab-'));
-        tempDirs.push(target);
-      }
-      const files = {
-        ca: join(target, 'ca.pem'),
-        cert: join(target, 'device.pem.crt'),
-        key: join(target, 'private.pem.key'),
-      };
-      await writeFile(files.ca, lab.caPem);
-      await writeFile(files.cert, device.certPem);
-      await writeFile(files.key, device.keyPem, { mode: 0o600 });
-      await chmod(files.key, 0o600);
-      const checkCommand = [
-        `AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`,
-        'AWS_ACCESS_KEY_ID=AKIDLAB',
-        'AWS_SECRET_ACCESS_KEY=lab',
-        'iot-doctor check',
-        `--endpoint ${endpoint}`,
-        `--cert ${shellQuote(files.cert)}`,
-        `--key ${shellQuote(files.key)}`,
-        `--ca ${shellQuote(files.ca)}`,
-        `--region ${region}`,
-        ...lab.connectTo.map((c) => `--connect-to ${c}`),
-      ].join(' ');
-      return { ...files, checkCommand };
-    },
+    writeFiles: (dir?: string) => writeLabFiles(lab, parts.tempDirs, dir),
     close,
   };
   log(`lab started: scenario ${def.name}, endpoint ${endpoint}`);
@@ -245,6 +298,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
 /** Multi-line human description of a running lab. */
 export function describeLab(lab: Lab): string {
   const host = hostForUrl(lab.bind);
+  const mqtt5 = lab.mqtt5Available ? 'available (mosquitto)' : 'unavailable (MQTT 5 CONNECT gets CONNACK 0x80)';
   const lines = [
     `iot-doctor lab, scenario "${lab.scenario.name}": ${lab.scenario.description}`,
     `  endpoint          ${lab.endpoint}`,
@@ -254,7 +308,7 @@ export function describeLab(lab: Lab): string {
     `  HTTPS 8443        ${host}:${lab.ports.https8443}`,
     `  API endpoint      ${lab.apiEndpoint}   (AWS_ENDPOINT_URL_IOT; any credentials)`,
     `  device            client id / thing ${lab.device.clientId}, certificate ${lab.device.certificateId}`,
-    `  MQTT 5            ${lab.mqtt5Available ? 'available (mosquitto)' : 'unavailable (MQTT 5 CONNECT gets CONNACK 0x80)'}`,
+    `  MQTT 5            ${mqtt5}`,
     `  connect-to        ${lab.connectTo.join('\n                    ')}`,
   ];
   return lines.join('\n');
