@@ -24,7 +24,12 @@ export interface ResolvedPrincipal {
   ctx: EvalContext;
 }
 
+/**
+ * The lab's authorizer over a registry it reads live (status changes and attachments apply at the next packet).
+ * Policy semantics are the shared evaluator's (facts §7); resources are ARNs in the registry's region and account.
+ */
 export class Authorizer {
+  /** Reads `registry` on every call; nothing is cached. */
   constructor(private readonly registry: LabRegistry) {}
 
   /** Is the client certificate registered in the account and ACTIVE? */
@@ -80,6 +85,7 @@ export class Authorizer {
     return { policies, ctx };
   }
 
+  /** The resource ARN of `kind`/`name` in the lab account (facts §7 resource table). */
   arn(kind: ResourceKind, name: string): string {
     return resourceArn(kind, name, this.registry.region, this.registry.accountId);
   }
@@ -107,6 +113,7 @@ export class Authorizer {
     return evaluate(policies, action, this.arn(kind, name), ctx);
   }
 
+  /** Whether `check` answers ALLOWED. */
   allowed(identity: ConnectionIdentity, action: string, kind: ResourceKind, name: string): boolean {
     return this.check(identity, action, kind, name).decision === 'ALLOWED';
   }

@@ -45,9 +45,17 @@ export interface DataPlaneOptions {
 
 /** How long a client may take to send its ClientHello. */
 const CLIENT_HELLO_TIMEOUT_MS = 15_000;
-/** 443 without ALPN, MQTT bytes: the connection stays silent this long, then closes (the client usually gives up first). */
+/**
+ * 443 without ALPN, MQTT bytes: the connection stays silent this long, then closes (the client usually gives up
+ * first).
+ */
 const SILENT_MQTT_MS = 30_000;
 
+/**
+ * The lab's data plane: TLS listeners for 8883, 443 (ALPN routing) and 8443 (facts §1), SNI and mTLS checks, and
+ * the MQTT and HTTPS fronts behind them. `start()` listens (ports 0 → ephemeral, recorded in `ports`); `close()`
+ * stops every listener. Errors: `start()` rejects when a port cannot be bound.
+ */
 export class DataPlane {
   readonly ports: Record<ListenerName, number> = { mqtt8883: 0, tls443: 0, https8443: 0 };
   private readonly netServers: NetServer[] = [];
@@ -56,6 +64,7 @@ export class DataPlane {
   private readonly unauthenticatedServer: HttpServer;
   private readonly mqttDeps: MqttFrontDeps;
 
+  /** Builds the servers; nothing listens before `start()`. */
   constructor(private readonly opts: DataPlaneOptions) {
     const httpDeps: HttpsFrontDeps = {
       authorizer: opts.authorizer,
@@ -76,6 +85,7 @@ export class DataPlane {
     };
   }
 
+  /** Listens on every port the scenario opens; 8883 'refused' reserves a closed port instead. */
   async start(): Promise<void> {
     const { behaviour, bind, ports } = this.opts;
 
@@ -95,6 +105,7 @@ export class DataPlane {
     }
   }
 
+  /** Stops every listener and HTTP server. */
   async close(): Promise<void> {
     const closing = this.netServers.map((s) => closeServer(s));
     this.opts.tracker.destroyAll();
@@ -207,7 +218,8 @@ export class DataPlane {
     if (name === 'mqtt8883') route = 'mqtt';
     else if (name === 'https8443') route = 'https';
     else route = alpn === ALPN_MQTT ? 'mqtt' : alpn === ALPN_HTTP ? 'https' : 'unauthenticated';
-    const label = `${name === 'tls443' ? '443' : name === 'mqtt8883' ? '8883' : '8443'}${alpn ? ` (ALPN ${alpn})` : ''}`;
+    const port = name === 'tls443' ? '443' : name === 'mqtt8883' ? '8883' : '8443';
+    const label = `${port}${alpn ? ` (ALPN ${alpn})` : ''}`;
 
     if (route === 'unauthenticated') {
       this.unauthenticated443(socket, label);

@@ -66,10 +66,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
+/**
+ * The HTTPS publish API behind mTLS (8443, and 443 with ALPN x-amzn-http-ca): `POST /topics/<topic>?qos=` checked
+ * against iot:Publish like MQTT, answered with AWS's status shapes and `date` header (facts §4).
+ */
 export function createPublishServer(deps: HttpsFrontDeps): Server {
   const server = createServer({ keepAlive: true }, (req, res) => {
     handlePublish(req, res, deps).catch(() => {
-      if (!res.headersSent) send(res, deps, 500, { message: 'Internal failure' }, { 'x-amzn-ErrorType': 'InternalFailureException:' });
+      if (!res.headersSent) {
+        send(res, deps, 500, { message: 'Internal failure' }, { 'x-amzn-ErrorType': 'InternalFailureException:' });
+      }
       else res.destroy();
     });
   });
@@ -134,8 +140,9 @@ export function createUnauthenticatedServer(deps: HttpsFrontDeps): Server {
     req.resume();
     const auth = req.headers['authorization'];
     const signed = typeof auth === 'string' && auth.startsWith('AWS4-HMAC-SHA256');
-    deps.log(`https-443 (no ALPN): ${req.method} ${req.url}: 403 ${signed ? 'SigV4 not supported by the lab' : 'Missing Authentication Token'}`);
-    forbidden(res, deps, signed ? 'SigV4 authentication is not available in the iot-doctor lab' : 'Missing Authentication Token');
+    const why = signed ? 'SigV4 not supported by the lab' : 'Missing Authentication Token';
+    deps.log(`https-443 (no ALPN): ${req.method} ${req.url}: 403 ${why}`);
+    forbidden(res, deps, signed ? 'SigV4 authentication is not available in the iot-doctor lab' : why);
   });
   server.on('clientError', (_err, socket) => socket.destroy());
   return server;

@@ -50,6 +50,11 @@ export interface LabPki {
 
 export const DEFAULT_DEVICE_NAME = 'lab-device-1';
 
+/**
+ * Generates the lab's PKI in memory: a root CA, a server intermediate, a device CA and the default device
+ * certificate, all of `keyType` (RSA 2048 or EC P-256). Slow for RSA (key generation): tests reuse one via
+ * `LabOptions.pki`. Never throws for a valid key type.
+ */
 export function createLabPki(keyType: LabKeyType = 'rsa'): LabPki {
   const rootCa = createCA('Lab Root CA 1', { keyType, organization: 'iot-doctor lab' });
   const serverCa = issueCertificate({

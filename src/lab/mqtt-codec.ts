@@ -20,12 +20,14 @@ export const PACKET_TYPE = {
   disconnect: 14,
 } as const;
 
+/** A byte stream that is not a sequence of MQTT control packets (bad remaining length, packet over the cap). */
 export class MqttFrameError extends Error {}
 
 /** Accumulates bytes and returns complete packets. */
 export class MqttFramer {
   private buffer: Buffer = Buffer.alloc(0);
 
+  /** Appends `chunk`; returns the packets now complete (raw bytes). Throws `MqttFrameError` on malformed input. */
   push(chunk: Buffer): Buffer[] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
     const frames: Buffer[] = [];
@@ -64,6 +66,7 @@ export function frameLength(buf: Buffer): number | undefined {
   return buf.length >= total ? total : undefined;
 }
 
+/** The control packet type (1-15, the high nibble of the first byte; MQTT 3.1.1 §2.2.1 / MQTT 5 §2.1.2). */
 export function packetType(frame: Buffer): number {
   return (frame[0] ?? 0) >> 4;
 }
@@ -85,6 +88,7 @@ export function decodePacket(frame: Buffer, protocolVersion: 3 | 4 | 5): Packet 
   return packet;
 }
 
+/** Encodes one packet for `protocolVersion` (4 = MQTT 3.1.1, 5 = MQTT 5). Throws on an invalid packet. */
 export function encodePacket(packet: Packet, protocolVersion: 3 | 4 | 5): Buffer {
   return mqttPacket.generate(packet, { protocolVersion });
 }

@@ -33,6 +33,7 @@ export function hostForUrl(address: string): string {
   return isIP(address) === 6 ? `[${address}]` : address;
 }
 
+/** Listens on `host:port` (0: ephemeral, `exclusive`) and resolves to the bound port; rejects on a bind error. */
 export function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
@@ -44,6 +45,7 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
+/** Stops `server` listening; resolves once its connections are gone (at once if it never listened). */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
@@ -67,6 +69,7 @@ export class SocketTracker {
   private readonly sockets = new Set<Socket>();
   private closed = false;
 
+  /** Tracks `socket` until it closes; after `destroyAll()` a new socket is destroyed at once. */
   add(socket: Socket): void {
     if (this.closed) {
       socket.destroy();
@@ -80,6 +83,7 @@ export class SocketTracker {
     return this.sockets.size;
   }
 
+  /** Destroys every tracked socket, and every later one. */
   destroyAll(): void {
     this.closed = true;
     for (const s of this.sockets) s.destroy();
@@ -91,6 +95,7 @@ export class SocketTracker {
 export class TimerSet {
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  /** `setTimeout(fn, ms)` that `clearAll()` can cancel; `ms` in milliseconds. */
   set(fn: () => void, ms: number): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -100,12 +105,14 @@ export class TimerSet {
     return t;
   }
 
+  /** Cancels `t` (no-op for `undefined` or a timer that already ran). */
   clear(t: NodeJS.Timeout | undefined): void {
     if (!t) return;
     clearTimeout(t);
     this.timers.delete(t);
   }
 
+  /** Cancels every pending timer. */
   clearAll(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

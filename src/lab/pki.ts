@@ -137,7 +137,11 @@ function keyIdentifier(publicKey: KeyObject): string {
   return bin(createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest());
 }
 
-export function generateKeyPair(keyType: KeyType = 'rsa', rsaBits = 2048): { privateKey: KeyObject; publicKey: KeyObject } {
+/** A new key pair: RSA of `rsaBits` (default 2048), EC P-256 ('ec') or EC P-384 ('ec384'). */
+export function generateKeyPair(
+  keyType: KeyType = 'rsa',
+  rsaBits = 2048,
+): { privateKey: KeyObject; publicKey: KeyObject } {
   if (keyType === 'rsa') return generateKeyPairSync('rsa', { modulusLength: rsaBits });
   return generateKeyPairSync('ec', { namedCurve: keyType === 'ec' ? 'prime256v1' : 'secp384r1' });
 }
@@ -156,6 +160,10 @@ function keyTypeOf(key: KeyObject): KeyType {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/**
+ * Builds and signs an X.509 v3 certificate (RFC 5280) with node:crypto: self-signed unless `opts.issuer` is given;
+ * valid from an hour ago by default. The certificate id is the SHA-256 of the DER (facts §5).
+ */
 export function issueCertificate(opts: IssueOptions): Issued {
   const keyPair = opts.keyPair ?? generateKeyPair(opts.keyType ?? 'rsa', opts.rsaBits);
   const keyType = keyTypeOf(keyPair.privateKey);
@@ -165,7 +173,8 @@ export function issueCertificate(opts: IssueOptions): Issued {
   const issuer = opts.issuer;
   const signerKey = issuer ? issuer.privateKey : keyPair.privateKey;
   const alg = signatureAlgorithm(issuer ?? { keyType });
-  const algId = seq(alg.params ? [oid(alg.oid), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')] : [oid(alg.oid)]);
+  const nullParams = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '');
+  const algId = seq(alg.params ? [oid(alg.oid), nullParams] : [oid(alg.oid)]);
 
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
@@ -185,7 +194,11 @@ export function issueCertificate(opts: IssueOptions): Issued {
   extensions.push(extension(OID.subjectKeyId, false, octets(keyIdentifier(keyPair.publicKey))));
   const authorityKey = issuer ? issuer.publicKey : keyPair.publicKey;
   extensions.push(
-    extension(OID.authorityKeyId, false, seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyIdentifier(authorityKey))])),
+    extension(
+      OID.authorityKeyId,
+      false,
+      seq([asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, keyIdentifier(authorityKey))]),
+    ),
   );
 
   const spki = asn1.fromDer(forge.util.createBuffer(bin(keyPair.publicKey.export({ type: 'spki', format: 'der' }))));
@@ -223,10 +236,13 @@ export function issueCertificate(opts: IssueOptions): Issued {
   };
 }
 
+/** A self-signed CA certificate, valid ten years by default. */
 export function createCA(commonName: string, opts: Omit<IssueOptions, 'commonName' | 'isCA'> = {}): Issued {
-  return issueCertificate({ ...opts, commonName, isCA: true, notAfter: opts.notAfter ?? new Date(Date.now() + 3650 * DAY) });
+  const notAfter = opts.notAfter ?? new Date(Date.now() + 3650 * DAY);
+  return issueCertificate({ ...opts, commonName, isCA: true, notAfter });
 }
 
+/** A serverAuth leaf for `hostnames` (CN = the first, all in the SAN), signed by `ca`, of `ca`'s key type. */
 export function issueServerCertificate(ca: Issued, hostnames: string[], opts: Partial<IssueOptions> = {}): Issued {
   return issueCertificate({
     commonName: hostnames[0] ?? 'localhost',
@@ -238,6 +254,7 @@ export function issueServerCertificate(ca: Issued, hostnames: string[], opts: Pa
   });
 }
 
+/** A clientAuth leaf with CN `commonName`, signed by `ca`, of `ca`'s key type. */
 export function issueDeviceCertificate(ca: Issued, commonName: string, opts: Partial<IssueOptions> = {}): Issued {
   return issueCertificate({ commonName, extKeyUsage: ['clientAuth'], keyType: ca.keyType, ...opts, issuer: ca });
 }

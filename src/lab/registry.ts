@@ -109,6 +109,11 @@ export function certificateIdOf(certPemOrDer: string | Buffer): string {
 
 const CERT_ID_RE = /^(?:0x)?[0-9a-fA-F]{64}$/;
 
+/**
+ * The lab account's IoT registry, in memory: certificates (by id, facts §5), CA certificates, policies with
+ * versions, things, thing groups and their attachments. Shared live by the data plane and the control plane.
+ * Mutators throw `RegistryNotFoundError` / `RegistryInvalidError`, which the API answers 404 / 400.
+ */
 export class LabRegistry {
   readonly region: string;
   readonly accountId: string;
@@ -218,7 +223,11 @@ export class LabRegistry {
 
   registerCACertificate(
     certificatePem: string,
-    opts: { status?: 'ACTIVE' | 'INACTIVE'; autoRegistrationStatus?: 'ENABLE' | 'DISABLE'; certificateMode?: CertificateMode } = {},
+    opts: {
+      status?: 'ACTIVE' | 'INACTIVE';
+      autoRegistrationStatus?: 'ENABLE' | 'DISABLE';
+      certificateMode?: CertificateMode;
+    } = {},
   ): CaCertificateRecord {
     const x509 = new X509Certificate(certificatePem);
     if (!x509.ca) throw new RegistryInvalidError('The certificate is not a CA certificate');
@@ -341,7 +350,9 @@ export class LabRegistry {
   /** Policies attached directly to the target (certificate or thing group), in attachment order. */
   listAttachedPolicies(target: string): PolicyRecord[] {
     const key = this.principalKey(target);
-    return (this.policyAttachments.get(key) ?? []).map((n) => this.policies.get(n)).filter((p): p is PolicyRecord => !!p);
+    return (this.policyAttachments.get(key) ?? [])
+      .map((n) => this.policies.get(n))
+      .filter((p): p is PolicyRecord => !!p);
   }
 
   /** Targets (principal or thing-group ARNs) a policy is attached to. */
@@ -353,7 +364,10 @@ export class LabRegistry {
 
   // ---- things and thing groups --------------------------------------------------------------------------------
 
-  createThing(thingName: string, opts: { thingTypeName?: string; attributes?: Record<string, string> } = {}): ThingRecord {
+  createThing(
+    thingName: string,
+    opts: { thingTypeName?: string; attributes?: Record<string, string> } = {},
+  ): ThingRecord {
     const existing = this.things.get(thingName);
     if (existing) return existing;
     const record: ThingRecord = {
@@ -439,7 +453,9 @@ export class LabRegistry {
     const t = target.trim();
     if (CERT_ID_RE.test(t)) return this.certificateArn(t.replace(/^0x/, '').toLowerCase());
     if (t.startsWith('arn:')) return t;
-    throw new RegistryInvalidError(`Invalid target ${target}: expected a certificate ARN, certificate id or thing group ARN`);
+    throw new RegistryInvalidError(
+      `Invalid target ${target}: expected a certificate ARN, certificate id or thing group ARN`,
+    );
   }
 
   certificateIdFrom(idOrArn: string): string | undefined {

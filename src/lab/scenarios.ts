@@ -109,7 +109,10 @@ interface SeedOptions {
 
 function seedAccount(registry: LabRegistry, pki: LabPki, opts: SeedOptions = {}): void {
   const arn: Arn = (kind, name) => registry.arn(kind, name);
-  const ca = registry.registerCACertificate(pki.deviceCa.certPem, { status: 'ACTIVE', autoRegistrationStatus: 'DISABLE' });
+  const ca = registry.registerCACertificate(pki.deviceCa.certPem, {
+    status: 'ACTIVE',
+    autoRegistrationStatus: 'DISABLE',
+  });
   const thing = registry.createThing(LAB_DEVICE_NAME, { attributes: { model: 'lab-sensor', site: 'lab' } });
   const certificate = opts.certificate ?? 'active';
   if (certificate === 'unregistered') return;
@@ -159,14 +162,16 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'alpn-ignored',
     description:
-      '443 never selects ALPN (as when the client cannot send it): MQTT gets no CONNACK, HTTPS gets 403 "Missing Authentication Token".',
+      '443 never selects ALPN (as when the client cannot send it): MQTT gets no CONNACK, HTTPS gets 403 "Missing ' +
+        'Authentication Token".',
     behaviour: { ...HEALTHY, alpn443: 'ignore' },
     seed: (r, p) => seedAccount(r, p),
   },
   {
     name: 'tls-intercepted',
     description:
-      'A TLS-inspecting proxy: every port presents an endpoint certificate signed by "Corporate TLS Inspection CA", no client certificate gets through, 443 drops ALPN.',
+      'A TLS-inspecting proxy: every port presents an endpoint certificate signed by "Corporate TLS Inspection CA", ' +
+        'no client certificate gets through, 443 drops ALPN.',
     behaviour: { ...HEALTHY, serverCert: 'intercepted', alpn443: 'ignore' },
     seed: (r, p) => seedAccount(r, p),
   },
@@ -178,35 +183,40 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   },
   {
     name: 'clock-skew',
-    description: 'The server clock is 10 minutes ahead of the device: HTTP date headers show the skew; connections work.',
+    description:
+      'The server clock is 10 minutes ahead of the device: HTTP date headers show the skew; connections work.',
     behaviour: { ...HEALTHY, dateSkewMs: TEN_MINUTES },
     seed: (r, p) => seedAccount(r, p),
   },
   {
     name: 'cert-inactive',
     description:
-      'The device certificate is registered but INACTIVE: TLS completes, MQTT 3.1.1 is closed after CONNECT (MQTT 5: CONNACK 0x87), HTTPS 403.',
+      'The device certificate is registered but INACTIVE: TLS completes, MQTT 3.1.1 is closed after CONNECT (MQTT ' +
+        '5: CONNACK 0x87), HTTPS 403.',
     behaviour: HEALTHY,
     seed: (r, p) => seedAccount(r, p, { certificate: 'inactive' }),
   },
   {
     name: 'cert-not-registered',
     description:
-      'The device certificate is not registered in the account (its CA is): TLS completes, MQTT is closed after CONNECT, HTTPS 403, DescribeCertificate ResourceNotFound.',
+      'The device certificate is not registered in the account (its CA is): TLS completes, MQTT is closed after ' +
+        'CONNECT, HTTPS 403, DescribeCertificate ResourceNotFound.',
     behaviour: HEALTHY,
     seed: (r, p) => seedAccount(r, p, { certificate: 'unregistered' }),
   },
   {
     name: 'no-policy',
     description:
-      'The certificate is ACTIVE but has no policy attached: MQTT 3.1.1 is closed after CONNECT (MQTT 5: CONNACK 0x87), HTTPS publish 403.',
+      'The certificate is ACTIVE but has no policy attached: MQTT 3.1.1 is closed after CONNECT (MQTT 5: CONNACK ' +
+        '0x87), HTTPS publish 403.',
     behaviour: HEALTHY,
     seed: (r, p) => seedAccount(r, p, { policy: null, fleetGroup: false }),
   },
   {
     name: 'policy-other-client',
     description:
-      'The policy allows iot:Connect only for client/another-device: any other client id is closed after CONNECT (MQTT 5: CONNACK 0x87); HTTPS publish works.',
+      'The policy allows iot:Connect only for client/another-device: any other client id is closed after CONNECT ' +
+        '(MQTT 5: CONNACK 0x87); HTTPS publish works.',
     behaviour: HEALTHY,
     seed: (r, p) =>
       seedAccount(r, p, {
@@ -220,7 +230,8 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'policy-no-publish',
     description:
-      'Connect and subscribe are allowed but not publishing on iot-doctor/*: MQTT 3.1.1 is closed at the PUBLISH, MQTT 5 gets PUBACK 0x87, HTTPS 403.',
+      'Connect and subscribe are allowed but not publishing on iot-doctor/*: MQTT 3.1.1 is closed at the PUBLISH, ' +
+        'MQTT 5 gets PUBACK 0x87, HTTPS 403.',
     behaviour: HEALTHY,
     seed: (r, p) =>
       seedAccount(r, p, {
@@ -229,7 +240,12 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
           Statement: [
             { Sid: 'Connect', Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client', '*') },
             { Sid: 'Receive', Effect: 'Allow', Action: 'iot:Receive', Resource: arn('topic', 'iot-doctor/*') },
-            { Sid: 'Telemetry', Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic', 'dt/${iot:ClientId}/*') },
+            {
+              Sid: 'Telemetry',
+              Effect: 'Allow',
+              Action: 'iot:Publish',
+              Resource: arn('topic', 'dt/${iot:ClientId}/*'),
+            },
             {
               Sid: 'Subscribe',
               Effect: 'Allow',
@@ -243,14 +259,17 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'policy-explicit-deny',
     description:
-      'A second policy explicitly denies iot:Publish on iot-doctor/*, overriding the allow: TestAuthorization says EXPLICIT_DENY; publishing fails as in policy-no-publish.',
+      'A second policy explicitly denies iot:Publish on iot-doctor/*, overriding the allow: TestAuthorization says ' +
+        'EXPLICIT_DENY; publishing fails as in policy-no-publish.',
     behaviour: HEALTHY,
     seed: (r, p) =>
       seedAccount(r, p, {
         extraPolicies: {
           'deny-diagnostics': (arn) => ({
             Version: '2012-10-17',
-            Statement: [{ Sid: 'NoDiagnostics', Effect: 'Deny', Action: 'iot:Publish', Resource: arn('topic', 'iot-doctor/*') }],
+            Statement: [
+              { Sid: 'NoDiagnostics', Effect: 'Deny', Action: 'iot:Publish', Resource: arn('topic', 'iot-doctor/*') },
+            ],
           }),
         },
       }),
@@ -258,7 +277,8 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'endpoint-other-account',
     description:
-      'The device is configured with an endpoint that is not this account\'s: DescribeEndpoint returns a different prefix; the data plane itself works.',
+      'The device is configured with an endpoint that is not this account\'s: DescribeEndpoint returns a different ' +
+        'prefix; the data plane itself works.',
     behaviour: { ...HEALTHY, describeEndpoint: 'other-account' },
     seed: (r, p) => seedAccount(r, p),
   },
@@ -266,10 +286,12 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
 
 export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description }) => ({ name, description }));
 
+/** The scenario named `name`; throws an Error listing the known names when there is none. */
 export function scenarioDefinition(name: string): ScenarioDefinition {
   const def = SCENARIO_DEFINITIONS.find((s) => s.name === name);
   if (!def) {
-    throw new Error(`unknown lab scenario "${name}"; known scenarios: ${SCENARIO_DEFINITIONS.map((s) => s.name).join(', ')}`);
+    const known = SCENARIO_DEFINITIONS.map((s) => s.name).join(', ');
+    throw new Error(`unknown lab scenario "${name}"; known scenarios: ${known}`);
   }
   return def;
 }
