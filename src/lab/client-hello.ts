@@ -10,10 +10,7 @@ export interface ClientHelloInfo {
   alpnProtocols: string[];
 }
 
-export type ClientHelloResult =
-  | { kind: 'incomplete' }
-  | { kind: 'not-tls' }
-  | { kind: 'hello'; info: ClientHelloInfo };
+export type ClientHelloResult = { kind: 'incomplete' } | { kind: 'not-tls' } | { kind: 'hello'; info: ClientHelloInfo };
 
 const RECORD_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;

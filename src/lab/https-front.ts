@@ -75,8 +75,7 @@ export function createPublishServer(deps: HttpsFrontDeps): Server {
     handlePublish(req, res, deps).catch(() => {
       if (!res.headersSent) {
         send(res, deps, 500, { message: 'Internal failure' }, { 'x-amzn-ErrorType': 'InternalFailureException:' });
-      }
-      else res.destroy();
+      } else res.destroy();
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());

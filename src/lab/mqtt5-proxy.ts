@@ -81,7 +81,10 @@ class Mqtt5Proxy {
       client.on('data', handleClient);
       client.resume();
     });
-    upstream.on('data', this.guard((f) => this.onBrokerFrame(f), new MqttFramer()));
+    upstream.on(
+      'data',
+      this.guard((f) => this.onBrokerFrame(f), new MqttFramer()),
+    );
     upstream.once('close', closeBoth);
     client.once('close', closeBoth);
     client.once('end', closeBoth);

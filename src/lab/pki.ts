@@ -111,10 +111,7 @@ function generalNames(sans: string[]): Asn1 {
   return seq(
     sans.map((san) => {
       if (isIP(san)) {
-        const bytes =
-          isIP(san) === 4
-            ? Buffer.from(san.split('.').map(Number))
-            : ipv6Bytes(san);
+        const bytes = isIP(san) === 4 ? Buffer.from(san.split('.').map(Number)) : ipv6Bytes(san);
         return asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, bin(bytes));
       }
       return asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, san);
@@ -134,7 +131,11 @@ function ipv6Bytes(address: string): Buffer {
 }
 
 function keyIdentifier(publicKey: KeyObject): string {
-  return bin(createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest());
+  return bin(
+    createHash('sha1')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest(),
+  );
 }
 
 /** A new key pair: RSA of `rsaBits` (default 2048), EC P-256 ('ec') or EC P-384 ('ec384'). */

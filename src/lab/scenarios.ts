@@ -163,7 +163,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'alpn-ignored',
     description:
       '443 never selects ALPN (as when the client cannot send it): MQTT gets no CONNACK, HTTPS gets 403 "Missing ' +
-        'Authentication Token".',
+      'Authentication Token".',
     behaviour: { ...HEALTHY, alpn443: 'ignore' },
     seed: (r, p) => seedAccount(r, p),
   },
@@ -171,7 +171,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'tls-intercepted',
     description:
       'A TLS-inspecting proxy: every port presents an endpoint certificate signed by "Corporate TLS Inspection CA", ' +
-        'no client certificate gets through, 443 drops ALPN.',
+      'no client certificate gets through, 443 drops ALPN.',
     behaviour: { ...HEALTHY, serverCert: 'intercepted', alpn443: 'ignore' },
     seed: (r, p) => seedAccount(r, p),
   },
@@ -192,7 +192,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'cert-inactive',
     description:
       'The device certificate is registered but INACTIVE: TLS completes, MQTT 3.1.1 is closed after CONNECT (MQTT ' +
-        '5: CONNACK 0x87), HTTPS 403.',
+      '5: CONNACK 0x87), HTTPS 403.',
     behaviour: HEALTHY,
     seed: (r, p) => seedAccount(r, p, { certificate: 'inactive' }),
   },
@@ -200,7 +200,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'cert-not-registered',
     description:
       'The device certificate is not registered in the account (its CA is): TLS completes, MQTT is closed after ' +
-        'CONNECT, HTTPS 403, DescribeCertificate ResourceNotFound.',
+      'CONNECT, HTTPS 403, DescribeCertificate ResourceNotFound.',
     behaviour: HEALTHY,
     seed: (r, p) => seedAccount(r, p, { certificate: 'unregistered' }),
   },
@@ -208,7 +208,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'no-policy',
     description:
       'The certificate is ACTIVE but has no policy attached: MQTT 3.1.1 is closed after CONNECT (MQTT 5: CONNACK ' +
-        '0x87), HTTPS publish 403.',
+      '0x87), HTTPS publish 403.',
     behaviour: HEALTHY,
     seed: (r, p) => seedAccount(r, p, { policy: null, fleetGroup: false }),
   },
@@ -216,7 +216,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'policy-other-client',
     description:
       'The policy allows iot:Connect only for client/another-device: any other client id is closed after CONNECT ' +
-        '(MQTT 5: CONNACK 0x87); HTTPS publish works.',
+      '(MQTT 5: CONNACK 0x87); HTTPS publish works.',
     behaviour: HEALTHY,
     seed: (r, p) =>
       seedAccount(r, p, {
@@ -231,7 +231,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'policy-no-publish',
     description:
       'Connect and subscribe are allowed but not publishing on iot-doctor/*: MQTT 3.1.1 is closed at the PUBLISH, ' +
-        'MQTT 5 gets PUBACK 0x87, HTTPS 403.',
+      'MQTT 5 gets PUBACK 0x87, HTTPS 403.',
     behaviour: HEALTHY,
     seed: (r, p) =>
       seedAccount(r, p, {
@@ -260,7 +260,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     name: 'policy-explicit-deny',
     description:
       'A second policy explicitly denies iot:Publish on iot-doctor/*, overriding the allow: TestAuthorization says ' +
-        'EXPLICIT_DENY; publishing fails as in policy-no-publish.',
+      'EXPLICIT_DENY; publishing fails as in policy-no-publish.',
     behaviour: HEALTHY,
     seed: (r, p) =>
       seedAccount(r, p, {
@@ -277,8 +277,8 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'endpoint-other-account',
     description:
-      'The device is configured with an endpoint that is not this account\'s: DescribeEndpoint returns a different ' +
-        'prefix; the data plane itself works.',
+      "The device is configured with an endpoint that is not this account's: DescribeEndpoint returns a different " +
+      'prefix; the data plane itself works.',
     behaviour: { ...HEALTHY, describeEndpoint: 'other-account' },
     seed: (r, p) => seedAccount(r, p),
   },

@@ -3,15 +3,7 @@
  * ListThingGroupsForThing (facts §6). These page with `nextToken` / `maxResults` rather than `marker` / `pageSize`.
  */
 import { requireTarget } from './lookups.js';
-import {
-  header,
-  notFound,
-  page,
-  principalArn,
-  type ApiContext,
-  type ApiRequest,
-  type Operation,
-} from './operation.js';
+import { header, notFound, page, principalArn, type ApiContext, type ApiRequest, type Operation } from './operation.js';
 
 const thingArn = (req: ApiRequest, ctx: ApiContext): string => ctx.registry.thingArn(req.params['thingName'] ?? '');
 
