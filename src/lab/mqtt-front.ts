@@ -157,7 +157,8 @@ function authorizeConnect(
 function refuseMqtt5Unavailable(socket: TLSSocket, who: string, deps: MqttFrontDeps): void {
   const why = deps.broker.mqtt5Unavailable;
   deps.log(`${who}: MQTT 5 unavailable (${why ?? 'no MQTT 5 broker'}), CONNACK 0x80`);
-  const reasonString = `MQTT 5 needs mosquitto in the iot-doctor lab (${why ?? 'not available'}); use MQTT 3.1.1 or install mosquitto`;
+  const advice = 'use MQTT 3.1.1 or install mosquitto';
+  const reasonString = `MQTT 5 needs mosquitto in the iot-doctor lab (${why ?? 'not available'}); ${advice}`;
   const connack: Packet = {
     cmd: 'connack',
     sessionPresent: false,
