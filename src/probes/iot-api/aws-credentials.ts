@@ -1,0 +1,100 @@
+/**
+ * The AWS credentials side of the cloud checks: whether any source exists (decided without the SDK), loading the SDK
+ * lazily, and naming the source the SDK's chain used. Nothing here reads, prints or stores a key.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Target } from '../../target.js';
+import type { Sdk } from './types.js';
+
+function nonEmptyFile(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** True on an EC2 instance (where an instance role may provide credentials), read from the DMI/hypervisor ids. */
+function onEc2(): boolean {
+  for (const [path, re] of [
+    ['/sys/devices/virtual/dmi/id/sys_vendor', /amazon/i],
+    ['/sys/devices/virtual/dmi/id/board_vendor', /amazon/i],
+    ['/sys/hypervisor/uuid', /^ec2/i],
+  ] as const) {
+    try {
+      if (re.test(readFileSync(path, 'utf8'))) return true;
+    } catch {
+      // not there: try the next one
+    }
+  }
+  return false;
+}
+
+/**
+ * Where AWS credentials could come from, decided without loading the SDK: environment keys, a profile, the shared
+ * config/credentials files, web identity or container credentials, or an EC2 instance role. Undefined: there are
+ * none, and the cloud checks skip without paying for the SDK or waiting on the instance metadata address.
+ */
+export function credentialSourceHint(
+  target: Pick<Target, 'profile'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
+  if (target.profile || env['AWS_PROFILE']) return 'profile';
+  if (env['AWS_WEB_IDENTITY_TOKEN_FILE']) return 'web-identity';
+  if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
+  const aws = join(homedir(), '.aws');
+  if (
+    nonEmptyFile(env['AWS_SHARED_CREDENTIALS_FILE'] ?? join(aws, 'credentials')) ||
+    nonEmptyFile(env['AWS_CONFIG_FILE'] ?? join(aws, 'config'))
+  ) {
+    return 'shared-files';
+  }
+  if (env['AWS_EC2_METADATA_DISABLED'] !== 'true' && onEc2()) return 'instance';
+  return undefined;
+}
+
+let sdkImport: Promise<Sdk> | undefined;
+/** Import the SDK once. The run calls this before the routes start, so its parse time never lands in their timings. */
+export function loadIotSdk(): Promise<Sdk> {
+  // The SDK warns on every Node 20 start that future releases will need Node 22: noise on a diagnostic tool's stderr.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // Off EC2 there is no instance role: never let the credential chain wait on the metadata address.
+  if (!onEc2()) process.env['AWS_EC2_METADATA_DISABLED'] ??= 'true';
+  sdkImport ??= import('@aws-sdk/client-iot');
+  return sdkImport;
+}
+
+/** Credential source kind from the SDK's credential feature markers (never the credentials themselves). */
+export function sourceKind(sourceMarks: Record<string, unknown> | undefined, profile: string): string {
+  const marks = new Set(Object.keys(sourceMarks ?? {}));
+  if (
+    marks.has('CREDENTIALS_PROFILE_SSO') ||
+    marks.has('CREDENTIALS_PROFILE_SSO_LEGACY') ||
+    marks.has('CREDENTIALS_SSO') ||
+    marks.has('CREDENTIALS_SSO_LEGACY')
+  ) {
+    return 'sso';
+  }
+  if (
+    marks.has('CREDENTIALS_PROFILE') ||
+    marks.has('CREDENTIALS_PROFILE_SOURCE_PROFILE') ||
+    marks.has('CREDENTIALS_PROFILE_NAMED_PROVIDER') ||
+    marks.has('CREDENTIALS_PROFILE_PROCESS') ||
+    marks.has('CREDENTIALS_PROFILE_STS_WEB_ID_TOKEN') ||
+    marks.has('CREDENTIALS_PROFILE_LOGIN')
+  ) {
+    return `profile:${profile}`;
+  }
+  if (marks.has('CREDENTIALS_ENV_VARS')) return 'env';
+  if (marks.has('CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN')) return 'web-identity';
+  if (marks.has('CREDENTIALS_PROCESS')) return 'process';
+  if (marks.has('CREDENTIALS_HTTP')) return 'container';
+  if (marks.has('CREDENTIALS_LOGIN')) return 'login';
+  if (marks.has('CREDENTIALS_CODE')) return 'code';
+  if (process.env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || process.env['AWS_CONTAINER_CREDENTIALS_FULL_URI'])
+    return 'container';
+  return 'instance';
+}

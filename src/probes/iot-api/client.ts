@@ -1,0 +1,377 @@
+/**
+ * `IotApi`: the AWS IoT control-plane operations the cloud checks call, each memoized per run, bounded by the call
+ * deadline and mapped to an `ApiOutcome`; and the one-API-per-run registry.
+ */
+import type { Target } from '../../target.js';
+import { accountFromMessage, classifyError, withDeadline } from './failures.js';
+import { openSession } from './session.js';
+import type { ReadyOutcome } from './session.js';
+import { IOT_API_PERMISSIONS } from './types.js';
+import type {
+  AnyCommand,
+  ApiOutcome,
+  AuthInfoInput,
+  AuthResultInfo,
+  CaCertificateInfo,
+  CertificateInfo,
+  CloudSession,
+  IotApiOptions,
+  IotOperation,
+  PolicyDocumentInfo,
+  PolicyRefInfo,
+  Sdk,
+  SessionOutcome,
+  ThingInfo,
+} from './types.js';
+
+/** The validity window of a certificate description, with the dates the SDK parsed. */
+function validityOf(d: Record<string, unknown>): { notBefore?: Date; notAfter?: Date } | undefined {
+  const v = d['validity'] as { notBefore?: unknown; notAfter?: unknown } | undefined;
+  if (!v) return undefined;
+  return {
+    ...(v.notBefore instanceof Date ? { notBefore: v.notBefore } : {}),
+    ...(v.notAfter instanceof Date ? { notAfter: v.notAfter } : {}),
+  };
+}
+
+/**
+ * The AWS IoT control-plane API of one run. The session (SDK, region, AWS credentials) is opened on the first call;
+ * each operation is one memoized SDK call (or page loop) with standard retries, bounded by `options.timeoutMs`
+ * milliseconds (retries included), whose result is an `ApiOutcome`: it never throws. Operations and their IAM
+ * permissions: `IOT_API_PERMISSIONS` (facts §6).
+ */
+export class IotApi {
+  private readonly cache = new Map<string, Promise<unknown>>();
+  private ready: Promise<ReadyOutcome> | undefined;
+  private learnedAccountId: string | undefined;
+
+  constructor(readonly options: IotApiOptions) {}
+
+  /** Memoize any derived computation for the lifetime of this API object (one run). */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let hit = this.cache.get(key) as Promise<T> | undefined;
+    if (!hit) this.cache.set(key, (hit = compute()));
+    return hit;
+  }
+
+  /** Region, credential source and endpoint, or why the cloud checks cannot run. Memoized. */
+  async session(): Promise<SessionOutcome> {
+    const r = await this.prepare();
+    return r.ok ? { ok: true, value: r.value.session } : r;
+  }
+
+  /** Account id when known without an extra call: from the credential chain or from an AccessDenied message. */
+  knownAccountId(session?: CloudSession): string | undefined {
+    return session?.accountId ?? this.learnedAccountId;
+  }
+
+  /** Releases the SDK's sockets. The memoized answers stay readable. */
+  destroy(): void {
+    void this.ready?.then((r) => {
+      if (r.ok) r.value.client.destroy();
+    });
+  }
+
+  private prepare(): Promise<ReadyOutcome> {
+    this.ready ??= openSession(this.options);
+    return this.ready;
+  }
+
+  /** One SDK call with the deadline, mapped to an outcome. Not memoized (callers memoize whole operations). */
+  private async send<T>(
+    operation: IotOperation,
+    build: (sdk: Sdk) => object,
+    map: (output: unknown) => T,
+  ): Promise<ApiOutcome<T>> {
+    const permission = IOT_API_PERMISSIONS[operation];
+    const ready = await this.prepare();
+    if (!ready.ok) return { ...ready, operation, permission };
+    const { sdk, client } = ready.value;
+    const { timeoutMs } = this.options;
+    const started = performance.now();
+    try {
+      const output = await withDeadline(
+        client.send(build(sdk) as AnyCommand, { abortSignal: AbortSignal.timeout(timeoutMs) }),
+        timeoutMs + 250,
+        operation,
+      );
+      const attempts = (output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      return { ok: true, value: map(output), operation, attempts, durationMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      const failure = classifyError(err, operation, permission);
+      if (
+        failure.kind === 'unreachable' &&
+        /abort|deadline|did not finish/i.test(`${failure.errorName} ${failure.message}`)
+      ) {
+        failure.message = `no answer within ${timeoutMs} ms`;
+      }
+      if (failure.kind === 'access-denied') this.learnedAccountId ??= accountFromMessage(failure.message);
+      return failure;
+    }
+  }
+
+  private cached<T>(key: string, run: () => Promise<ApiOutcome<T>>): Promise<ApiOutcome<T>> {
+    return this.memo(`api:${key}`, run);
+  }
+
+  describeEndpoint(endpointType = 'iot:Data-ATS'): Promise<ApiOutcome<string>> {
+    return this.cached(`DescribeEndpoint:${endpointType}`, () =>
+      this.send(
+        'DescribeEndpoint',
+        (sdk) => new sdk.DescribeEndpointCommand({ endpointType }),
+        (o) => String((o as { endpointAddress?: string }).endpointAddress ?? ''),
+      ),
+    );
+  }
+
+  describeCertificate(certificateId: string): Promise<ApiOutcome<CertificateInfo>> {
+    return this.cached(`DescribeCertificate:${certificateId}`, () =>
+      this.send(
+        'DescribeCertificate',
+        (sdk) => new sdk.DescribeCertificateCommand({ certificateId }),
+        (o) => {
+          const d = (o as { certificateDescription?: Record<string, unknown> }).certificateDescription ?? {};
+          const info: CertificateInfo = {
+            certificateArn: String(d['certificateArn'] ?? ''),
+            certificateId: String(d['certificateId'] ?? certificateId),
+            status: String(d['status'] ?? 'UNKNOWN'),
+          };
+          copyString(d, info, 'certificateMode');
+          copyString(d, info, 'caCertificateId');
+          copyString(d, info, 'ownedBy');
+          copyString(d, info, 'previousOwnedBy');
+          copyString(d, info, 'certificatePem');
+          if (d['creationDate'] instanceof Date) info.creationDate = d['creationDate'];
+          if (d['lastModifiedDate'] instanceof Date) info.lastModifiedDate = d['lastModifiedDate'];
+          const validity = validityOf(d);
+          if (validity) info.validity = validity;
+          return info;
+        },
+      ),
+    );
+  }
+
+  describeCACertificate(certificateId: string): Promise<ApiOutcome<CaCertificateInfo>> {
+    return this.cached(`DescribeCACertificate:${certificateId}`, () =>
+      this.send(
+        'DescribeCACertificate',
+        (sdk) => new sdk.DescribeCACertificateCommand({ certificateId }),
+        (o) => {
+          const d = (o as { certificateDescription?: Record<string, unknown> }).certificateDescription ?? {};
+          const info: CaCertificateInfo = { certificateId, status: String(d['status'] ?? 'UNKNOWN') };
+          copyString(d, info, 'certificateArn');
+          copyString(d, info, 'autoRegistrationStatus');
+          copyString(d, info, 'certificateMode');
+          copyString(d, info, 'ownedBy');
+          const validity = validityOf(d);
+          if (validity) info.validity = validity;
+          return info;
+        },
+      ),
+    );
+  }
+
+  /** Every page (nextMarker) of the policies attached to a certificate or thing-group ARN. */
+  listAttachedPolicies(target: string, recursive = false): Promise<ApiOutcome<PolicyRefInfo[]>> {
+    return this.cached(`ListAttachedPolicies:${target}:${recursive}`, () =>
+      this.paged(
+        'ListAttachedPolicies',
+        (sdk, marker) =>
+          new sdk.ListAttachedPoliciesCommand({ target, recursive, pageSize: 250, ...(marker ? { marker } : {}) }),
+        (o) => {
+          const out = o as { policies?: { policyName?: string; policyArn?: string }[]; nextMarker?: string };
+          return { items: (out.policies ?? []).map(policyRef), next: out.nextMarker };
+        },
+      ),
+    );
+  }
+
+  /** Policies that take effect for the principal; with a thing name, also those of the thing's groups. */
+  getEffectivePolicies(principal: string, thingName?: string): Promise<ApiOutcome<PolicyDocumentInfo[]>> {
+    return this.cached(`GetEffectivePolicies:${principal}:${thingName ?? ''}`, () =>
+      this.send(
+        'GetEffectivePolicies',
+        (sdk) => new sdk.GetEffectivePoliciesCommand({ principal, ...(thingName ? { thingName } : {}) }),
+        (o) =>
+          (
+            (o as { effectivePolicies?: { policyName?: string; policyArn?: string; policyDocument?: string }[] })
+              .effectivePolicies ?? []
+          ).map((p) => ({
+            ...policyRef(p),
+            policyDocument: String(p.policyDocument ?? ''),
+          })),
+      ),
+    );
+  }
+
+  getPolicy(policyName: string): Promise<ApiOutcome<PolicyDocumentInfo>> {
+    return this.cached(`GetPolicy:${policyName}`, () =>
+      this.send(
+        'GetPolicy',
+        (sdk) => new sdk.GetPolicyCommand({ policyName }),
+        (o) => {
+          const p = o as { policyName?: string; policyArn?: string; policyDocument?: string };
+          return {
+            ...policyRef({ ...p, policyName: p.policyName ?? policyName }),
+            policyDocument: String(p.policyDocument ?? ''),
+          };
+        },
+      ),
+    );
+  }
+
+  /** Every page (nextToken) of the things the principal is attached to. */
+  listPrincipalThings(principal: string): Promise<ApiOutcome<string[]>> {
+    return this.cached(`ListPrincipalThings:${principal}`, () =>
+      this.paged(
+        'ListPrincipalThings',
+        (sdk, nextToken) =>
+          new sdk.ListPrincipalThingsCommand({ principal, maxResults: 250, ...(nextToken ? { nextToken } : {}) }),
+        (o) => {
+          const out = o as { things?: string[]; nextToken?: string };
+          return { items: out.things ?? [], next: out.nextToken };
+        },
+      ),
+    );
+  }
+
+  listThingGroupsForThing(thingName: string): Promise<ApiOutcome<{ groupName: string; groupArn?: string }[]>> {
+    return this.cached(`ListThingGroupsForThing:${thingName}`, () =>
+      this.paged(
+        'ListThingGroupsForThing',
+        (sdk, nextToken) =>
+          new sdk.ListThingGroupsForThingCommand({ thingName, maxResults: 250, ...(nextToken ? { nextToken } : {}) }),
+        (o) => {
+          const out = o as { thingGroups?: { groupName?: string; groupArn?: string }[]; nextToken?: string };
+          return {
+            items: (out.thingGroups ?? []).map((g) => ({
+              groupName: String(g.groupName ?? ''),
+              ...(g.groupArn ? { groupArn: g.groupArn } : {}),
+            })),
+            next: out.nextToken,
+          };
+        },
+      ),
+    );
+  }
+
+  describeThing(thingName: string): Promise<ApiOutcome<ThingInfo>> {
+    return this.cached(`DescribeThing:${thingName}`, () =>
+      this.send(
+        'DescribeThing',
+        (sdk) => new sdk.DescribeThingCommand({ thingName }),
+        (o) => {
+          const t = o as { thingName?: string; thingTypeName?: string; attributes?: Record<string, string> };
+          return {
+            thingName: t.thingName ?? thingName,
+            ...(t.thingTypeName ? { thingTypeName: t.thingTypeName } : {}),
+            attributes: { ...(t.attributes ?? {}) },
+          };
+        },
+      ),
+    );
+  }
+
+  testAuthorization(
+    principal: string,
+    clientId: string | undefined,
+    authInfos: AuthInfoInput[],
+  ): Promise<ApiOutcome<AuthResultInfo[]>> {
+    return this.cached(`TestAuthorization:${principal}:${clientId ?? ''}:${JSON.stringify(authInfos)}`, () =>
+      this.send(
+        'TestAuthorization',
+        (sdk) =>
+          new sdk.TestAuthorizationCommand({ principal, authInfos, ...(clientId !== undefined ? { clientId } : {}) }),
+        (o) => {
+          const names = (list: { policyName?: string }[] | undefined): string[] =>
+            (list ?? []).map((p) => String(p.policyName ?? '')).filter(Boolean);
+          type Raw = {
+            authInfo?: { actionType?: string; resources?: string[] };
+            allowed?: { policies?: { policyName?: string }[] };
+            denied?: {
+              implicitDeny?: { policies?: { policyName?: string }[] };
+              explicitDeny?: { policies?: { policyName?: string }[] };
+            };
+            authDecision?: string;
+            missingContextValues?: string[];
+          };
+          return ((o as { authResults?: Raw[] }).authResults ?? []).map((r) => ({
+            actionType: String(r.authInfo?.actionType ?? ''),
+            resources: r.authInfo?.resources ?? [],
+            decision: String(r.authDecision ?? 'IMPLICIT_DENY'),
+            allowedBy: names(r.allowed?.policies),
+            explicitDenyBy: names(r.denied?.explicitDeny?.policies),
+            implicitDenyBy: names(r.denied?.implicitDeny?.policies),
+            missingContextValues: r.missingContextValues ?? [],
+          }));
+        },
+      ),
+    );
+  }
+
+  private async paged<T>(
+    operation: IotOperation,
+    build: (sdk: Sdk, token: string | undefined) => object,
+    read: (output: unknown) => { items: T[]; next: string | undefined },
+  ): Promise<ApiOutcome<T[]>> {
+    const items: T[] = [];
+    let token: string | undefined;
+    let attempts = 0;
+    let durationMs = 0;
+    const seen = new Set<string>();
+    for (let page = 0; page < 200; page += 1) {
+      const out = await this.send(operation, (sdk) => build(sdk, token), read);
+      if (!out.ok) return out;
+      attempts += out.attempts;
+      durationMs += out.durationMs;
+      items.push(...out.value.items);
+      token = out.value.next || undefined;
+      if (!token || seen.has(token)) break;
+      seen.add(token);
+    }
+    return { ok: true, value: items, operation, attempts, durationMs };
+  }
+}
+
+function copyString<T extends object>(from: Record<string, unknown>, to: T, key: keyof T & string): void {
+  const v = from[key];
+  if (typeof v === 'string' && v) (to as Record<string, unknown>)[key] = v;
+}
+
+function policyRef(p: { policyName?: string | undefined; policyArn?: string | undefined }): PolicyRefInfo {
+  return { policyName: String(p.policyName ?? ''), ...(p.policyArn ? { policyArn: p.policyArn } : {}) };
+}
+
+/** Options for the API from a run's Target. */
+export function iotApiOptions(
+  target: Pick<Target, 'region' | 'profile' | 'apiEndpoint' | 'endpoint' | 'timeoutMs'>,
+): IotApiOptions {
+  return {
+    timeoutMs: target.timeoutMs,
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+    ...(target.apiEndpoint ? { endpoint: target.apiEndpoint } : {}),
+    ...(target.endpoint ? { dataEndpoint: target.endpoint } : {}),
+  };
+}
+
+const perRun = new WeakMap<object, IotApi>();
+
+/**
+ * The API of one run: one object per check context (built once per run), so the SDK client, the credential lookup
+ * and every answer are shared by the cloud checks of that run and of no other.
+ */
+export function iotApiFor(run: { target: Target }): IotApi {
+  let api = perRun.get(run);
+  if (!api) perRun.set(run, (api = new IotApi(iotApiOptions(run.target))));
+  return api;
+}
+
+/**
+ * Releases the SDK client of a run (its keep-alive sockets), if one was made. Optional: idle sockets do not keep the
+ * process alive.
+ */
+export function closeIotApi(run: object): void {
+  perRun.get(run)?.destroy();
+  perRun.delete(run);
+}

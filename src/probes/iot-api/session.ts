@@ -1,0 +1,167 @@
+/**
+ * Opening a control-plane session: the SDK client, the region and the AWS credentials, each step bounded by the call
+ * deadline, or the `ApiFailure` that says why the cloud checks cannot run.
+ */
+import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
+import { regionFromEndpoint } from '../../target.js';
+import { credentialSourceHint, loadIotSdk, sourceKind } from './aws-credentials.js';
+import { oneLine, withDeadline } from './failures.js';
+import type { ApiFailure, ApiFailureKind, CloudSession, IotApiOptions, Sdk } from './types.js';
+
+/** An open session: the loaded SDK, its client and what the session resolved. */
+export interface Ready {
+  sdk: Sdk;
+  client: IoTClient;
+  session: CloudSession;
+}
+
+/** The outcome of `openSession`. */
+export type ReadyOutcome = { ok: true; value: Ready } | ApiFailure;
+
+function fail(kind: ApiFailureKind, errorName: string, message: string): ApiFailure {
+  return { ok: false, kind, operation: '', permission: '', errorName, message: oneLine(message) };
+}
+
+/** An SDK logger that drops everything but the "multiple credential sources" warning, kept as a note. */
+function notingLogger(notes: string[]): IoTClientConfig['logger'] {
+  return {
+    debug: (): void => undefined,
+    info: (): void => undefined,
+    warn: (...args: unknown[]): void => {
+      const text = args.map(String).join(' ');
+      if (/Multiple credential sources/i.test(text)) {
+        notes.push('AWS_PROFILE and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are both set: the SDK uses the profile');
+      }
+    },
+    error: (): void => undefined,
+  };
+}
+
+/** The region from the options, else from the data endpoint's name (`undefined`: ask the SDK). */
+function givenRegion(options: IotApiOptions): { region?: string; regionFrom: CloudSession['regionFrom'] } {
+  if (options.region) return { region: options.region, regionFrom: 'target' };
+  if (options.dataEndpoint) {
+    const region = regionFromEndpoint(options.dataEndpoint);
+    return { ...(region ? { region } : {}), regionFrom: 'endpoint-name' };
+  }
+  return { regionFrom: 'target' };
+}
+
+function clientConfig(options: IotApiOptions, region: string | undefined, notes: string[]): IoTClientConfig {
+  const { timeoutMs } = options;
+  return {
+    retryMode: 'standard',
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    logger: notingLogger(notes),
+    ...(region ? { region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  };
+}
+
+/** The SDK's own region (AWS_REGION, the profile), within the deadline; undefined when there is none. */
+async function sdkRegion(client: IoTClient, timeoutMs: number): Promise<string | undefined> {
+  try {
+    return await withDeadline(client.config.region(), timeoutMs, 'region lookup');
+  } catch {
+    return undefined;
+  }
+}
+
+interface Identity {
+  sourceMarks: Record<string, unknown> | undefined;
+  accountId: string | undefined;
+}
+
+/** Resolves the AWS credentials through the SDK's chain within the deadline: only their source and account id. */
+async function lookupIdentity(
+  client: IoTClient,
+  options: IotApiOptions,
+  profile: string,
+): Promise<Identity | ApiFailure> {
+  try {
+    const identity = await withDeadline(client.config.credentials(), options.timeoutMs, 'the AWS credential lookup');
+    return {
+      sourceMarks: (identity as { $source?: Record<string, unknown> }).$source,
+      accountId: typeof identity.accountId === 'string' && identity.accountId ? identity.accountId : undefined,
+    };
+  } catch (err) {
+    const name = err instanceof Error ? err.name : 'Error';
+    const raw = err instanceof Error ? err.message : String(err);
+    const reason = !/Could not load credentials from any providers/i.test(raw)
+      ? raw
+      : options.profile || process.env['AWS_PROFILE']
+        ? `no AWS credentials found for profile "${profile}" ` +
+          '(not in the shared config or credentials file, or without usable credentials)'
+        : 'no AWS credentials found (environment, shared config and credentials files, SSO, container or ' +
+          'instance role)';
+    return fail('no-credentials', name, reason);
+  }
+}
+
+/** Where the API endpoint URL comes from when it is overridden: the target, or the SDK's environment variables. */
+function endpointOverride(options: IotApiOptions): Pick<CloudSession, 'endpointUrl' | 'endpointFrom'> {
+  if (options.endpoint) return { endpointUrl: options.endpoint, endpointFrom: 'target' };
+  if (process.env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'] === 'true') return {};
+  const iotUrl = process.env['AWS_ENDPOINT_URL_IOT'];
+  if (iotUrl) return { endpointUrl: iotUrl, endpointFrom: 'AWS_ENDPOINT_URL_IOT' };
+  const url = process.env['AWS_ENDPOINT_URL'];
+  if (url) return { endpointUrl: url, endpointFrom: 'AWS_ENDPOINT_URL' };
+  return {};
+}
+
+/**
+ * Opens the session of one run: checks that some AWS credential source exists (without the SDK), loads
+ * `@aws-sdk/client-iot`, makes a client in standard retry mode (`maxAttempts`, per-request timeouts of `timeoutMs`),
+ * resolves the region (options, endpoint name, then the SDK's AWS_REGION/profile) and the AWS credentials through
+ * the SDK's chain, each lookup bounded by `timeoutMs` milliseconds.
+ * Never throws: a missing credential source or region, an SDK that cannot load or a failed credential lookup is an
+ * `ApiFailure` (`no-credentials`, `no-region`, `sdk-unavailable`, `service-error`) with an empty `operation`.
+ */
+export async function openSession(options: IotApiOptions): Promise<ReadyOutcome> {
+  if (!credentialSourceHint(options)) {
+    return fail(
+      'no-credentials',
+      'NoCredentials',
+      'no AWS credentials found (no AWS_ACCESS_KEY_ID, profile, shared config or credentials file, web identity or ' +
+        'container credentials, and not an EC2 instance)',
+    );
+  }
+  let sdk: Sdk;
+  try {
+    sdk = await loadIotSdk();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return fail('sdk-unavailable', 'ImportError', `@aws-sdk/client-iot could not be loaded: ${why}`);
+  }
+  const notes: string[] = [];
+  const profile = options.profile ?? process.env['AWS_PROFILE'] ?? 'default';
+  let { region, regionFrom } = givenRegion(options);
+  let client: IoTClient;
+  try {
+    client = new sdk.IoTClient(clientConfig(options, region, notes));
+  } catch (err) {
+    return fail('service-error', 'ClientError', err instanceof Error ? err.message : String(err));
+  }
+  if (!region) {
+    region = await sdkRegion(client, options.timeoutMs);
+    regionFrom = 'aws-config';
+    if (!region) {
+      client.destroy();
+      const message =
+        'no AWS region: none given (--region), none in the endpoint name, none in AWS_REGION or the profile';
+      return fail('no-region', 'RegionMissing', message);
+    }
+  }
+  const identity = await lookupIdentity(client, options, profile);
+  if ('ok' in identity) {
+    client.destroy();
+    return identity;
+  }
+  const session: CloudSession = { region, regionFrom, source: sourceKind(identity.sourceMarks, profile), notes };
+  if (options.profile || process.env['AWS_PROFILE']) session.profile = profile;
+  if (identity.accountId) session.accountId = identity.accountId;
+  Object.assign(session, endpointOverride(options));
+  return { ok: true, value: { sdk, client, session } };
+}

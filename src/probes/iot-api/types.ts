@@ -1,0 +1,146 @@
+/**
+ * The shapes of the AWS IoT control-plane API as the cloud checks see it: options, the session (region, AWS
+ * credential source, endpoint), outcomes (success or `ApiFailure`) and the answers of each operation.
+ */
+import type { IoTClient } from '@aws-sdk/client-iot';
+
+/** The SDK module (`@aws-sdk/client-iot`), loaded lazily by `loadIotSdk`. */
+export type Sdk = typeof import('@aws-sdk/client-iot');
+/** Any command the IoT client can send. */
+export type AnyCommand = Parameters<IoTClient['send']>[0];
+
+export interface IotApiOptions {
+  region?: string;
+  profile?: string;
+  /** API endpoint URL override (the lab, a VPC endpoint); absent: the SDK's own resolution. */
+  endpoint?: string;
+  /** The device's data endpoint: its name gives the region when `region` is absent. */
+  dataEndpoint?: string;
+  /** Deadline of each call, retries included; also bounds the credential lookup. */
+  timeoutMs: number;
+  /** Attempts per call in standard retry mode (default 3). */
+  maxAttempts?: number;
+}
+
+export interface CloudSession {
+  region: string;
+  regionFrom: 'target' | 'endpoint-name' | 'aws-config';
+  /** Kind of AWS credential source: 'env', 'profile:<name>', 'sso', 'web-identity', 'process', 'container', … */
+  source: string;
+  profile?: string;
+  /** Only when the credential chain already knows it (AWS_ACCOUNT_ID, aws_account_id, SSO). */
+  accountId?: string;
+  /** The API endpoint URL when it is overridden, and by what. */
+  endpointUrl?: string;
+  endpointFrom?: 'target' | 'AWS_ENDPOINT_URL_IOT' | 'AWS_ENDPOINT_URL';
+  /** Observations worth showing (e.g. both AWS_PROFILE and static keys set). Never secrets. */
+  notes: string[];
+}
+
+export type ApiFailureKind =
+  | 'no-credentials'
+  | 'no-region'
+  | 'sdk-unavailable'
+  | 'access-denied'
+  | 'not-found'
+  | 'unreachable'
+  | 'throttled'
+  | 'credentials-rejected'
+  | 'service-error';
+
+export interface ApiFailure {
+  ok: false;
+  kind: ApiFailureKind;
+  /** API operation, e.g. DescribeCertificate ('' for the credential lookup). */
+  operation: string;
+  /** The IAM permission the operation needs, e.g. iot:DescribeCertificate (from the AccessDenied message if given). */
+  permission: string;
+  errorName: string;
+  /** One line, at most 300 characters. Never contains credentials. */
+  message: string;
+  httpStatus?: number;
+}
+
+export interface ApiSuccess<T> {
+  ok: true;
+  value: T;
+  operation: string;
+  /** HTTP attempts the SDK made (more than 1 when it retried), summed over pages. */
+  attempts: number;
+  durationMs: number;
+}
+
+export type ApiOutcome<T> = ApiSuccess<T> | ApiFailure;
+export type SessionOutcome = { ok: true; value: CloudSession } | ApiFailure;
+
+export interface CertificateInfo {
+  certificateArn: string;
+  certificateId: string;
+  status: string;
+  certificateMode?: string;
+  caCertificateId?: string;
+  ownedBy?: string;
+  previousOwnedBy?: string;
+  creationDate?: Date;
+  lastModifiedDate?: Date;
+  validity?: { notBefore?: Date; notAfter?: Date };
+  certificatePem?: string;
+}
+
+export interface CaCertificateInfo {
+  certificateArn?: string;
+  certificateId: string;
+  status: string;
+  autoRegistrationStatus?: string;
+  certificateMode?: string;
+  ownedBy?: string;
+  validity?: { notBefore?: Date; notAfter?: Date };
+}
+
+export interface PolicyRefInfo {
+  policyName: string;
+  policyArn?: string;
+}
+
+export interface PolicyDocumentInfo extends PolicyRefInfo {
+  /** The policy JSON as AWS returns it (text). */
+  policyDocument: string;
+}
+
+export interface ThingInfo {
+  thingName: string;
+  thingTypeName?: string;
+  attributes: Record<string, string>;
+}
+
+export type AuthActionType = 'CONNECT' | 'PUBLISH' | 'SUBSCRIBE' | 'RECEIVE';
+
+export interface AuthInfoInput {
+  actionType: AuthActionType;
+  resources: string[];
+}
+
+export interface AuthResultInfo {
+  actionType: string;
+  resources: string[];
+  decision: string;
+  allowedBy: string[];
+  explicitDenyBy: string[];
+  implicitDenyBy: string[];
+  missingContextValues: string[];
+}
+
+/** IAM permission of every operation used here. */
+export const IOT_API_PERMISSIONS = {
+  DescribeEndpoint: 'iot:DescribeEndpoint',
+  DescribeCertificate: 'iot:DescribeCertificate',
+  DescribeCACertificate: 'iot:DescribeCACertificate',
+  ListAttachedPolicies: 'iot:ListAttachedPolicies',
+  GetEffectivePolicies: 'iot:GetEffectivePolicies',
+  GetPolicy: 'iot:GetPolicy',
+  ListPrincipalThings: 'iot:ListPrincipalThings',
+  ListThingGroupsForThing: 'iot:ListThingGroupsForThing',
+  DescribeThing: 'iot:DescribeThing',
+  TestAuthorization: 'iot:TestAuthorization',
+} as const;
+export type IotOperation = keyof typeof IOT_API_PERMISSIONS;
