@@ -1,7 +1,8 @@
 /**
  * The public Amazon Trust Services roots that anchor AWS IoT Core's ATS data endpoints, plus the Starfield Services G2
  * root that cross-signs them. Used as the CA bundle when `--ca` is not given, and to name the roots found in a CA file.
- * Source: the Mozilla CA store as shipped by Debian (`/etc/ssl/certs`); also published at https://www.amazontrust.com/repository/.
+ * Source: the Mozilla CA store as shipped by Debian (`/etc/ssl/certs`); also published at
+ * https://www.amazontrust.com/repository/ (facts §2.3).
  */
 
 export interface KnownRoot {
