@@ -54,42 +54,78 @@ function outputOptions<T>(y: Argv<T>) {
     .option('color', { type: 'boolean', describe: 'colour the table (default: when stdout is a terminal and NO_COLOR is unset)' });
 }
 
+/** `cert`: the credential options plus its own output options (default format list, no report folder). */
+function certOptions<T>(y: Argv<T>) {
+  return credentialOptions(y)
+    .option('format', { alias: 'f', type: 'string', array: true, describe: `output on stdout: ${FORMATS.join(', ')} (default list)` })
+    .option('output', { alias: 'o', type: 'string', default: '', describe: 'also write the JSON report (and the --format files) into this folder' })
+    .option('redact', { type: 'boolean', default: false, describe: 'remove account ids and addresses' })
+    .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as failures' })
+    .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal and NO_COLOR is unset)' });
+}
+
+function demoOptions<T>(y: Argv<T>) {
+  return outputOptions(y)
+    .option('scenario', { alias: 's', type: 'string', default: 'healthy', describe: 'fault to switch on in the lab (see --list)' })
+    .option('list', { type: 'boolean', default: false, describe: 'list the scenarios and exit' })
+    .option('key-type', { type: 'string', choices: ['rsa', 'ec'], default: 'rsa', describe: 'key type of the lab PKI' })
+    .option('mqtt-version', { type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'MQTT protocol version' })
+    .option('timeout', { type: 'number', default: 3000, describe: 'deadline of each network step, ms' });
+}
+
+function labOptions<T>(y: Argv<T>) {
+  return y
+    .option('scenario', { alias: 's', type: 'string', default: 'healthy', describe: 'fault to switch on (iot-doctor demo --list)' })
+    .option('dir', { type: 'string', default: 'lab', describe: 'folder for ca.pem, device.pem.crt, private.pem.key, lab.json' })
+    .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (loopback only)' })
+    .option('allow-non-loopback', { type: 'boolean', default: false, describe: 'allow a non-loopback --bind (inside a test network namespace)' })
+    .option('port-8883', { type: 'number', default: 0, describe: 'port standing for 8883 (0: any free port)' })
+    .option('port-443', { type: 'number', default: 0, describe: 'port standing for 443' })
+    .option('port-8443', { type: 'number', default: 0, describe: 'port standing for 8443' })
+    .option('control-port', { type: 'number', default: 0, describe: 'port of the IoT API look-alike' })
+    .option('key-type', { type: 'string', choices: ['rsa', 'ec'], default: 'rsa', describe: 'key type of the lab PKI' })
+    .option('require-sni', { type: 'boolean', default: true, describe: 'refuse a ClientHello without the endpoint name' });
+}
+
+function renderOptions<T>(y: Argv<T>) {
+  return y
+    .positional('report', { type: 'string', describe: 'a report.json written by check, cert or demo', demandOption: true })
+    .option('format', { alias: 'f', type: 'string', array: true, describe: `${FORMATS.join(', ')} (default table)` })
+    .option('output', { alias: 'o', type: 'string', default: '', describe: 'also write the files into this folder' })
+    .option('redact', { type: 'boolean', default: false, describe: 'remove endpoint prefix, account ids and addresses' })
+    .option('strict', { type: 'boolean', default: false, hidden: true })
+    .option('color', { type: 'boolean', describe: 'colour the table' });
+}
+
+/** A scalar flag given twice: the last one wins (array options such as --connect-to collect every value). */
+function lastScalarWins(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (Array.isArray(value) && !ARRAY_OPTIONS.has(key) && key !== '_') argv[key] = value.at(-1);
+  }
+}
+
+/**
+ * Runs the command line `argv` (without `node` and the script: `hideBin(process.argv)`) and resolves to the exit code:
+ * 0 nothing failed, 1 a check failed, 2 a tool error the command reported itself. Usage problems (unknown command or
+ * flag, bad value) reject with a `UsageError` whose message is the one line to print; bin.ts prints it and exits 2.
+ * `--help` and `--version` print and resolve to 0.
+ */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('iot-doctor')
     .version(TOOL_VERSION)
     .usage('$0 <command> [options]\n\nDiagnose why a device cannot reach AWS IoT Core.')
-    .command(
-      'check',
-      'probe every route to an endpoint and print the pass/fail matrix',
-      (y) => outputOptions(checkOptions(y)),
-      async (args) => {
-        exitCode = await (await commands()).checkCommand(args);
-      },
-    )
-    .command(
-      'cert',
-      'check the certificate, key and CA files offline (no network)',
-      (y) => credentialOptions(y)
-        .option('format', { alias: 'f', type: 'string', array: true, describe: `output on stdout: ${FORMATS.join(', ')} (default list)` })
-        .option('output', { alias: 'o', type: 'string', default: '', describe: 'also write the JSON report (and the --format files) into this folder' })
-        .option('redact', { type: 'boolean', default: false, describe: 'remove account ids and addresses' })
-        .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as failures' })
-        .option('color', { type: 'boolean', describe: 'colour the output (default: when stdout is a terminal and NO_COLOR is unset)' }),
-      async (args) => {
-        exitCode = await (await commands()).certCommand(args);
-      },
-    )
+    .command('check', 'probe every route to an endpoint and print the pass/fail matrix', (y) => outputOptions(checkOptions(y)), async (args) => {
+      exitCode = await (await commands()).checkCommand(args);
+    })
+    .command('cert', 'check the certificate, key and CA files offline (no network)', certOptions, async (args) => {
+      exitCode = await (await commands()).certCommand(args);
+    })
     .command(
       'demo',
       'start the built-in lab (a local AWS IoT look-alike), run a full check against it, print the matrix',
-      (y) => outputOptions(y)
-        .option('scenario', { alias: 's', type: 'string', default: 'healthy', describe: 'fault to switch on in the lab (see --list)' })
-        .option('list', { type: 'boolean', default: false, describe: 'list the scenarios and exit' })
-        .option('key-type', { type: 'string', choices: ['rsa', 'ec'], default: 'rsa', describe: 'key type of the lab PKI' })
-        .option('mqtt-version', { type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'MQTT protocol version' })
-        .option('timeout', { type: 'number', default: 3000, describe: 'deadline of each network step, ms' }),
+      demoOptions,
       async (args) => {
         exitCode = await (await commands()).runDemo(args);
       },
@@ -97,17 +133,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'lab',
       'start the lab and keep it running; write its CA, device certificate and key and a ready check command',
-      (y) => y
-        .option('scenario', { alias: 's', type: 'string', default: 'healthy', describe: 'fault to switch on (iot-doctor demo --list)' })
-        .option('dir', { type: 'string', default: 'lab', describe: 'folder for ca.pem, device.pem.crt, private.pem.key, lab.json' })
-        .option('bind', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (loopback only)' })
-        .option('allow-non-loopback', { type: 'boolean', default: false, describe: 'allow a non-loopback --bind (inside a test network namespace)' })
-        .option('port-8883', { type: 'number', default: 0, describe: 'port standing for 8883 (0: any free port)' })
-        .option('port-443', { type: 'number', default: 0, describe: 'port standing for 443' })
-        .option('port-8443', { type: 'number', default: 0, describe: 'port standing for 8443' })
-        .option('control-port', { type: 'number', default: 0, describe: 'port of the IoT API look-alike' })
-        .option('key-type', { type: 'string', choices: ['rsa', 'ec'], default: 'rsa', describe: 'key type of the lab PKI' })
-        .option('require-sni', { type: 'boolean', default: true, describe: 'refuse a ClientHello without the endpoint name' }),
+      labOptions,
       async (args) => {
         exitCode = await (await commands()).runLab(args);
       },
@@ -115,24 +141,13 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'render <report>',
       'render a saved JSON report in another format (table, junit, markdown, html, list, json)',
-      (y) => y
-        .positional('report', { type: 'string', describe: 'a report.json written by check, cert or demo', demandOption: true })
-        .option('format', { alias: 'f', type: 'string', array: true, describe: `${FORMATS.join(', ')} (default table)` })
-        .option('output', { alias: 'o', type: 'string', default: '', describe: 'also write the files into this folder' })
-        .option('redact', { type: 'boolean', default: false, describe: 'remove endpoint prefix, account ids and addresses' })
-        .option('strict', { type: 'boolean', default: false, hidden: true })
-        .option('color', { type: 'boolean', describe: 'colour the table' }),
+      renderOptions,
       async (args) => {
         exitCode = (await commands()).renderCommand({ ...args, report: args.report as string });
       },
     )
     .demandCommand(1, 'name a command: check, cert, demo, lab or render (see --help)')
-    // A scalar flag given twice: the last one wins (array options such as --connect-to collect every value).
-    .middleware((argv) => {
-      for (const [key, value] of Object.entries(argv)) {
-        if (Array.isArray(value) && !ARRAY_OPTIONS.has(key) && key !== '_') (argv as Record<string, unknown>)[key] = value.at(-1);
-      }
-    }, true)
+    .middleware((args) => lastScalarWins(args as Record<string, unknown>), true)
     .strict()
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))

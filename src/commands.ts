@@ -10,7 +10,7 @@ import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks
 import type { DoctorCheck } from '../checks/types.js';
 import { UsageError, errorMessage } from './errors.js';
 import type { Report } from './model/index.js';
-import { profileRoutes, resolveProfile, type Profile } from './profile.js';
+import { resolveSiteProfile, siteProfileRoutes, type SiteProfile } from './site-profile.js';
 import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './report/formats.js';
 import { parseReport, redactReport, renderReport } from './report/index.js';
 import { progressReporter } from './runner/progress.js';
@@ -27,6 +27,10 @@ import {
   type Target,
 } from './target.js';
 
+/**
+ * Whether to colour terminal output: the `--color`/`--no-color` flag wins, then NO_COLOR (any non-empty value: no
+ * colour, per no-color.org), then FORCE_COLOR (non-empty and not "0": colour), else whether `stream` is a TTY.
+ */
 export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream = process.stdout): boolean {
   if (flag !== undefined) return flag;
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
@@ -62,6 +66,7 @@ export function parseFormats(value: string | string[] | undefined, fallback: Rep
   return list.length ? (list as ReportFormat[]) : [fallback];
 }
 
+/** The flags of `check` (and of `demo`, which fills them from its lab), as yargs parsed them. */
 export interface CommonCheckArgs {
   endpoint?: string;
   cert?: string;
@@ -79,6 +84,7 @@ export interface CommonCheckArgs {
   keepalive?: number;
   'warn-days'?: number;
   region?: string;
+  /** `--profile`: the AWS profile for the cloud checks (not `--site-profile`). */
   profile?: string;
   protocol?: boolean;
   cloud?: boolean;
@@ -119,6 +125,10 @@ function credentialFields(args: CredentialArgs): Pick<Target, 'certPath' | 'keyP
   };
 }
 
+/**
+ * Builds the run's `Target` from the `check` flags. Each value is validated by its parser in target.ts; any problem
+ * throws `UsageError` with one line naming the flag. Routes: `--routes`, else those the site profile names, else all.
+ */
 export function targetFromArgs(args: CommonCheckArgs): Target {
   if (!args.endpoint) throw new UsageError('--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)');
   const endpoint = parseEndpoint(args.endpoint);
@@ -130,7 +140,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
   const region = args.region ?? regionFromEndpoint(endpoint);
   return {
     endpoint,
-    routes: parseRoutes(args.routes ?? (args['site-profile'] ? profileRoutes(resolveProfile(args['site-profile'])) : undefined)),
+    routes: parseRoutes(args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined)),
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
     ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
@@ -207,6 +217,11 @@ function checkScenario(lab: typeof import('./lab/index.js'), scenario: string): 
   }
 }
 
+/**
+ * `demo`: starts the lab in-process with `--scenario`, runs a full check against it with lab credentials (never the
+ * user's AWS credentials), prints the report and closes the lab; resolves to the run's exit code. `--list` prints
+ * the scenarios instead. An unknown scenario throws `UsageError`.
+ */
 async function runDemo(args: OutputArgs & { scenario: string; list: boolean; 'key-type': string; 'mqtt-version': string; timeout: number }): Promise<number> {
   const labModule = await loadLab();
   if (args.list) {
@@ -234,6 +249,11 @@ async function runDemo(args: OutputArgs & { scenario: string; list: boolean; 'ke
   }
 }
 
+/**
+ * `lab`: starts the lab and keeps it running until SIGINT or SIGTERM; writes ca.pem, the device certificate and key
+ * and lab.json into `--dir` and prints a ready `check` command. Bad ports, an unknown scenario, a lab that cannot
+ * start or an unwritable folder throw `UsageError`. Resolves to 0 once stopped.
+ */
 async function runLab(args: {
   scenario: string; dir: string; bind: string; 'allow-non-loopback': boolean; 'port-8883': number; 'port-443': number;
   'port-8443': number; 'control-port': number; 'key-type': string; 'require-sni': boolean;
@@ -274,6 +294,7 @@ async function runLab(args: {
   return 0;
 }
 
+/** The output flags every reporting command shares: formats, report folder, strictness, colour, redaction. */
 export interface OutputArgs {
   format?: string | string[];
   output: string;
@@ -283,8 +304,8 @@ export interface OutputArgs {
   'site-profile'?: string;
 }
 
-function siteProfileOf(args: OutputArgs): Profile | undefined {
-  return args['site-profile'] ? resolveProfile(args['site-profile']) : undefined;
+function siteProfileOf(args: OutputArgs): SiteProfile | undefined {
+  return args['site-profile'] ? resolveSiteProfile(args['site-profile']) : undefined;
 }
 
 async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {

@@ -9,6 +9,7 @@ export class UsageError extends Error {
   }
 }
 
+/** The message of anything thrown: `Error.message`, else its string form. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -11,21 +11,29 @@ import { credentialSourceHint, loadIotSdk } from './probes/iot-api.js';
 import { loadMqtt } from './probes/mqtt.js';
 import { loadDeviceFiles } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
-import { applyProfile, expectedBlockedRoutes, type Profile } from './profile.js';
+import { applySiteProfile, expectedBlockedRoutes, type SiteProfile } from './site-profile.js';
 import { buildReport } from './report/json.js';
 import { runChecks } from './runner/index.js';
 import type { Target } from './target.js';
 
+/** How `runDoctor` runs: all optional; without any, the full catalogue for the target, warnings not failing. */
 export interface DoctorOptions {
+  /** Warnings count as failures for the exit code (`--strict`). */
   strict?: boolean;
   /** Site profile: routes expected to be blocked there, checks that must pass. */
-  siteProfile?: Profile;
+  siteProfile?: SiteProfile;
+  /** Progress: a check started or finished (the CLI draws its stderr progress line from these). */
   onEvent?: (event: RunnerEvent) => void;
   /** Replace the catalogue (tests, `cert` command). */
   checks?: DoctorCheck[];
+  /** The clock the checks read (validity windows, clock skew); tests pin it. */
   now?: () => Date;
 }
 
+/**
+ * The report's `target`: what was probed, as recorded in the JSON report. Credential files appear as paths, never
+ * contents; the key passphrase is left out. `certificateId` (from the certificate file) wins over the flag.
+ */
 export function summarizeTarget(target: Target, certificateId?: string): TargetSummary {
   return {
     endpoint: target.endpoint,
@@ -43,6 +51,11 @@ export function summarizeTarget(target: Target, certificateId?: string): TargetS
   };
 }
 
+/**
+ * The per-run context every check gets: the device files loaded once (a file that cannot be read becomes a failing
+ * files.* check, not an exception), one DNS answer per name shared by all routes (through `--dns-server` when
+ * given, each lookup bounded by `timeoutMs`), the clock, and the hub that lets the routes start together.
+ */
 export async function createContext(target: Target, now: () => Date = () => new Date()): Promise<CheckContext> {
   const credentials = await loadDeviceFiles({
     ...(target.certPath ? { certPath: target.certPath } : {}),
@@ -72,6 +85,11 @@ export function guardMs(target: Target): number {
   return target.timeoutMs * 8 + 5000;
 }
 
+/**
+ * One whole run: the catalogue for `target` (or `opts.checks`), the runner, the site profile, the diagnosis; resolves
+ * to the report (never rejects for a network failure: those are results). Bounded by the target's per-step deadline
+ * (`timeoutMs`) and `guardMs` per check.
+ */
 export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promise<Report> {
   const startedAt = new Date();
   const started = performance.now();
@@ -104,13 +122,13 @@ export function finishReport(input: {
   durationMs: number;
   results: CheckResult[];
   strict?: boolean;
-  siteProfile?: Profile;
+  siteProfile?: SiteProfile;
 }): Report {
   const { siteProfile } = input;
-  const results = siteProfile ? applyProfile(input.results, siteProfile) : input.results;
+  const results = siteProfile ? applySiteProfile(input.results, siteProfile) : input.results;
   const diagnosis: Finding[] = diagnose(results, { expectedBlocked: siteProfile ? expectedBlockedRoutes(siteProfile) : [] });
   return buildReport({
-    target: siteProfile ? { ...input.target, profile: siteProfile.name } : input.target,
+    target: siteProfile ? { ...input.target, siteProfile: siteProfile.name } : input.target,
     startedAt: input.startedAt,
     durationMs: input.durationMs,
     results,

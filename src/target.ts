@@ -1,3 +1,7 @@
+/**
+ * The run's target and the parsers of the flags that describe it. Every parser throws `UsageError` with one line
+ * naming the flag and the bad value; none touches the network.
+ */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
@@ -133,6 +137,10 @@ export function parseDnsServer(spec: string): string {
   return spec;
 }
 
+/**
+ * `--routes` (repeated and/or comma-separated) to route ids in `ROUTE_IDS` order, duplicates dropped; none given
+ * means every route. An unknown name throws `UsageError` listing the known ones.
+ */
 export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
   if (!values || values.length === 0) return [...ROUTE_IDS];
   const routes = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -142,6 +150,7 @@ export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
   return ROUTE_IDS.filter((id) => routes.includes(id));
 }
 
+/** `--timeout` in milliseconds, rounded: default 5000, at least 1, at most 600 000 (10 minutes). */
 export function parseTimeout(value: number | undefined): number {
   if (value === undefined) return 5000;
   if (!Number.isFinite(value) || Math.round(value) < 1) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
@@ -149,12 +158,17 @@ export function parseTimeout(value: number | undefined): number {
   return Math.round(value);
 }
 
+/** A fresh MQTT client id `iot-doctor-<8 hex>`, unlikely to collide with (and kick off) a live device's. */
 export function defaultClientId(): string {
   return `iot-doctor-${randomBytes(4).toString('hex')}`;
 }
 
 const CLIENT_ID = /^[^$][\x20-\x7e]{0,127}$/;
 
+/**
+ * `--client-id`: at most 128 bytes of printable ASCII, not starting with `$` (AWS IoT broker quotas, facts §3.1);
+ * none given means a fresh default id (`fromUser` false).
+ */
 export function parseClientId(value: string | undefined): { clientId: string; fromUser: boolean } {
   if (value === undefined || value === '') return { clientId: defaultClientId(), fromUser: false };
   if (!CLIENT_ID.test(value) || Buffer.byteLength(value) > 128) {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json (two levels up from both src/ and dist/src/). */
+/** The package name, as package.json and the reports' `tool.name` spell it. */
 export const TOOL_NAME = 'iot-doctor';
+/** The package version, read once from package.json (one level up from src/, two from dist/src/); 0.0.0 if unread. */
 export const TOOL_VERSION: string = (() => {
   for (const rel of ['../package.json', '../../package.json']) {
     try {

@@ -105,7 +105,8 @@ export interface TargetSummary {
   clientId?: string;
   topic?: string;
   region?: string;
-  profile?: string;
+  /** Name of the site profile (`--site-profile`) the run was judged against; older reports call it `profile`. */
+  siteProfile?: string;
 }
 
 export const SCHEMA_VERSION = 1;

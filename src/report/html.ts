@@ -251,7 +251,7 @@ function header(report: Report): string {
   if (t.certificateId) facts.push(['Certificate id', t.certificateId]);
   for (const [k, v] of Object.entries(t.files)) if (v) facts.push([`${k} file`, String(v)]);
   if (t.connectTo.length) facts.push(['Connect to', t.connectTo.join(', ')]);
-  if (t.profile) facts.push(['Profile', t.profile]);
+  if (t.siteProfile) facts.push(['Profile', t.siteProfile]);
   const verdictClass = report.exitCode === 0 ? 'ok' : report.exitCode === 1 ? 'bad' : 'tool';
   const verdictWord = report.exitCode === 0 ? `${STATUS_SYMBOLS.pass} Nothing failed` : report.exitCode === 1 ? `${STATUS_SYMBOLS.fail} Something failed` : `${STATUS_SYMBOLS.error} A check could not complete`;
   return [

@@ -60,7 +60,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Reads a JSON report (the `render` command's input). Throws `UsageError` with one clear line when the text is not
- * JSON or not an iot-doctor report of a schema version this build understands.
+ * JSON or not an iot-doctor report of a schema version this build understands. An older report's `target.profile`
+ * comes back as `target.siteProfile`.
  */
 export function parseReport(text: string, source = 'report'): Report {
   let data: unknown;
@@ -96,5 +97,18 @@ export function parseReport(text: string, source = 'report'): Report {
   if (problems.length > 0) {
     throw new UsageError(`${source} is not a complete iot-doctor report: missing or malformed ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? ' …' : ''}`);
   }
-  return data as unknown as Report;
+  return { ...data, target: withSiteProfileName(data['target'] as Record<string, unknown>) } as unknown as Report;
+}
+
+/**
+ * Reports written before the rename carry the site profile's name as `target.profile`; it is read as
+ * `target.siteProfile`, in the same place among the keys, so the renderings do not change.
+ */
+function withSiteProfileName(target: Record<string, unknown>): Record<string, unknown> {
+  if (!('profile' in target)) return target;
+  if ('siteProfile' in target) {
+    const { profile: _older, ...rest } = target;
+    return rest;
+  }
+  return Object.fromEntries(Object.entries(target).map(([k, v]) => [k === 'profile' ? 'siteProfile' : k, v]));
 }

@@ -111,7 +111,7 @@ export function renderMarkdown(report: Report): string {
   const files = Object.entries(t.files).filter(([, v]) => !!v);
   if (files.length) facts.push(`- **Files:** ${files.map(([k, v]) => `${k} ${mdCode(String(v))}`).join(', ')}`);
   if (t.connectTo.length) facts.push(`- **Connect to:** ${t.connectTo.map((c) => mdCode(c)).join(', ')}`);
-  if (t.profile) facts.push(`- **Profile:** ${mdText(t.profile)}`);
+  if (t.siteProfile) facts.push(`- **Profile:** ${mdText(t.siteProfile)}`);
   out.push(...facts, '');
 
   const m = matrix(report);

@@ -94,12 +94,30 @@ describe('site profiles', () => {
     expect(tcp8883).toMatchObject({ status: 'skip', code: 'EXPECTED_BLOCKED' });
     expect(tcp8883.evidence['originalCode']).toBe('TCP_REFUSED');
     expect(report.results.find((x) => x.id === 'route.https-8443.tcp')!.code).toBe('UNEXPECTEDLY_OPEN');
-    expect(report.target.profile).toBe('443-only');
+    expect(report.target.siteProfile).toBe('443-only');
+    expect(report.target).not.toHaveProperty('profile');
     expect(r.exitCode).toBe(0);
     const strict = await run(['check', ...args, '--no-cloud', '--site-profile', '443-only', '--strict', '--output', '']);
     expect(strict.exitCode).toBe(1);
     expect(strict.stdout).toContain('- expected blocked');
     expect(strict.stdout).toContain('! unexpectedly open');
+  });
+
+  it('a report written before the rename (target.profile) reads as target.siteProfile and renders the same', async () => {
+    const sample = readFileSync(join(root, 'test/fixtures/report-sample.json'), 'utf8');
+    expect(sample).toContain('"siteProfile": "factory-readonly"');
+    const older = join(work, 'older-report.json');
+    writeFileSync(older, sample.replace('"siteProfile": "factory-readonly"', '"profile": "factory-readonly"'));
+    const md = await run(['render', older, '--format', 'markdown']);
+    expect(md.exitCode, md.stderr).toBe(1);
+    // The golden file is the same rendering with one more newline at its end.
+    expect(md.stdout.trimEnd()).toBe(readFileSync(join(root, 'test/fixtures/golden/report.md'), 'utf8').trimEnd());
+    expect(md.stdout).toContain('- **Profile:** factory-readonly\n');
+    const json = await run(['render', older, '--format', 'json']);
+    const target = (JSON.parse(json.stdout) as Report).target;
+    expect(target.siteProfile).toBe('factory-readonly');
+    expect(target).not.toHaveProperty('profile');
+    expect(Object.keys(target).at(-1)).toBe('siteProfile');
   });
 
   it('an unknown profile is a usage error', async () => {

@@ -111,7 +111,7 @@ describe('report hand-over', () => {
   it('cloudTargetFromReport: our random id gives the per-route ids back through routeClientId', () => {
     const r = report(
       [res('cert.identity', { evidence: { certificateId: CERT_ID } }), mqttResult('mqtt-8883', 'iot-doctor-0a1b2c3d-8883'), mqttResult('mqtt-443', 'iot-doctor-0a1b2c3d-443')],
-      { clientId: 'iot-doctor-0a1b2c3d', topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe', region: 'eu-west-1', profile: 'technician' },
+      { clientId: 'iot-doctor-0a1b2c3d', topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe', region: 'eu-west-1', siteProfile: 'technician' },
     );
     const t = cloudTargetFromReport(r);
     expect(t).toEqual({

@@ -7,16 +7,16 @@ import { UsageError } from '../../src/errors.js';
 import { ROUTE_IDS, exitCodeFor } from '../../src/model/index.js';
 import {
   ROUTE_EXPECTATIONS,
-  applyProfile,
-  builtinProfileDir,
-  builtinProfiles,
+  applySiteProfile,
+  builtinSiteProfileDir,
+  builtinSiteProfiles,
   expectedBlockedRoutes,
-  loadProfile,
-  parseProfile,
-  profileRoutes,
-  resolveProfile,
-  type Profile,
-} from '../../src/profile.js';
+  loadSiteProfile,
+  parseSiteProfile,
+  siteProfileRoutes,
+  resolveSiteProfile,
+  type SiteProfile,
+} from '../../src/site-profile.js';
 import { allRoutes, check, codes, fail, localPasses, route } from './diagnose-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iot-doctor-profile-'));
@@ -27,7 +27,7 @@ const file = (name: string, text: string): string => {
   return p;
 };
 
-const factory: Profile = {
+const factory: SiteProfile = {
   name: '443-only',
   routes: { 'mqtt-8883': 'blocked', 'mqtt-443': 'pass', 'https-8443': 'blocked', 'https-443': 'pass' },
   checks: [],
@@ -35,41 +35,41 @@ const factory: Profile = {
 
 describe('shipped profiles', () => {
   it('all-routes, 443-only and mqtt-only load and say what they should', () => {
-    expect(builtinProfiles()).toEqual(['443-only', 'all-routes', 'mqtt-only']);
-    const all = resolveProfile('all-routes');
-    expect(profileRoutes(all)).toEqual([...ROUTE_IDS]);
+    expect(builtinSiteProfiles()).toEqual(['443-only', 'all-routes', 'mqtt-only']);
+    const all = resolveSiteProfile('all-routes');
+    expect(siteProfileRoutes(all)).toEqual([...ROUTE_IDS]);
     expect(expectedBlockedRoutes(all)).toEqual([]);
-    const f = resolveProfile('443-only');
+    const f = resolveSiteProfile('443-only');
     expect(expectedBlockedRoutes(f)).toEqual(['mqtt-8883', 'https-8443']);
     expect(ROUTE_IDS.filter((r) => f.routes[r] === 'pass')).toEqual(['mqtt-443', 'https-443']);
-    const mqtt = resolveProfile('mqtt-only');
-    expect(profileRoutes(mqtt)).toEqual(['mqtt-8883', 'mqtt-443']);
+    const mqtt = resolveSiteProfile('mqtt-only');
+    expect(siteProfileRoutes(mqtt)).toEqual(['mqtt-8883', 'mqtt-443']);
     for (const p of [all, f, mqtt]) expect(p.checks).toContain('cert.key-match');
   });
 
   it('the published schema agrees with the code', () => {
-    const schema = JSON.parse(readFileSync(join(builtinProfileDir()!, 'profile.schema.json'), 'utf8'));
+    const schema = JSON.parse(readFileSync(join(builtinSiteProfileDir()!, 'profile.schema.json'), 'utf8'));
     expect(Object.keys(schema.properties.routes.properties)).toEqual([...ROUTE_IDS]);
     expect(schema.$defs.expectation.enum).toEqual([...ROUTE_EXPECTATIONS]);
     expect(schema.required).toEqual(['name', 'routes']);
     expect(Object.keys(schema.properties).sort()).toEqual(['$schema', 'checks', 'description', 'name', 'routes']);
-    for (const name of builtinProfiles()) {
-      const doc = JSON.parse(readFileSync(join(builtinProfileDir()!, `${name}.json`), 'utf8'));
+    for (const name of builtinSiteProfiles()) {
+      const doc = JSON.parse(readFileSync(join(builtinSiteProfileDir()!, `${name}.json`), 'utf8'));
       expect(doc.$schema).toBe('./profile.schema.json');
       expect(doc.name).toBe(name);
     }
   });
 
   it('an unknown name lists the shipped ones', () => {
-    expect(() => resolveProfile('444-only')).toThrow(/no profile named "444-only" \(shipped: 443-only, all-routes, mqtt-only\)/);
+    expect(() => resolveSiteProfile('444-only')).toThrow(/no profile named "444-only" \(shipped: 443-only, all-routes, mqtt-only\)/);
   });
 });
 
-describe('loadProfile', () => {
+describe('loadSiteProfile', () => {
   it('reads a file', () => {
     const p = file('site.json', JSON.stringify({ name: 'site-a', description: 'Plant A', routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' }, checks: ['cert.*'] }));
-    expect(loadProfile(p)).toEqual({ name: 'site-a', description: 'Plant A', routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' }, checks: ['cert.*'], source: `profile ${p}` });
-    expect(resolveProfile(p).name).toBe('site-a');
+    expect(loadSiteProfile(p)).toEqual({ name: 'site-a', description: 'Plant A', routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' }, checks: ['cert.*'], source: `profile ${p}` });
+    expect(resolveSiteProfile(p).name).toBe('site-a');
   });
 
   it('says exactly what is wrong, as a UsageError', () => {
@@ -90,15 +90,15 @@ describe('loadProfile', () => {
     ];
     cases.forEach(([text, message], i) => {
       const p = file(`bad-${i}.json`, text);
-      expect(() => loadProfile(p), text).toThrow(UsageError);
-      expect(() => loadProfile(p), text).toThrow(message);
-      expect(() => loadProfile(p), text).toThrow(p);
+      expect(() => loadSiteProfile(p), text).toThrow(UsageError);
+      expect(() => loadSiteProfile(p), text).toThrow(message);
+      expect(() => loadSiteProfile(p), text).toThrow(p);
     });
-    expect(() => loadProfile(join(dir, 'missing.json'))).toThrow(/cannot read profile .*missing\.json/);
+    expect(() => loadSiteProfile(join(dir, 'missing.json'))).toThrow(/cannot read profile .*missing\.json/);
   });
 
-  it('parseProfile accepts "$schema" and defaults checks', () => {
-    expect(parseProfile({ $schema: './profile.schema.json', name: 'a', routes: { 'https-443': 'blocked' } })).toEqual({
+  it('parseSiteProfile accepts "$schema" and defaults checks', () => {
+    expect(parseSiteProfile({ $schema: './profile.schema.json', name: 'a', routes: { 'https-443': 'blocked' } })).toEqual({
       name: 'a',
       routes: { 'https-443': 'blocked' },
       checks: [],
@@ -107,7 +107,7 @@ describe('loadProfile', () => {
   });
 });
 
-describe('applyProfile', () => {
+describe('applySiteProfile', () => {
   it('443-only site, 8883 and 8443 blocked: cells become EXPECTED_BLOCKED, the run passes, the diagnosis is HEALTHY', () => {
     const results = [
       ...localPasses(),
@@ -117,7 +117,7 @@ describe('applyProfile', () => {
       }),
     ];
     expect(exitCodeFor(results)).toBe(1);
-    const applied = applyProfile(results, factory);
+    const applied = applySiteProfile(results, factory);
     expect(applied).toHaveLength(results.length);
     const tcp = applied.find((r) => r.id === 'route.mqtt-8883.tcp')!;
     expect(tcp).toMatchObject({
@@ -141,7 +141,7 @@ describe('applyProfile', () => {
 
   it('a route expected blocked that connects: UNEXPECTEDLY_OPEN warning on its tcp cell', () => {
     const results = [...localPasses(), ...allRoutes({ 'https-8443': { tcp: fail('TCP_TIMEOUT') } })];
-    const applied = applyProfile(results, factory);
+    const applied = applySiteProfile(results, factory);
     const tcp = applied.find((r) => r.id === 'route.mqtt-8883.tcp')!;
     expect(tcp).toMatchObject({ status: 'warn', code: 'UNEXPECTEDLY_OPEN', evidence: { originalStatus: 'pass', originalCode: 'TCP_OK', profile: '443-only' } });
     expect(tcp.summary).toMatch(/^profile "443-only" expects this route to be blocked, but it connected: /);
@@ -157,7 +157,7 @@ describe('applyProfile', () => {
 
   it('a route that must pass still fails when it fails; one not probed is REQUIRED_NOT_RUN', () => {
     const results = [...localPasses(), ...route('mqtt-443', { tcp: fail('TCP_REFUSED') })];
-    const applied = applyProfile(results, factory);
+    const applied = applySiteProfile(results, factory);
     expect(applied.find((r) => r.id === 'route.mqtt-443.tcp')?.status).toBe('fail');
     const missing = applied.find((r) => r.id === 'profile.route.https-443')!;
     expect(missing).toMatchObject({ status: 'fail', code: 'REQUIRED_NOT_RUN', route: null, evidence: { profile: '443-only', route: 'https-443' } });
@@ -167,14 +167,14 @@ describe('applyProfile', () => {
   });
 
   it('required checks: skipped or not run fail the run', () => {
-    const profile: Profile = { name: 'strict-site', routes: { 'mqtt-443': 'pass' }, checks: ['cert.key-match', 'files.*', 'cloud.certificate'] };
+    const profile: SiteProfile = { name: 'strict-site', routes: { 'mqtt-443': 'pass' }, checks: ['cert.key-match', 'files.*', 'cloud.certificate'] };
     const results = [
       check('files.cert', 'CERT_FILE_OK'),
       check('files.key', 'KEY_FILE_NOT_GIVEN', 'skip'),
       check('cert.key-match', 'INPUT_MISSING', 'skip', {}, { summary: 'no private key file given (--key)' }),
       ...route('mqtt-443'),
     ];
-    const applied = applyProfile(results, profile);
+    const applied = applySiteProfile(results, profile);
     expect(applied.find((r) => r.id === 'profile.check.cert.key-match')).toMatchObject({
       status: 'fail',
       code: 'REQUIRED_SKIPPED',
@@ -192,14 +192,14 @@ describe('applyProfile', () => {
   it('does not change its input and applying twice changes nothing more', () => {
     const results = [...localPasses(), ...allRoutes({ 'mqtt-8883': { tcp: fail('TCP_TIMEOUT') } })];
     const copy = structuredClone(results);
-    const once = applyProfile(results, { ...factory, checks: ['cloud.thing'] });
+    const once = applySiteProfile(results, { ...factory, checks: ['cloud.thing'] });
     expect(results).toEqual(copy);
-    expect(applyProfile(once, { ...factory, checks: ['cloud.thing'] })).toEqual(once);
+    expect(applySiteProfile(once, { ...factory, checks: ['cloud.thing'] })).toEqual(once);
   });
 
   it('a DNS failure on a route expected blocked stays a failure (the name does not resolve for any route)', () => {
     const results = route('mqtt-8883', { dns: fail('DNS_NXDOMAIN') });
-    const applied = applyProfile(results, factory);
+    const applied = applySiteProfile(results, factory);
     expect(applied.find((r) => r.id === 'route.mqtt-8883.dns')?.status).toBe('fail');
   });
 });
