@@ -3,7 +3,6 @@
  * the runner, the checks and the reporters.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
 import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
@@ -39,7 +38,10 @@ export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream =
 }
 
 function timestamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Write the canonical JSON report (and any other formats asked for) into DIR with one timestamped name. */
@@ -61,8 +63,12 @@ export function writeReport(report: Report, dir: string, formats: readonly Repor
 
 /** `--format junit,html` or repeated --format: the first goes to stdout, all of them into --output. */
 export function parseFormats(value: string | string[] | undefined, fallback: ReportFormat): ReportFormat[] {
-  const list = (Array.isArray(value) ? value : value ? [value] : [fallback]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-  for (const f of list) if (!isReportFormat(f)) throw new UsageError(`unknown format "${f}"; choose from ${FORMATS.join(', ')}`);
+  const list = (Array.isArray(value) ? value : value ? [value] : [fallback])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  for (const f of list)
+    if (!isReportFormat(f)) throw new UsageError(`unknown format "${f}"; choose from ${FORMATS.join(', ')}`);
   return list.length ? (list as ReportFormat[]) : [fallback];
 }
 
@@ -105,16 +111,22 @@ function parseApiEndpoint(value: string): string {
 
 function parseCertificateId(value: string): string {
   const id = value.trim().replace(/^0x/i, '').toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(id)) throw new UsageError(`--certificate-id must be the 64-hex AWS IoT certificate id (SHA-256 of the DER), got "${value}"`);
+  if (!/^[0-9a-f]{64}$/.test(id))
+    throw new UsageError(
+      `--certificate-id must be the 64-hex AWS IoT certificate id (SHA-256 of the DER), got "${value}"`,
+    );
   return id;
 }
 
 type CredentialArgs = { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number };
 
 /** The credential files, the key passphrase (flag or IOT_DOCTOR_KEY_PASSPHRASE) and the expiry warning window. */
-function credentialFields(args: CredentialArgs): Pick<Target, 'certPath' | 'keyPath' | 'caPath' | 'keyPassphrase' | 'warnDays'> {
+function credentialFields(
+  args: CredentialArgs,
+): Pick<Target, 'certPath' | 'keyPath' | 'caPath' | 'keyPassphrase' | 'warnDays'> {
   const warnDays = args['warn-days'] ?? 30;
-  if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
+  if (!Number.isFinite(warnDays) || warnDays < 0)
+    throw new UsageError(`--warn-days must be zero or more, got ${warnDays}`);
   const passphrase = args['key-passphrase'] ?? process.env.IOT_DOCTOR_KEY_PASSPHRASE;
   return {
     ...(args.cert ? { certPath: args.cert } : {}),
@@ -130,17 +142,24 @@ function credentialFields(args: CredentialArgs): Pick<Target, 'certPath' | 'keyP
  * throws `UsageError` with one line naming the flag. Routes: `--routes`, else those the site profile names, else all.
  */
 export function targetFromArgs(args: CommonCheckArgs): Target {
-  if (!args.endpoint) throw new UsageError('--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)');
+  if (!args.endpoint)
+    throw new UsageError(
+      '--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)',
+    );
   const endpoint = parseEndpoint(args.endpoint);
   const { clientId, fromUser } = parseClientId(args['client-id']);
   const mqttVersion = args['mqtt-version'] ?? '3.1.1';
-  if (mqttVersion !== '3.1.1' && mqttVersion !== '5') throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
+  if (mqttVersion !== '3.1.1' && mqttVersion !== '5')
+    throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
   const keepalive = args.keepalive ?? 30;
-  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
+  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535)
+    throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
   const region = args.region ?? regionFromEndpoint(endpoint);
   return {
     endpoint,
-    routes: parseRoutes(args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined)),
+    routes: parseRoutes(
+      args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined),
+    ),
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
     ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
@@ -175,20 +194,35 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
   const previous = parseReport(text, args.from);
   const recorded = cloudTargetFromReport(previous);
   const endpoint = args.endpoint ?? recorded.endpoint;
-  const base = targetFromArgs({ ...args, ...(endpoint ? { endpoint } : {}), ...(args.region ?? recorded.region ? { region: args.region ?? recorded.region } : {}) });
+  const base = targetFromArgs({
+    ...args,
+    ...(endpoint ? { endpoint } : {}),
+    ...((args.region ?? recorded.region) ? { region: args.region ?? recorded.region } : {}),
+  });
   const target: Target = {
     ...base,
     ...(recorded.routes ? { routes: recorded.routes } : {}),
-    ...(args['client-id'] === undefined && recorded.clientId ? { clientId: recorded.clientId, clientIdFromUser: recorded.clientIdFromUser ?? false } : {}),
-    ...(args.topic === undefined && recorded.topic ? { topic: recorded.topic, topicFromUser: recorded.topicFromUser ?? false } : {}),
-    ...(base.certificateId ?? recorded.certificateId ? { certificateId: base.certificateId ?? recorded.certificateId } : {}),
+    ...(args['client-id'] === undefined && recorded.clientId
+      ? { clientId: recorded.clientId, clientIdFromUser: recorded.clientIdFromUser ?? false }
+      : {}),
+    ...(args.topic === undefined && recorded.topic
+      ? { topic: recorded.topic, topicFromUser: recorded.topicFromUser ?? false }
+      : {}),
+    ...((base.certificateId ?? recorded.certificateId)
+      ? { certificateId: base.certificateId ?? recorded.certificateId }
+      : {}),
     cloud: true,
   };
-  if (!target.certPath && !target.certificateId) throw new UsageError(`${args.from} records no certificate id; add --certificate-id or --cert`);
+  if (!target.certPath && !target.certificateId)
+    throw new UsageError(`${args.from} records no certificate id; add --certificate-id or --cert`);
   const started = performance.now();
   const fresh = await runDoctor(target, { strict: args.strict, checks: [...cloudChecks] });
   const merged = finishReport({
-    target: { ...previous.target, ...(fresh.target.certificateId ? { certificateId: fresh.target.certificateId } : {}), ...(target.region ? { region: target.region } : {}) },
+    target: {
+      ...previous.target,
+      ...(fresh.target.certificateId ? { certificateId: fresh.target.certificateId } : {}),
+      ...(target.region ? { region: target.region } : {}),
+    },
     startedAt: new Date(previous.startedAt),
     durationMs: previous.durationMs + (performance.now() - started),
     results: mergeCloudResults(previous, fresh.results),
@@ -201,97 +235,21 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
 /** A target for the offline checks: only the files and the warning window matter. */
 function offlineTarget(args: CredentialArgs): Target {
   return {
-    endpoint: '', routes: [], connectTo: [], resolve: [],
+    endpoint: '',
+    routes: [],
+    connectTo: [],
+    resolve: [],
     ...credentialFields(args),
-    clientId: '', clientIdFromUser: false, topic: '', topicFromUser: false, mqttVersion: 4, keepaliveSeconds: 30, timeoutMs: 5000, protocol: false, cloud: false,
+    clientId: '',
+    clientIdFromUser: false,
+    topic: '',
+    topicFromUser: false,
+    mqttVersion: 4,
+    keepaliveSeconds: 30,
+    timeoutMs: 5000,
+    protocol: false,
+    cloud: false,
   };
-}
-
-async function loadLab(): Promise<typeof import('./lab/index.js')> {
-  return import('./lab/index.js');
-}
-
-function checkScenario(lab: typeof import('./lab/index.js'), scenario: string): void {
-  if (!lab.SCENARIOS.some((s) => s.name === scenario)) {
-    throw new UsageError(`unknown scenario "${scenario}"; iot-doctor demo --list shows them`);
-  }
-}
-
-/**
- * `demo`: starts the lab in-process with `--scenario`, runs a full check against it with lab credentials (never the
- * user's AWS credentials), prints the report and closes the lab; resolves to the run's exit code. `--list` prints
- * the scenarios instead. An unknown scenario throws `UsageError`.
- */
-async function runDemo(args: OutputArgs & { scenario: string; list: boolean; 'key-type': string; 'mqtt-version': string; timeout: number }): Promise<number> {
-  const labModule = await loadLab();
-  if (args.list) {
-    const width = Math.max(...labModule.SCENARIOS.map((s) => s.name.length));
-    for (const s of labModule.SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${s.description}\n`);
-    return 0;
-  }
-  checkScenario(labModule, args.scenario);
-  const lab = await labModule.startLab({ scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec' });
-  try {
-    const files = await lab.writeFiles();
-    const target = targetFromArgs({
-      endpoint: lab.endpoint, cert: files.cert, key: files.key, ca: files.ca, 'connect-to': lab.connectTo,
-      timeout: args.timeout, 'mqtt-version': args['mqtt-version'], region: lab.region,
-    });
-    // The lab's API takes any credentials; never send the user's real ones to it.
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';
-    process.env.AWS_SECRET_ACCESS_KEY = 'lab';
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
-    return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
-  } finally {
-    await lab.close();
-  }
-}
-
-/**
- * `lab`: starts the lab and keeps it running until SIGINT or SIGTERM; writes ca.pem, the device certificate and key
- * and lab.json into `--dir` and prints a ready `check` command. Bad ports, an unknown scenario, a lab that cannot
- * start or an unwritable folder throw `UsageError`. Resolves to 0 once stopped.
- */
-async function runLab(args: {
-  scenario: string; dir: string; bind: string; 'allow-non-loopback': boolean; 'port-8883': number; 'port-443': number;
-  'port-8443': number; 'control-port': number; 'key-type': string; 'require-sni': boolean;
-}): Promise<number> {
-  const labModule = await loadLab();
-  checkScenario(labModule, args.scenario);
-  for (const name of ['port-8883', 'port-443', 'port-8443', 'control-port'] as const) {
-    const v = args[name];
-    if (!Number.isInteger(v) || v < 0 || v > 65535) throw new UsageError(`--${name} must be a port number (0 for any free port), got ${v}`);
-  }
-  let lab: Awaited<ReturnType<typeof labModule.startLab>>;
-  try {
-    lab = await labModule.startLab({
-      scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec', bind: args.bind, allowNonLoopback: args['allow-non-loopback'],
-      requireSni: args['require-sni'],
-      ports: { mqtt8883: args['port-8883'], tls443: args['port-443'], https8443: args['port-8443'], control: args['control-port'] },
-      log: (line) => process.stderr.write(`lab: ${line}\n`),
-    });
-  } catch (err) {
-    throw new UsageError(`the lab could not start: ${errorMessage(err)}`);
-  }
-  let files: Awaited<ReturnType<typeof lab.writeFiles>>;
-  try {
-    files = await lab.writeFiles(args.dir);
-  } catch (err) {
-    await lab.close();
-    throw new UsageError(`cannot write the lab files into ${args.dir}: ${errorMessage(err)}`);
-  }
-  const info = {
-    endpoint: lab.endpoint, region: lab.region, accountId: lab.accountId, bind: lab.bind, ports: lab.ports, apiEndpoint: lab.apiEndpoint,
-    connectTo: lab.connectTo, clientId: lab.device.clientId, certificateId: lab.device.certificateId, scenario: lab.scenario.name, files,
-  };
-  writeFileSync(join(args.dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
-  process.stdout.write(`${labModule.describeLab(lab)}\n\nFiles in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}, lab.json\nCheck it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`);
-  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-  await lab.close();
-  process.stdout.write('lab stopped\n');
-  return 0;
 }
 
 /** The output flags every reporting command shares: formats, report folder, strictness, colour, redaction. */
@@ -308,7 +266,11 @@ function siteProfileOf(args: OutputArgs): SiteProfile | undefined {
   return args['site-profile'] ? resolveSiteProfile(args['site-profile']) : undefined;
 }
 
-async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {
+/**
+ * Runs the doctor on `target` with stderr progress, then prints the report (see `printReport`); resolves to its
+ * exit code. `checks` replaces the catalogue (`--cloud-only`, the lab's demo run uses the full one).
+ */
+export async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {
   const progress = progressReporter(process.stderr);
   const siteProfile = siteProfileOf(args);
   const report = await runDoctor(target, {
@@ -331,13 +293,15 @@ function printReport(full: Report, args: OutputArgs, fallback: ReportFormat = 't
   return report.exitCode;
 }
 
-
 /** `check`: the full run, the cloud half only, or the cloud half merged into another run's report. */
-export async function checkCommand(args: CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean }): Promise<number> {
+export async function checkCommand(
+  args: CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean },
+): Promise<number> {
   if (args.from) return runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
   const target = targetFromArgs(args);
   if (args['cloud-only']) {
-    if (!target.certPath && !target.certificateId) throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
+    if (!target.certPath && !target.certificateId)
+      throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
     return runAndPrint({ ...target, cloud: true }, args, [...cloudChecks]);
   }
   return runAndPrint(target, args);
@@ -362,5 +326,3 @@ export function renderCommand(args: OutputArgs & { report: string }): number {
   }
   return printReport(parseReport(text, args.report), args);
 }
-
-export { runDemo, runLab };

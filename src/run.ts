@@ -44,7 +44,7 @@ export function summarizeTarget(target: Target, certificateId?: string): TargetS
       ...(target.keyPath ? { key: target.keyPath } : {}),
       ...(target.caPath ? { ca: target.caPath } : {}),
     },
-    ...(certificateId ?? target.certificateId ? { certificateId: certificateId ?? target.certificateId } : {}),
+    ...((certificateId ?? target.certificateId) ? { certificateId: certificateId ?? target.certificateId } : {}),
     clientId: target.clientId,
     topic: target.topic,
     ...(target.region ? { region: target.region } : {}),
@@ -70,7 +70,9 @@ export async function createContext(target: Target, now: () => Date = () => new 
     resolve(name: string): Promise<DnsOutcome> {
       let answer = dnsCache.get(name);
       if (!answer) {
-        answer = target.dnsServer ? resolveWithServer(name, target.dnsServer, target.timeoutMs) : resolveName(name, target.timeoutMs);
+        answer = target.dnsServer
+          ? resolveWithServer(name, target.dnsServer, target.timeoutMs)
+          : resolveName(name, target.timeoutMs);
         dnsCache.set(name, answer);
       }
       return answer;
@@ -98,9 +100,11 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   const checks = opts.checks ?? (await import('../checks/index.js')).catalogue(target);
   // Parsing the AWS SDK blocks the event loop for a few hundred ms: do it before the routes start, not during
   // their handshakes, and only when there may be credentials to use it with.
-  if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target)) await loadIotSdk().catch(() => undefined);
+  if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target))
+    await loadIotSdk().catch(() => undefined);
   // Likewise the MQTT client: loading it at the first CONNECT would stall the other routes' handshakes.
-  if (target.protocol && target.routes.some((r) => r.startsWith('mqtt')) && checks.some((c) => c.family === 'route')) loadMqtt();
+  if (target.protocol && target.routes.some((r) => r.startsWith('mqtt')) && checks.some((c) => c.family === 'route'))
+    loadMqtt();
   const results: CheckResult[] = await runChecks(checks, ctx, {
     guardMs: guardMs(target),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
@@ -126,7 +130,9 @@ export function finishReport(input: {
 }): Report {
   const { siteProfile } = input;
   const results = siteProfile ? applySiteProfile(input.results, siteProfile) : input.results;
-  const diagnosis: Finding[] = diagnose(results, { expectedBlocked: siteProfile ? expectedBlockedRoutes(siteProfile) : [] });
+  const diagnosis: Finding[] = diagnose(results, {
+    expectedBlocked: siteProfile ? expectedBlockedRoutes(siteProfile) : [],
+  });
   return buildReport({
     target: siteProfile ? { ...input.target, siteProfile: siteProfile.name } : input.target,
     startedAt: input.startedAt,

@@ -50,8 +50,9 @@ export const SITE_PROFILE_CODES = [EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN, REQUIRED
 export type SiteProfileCode = (typeof SITE_PROFILE_CODES)[number];
 
 /**
- * Checks a parsed site profile document (JSON already parsed) and returns it typed. `source` names the file in messages. Throws `UsageError`
- * naming the first problem: unknown keys, unknown routes, bad expectations, malformed check patterns.
+ * Checks a parsed site profile document (JSON already parsed) and returns it typed. `source` names the file in
+ * messages. Throws `UsageError` naming the first problem: unknown keys, unknown routes, bad expectations, malformed
+ * check patterns.
  */
 export function parseSiteProfile(data: unknown, source = 'profile'): SiteProfile {
   const bad = (what: string): never => {
@@ -63,7 +64,8 @@ export function parseSiteProfile(data: unknown, source = 'profile'): SiteProfile
     if (!KEYS.has(key)) bad(`unknown key "${key}" (known: name, description, routes, checks)`);
   }
   const name = doc['name'];
-  if (typeof name !== 'string' || !NAME.test(name)) bad('"name" must be a short name (letters, digits, . _ -), e.g. "443-only"');
+  if (typeof name !== 'string' || !NAME.test(name))
+    bad('"name" must be a short name (letters, digits, . _ -), e.g. "443-only"');
   const description = doc['description'];
   if (description !== undefined && typeof description !== 'string') bad('"description" must be a string');
   const routesIn = doc['routes'];
@@ -74,7 +76,10 @@ export function parseSiteProfile(data: unknown, source = 'profile'): SiteProfile
   for (const [route, expectation] of Object.entries(routesIn as Record<string, unknown>)) {
     if (!isRouteId(route)) bad(`routes: "${route}" is not a route (known: ${ROUTE_IDS.join(', ')})`);
     if (!(ROUTE_EXPECTATIONS as readonly unknown[]).includes(expectation)) {
-      bad(`routes.${route}: ${JSON.stringify(expectation)} is not an expectation (use ${ROUTE_EXPECTATIONS.map((e) => `"${e}"`).join(', ')})`);
+      bad(
+        `routes.${route}: ${JSON.stringify(expectation)} is not an expectation ` +
+          `(use ${ROUTE_EXPECTATIONS.map((e) => `"${e}"`).join(', ')})`,
+      );
     }
     routes[route as RouteId] = expectation as RouteExpectation;
   }
@@ -83,11 +88,18 @@ export function parseSiteProfile(data: unknown, source = 'profile'): SiteProfile
   if (!Array.isArray(checksIn)) bad('"checks" must be a list of check ids, e.g. ["cert.key-match", "files.*"]');
   const checks: string[] = [];
   for (const [i, c] of (checksIn as unknown[]).entries()) {
-    if (typeof c !== 'string' || !CHECK_PATTERN.test(c)) bad(`checks[${i}]: ${JSON.stringify(c)} is not a check id or family pattern (e.g. "cert.key-match", "cert.*")`);
+    if (typeof c !== 'string' || !CHECK_PATTERN.test(c))
+      bad(`checks[${i}]: ${JSON.stringify(c)} is not a check id or family pattern (e.g. "cert.key-match", "cert.*")`);
     if (checks.includes(c as string)) bad(`checks[${i}]: "${String(c)}" is listed twice`);
     checks.push(c as string);
   }
-  return { name: name as string, ...(description !== undefined ? { description: description as string } : {}), routes, checks, source };
+  return {
+    name: name as string,
+    ...(description !== undefined ? { description: description as string } : {}),
+    routes,
+    checks,
+    source,
+  };
 }
 
 /** Reads and validates a site profile file (JSON, UTF-8). Every problem is a `UsageError` with one clear line. */
@@ -140,7 +152,10 @@ export function resolveSiteProfile(nameOrPath: string): SiteProfile {
   const dir = builtinSiteProfileDir();
   const path = dir ? join(dir, `${nameOrPath}.json`) : undefined;
   if (!path || !existsSync(path)) {
-    throw new UsageError(`no profile named "${nameOrPath}" (shipped: ${builtinSiteProfiles().join(', ') || 'none'}); give a path to a .json file for your own`);
+    throw new UsageError(
+      `no profile named "${nameOrPath}" (shipped: ${builtinSiteProfiles().join(', ') || 'none'}); ` +
+        'give a path to a .json file for your own',
+    );
   }
   return loadSiteProfile(path);
 }
@@ -161,7 +176,9 @@ function matches(pattern: string, id: string): boolean {
 }
 
 function routeCells(results: readonly CheckResult[], route: RouteId): CheckResult[] {
-  return STAGE_IDS.map((s) => results.find((r) => r.route === route && r.stage === s)).filter((r): r is CheckResult => !!r);
+  return STAGE_IDS.map((s) => results.find((r) => r.route === route && r.stage === s)).filter(
+    (r): r is CheckResult => !!r,
+  );
 }
 
 /** `profile "<name>"`, as the summaries quote the site profile. */
@@ -216,12 +233,14 @@ function expectedBlockedCell(
     code: UNEXPECTEDLY_OPEN,
     summary: `${label} expects this route to be blocked, but it connected: ${tcp.summary}`,
     evidence: originalEvidence(tcp, siteProfile),
-    hint: `The site profile says ${port} is blocked here, yet the connection went through: a firewall rule is missing, or the profile is out of date. Check with the network administrator, or update the profile.`,
+    hint:
+      `The site profile says ${port} is blocked here, yet the connection went through: a firewall rule is missing, ` +
+      'or the profile is out of date. Check with the network administrator, or update the profile.',
   };
   return { old: tcp, next };
 }
 
-/** The `profile.route.<route>` / `profile.check.<pattern>` results for what the site profile requires but did not pass. */
+/** The `profile.route.<route>` / `profile.check.<pattern>` results for what the site profile requires and lacks. */
 function requirementResults(results: readonly CheckResult[], siteProfile: SiteProfile): CheckResult[] {
   const label = profileLabel(siteProfile);
   const added: CheckResult[] = [];

@@ -49,22 +49,26 @@ export interface Target {
   cloud: boolean;
 }
 
-
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /** The endpoint must be a host name: SNI and the certificate name check need one. */
 export function parseEndpoint(raw: string): string {
   let value = raw.trim();
   if (/^[a-z]+:\/\//i.test(value)) {
-    throw new UsageError(`--endpoint takes a host name, not a URL: try --endpoint ${value.replace(/^[a-z]+:\/\//i, '').split(/[/:]/)[0]}`);
+    throw new UsageError(
+      `--endpoint takes a host name, not a URL: try --endpoint ${value.replace(/^[a-z]+:\/\//i, '').split(/[/:]/)[0]}`,
+    );
   }
   if (value.startsWith('[') || isIP(value)) {
     throw new UsageError(
-      `--endpoint must be a host name like abc123-ats.iot.eu-west-1.amazonaws.com, not an IP address (${value}): SNI and the certificate check need the name. To aim at an address, keep the name and add --connect-to ::${value.includes(':') && !value.startsWith('[') ? `[${value}]` : value}:`,
+      `--endpoint must be a host name like abc123-ats.iot.eu-west-1.amazonaws.com, not an IP address (${value}): ` +
+        'SNI and the certificate check need the name. To aim at an address, keep the name and add ' +
+        `--connect-to ::${value.includes(':') && !value.startsWith('[') ? `[${value}]` : value}:`,
     );
   }
   if (value.endsWith('.')) value = value.slice(0, -1);
-  if (value.includes(':')) throw new UsageError(`--endpoint takes a host name without a port (${value}); the routes choose the ports`);
+  if (value.includes(':'))
+    throw new UsageError(`--endpoint takes a host name without a port (${value}); the routes choose the ports`);
   if (!HOSTNAME.test(value)) throw new UsageError(`--endpoint "${raw}" is not a valid host name`);
   return value.toLowerCase();
 }
@@ -90,7 +94,8 @@ function splitHostPort(spec: string, what: string): string[] {
 function parsePort(raw: string, spec: string, what: string): number {
   if (raw === '') return 0;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${what} "${spec}": "${raw}" is not a port number`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`${what} "${spec}": "${raw}" is not a port number`);
   return n;
 }
 
@@ -98,7 +103,10 @@ function parsePort(raw: string, spec: string, what: string): number {
 export function parseConnectTo(spec: string): ConnectTo {
   const parts = splitHostPort(spec, '--connect-to');
   if (parts.length !== 4) {
-    throw new UsageError(`--connect-to "${spec}" must look like HOST:PORT:ADDRESS:PORT, e.g. abc-ats.iot.eu-west-1.amazonaws.com:8883:10.0.0.5:8883`);
+    throw new UsageError(
+      `--connect-to "${spec}" must look like HOST:PORT:ADDRESS:PORT, ` +
+        'e.g. abc-ats.iot.eu-west-1.amazonaws.com:8883:10.0.0.5:8883',
+    );
   }
   const [host = '', port = '', address = '', toPort = ''] = parts;
   return {
@@ -143,7 +151,10 @@ export function parseDnsServer(spec: string): string {
  */
 export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
   if (!values || values.length === 0) return [...ROUTE_IDS];
-  const routes = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const routes = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   for (const r of routes) {
     if (!isRouteId(r)) throw new UsageError(`unknown route "${r}"; choose from ${ROUTE_IDS.join(', ')}`);
   }
@@ -153,7 +164,8 @@ export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
 /** `--timeout` in milliseconds, rounded: default 5000, at least 1, at most 600 000 (10 minutes). */
 export function parseTimeout(value: number | undefined): number {
   if (value === undefined) return 5000;
-  if (!Number.isFinite(value) || Math.round(value) < 1) throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
+  if (!Number.isFinite(value) || Math.round(value) < 1)
+    throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
   if (value > 600_000) throw new UsageError(`--timeout ${value} ms is more than 10 minutes; use a smaller value`);
   return Math.round(value);
 }

@@ -6,7 +6,10 @@ export const TOOL_NAME = 'iot-doctor';
 export const TOOL_VERSION: string = (() => {
   for (const rel of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === TOOL_NAME && pkg.version) return pkg.version;
     } catch {
       // try the next location

@@ -19,7 +19,9 @@ describe('library entry point', () => {
     for (const name of ['parseReport', 'renderReport', 'redactReport', 'exitCodeFor']) {
       expect(typeof api[name], name).toBe('function');
     }
-    expect(api['TOOL_VERSION']).toBe((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(api['TOOL_VERSION']).toBe(
+      (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
+    );
     expect(readFileSync(join(root, pkg.types), 'utf8')).toContain('runDoctor');
   });
 
@@ -34,6 +36,10 @@ describe('library entry point', () => {
     const api = (await import(pathToFileURL(join(root, pkg.main)).href)) as typeof import('../../src/index.js');
     expect(() => api.targetFromArgs({ endpoint: 'https://example.com' })).toThrow(api.UsageError);
     const t = api.targetFromArgs({ endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com', routes: ['mqtt-443'] });
-    expect(t).toMatchObject({ endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com', routes: ['mqtt-443'], region: 'eu-west-1' });
+    expect(t).toMatchObject({
+      endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com',
+      routes: ['mqtt-443'],
+      region: 'eu-west-1',
+    });
   });
 });

@@ -14,12 +14,25 @@ import type { Report } from '../../src/model/index.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist/src/bin.js');
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-cli-reports-'));
-const baseEnv = { NO_COLOR: '1', AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined,
-  AWS_CONFIG_FILE: join(work, 'no-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-  AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_IOT: undefined } as Record<string, string | undefined>;
+const baseEnv = {
+  NO_COLOR: '1',
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_PROFILE: undefined,
+  AWS_CONFIG_FILE: join(work, 'no-aws-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ENDPOINT_URL_IOT: undefined,
+} as Record<string, string | undefined>;
 
 function run(args: string[], env: Record<string, string | undefined> = {}) {
-  return execa('node', [bin, ...args], { reject: false, env: { ...baseEnv, ...env }, extendEnv: true, cwd: work, timeout: 60_000 });
+  return execa('node', [bin, ...args], {
+    reject: false,
+    env: { ...baseEnv, ...env },
+    extendEnv: true,
+    cwd: work,
+    timeout: 60_000,
+  });
 }
 
 const pki = createLabPki('rsa');
@@ -28,7 +41,20 @@ async function labFor(scenario: string): Promise<{ lab: Lab; args: string[] }> {
   const lab = await startLab({ scenario, pki, mqtt5: 'off' });
   labs.push(lab);
   const f = await lab.writeFiles(join(work, scenario));
-  return { lab, args: ['--endpoint', lab.endpoint, '--cert', f.cert, '--key', f.key, '--ca', f.ca, ...lab.connectTo.flatMap((c) => ['--connect-to', c])] };
+  return {
+    lab,
+    args: [
+      '--endpoint',
+      lab.endpoint,
+      '--cert',
+      f.cert,
+      '--key',
+      f.key,
+      '--ca',
+      f.ca,
+      ...lab.connectTo.flatMap((c) => ['--connect-to', c]),
+    ],
+  };
 }
 
 let healthy: { lab: Lab; args: string[] };
@@ -50,7 +76,15 @@ describe('formats', () => {
     expect(r.stdout).toMatch(/^<\?xml/);
     const files = readdirSync(out).sort();
     expect(files.map((f) => f.replace(/^iot-doctor-\d{8}T\d{6}Z-\d+/, 'X'))).toEqual(['X.html', 'X.json', 'X.xml']);
-    expect(readFileSync(join(out, files.find((f) => f.endsWith('.html'))!), 'utf8')).toContain('<!DOCTYPE html>');
+    expect(
+      readFileSync(
+        join(
+          out,
+          files.find((f) => f.endsWith('.html'))!,
+        ),
+        'utf8',
+      ),
+    ).toContain('<!DOCTYPE html>');
   });
 
   it('render turns a saved report into any format, with the same content as a live run', async () => {
@@ -88,7 +122,17 @@ describe('formats', () => {
 describe('site profiles', () => {
   it('443-only: a refused 8883 is expected there, an open 8443 is a warning (fails under --strict)', async () => {
     const { args } = await labFor('port-8883-refused');
-    const r = await run(['check', ...args, '--no-cloud', '--site-profile', '443-only', '--format', 'json', '--output', '']);
+    const r = await run([
+      'check',
+      ...args,
+      '--no-cloud',
+      '--site-profile',
+      '443-only',
+      '--format',
+      'json',
+      '--output',
+      '',
+    ]);
     const report = JSON.parse(r.stdout) as Report;
     const tcp8883 = report.results.find((x) => x.id === 'route.mqtt-8883.tcp')!;
     expect(tcp8883).toMatchObject({ status: 'skip', code: 'EXPECTED_BLOCKED' });
@@ -97,13 +141,22 @@ describe('site profiles', () => {
     expect(report.target.siteProfile).toBe('443-only');
     expect(report.target).not.toHaveProperty('profile');
     expect(r.exitCode).toBe(0);
-    const strict = await run(['check', ...args, '--no-cloud', '--site-profile', '443-only', '--strict', '--output', '']);
+    const strict = await run([
+      'check',
+      ...args,
+      '--no-cloud',
+      '--site-profile',
+      '443-only',
+      '--strict',
+      '--output',
+      '',
+    ]);
     expect(strict.exitCode).toBe(1);
     expect(strict.stdout).toContain('- expected blocked');
     expect(strict.stdout).toContain('! unexpectedly open');
   });
 
-  it('a report written before the rename (target.profile) reads as target.siteProfile and renders the same', async () => {
+  it('an older report (target.profile) reads as target.siteProfile and renders the same', async () => {
     const sample = readFileSync(join(root, 'test/fixtures/report-sample.json'), 'utf8');
     expect(sample).toContain('"siteProfile": "factory-readonly"');
     const older = join(work, 'older-report.json');
@@ -139,11 +192,16 @@ describe('split work: --from', () => {
     writeFileSync(path, first.stdout);
 
     const second = await run(['check', '--from', path, '--format', 'json', '--output', ''], {
-      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint, AWS_ACCESS_KEY_ID: 'AKIDSUPPORT', AWS_SECRET_ACCESS_KEY: 'support-secret',
+      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDSUPPORT',
+      AWS_SECRET_ACCESS_KEY: 'support-secret',
     });
     expect(second.exitCode, second.stderr).toBe(1);
     const merged = JSON.parse(second.stdout) as Report;
-    expect(merged.results.find((x) => x.id === 'cloud.certificate')).toMatchObject({ status: 'fail', code: 'CERT_NOT_ACTIVE' });
+    expect(merged.results.find((x) => x.id === 'cloud.certificate')).toMatchObject({
+      status: 'fail',
+      code: 'CERT_NOT_ACTIVE',
+    });
     expect(merged.results.find((x) => x.id === 'route.mqtt-8883.protocol')!.code).toBe('MQTT_CLOSED_AFTER_CONNECT');
     expect(merged.diagnosis[0]!.code).toBe('CERT_NOT_ACTIVE');
     expect(merged.diagnosis.map((f) => f.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');

@@ -38,8 +38,21 @@ afterAll(async () => {
 });
 
 function checkArgs(extra: string[] = []): string[] {
-  return ['check', '--endpoint', lab.endpoint, '--cert', files.cert, '--key', files.key, '--ca', files.ca,
-    ...lab.connectTo.flatMap((c) => ['--connect-to', c]), '--output', '', ...extra];
+  return [
+    'check',
+    '--endpoint',
+    lab.endpoint,
+    '--cert',
+    files.cert,
+    '--key',
+    files.key,
+    '--ca',
+    files.ca,
+    ...lab.connectTo.flatMap((c) => ['--connect-to', c]),
+    '--output',
+    '',
+    ...extra,
+  ];
 }
 
 describe('usage errors: one line on stderr, exit 2, no stack trace', () => {
@@ -48,10 +61,26 @@ describe('usage errors: one line on stderr, exit 2, no stack trace', () => {
     ['unknown command', ['frobnicate'], /Unknown argument: frobnicate/],
     ['IP address as endpoint', ['check', '--endpoint', '203.0.113.10'], /must be a host name .*not an IP address/],
     ['URL as endpoint', ['check', '--endpoint', 'https://abc-ats.iot.eu-west-1.amazonaws.com/'], /not a URL/],
-    ['missing certificate file', ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--cert', 'nope.pem'], /cannot read the certificate file .*nope\.pem/],
-    ['unknown route', ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--routes', 'mqtt-1883'], /unknown route "mqtt-1883"/],
-    ['negative timeout', ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--timeout', '-1'], /--timeout must be a positive number/],
-    ['bad --connect-to', ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--connect-to', 'nonsense'], /--connect-to "nonsense" must look like/],
+    [
+      'missing certificate file',
+      ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--cert', 'nope.pem'],
+      /cannot read the certificate file .*nope\.pem/,
+    ],
+    [
+      'unknown route',
+      ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--routes', 'mqtt-1883'],
+      /unknown route "mqtt-1883"/,
+    ],
+    [
+      'negative timeout',
+      ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--timeout', '-1'],
+      /--timeout must be a positive number/,
+    ],
+    [
+      'bad --connect-to',
+      ['check', '--endpoint', 'abc-ats.iot.eu-west-1.amazonaws.com', '--connect-to', 'nonsense'],
+      /--connect-to "nonsense" must look like/,
+    ],
     ['unknown scenario', ['demo', '--scenario', 'volcano'], /unknown scenario "volcano"/],
     ['non-loopback lab bind', ['lab', '--bind', '198.51.100.7', '--dir', 'x'], /lab could not start: .*loopback/],
     ['cert with nothing to check', ['cert'], /give at least one of --cert, --key, --ca/],
@@ -73,7 +102,11 @@ describe('check against the lab through the binary', () => {
     const out = join(work, 'reports-a');
     const r = await run([...checkArgs(['--format', 'json']), '--output', out]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { results: { status: string }[]; exitCode: number; target: { certificateId: string } };
+    const report = JSON.parse(r.stdout) as {
+      results: { status: string }[];
+      exitCode: number;
+      target: { certificateId: string };
+    };
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.exitCode).toBe(0);
     expect(report.target.certificateId).toBe(lab.device.certificateId);
@@ -96,24 +129,45 @@ describe('check against the lab through the binary', () => {
   });
 
   it('a failing route: exit 1, the failing cell named with its reproduce command', async () => {
-    const r = await run(checkArgs(['--routes', 'mqtt-8883', '--connect-to', `${lab.endpoint}:8883:127.0.0.1:1`, '--timeout', '1000']));
+    const r = await run(
+      checkArgs(['--routes', 'mqtt-8883', '--connect-to', `${lab.endpoint}:8883:127.0.0.1:1`, '--timeout', '1000']),
+    );
     // The first matching --connect-to wins, as in curl: put the broken one first.
-    const r2 = await run(['check', '--endpoint', lab.endpoint, '--cert', files.cert, '--key', files.key, '--ca', files.ca,
-      '--connect-to', `${lab.endpoint}:8883:127.0.0.1:1`, '--routes', 'mqtt-8883', '--output', '', '--timeout', '1000']);
+    const r2 = await run([
+      'check',
+      '--endpoint',
+      lab.endpoint,
+      '--cert',
+      files.cert,
+      '--key',
+      files.key,
+      '--ca',
+      files.ca,
+      '--connect-to',
+      `${lab.endpoint}:8883:127.0.0.1:1`,
+      '--routes',
+      'mqtt-8883',
+      '--output',
+      '',
+      '--timeout',
+      '1000',
+    ]);
     expect(r.exitCode).toBe(0);
     expect(r2.exitCode).toBe(1);
     expect(r2.stdout).toContain('mqtt-8883 / tcp  TCP_REFUSED');
     expect(r2.stdout).toContain('by hand: nc -vz -w 1 127.0.0.1 1');
   });
 
-  it('an encrypted key without passphrase is a failing check (exit 1), opened with IOT_DOCTOR_KEY_PASSPHRASE', async () => {
+  it('encrypted key, no passphrase: a failing check (exit 1); opened with IOT_DOCTOR_KEY_PASSPHRASE', async () => {
     const enc = join(work, 'enc.key');
     await execa('openssl', ['pkey', '-in', files.key, '-out', enc, '-aes256', '-passout', 'pass:s3cret']);
     const without = await run(checkArgs(['--key', enc, '--routes', 'mqtt-8883', '--format', 'json']));
     expect(without.exitCode).toBe(1);
     const codes = (JSON.parse(without.stdout) as { results: { code: string }[] }).results.map((x) => x.code);
     expect(codes).toContain('KEY_ENCRYPTED_NO_PASSPHRASE');
-    const withPass = await run(checkArgs(['--key', enc, '--routes', 'mqtt-8883']), { IOT_DOCTOR_KEY_PASSPHRASE: 's3cret' });
+    const withPass = await run(checkArgs(['--key', enc, '--routes', 'mqtt-8883']), {
+      IOT_DOCTOR_KEY_PASSPHRASE: 's3cret',
+    });
     expect(withPass.exitCode, withPass.stdout).toBe(0);
     expect(withPass.stdout + withPass.stderr).not.toContain('s3cret');
   });
@@ -149,10 +203,26 @@ describe('demo and lab commands', () => {
         }
       });
     });
-    const info = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as { endpoint: string; connectTo: string[]; files: { ca: string; cert: string; key: string } };
+    const info = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as {
+      endpoint: string;
+      connectTo: string[];
+      files: { ca: string; cert: string; key: string };
+    };
     expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(['lab.json']));
-    const r = await run(['check', '--endpoint', info.endpoint, '--cert', info.files.cert, '--key', info.files.key, '--ca', info.files.ca,
-      ...info.connectTo.flatMap((c) => ['--connect-to', c]), '--output', '']);
+    const r = await run([
+      'check',
+      '--endpoint',
+      info.endpoint,
+      '--cert',
+      info.files.cert,
+      '--key',
+      info.files.key,
+      '--ca',
+      info.files.ca,
+      ...info.connectTo.flatMap((c) => ['--connect-to', c]),
+      '--output',
+      '',
+    ]);
     expect(r.exitCode, r.stdout).toBe(0);
     child.kill('SIGTERM');
     const done = await child;

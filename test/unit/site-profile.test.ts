@@ -61,14 +61,30 @@ describe('shipped profiles', () => {
   });
 
   it('an unknown name lists the shipped ones', () => {
-    expect(() => resolveSiteProfile('444-only')).toThrow(/no profile named "444-only" \(shipped: 443-only, all-routes, mqtt-only\)/);
+    expect(() => resolveSiteProfile('444-only')).toThrow(
+      /no profile named "444-only" \(shipped: 443-only, all-routes, mqtt-only\)/,
+    );
   });
 });
 
 describe('loadSiteProfile', () => {
   it('reads a file', () => {
-    const p = file('site.json', JSON.stringify({ name: 'site-a', description: 'Plant A', routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' }, checks: ['cert.*'] }));
-    expect(loadSiteProfile(p)).toEqual({ name: 'site-a', description: 'Plant A', routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' }, checks: ['cert.*'], source: `profile ${p}` });
+    const p = file(
+      'site.json',
+      JSON.stringify({
+        name: 'site-a',
+        description: 'Plant A',
+        routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' },
+        checks: ['cert.*'],
+      }),
+    );
+    expect(loadSiteProfile(p)).toEqual({
+      name: 'site-a',
+      description: 'Plant A',
+      routes: { 'mqtt-443': 'pass', 'mqtt-8883': 'any' },
+      checks: ['cert.*'],
+      source: `profile ${p}`,
+    });
     expect(resolveSiteProfile(p).name).toBe('site-a');
   });
 
@@ -78,13 +94,19 @@ describe('loadSiteProfile', () => {
       ['[]', /expected a JSON object/],
       ['{"routes":{"mqtt-443":"pass"}}', /"name" must be a short name/],
       ['{"name":"x y","routes":{"mqtt-443":"pass"}}', /"name" must be a short name/],
-      ['{"name":"x","routes":{"mqtt-444":"pass"}}', /routes: "mqtt-444" is not a route \(known: mqtt-8883, mqtt-443, https-8443, https-443\)/],
+      [
+        '{"name":"x","routes":{"mqtt-444":"pass"}}',
+        /routes: "mqtt-444" is not a route \(known: mqtt-8883, mqtt-443, https-8443, https-443\)/,
+      ],
       ['{"name":"x","routes":{"mqtt-443":"open"}}', /routes\.mqtt-443: "open" is not an expectation/],
       ['{"name":"x","routes":{}}', /"routes" names no route/],
       ['{"name":"x","routes":[]}', /"routes" must be an object/],
       ['{"name":"x","routes":{"mqtt-443":"pass"},"checks":"cert.*"}', /"checks" must be a list/],
       ['{"name":"x","routes":{"mqtt-443":"pass"},"checks":["Cert Key"]}', /checks\[0\]: "Cert Key" is not a check id/],
-      ['{"name":"x","routes":{"mqtt-443":"pass"},"checks":["cert.*","cert.*"]}', /checks\[1\]: "cert\.\*" is listed twice/],
+      [
+        '{"name":"x","routes":{"mqtt-443":"pass"},"checks":["cert.*","cert.*"]}',
+        /checks\[1\]: "cert\.\*" is listed twice/,
+      ],
       ['{"name":"x","routes":{"mqtt-443":"pass"},"expect":{}}', /unknown key "expect"/],
       ['{"name":"x","description":3,"routes":{"mqtt-443":"pass"}}', /"description" must be a string/],
     ];
@@ -98,7 +120,9 @@ describe('loadSiteProfile', () => {
   });
 
   it('parseSiteProfile accepts "$schema" and defaults checks', () => {
-    expect(parseSiteProfile({ $schema: './profile.schema.json', name: 'a', routes: { 'https-443': 'blocked' } })).toEqual({
+    expect(
+      parseSiteProfile({ $schema: './profile.schema.json', name: 'a', routes: { 'https-443': 'blocked' } }),
+    ).toEqual({
       name: 'a',
       routes: { 'https-443': 'blocked' },
       checks: [],
@@ -108,11 +132,17 @@ describe('loadSiteProfile', () => {
 });
 
 describe('applySiteProfile', () => {
-  it('443-only site, 8883 and 8443 blocked: cells become EXPECTED_BLOCKED, the run passes, the diagnosis is HEALTHY', () => {
+  it('443-only site, 8883 and 8443 blocked: cells EXPECTED_BLOCKED, the run passes, the diagnosis is HEALTHY', () => {
     const results = [
       ...localPasses(),
       ...allRoutes({
-        'mqtt-8883': { tcp: fail('TCP_TIMEOUT', { address: '198.51.100.20', port: 8883 }, { summary: 'no answer within 5000 ms', hint: 'allow 8883', reproduce: 'nc -vz 198.51.100.20 8883' }) },
+        'mqtt-8883': {
+          tcp: fail(
+            'TCP_TIMEOUT',
+            { address: '198.51.100.20', port: 8883 },
+            { summary: 'no answer within 5000 ms', hint: 'allow 8883', reproduce: 'nc -vz 198.51.100.20 8883' },
+          ),
+        },
         'https-8443': { tls: fail('TLS_RESET', { bytesFromServer: 0 }, { summary: 'reset during the handshake' }) },
       }),
     ];
@@ -125,12 +155,27 @@ describe('applySiteProfile', () => {
       code: 'EXPECTED_BLOCKED',
       summary: 'blocked as profile "443-only" expects: no answer within 5000 ms',
       reproduce: 'nc -vz 198.51.100.20 8883',
-      evidence: { address: '198.51.100.20', port: 8883, originalStatus: 'fail', originalCode: 'TCP_TIMEOUT', originalSummary: 'no answer within 5000 ms', profile: '443-only' },
+      evidence: {
+        address: '198.51.100.20',
+        port: 8883,
+        originalStatus: 'fail',
+        originalCode: 'TCP_TIMEOUT',
+        originalSummary: 'no answer within 5000 ms',
+        profile: '443-only',
+      },
     });
     expect(tcp.hint).toBeUndefined();
-    expect(applied.find((r) => r.id === 'route.https-8443.tls')).toMatchObject({ status: 'skip', code: 'EXPECTED_BLOCKED', evidence: { originalCode: 'TLS_RESET' } });
+    expect(applied.find((r) => r.id === 'route.https-8443.tls')).toMatchObject({
+      status: 'skip',
+      code: 'EXPECTED_BLOCKED',
+      evidence: { originalCode: 'TLS_RESET' },
+    });
     // The facts after the blocked stage stay as they were.
-    expect(applied.find((r) => r.id === 'route.mqtt-8883.tls')).toMatchObject({ status: 'skip', code: 'SKIPPED', summary: 'blocked by tcp: TCP_TIMEOUT' });
+    expect(applied.find((r) => r.id === 'route.mqtt-8883.tls')).toMatchObject({
+      status: 'skip',
+      code: 'SKIPPED',
+      summary: 'blocked by tcp: TCP_TIMEOUT',
+    });
     expect(exitCodeFor(applied)).toBe(0);
     const findings = diagnose(applied, { expectedBlocked: expectedBlockedRoutes(factory) });
     expect(codes(findings)).toEqual(['HEALTHY']);
@@ -143,7 +188,11 @@ describe('applySiteProfile', () => {
     const results = [...localPasses(), ...allRoutes({ 'https-8443': { tcp: fail('TCP_TIMEOUT') } })];
     const applied = applySiteProfile(results, factory);
     const tcp = applied.find((r) => r.id === 'route.mqtt-8883.tcp')!;
-    expect(tcp).toMatchObject({ status: 'warn', code: 'UNEXPECTEDLY_OPEN', evidence: { originalStatus: 'pass', originalCode: 'TCP_OK', profile: '443-only' } });
+    expect(tcp).toMatchObject({
+      status: 'warn',
+      code: 'UNEXPECTEDLY_OPEN',
+      evidence: { originalStatus: 'pass', originalCode: 'TCP_OK', profile: '443-only' },
+    });
     expect(tcp.summary).toMatch(/^profile "443-only" expects this route to be blocked, but it connected: /);
     expect(tcp.hint).toMatch(/port 8883 is blocked here/);
     expect(exitCodeFor(applied)).toBe(0);
@@ -160,14 +209,23 @@ describe('applySiteProfile', () => {
     const applied = applySiteProfile(results, factory);
     expect(applied.find((r) => r.id === 'route.mqtt-443.tcp')?.status).toBe('fail');
     const missing = applied.find((r) => r.id === 'profile.route.https-443')!;
-    expect(missing).toMatchObject({ status: 'fail', code: 'REQUIRED_NOT_RUN', route: null, evidence: { profile: '443-only', route: 'https-443' } });
+    expect(missing).toMatchObject({
+      status: 'fail',
+      code: 'REQUIRED_NOT_RUN',
+      route: null,
+      evidence: { profile: '443-only', route: 'https-443' },
+    });
     expect(applied.find((r) => r.id === 'profile.route.mqtt-8883')).toBeUndefined();
     const findings = diagnose(applied, { expectedBlocked: expectedBlockedRoutes(factory) });
     expect(codes(findings)).toEqual(['ALL_ROUTES_BLOCKED', 'PORT_BLOCKED', 'PROFILE_MISMATCH']);
   });
 
   it('required checks: skipped or not run fail the run', () => {
-    const profile: SiteProfile = { name: 'strict-site', routes: { 'mqtt-443': 'pass' }, checks: ['cert.key-match', 'files.*', 'cloud.certificate'] };
+    const profile: SiteProfile = {
+      name: 'strict-site',
+      routes: { 'mqtt-443': 'pass' },
+      checks: ['cert.key-match', 'files.*', 'cloud.certificate'],
+    };
     const results = [
       check('files.cert', 'CERT_FILE_OK'),
       check('files.key', 'KEY_FILE_NOT_GIVEN', 'skip'),
@@ -178,12 +236,16 @@ describe('applySiteProfile', () => {
     expect(applied.find((r) => r.id === 'profile.check.cert.key-match')).toMatchObject({
       status: 'fail',
       code: 'REQUIRED_SKIPPED',
-      summary: 'profile "strict-site" requires cert.key-match to pass, but it was skipped: no private key file given (--key)',
+      summary:
+        'profile "strict-site" requires cert.key-match to pass, but it was skipped: no private key file given (--key)',
       evidence: { skipped: ['cert.key-match'], reason: 'INPUT_MISSING' },
     });
     // files.* has one passing check: satisfied.
     expect(applied.find((r) => r.id === 'profile.check.files.*')).toBeUndefined();
-    expect(applied.find((r) => r.id === 'profile.check.cloud.certificate')).toMatchObject({ status: 'fail', code: 'REQUIRED_NOT_RUN' });
+    expect(applied.find((r) => r.id === 'profile.check.cloud.certificate')).toMatchObject({
+      status: 'fail',
+      code: 'REQUIRED_NOT_RUN',
+    });
     const f = diagnose(applied).find((x) => x.code === 'PROFILE_MISMATCH')!;
     expect(f.severity).toBe('error');
     expect(f.params['required']).toEqual(['profile.check.cert.key-match', 'profile.check.cloud.certificate']);

@@ -1,0 +1,134 @@
+/**
+ * The lab's commands: `demo` (start the lab, run a full check against it, print, stop) and `lab` (keep it running
+ * for a device or a script). Loaded by the CLI only for these commands; the lab itself only when one runs.
+ */
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runAndPrint, targetFromArgs, type OutputArgs } from './commands.js';
+import { UsageError, errorMessage } from './errors.js';
+
+async function loadLab(): Promise<typeof import('./lab/index.js')> {
+  return import('./lab/index.js');
+}
+
+function checkScenario(lab: typeof import('./lab/index.js'), scenario: string): void {
+  if (!lab.SCENARIOS.some((s) => s.name === scenario)) {
+    throw new UsageError(`unknown scenario "${scenario}"; iot-doctor demo --list shows them`);
+  }
+}
+
+/**
+ * `demo`: starts the lab in-process with `--scenario`, runs a full check against it with lab credentials (never the
+ * user's AWS credentials), prints the report and closes the lab; resolves to the run's exit code. `--list` prints
+ * the scenarios instead. An unknown scenario throws `UsageError`.
+ */
+export async function runDemo(
+  args: OutputArgs & { scenario: string; list: boolean; 'key-type': string; 'mqtt-version': string; timeout: number },
+): Promise<number> {
+  const labModule = await loadLab();
+  if (args.list) {
+    const width = Math.max(...labModule.SCENARIOS.map((s) => s.name.length));
+    for (const s of labModule.SCENARIOS) process.stdout.write(`${s.name.padEnd(width)}  ${s.description}\n`);
+    return 0;
+  }
+  checkScenario(labModule, args.scenario);
+  const lab = await labModule.startLab({ scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec' });
+  try {
+    const files = await lab.writeFiles();
+    const target = targetFromArgs({
+      endpoint: lab.endpoint,
+      cert: files.cert,
+      key: files.key,
+      ca: files.ca,
+      'connect-to': lab.connectTo,
+      timeout: args.timeout,
+      'mqtt-version': args['mqtt-version'],
+      region: lab.region,
+    });
+    // The lab's API takes any credentials; never send the user's real ones to it.
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';
+    process.env.AWS_SECRET_ACCESS_KEY = 'lab';
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
+    return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
+  } finally {
+    await lab.close();
+  }
+}
+
+/**
+ * `lab`: starts the lab and keeps it running until SIGINT or SIGTERM; writes ca.pem, the device certificate and key
+ * and lab.json into `--dir` and prints a ready `check` command. Bad ports, an unknown scenario, a lab that cannot
+ * start or an unwritable folder throw `UsageError`. Resolves to 0 once stopped.
+ */
+export async function runLab(args: {
+  scenario: string;
+  dir: string;
+  bind: string;
+  'allow-non-loopback': boolean;
+  'port-8883': number;
+  'port-443': number;
+  'port-8443': number;
+  'control-port': number;
+  'key-type': string;
+  'require-sni': boolean;
+}): Promise<number> {
+  const labModule = await loadLab();
+  checkScenario(labModule, args.scenario);
+  for (const name of ['port-8883', 'port-443', 'port-8443', 'control-port'] as const) {
+    const v = args[name];
+    if (!Number.isInteger(v) || v < 0 || v > 65535)
+      throw new UsageError(`--${name} must be a port number (0 for any free port), got ${v}`);
+  }
+  let lab: Awaited<ReturnType<typeof labModule.startLab>>;
+  try {
+    lab = await labModule.startLab({
+      scenario: args.scenario,
+      keyType: args['key-type'] as 'rsa' | 'ec',
+      bind: args.bind,
+      allowNonLoopback: args['allow-non-loopback'],
+      requireSni: args['require-sni'],
+      ports: {
+        mqtt8883: args['port-8883'],
+        tls443: args['port-443'],
+        https8443: args['port-8443'],
+        control: args['control-port'],
+      },
+      log: (line) => process.stderr.write(`lab: ${line}\n`),
+    });
+  } catch (err) {
+    throw new UsageError(`the lab could not start: ${errorMessage(err)}`);
+  }
+  let files: Awaited<ReturnType<typeof lab.writeFiles>>;
+  try {
+    files = await lab.writeFiles(args.dir);
+  } catch (err) {
+    await lab.close();
+    throw new UsageError(`cannot write the lab files into ${args.dir}: ${errorMessage(err)}`);
+  }
+  const info = {
+    endpoint: lab.endpoint,
+    region: lab.region,
+    accountId: lab.accountId,
+    bind: lab.bind,
+    ports: lab.ports,
+    apiEndpoint: lab.apiEndpoint,
+    connectTo: lab.connectTo,
+    clientId: lab.device.clientId,
+    certificateId: lab.device.certificateId,
+    scenario: lab.scenario.name,
+    files,
+  };
+  writeFileSync(join(args.dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
+  process.stdout.write(
+    `${labModule.describeLab(lab)}\n\n` +
+      `Files in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}, lab.json\n` +
+      `Check it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`,
+  );
+  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  await lab.close();
+  process.stdout.write('lab stopped\n');
+  return 0;
+}
