@@ -44,10 +44,6 @@ export const UNEXPECTEDLY_OPEN = 'UNEXPECTEDLY_OPEN';
 export const REQUIRED_NOT_RUN = 'REQUIRED_NOT_RUN';
 /** A check the site profile requires only skipped: `fail` `profile.check.*`. */
 export const REQUIRED_SKIPPED = 'REQUIRED_SKIPPED';
-/** Every code that applying a site profile can give a result. */
-export const SITE_PROFILE_CODES = [EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN, REQUIRED_NOT_RUN, REQUIRED_SKIPPED] as const;
-/** One of {@link SITE_PROFILE_CODES}. */
-export type SiteProfileCode = (typeof SITE_PROFILE_CODES)[number];
 
 /**
  * Checks a parsed site profile document (JSON already parsed) and returns it typed. `source` names the file in
