@@ -21,7 +21,14 @@ export const DNS_STAGE_CODES = [
 ] as const;
 
 /** Codes of the `tcp` stage: the connect to the address the dns stage chose (refused = RST, timeout = dropped). */
-export const TCP_STAGE_CODES = ['TCP_OK', 'TCP_REFUSED', 'TCP_TIMEOUT', 'TCP_UNREACHABLE', 'TCP_RESET', 'TCP_ERROR'] as const;
+export const TCP_STAGE_CODES = [
+  'TCP_OK',
+  'TCP_REFUSED',
+  'TCP_TIMEOUT',
+  'TCP_UNREACHABLE',
+  'TCP_RESET',
+  'TCP_ERROR',
+] as const;
 
 /** Codes of the `tls` stage: the handshake with SNI, then chain (against --ca) and host name verification. */
 export const TLS_STAGE_CODES = [
@@ -42,8 +49,12 @@ export const TLS_STAGE_CODES = [
 /** Codes of the `alpn` stage: what the server selected against what the route offered (facts §2: ALPN on 443). */
 export const ALPN_STAGE_CODES = ['ALPN_NOT_USED', 'ALPN_SELECTED', 'ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'] as const;
 
-/** Codes of the `client-auth` stage: the server's verdict on the client certificate (in or right after the handshake). */
-export const CLIENT_AUTH_STAGE_CODES = ['CLIENT_CERT_ACCEPTED', 'CLIENT_CERT_REJECTED', 'NO_CLIENT_CREDENTIALS'] as const;
+/** Codes of the `client-auth` stage: the server's verdict on the client certificate (in or right after TLS). */
+export const CLIENT_AUTH_STAGE_CODES = [
+  'CLIENT_CERT_ACCEPTED',
+  'CLIENT_CERT_REJECTED',
+  'NO_CLIENT_CREDENTIALS',
+] as const;
 
 /** Codes of the MQTT `protocol` (CONNECT/CONNACK) and `round-trip` (SUBSCRIBE, PUBLISH QoS 1, receive) stages. */
 export const MQTT_STAGE_CODES = [

@@ -3,41 +3,31 @@
  * Everything else (checks, runner, diagnosis, reporters, lab) depends on this module and on nothing above it.
  */
 
-export const ALPN_MQTT = 'x-amzn-mqtt-ca';
-export const ALPN_HTTP = 'x-amzn-http-ca';
-
-export const ROUTE_IDS = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'] as const;
-export type RouteId = (typeof ROUTE_IDS)[number];
-
-export interface RouteSpec {
-  id: RouteId;
-  protocol: 'mqtt' | 'https';
-  /** The port AWS IoT Core serves this route on. `--connect-to` may aim elsewhere. */
-  port: 8883 | 443 | 8443;
-  /** ALPN protocol the client offers, or null when the route uses none. */
-  alpn: string | null;
-  title: string;
-}
-
-export const ROUTES: Readonly<Record<RouteId, RouteSpec>> = {
-  'mqtt-8883': { id: 'mqtt-8883', protocol: 'mqtt', port: 8883, alpn: null, title: 'MQTT mTLS on 8883' },
-  'mqtt-443': { id: 'mqtt-443', protocol: 'mqtt', port: 443, alpn: ALPN_MQTT, title: `MQTT mTLS on 443 (ALPN ${ALPN_MQTT})` },
-  'https-8443': { id: 'https-8443', protocol: 'https', port: 8443, alpn: null, title: 'HTTPS mTLS on 8443' },
-  'https-443': { id: 'https-443', protocol: 'https', port: 443, alpn: ALPN_HTTP, title: `HTTPS mTLS on 443 (ALPN ${ALPN_HTTP})` },
-};
-
-export const STAGE_IDS = ['dns', 'tcp', 'tls', 'alpn', 'client-auth', 'protocol', 'round-trip'] as const;
-export type StageId = (typeof STAGE_IDS)[number];
-
-export const STAGE_TITLES: Readonly<Record<StageId, string>> = {
-  dns: 'Endpoint name resolves',
-  tcp: 'TCP connection opens',
-  tls: 'TLS handshake with SNI, server chain and name verified',
-  alpn: 'Server selects the offered ALPN protocol',
-  'client-auth': 'Server accepts the client certificate',
-  protocol: 'Protocol answers (MQTT CONNACK / HTTPS publish)',
-  'round-trip': 'Message makes the round trip',
-};
+export {
+  ALPN_HTTP,
+  ALPN_MQTT,
+  MTLS_STAGES,
+  ROUTES,
+  ROUTE_IDS,
+  STAGE_IDS,
+  STAGE_TITLES,
+  isRouteCheckId,
+  isRouteId,
+  orderedStageUnion,
+  routeCheckId,
+  routeKindOf,
+  routeResultId,
+  routeSpecOf,
+  routeVariant,
+  type RouteId,
+  type RouteKindId,
+  type RouteProtocol,
+  type RouteSpec,
+  type RouteVariant,
+  type StageId,
+  type TransportId,
+} from './route.js';
+import type { RouteId, StageId } from './route.js';
 
 /** pass, warn, fail and skip are verdicts; error means the check itself could not complete. */
 export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error'] as const;
@@ -121,14 +111,6 @@ export interface Report {
   diagnosis: Finding[];
   summary: Record<Status, number>;
   exitCode: 0 | 1 | 2;
-}
-
-export function routeResultId(route: RouteId, stage: StageId): string {
-  return `route.${route}.${stage}`;
-}
-
-export function isRouteId(value: string): value is RouteId {
-  return (ROUTE_IDS as readonly string[]).includes(value);
 }
 
 export function worstStatus(statuses: Iterable<Status>): Status {

@@ -2,21 +2,26 @@ import { promises as dns } from 'node:dns';
 const { Resolver } = dns;
 import { isIP } from 'node:net';
 import { errorCode, errorMessage } from '../errors.js';
+import { withDeadline } from '../runner/deadline.js';
 
+/** One address of a DNS answer. */
 export interface ResolvedAddress {
   address: string;
   family: 4 | 6;
 }
 
+/** The result of a lookup: the addresses in answer order, or a classified failure; durations in milliseconds. */
 export type DnsOutcome =
   | { ok: true; addresses: ResolvedAddress[]; durationMs: number; source: 'dns' | 'pinned' }
   | { ok: false; code: DnsFailureCode; message: string; durationMs: number; systemCode?: string };
 
+/** Failure codes of a lookup (all are route codes of the dns stage). */
 export type DnsFailureCode = 'DNS_NXDOMAIN' | 'DNS_NO_ANSWER' | 'DNS_TEMPORARY_FAILURE' | 'DNS_TIMEOUT' | 'DNS_ERROR';
 
 /**
- * Resolve a name the way the device's resolver would (getaddrinfo), with a deadline. getaddrinfo cannot be
- * cancelled, so the deadline only stops the wait; a late answer is ignored.
+ * Resolve a name the way the device's resolver would (getaddrinfo, all addresses in resolver order), within
+ * `timeoutMs` milliseconds. An IP literal answers itself (source `pinned`). getaddrinfo cannot be cancelled, so the
+ * deadline only stops the wait; a late answer is ignored. Never rejects.
  */
 export async function resolveName(name: string, timeoutMs: number): Promise<DnsOutcome> {
   const started = performance.now();
@@ -24,14 +29,18 @@ export async function resolveName(name: string, timeoutMs: number): Promise<DnsO
   if (isIP(name)) {
     return { ok: true, addresses: [{ address: name, family: isIP(name) as 4 | 6 }], durationMs: 0, source: 'pinned' };
   }
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
   try {
-    const answer = await Promise.race([dns.lookup(name, { all: true, verbatim: true }), deadline]);
+    const lookup = dns.lookup(name, { all: true, verbatim: true });
+    const answer = await withDeadline<Awaited<typeof lookup> | 'timeout'>(lookup, timeoutMs, {
+      onTimeout: () => 'timeout',
+    });
     if (answer === 'timeout') {
-      return { ok: false, code: 'DNS_TIMEOUT', message: `no answer for ${name} within ${timeoutMs} ms`, durationMs: elapsed() };
+      return {
+        ok: false,
+        code: 'DNS_TIMEOUT',
+        message: `no answer for ${name} within ${timeoutMs} ms`,
+        durationMs: elapsed(),
+      };
     }
     if (answer.length === 0) {
       return { ok: false, code: 'DNS_NO_ANSWER', message: `${name} has no address records`, durationMs: elapsed() };
@@ -44,18 +53,24 @@ export async function resolveName(name: string, timeoutMs: number): Promise<DnsO
     };
   } catch (err) {
     const systemCode = errorCode(err);
-    const code: DnsFailureCode =
-      systemCode === 'ENOTFOUND'
-        ? 'DNS_NXDOMAIN'
-        : systemCode === 'ENODATA'
-          ? 'DNS_NO_ANSWER'
-          : systemCode === 'EAI_AGAIN' || systemCode === 'ESERVFAIL' || systemCode === 'ETIMEOUT'
-            ? 'DNS_TEMPORARY_FAILURE'
-            : 'DNS_ERROR';
-    return { ok: false, code, message: errorMessage(err), durationMs: elapsed(), ...(systemCode ? { systemCode } : {}) };
-  } finally {
-    clearTimeout(timer);
+    const code = classifyLookupError(systemCode);
+    return {
+      ok: false,
+      code,
+      message: errorMessage(err),
+      durationMs: elapsed(),
+      ...(systemCode ? { systemCode } : {}),
+    };
   }
+}
+
+/** The failure code of a getaddrinfo error by its system code (ENOTFOUND → DNS_NXDOMAIN, …). */
+function classifyLookupError(systemCode: string | undefined): DnsFailureCode {
+  if (systemCode === 'ENOTFOUND') return 'DNS_NXDOMAIN';
+  if (systemCode === 'ENODATA') return 'DNS_NO_ANSWER';
+  if (systemCode === 'EAI_AGAIN' || systemCode === 'ESERVFAIL' || systemCode === 'ETIMEOUT')
+    return 'DNS_TEMPORARY_FAILURE';
+  return 'DNS_ERROR';
 }
 
 /**
@@ -104,10 +119,17 @@ export function isPrivateAddress(address: string): boolean {
   if (isIP(address) === 4) {
     const [a = 0, b = 0] = address.split('.').map(Number);
     return (
-      a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
-      (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127) || a === 0
+      a === 10 ||
+      a === 127 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      a === 0
     );
   }
   const lower = address.toLowerCase();
-  return lower === '::1' || lower === '::' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80');
+  return (
+    lower === '::1' || lower === '::' || lower.startsWith('fc') || lower.startsWith('fd') || lower.startsWith('fe80')
+  );
 }

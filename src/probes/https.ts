@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors.js';
 
+/** The publish to make: Host header, topic, JSON payload, deadline in milliseconds. */
 export interface HttpsPublishOptions {
   host: string;
   topic: string;
@@ -10,6 +11,7 @@ export interface HttpsPublishOptions {
   timeoutMs: number;
 }
 
+/** The HTTP answer (status, headers, body capped at 2000 characters) or why none came. */
 export type HttpsPublishOutcome =
   | {
       ok: true;
@@ -27,12 +29,18 @@ export type HttpsPublishOutcome =
     }
   | { ok: false; kind: 'timeout' | 'closed' | 'error'; message: string; durationMs: number };
 
+/** The AWS IoT HTTPS publish path for a topic, QoS 1: `/topics/<url-encoded topic>?qos=1` (facts §2). */
 export function publishPath(topic: string): string {
   return `/topics/${encodeURIComponent(topic)}?qos=1`;
 }
 
 const MAX_BODY = 64 * 1024;
 
+/**
+ * POST `payload` to `publishPath(topic)` over `socket` (the route's TLS socket or another open duplex) and read the
+ * answer, within `opts.timeoutMs` milliseconds; the body is read up to 64 KiB. Never rejects: a timeout, a close
+ * without a response or a socket error is `ok: false` with its kind.
+ */
 export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise<HttpsPublishOutcome> {
   const started = performance.now();
   const ms = (): number => Math.round(performance.now() - started);
@@ -48,7 +56,12 @@ export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise
       method: 'POST',
       host: opts.host,
       path: publishPath(opts.topic),
-      headers: { host: opts.host, 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.payload), 'user-agent': 'iot-doctor' },
+      headers: {
+        host: opts.host,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(opts.payload),
+        'user-agent': 'iot-doctor',
+      },
       // No agent: with createConnection and no agent, Node uses this socket instead of dialling itself.
       createConnection: () => socket as never,
     });
@@ -97,7 +110,8 @@ export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise
       finish({
         ok: false,
         kind: code === 'ECONNRESET' || code === 'EPIPE' ? 'closed' : 'error',
-        message: code === 'ECONNRESET' ? 'the server closed the connection without an HTTP response' : errorMessage(err),
+        message:
+          code === 'ECONNRESET' ? 'the server closed the connection without an HTTP response' : errorMessage(err),
         durationMs: ms(),
       });
     });

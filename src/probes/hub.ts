@@ -6,12 +6,15 @@
  * - Two MQTT routes that must use the same client id take turns (AWS closes the older connection of a duplicate id).
  */
 import type { RouteId } from '../model/index.js';
+import { withDeadline } from '../runner/deadline.js';
 
+/** An MQTT route subscribed to the probe topic, as the HTTPS routes see it. */
 export interface Subscriber {
   route: RouteId;
   topic: string;
 }
 
+/** One per run (built by src/run.ts from the run's route ids); the routes reach it through `CheckContext.hub`. */
 export class RouteHub {
   private readonly mqttPending: Set<RouteId>;
   private readonly httpsPending: Set<RouteId>;
@@ -20,6 +23,7 @@ export class RouteHub {
   private httpsWaiters: (() => void)[] = [];
   private clientIdLock: Promise<void> = Promise.resolve();
 
+  /** @param routes the route ids of the run: the `mqtt…` ones may subscribe, the `https…` ones publish. */
   constructor(routes: readonly RouteId[]) {
     this.mqttPending = new Set(routes.filter((r) => r.startsWith('mqtt')));
     this.httpsPending = new Set(routes.filter((r) => r.startsWith('https')));
@@ -47,9 +51,11 @@ export class RouteHub {
   mqttEnded(route: RouteId): void {
     this.mqttPending.delete(route);
     this.subscribers.delete(route);
-    if (this.mqttPending.size === 0 && this.subscribers.size === 0) for (const w of this.readyWaiters.splice(0)) w(null);
+    if (this.mqttPending.size === 0 && this.subscribers.size === 0)
+      for (const w of this.readyWaiters.splice(0)) w(null);
   }
 
+  /** An HTTPS route is finished: the MQTT routes stop keeping their subscription for it. */
   httpsEnded(route: RouteId): void {
     this.httpsPending.delete(route);
     if (this.httpsPending.size === 0) for (const w of this.httpsWaiters.splice(0)) w();
@@ -77,21 +83,23 @@ export class RouteHub {
     });
   }
 
+  /** Ask the subscription of `route` whether a message with `marker` arrived (false when it is gone). */
   confirm(route: RouteId, marker: string): Promise<boolean> {
     const sub = this.subscribers.get(route);
     return sub ? sub.confirm(marker) : Promise.resolve(false);
   }
 
-  /** Resolves when every HTTPS route has finished, or after the deadline. */
-  whenHttpsDone(timeoutMs: number): Promise<void> {
+  /** Resolves when every HTTPS route has finished, after `timeoutMs` milliseconds, or when `signal` aborts. */
+  whenHttpsDone(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.httpsPending.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.httpsWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+    let waiter!: () => void;
+    const done = new Promise<void>((resolve) => {
+      waiter = resolve;
+      this.httpsWaiters.push(waiter);
     });
+    const forget = (): void => {
+      this.httpsWaiters = this.httpsWaiters.filter((w) => w !== waiter);
+    };
+    return withDeadline(done, timeoutMs, { ...(signal ? { signal } : {}), onTimeout: forget });
   }
 }
-

@@ -3,7 +3,7 @@ export function shq(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** host:port with IPv6 addresses in brackets. */
+/** `host:port`, with an IPv6 address in brackets (`[::1]:8883`), as URLs and openssl -connect want it. */
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

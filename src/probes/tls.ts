@@ -1,22 +1,49 @@
 import type { Socket } from 'node:net';
-import { checkServerIdentity, connect, type ConnectionOptions, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
+import {
+  checkServerIdentity,
+  connect,
+  type ConnectionOptions,
+  type DetailedPeerCertificate,
+  type TLSSocket,
+} from 'node:tls';
 import { errorCode, errorMessage } from '../errors.js';
 import { TlsRecordMeter, meteredStream, type TlsWireSizes } from './tls-records.js';
 
 /** TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2) by number. */
 export const TLS_ALERTS: Readonly<Record<number, string>> = {
-  0: 'close_notify', 10: 'unexpected_message', 20: 'bad_record_mac', 22: 'record_overflow', 40: 'handshake_failure',
-  42: 'bad_certificate', 43: 'unsupported_certificate', 44: 'certificate_revoked', 45: 'certificate_expired',
-  46: 'certificate_unknown', 47: 'illegal_parameter', 48: 'unknown_ca', 49: 'access_denied', 50: 'decode_error',
-  51: 'decrypt_error', 70: 'protocol_version', 71: 'insufficient_security', 80: 'internal_error',
-  86: 'inappropriate_fallback', 90: 'user_canceled', 109: 'missing_extension', 110: 'unsupported_extension',
-  112: 'unrecognized_name', 113: 'bad_certificate_status_response', 115: 'unknown_psk_identity',
-  116: 'certificate_required', 120: 'no_application_protocol',
+  0: 'close_notify',
+  10: 'unexpected_message',
+  20: 'bad_record_mac',
+  22: 'record_overflow',
+  40: 'handshake_failure',
+  42: 'bad_certificate',
+  43: 'unsupported_certificate',
+  44: 'certificate_revoked',
+  45: 'certificate_expired',
+  46: 'certificate_unknown',
+  47: 'illegal_parameter',
+  48: 'unknown_ca',
+  49: 'access_denied',
+  50: 'decode_error',
+  51: 'decrypt_error',
+  70: 'protocol_version',
+  71: 'insufficient_security',
+  80: 'internal_error',
+  86: 'inappropriate_fallback',
+  90: 'user_canceled',
+  109: 'missing_extension',
+  110: 'unsupported_extension',
+  112: 'unrecognized_name',
+  113: 'bad_certificate_status_response',
+  115: 'unknown_psk_identity',
+  116: 'certificate_required',
+  120: 'no_application_protocol',
 };
 
 /** Alerts a server sends when it does not accept the client's certificate. */
 export const CLIENT_CERT_ALERTS = new Set([42, 43, 44, 45, 46, 48, 49, 116]);
 
+/** A TLS alert by number and name (RFC 8446 §6). */
 export interface TlsAlert {
   number: number;
   name: string;
@@ -40,6 +67,7 @@ export function alertFromError(err: unknown): TlsAlert | undefined {
   return undefined;
 }
 
+/** One certificate the server presented, as evidence (times as ISO 8601, fingerprint SHA-256 hex). */
 export interface PeerCertificateInfo {
   subject: string;
   issuer: string;
@@ -57,6 +85,7 @@ export class ConnectionFate {
   closed = false;
   private waiters: (() => void)[] = [];
 
+  /** @param socket the TLS socket of a completed handshake; listened to for error, end and close from now on. */
   constructor(socket: TLSSocket) {
     // Always listened to, so a reset while nothing else listens can never be an unhandled 'error'.
     socket.on('error', (err) => {
@@ -77,6 +106,7 @@ export class ConnectionFate {
     return this.closed ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** One phrase for a summary: the alert, a reset, or a plain close. */
   describe(): string {
     const alert = this.error ? alertFromError(this.error) : undefined;
     if (alert) return `the server sent TLS alert ${alert.name} (${alert.number}) and closed the connection`;
@@ -85,6 +115,7 @@ export class ConnectionFate {
   }
 }
 
+/** A completed handshake; the caller owns `socket`. `durationMs` in milliseconds. */
 export interface TlsSuccess {
   ok: true;
   socket: TLSSocket;
@@ -104,6 +135,7 @@ export interface TlsSuccess {
   wire: TlsWireSizes;
 }
 
+/** Failure codes of a handshake (all are route codes of the tls stage). */
 export type TlsFailureCode =
   | 'TLS_STALLED'
   | 'TLS_RESET'
@@ -113,6 +145,7 @@ export type TlsFailureCode =
   | 'TLS_CLIENT_CREDENTIALS_UNUSABLE'
   | 'TLS_ERROR';
 
+/** A failed handshake (both sockets destroyed). */
 export interface TlsFailure {
   ok: false;
   code: TlsFailureCode;
@@ -126,6 +159,7 @@ export interface TlsFailure {
   wire: TlsWireSizes;
 }
 
+/** What the client offers: SNI, ALPN, client credentials (PEM), trust anchors; `timeoutMs` in milliseconds. */
 export interface TlsOptions {
   /** The endpoint name: checked against the certificate, and sent as SNI unless `sendSni` is false. */
   servername: string;
@@ -149,10 +183,14 @@ function describeName(name: unknown): string {
 }
 
 function toPem(raw: Buffer): string {
-  const b64 = raw.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = raw
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
+/** The chain the server presented, leaf first, as evidence (PEM text included; no private material exists here). */
 export function presentedChain(socket: TLSSocket): PeerCertificateInfo[] {
   const chain: PeerCertificateInfo[] = [];
   let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
@@ -174,46 +212,109 @@ export function presentedChain(socket: TLSSocket): PeerCertificateInfo[] {
   return chain;
 }
 
+function tlsConnectOptions(tcp: Socket, opts: TlsOptions, meter: TlsRecordMeter): ConnectionOptions {
+  return {
+    socket: meteredStream(tcp, meter),
+    // Node sends SNI only when servername is set (facts §2.2).
+    ...(opts.sendSni === false ? {} : { servername: opts.servername }),
+    ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
+    ...(opts.cert ? { cert: opts.cert } : {}),
+    ...(opts.key ? { key: opts.key } : {}),
+    ...(opts.ca ? { ca: opts.ca } : {}),
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+    ...(opts.limits ?? {}),
+  };
+}
+
+/** The local TLS context refused our own credentials (key does not match the certificate, unusable key). */
+function credentialsUnusable(err: unknown, durationMs: number, wire: TlsWireSizes): TlsFailure {
+  const systemCode = errorCode(err);
+  return {
+    ok: false,
+    code: 'TLS_CLIENT_CREDENTIALS_UNUSABLE',
+    message: `the TLS library refused the client certificate and key before connecting: ${errorMessage(err)}`,
+    durationMs,
+    bytesFromServer: 0,
+    ...(systemCode ? { systemCode } : {}),
+    wire,
+  };
+}
+
+const NOT_TLS_ERRORS = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_RECORD_LAYER_FAILURE',
+  'ERR_SSL_UNEXPECTED_RECORD',
+  'ERR_SSL_HTTP_REQUEST',
+]);
+
+/** The failure code and message of a handshake error (before any alert in it is looked at). */
+function classifyHandshakeError(err: Error, bytesRead: number): { code: TlsFailureCode; message: string } {
+  const systemCode = errorCode(err);
+  if (systemCode === 'ECONNRESET' || systemCode === 'EPIPE') {
+    return {
+      code: 'TLS_RESET',
+      message: `connection reset by the server during the handshake (${bytesRead} bytes received)`,
+    };
+  }
+  if (systemCode && NOT_TLS_ERRORS.has(systemCode)) {
+    return {
+      code: 'TLS_NOT_TLS',
+      message: `the server answered with something that is not TLS (${errorMessage(err)})`,
+    };
+  }
+  return { code: 'TLS_ERROR', message: errorMessage(err) };
+}
+
+/** What the completed handshake shows: protocol, cipher, ALPN, the presented chain and both verifications. */
+function handshakeSuccess(socket: TLSSocket, opts: TlsOptions, durationMs: number, meter: TlsRecordMeter): TlsSuccess {
+  meter.finishHandshake();
+  socket.removeAllListeners('error');
+  socket.removeAllListeners('close');
+  const fate = new ConnectionFate(socket);
+  const chain = presentedChain(socket);
+  const leaf = socket.getPeerCertificate();
+  const identityError =
+    leaf && leaf.raw ? checkServerIdentity(opts.servername, leaf) : new Error('no server certificate');
+  const cipher = socket.getCipher();
+  return {
+    ok: true,
+    socket,
+    fate,
+    durationMs,
+    protocol: socket.getProtocol(),
+    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+    alpn: socket.alpnProtocol ?? false,
+    chain,
+    chainError: socket.authorized ? null : String(socket.authorizationError ?? 'unverified'),
+    hostnameError: identityError ? identityError.message : null,
+    sniSent: opts.sendSni === false ? null : opts.servername,
+    wire: meter.sizes,
+  };
+}
+
 /**
- * Run a TLS handshake over an open TCP socket (or a proxy tunnel over one). The chain and the name are checked here
- * (not by Node's rejectUnauthorized) so that every failure can be named precisely; the caller decides what a failure
- * means. The server's records are measured on the way in (`wire`).
+ * Run a TLS handshake over an open TCP socket or a proxy tunnel over one (`tcp`, which the TLS socket takes over),
+ * within `opts.timeoutMs` milliseconds. The server's records are measured on the way in (`wire`). The chain and the name are checked here (not by Node's rejectUnauthorized) so that every failure can
+ * be named precisely; the caller decides what a failure means. Never rejects: a failure (TLS_STALLED, TLS_RESET,
+ * TLS_CLOSED, TLS_ALERT with the alert of RFC 8446 §6, TLS_NOT_TLS, TLS_CLIENT_CREDENTIALS_UNUSABLE, TLS_ERROR) has
+ * destroyed both sockets; on success the caller owns `socket`.
  */
 export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess | TlsFailure> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const meter = new TlsRecordMeter();
+  let socket: TLSSocket;
+  try {
+    socket = connect(tlsConnectOptions(tcp, opts, meter));
+  } catch (err) {
+    // Nothing was sent to the server.
+    tcp.destroy();
+    return Promise.resolve(credentialsUnusable(err, elapsed(), meter.sizes));
+  }
   return new Promise((resolve) => {
     let settled = false;
-    let socket: TLSSocket;
-    try {
-      socket = connect({
-        socket: meteredStream(tcp, meter),
-        // Node sends SNI only when servername is set (facts §2.2).
-        ...(opts.sendSni === false ? {} : { servername: opts.servername }),
-        ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
-        ...(opts.cert ? { cert: opts.cert } : {}),
-        ...(opts.key ? { key: opts.key } : {}),
-        ...(opts.ca ? { ca: opts.ca } : {}),
-        rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
-        ...(opts.limits ?? {}),
-      });
-    } catch (err) {
-      // The local TLS context refused our own credentials (key does not match the certificate, unusable key):
-      // nothing was sent to the server.
-      tcp.destroy();
-      resolve({
-        ok: false,
-        code: 'TLS_CLIENT_CREDENTIALS_UNUSABLE',
-        message: `the TLS library refused the client certificate and key before connecting: ${errorMessage(err)}`,
-        durationMs: elapsed(),
-        bytesFromServer: 0,
-        ...(errorCode(err) ? { systemCode: errorCode(err)! } : {}),
-        wire: meter.sizes,
-      });
-      return;
-    }
     const fail = (code: TlsFailureCode, message: string, err?: unknown): void => {
       if (settled) return;
       settled = true;
@@ -246,44 +347,11 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      meter.finishHandshake();
-      socket.removeAllListeners('error');
-      socket.removeAllListeners('close');
-      const fate = new ConnectionFate(socket);
-      const chain = presentedChain(socket);
-      const leaf = socket.getPeerCertificate();
-      const identityError = leaf && leaf.raw ? checkServerIdentity(opts.servername, leaf) : new Error('no server certificate');
-      const cipher = socket.getCipher();
-      resolve({
-        ok: true,
-        socket,
-        fate,
-        durationMs: elapsed(),
-        protocol: socket.getProtocol(),
-        cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
-        alpn: socket.alpnProtocol ?? false,
-        chain,
-        chainError: socket.authorized ? null : String(socket.authorizationError ?? 'unverified'),
-        hostnameError: identityError ? identityError.message : null,
-        sniSent: opts.sendSni === false ? null : opts.servername,
-        wire: meter.sizes,
-      });
+      resolve(handshakeSuccess(socket, opts, elapsed(), meter));
     });
     socket.once('error', (err) => {
-      const systemCode = errorCode(err);
-      if (systemCode === 'ECONNRESET' || systemCode === 'EPIPE') {
-        fail('TLS_RESET', `connection reset by the server during the handshake (${tcp.bytesRead} bytes received)`, err);
-      } else if (
-        systemCode === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
-        systemCode === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' ||
-        systemCode === 'ERR_SSL_RECORD_LAYER_FAILURE' ||
-        systemCode === 'ERR_SSL_UNEXPECTED_RECORD' ||
-        systemCode === 'ERR_SSL_HTTP_REQUEST'
-      ) {
-        fail('TLS_NOT_TLS', `the server answered with something that is not TLS (${errorMessage(err)})`, err);
-      } else {
-        fail('TLS_ERROR', errorMessage(err), err);
-      }
+      const { code, message } = classifyHandshakeError(err, tcp.bytesRead);
+      fail(code, message, err);
     });
     socket.once('close', () => {
       fail('TLS_CLOSED', `the server closed the connection during the handshake (${tcp.bytesRead} bytes received)`);

@@ -4,7 +4,9 @@ import type { RunnerEvent } from '../model/check.js';
  * Live progress on stderr, only when stderr is a terminal: one line rewritten in place, cleared at the end, so
  * stdout (the table or the JSON) is never mixed with it.
  */
-export function progressReporter(stream: NodeJS.WriteStream): { onEvent: (e: RunnerEvent) => void; finish: () => void } | undefined {
+export function progressReporter(
+  stream: NodeJS.WriteStream,
+): { onEvent: (e: RunnerEvent) => void; finish: () => void } | undefined {
   if (!stream.isTTY) return undefined;
   const running = new Set<string>();
   let done = 0;

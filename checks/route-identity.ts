@@ -1,0 +1,36 @@
+/**
+ * Who a route is to AWS IoT: the MQTT client id it connects with and the topic it publishes to. AWS IoT allows one
+ * connection per client id (a second CONNECT with the same id closes the first: facts §3), so concurrent MQTT routes
+ * of one run get distinct ids unless the user chose the id.
+ */
+import { ROUTES, routeKindOf, type RouteSpec } from '../src/model/index.js';
+import type { Target } from '../src/target.js';
+
+function isMqttRoute(id: string): boolean {
+  return ROUTES[routeKindOf(id)]?.protocol === 'mqtt';
+}
+
+/**
+ * Client id a route uses: the user's `--client-id` as is; otherwise our own random id, with a per-route suffix when
+ * the run has two or more MQTT routes: `-<port>` for a plain kind (`iot-doctor-ab12-8883`), `-<port>-<variant>` for
+ * an instance (`-8883-via-proxy`).
+ */
+export function routeClientId(target: Target, spec: RouteSpec): string {
+  const mqttRoutes = target.routes.filter(isMqttRoute);
+  if (target.clientIdFromUser || mqttRoutes.length < 2) return target.clientId;
+  const variant = spec.variant ? `-${spec.variant.toLowerCase().replace(/[^a-z0-9]+/g, '-')}` : '';
+  return `${target.clientId}-${spec.port}${variant}`;
+}
+
+/**
+ * Topic an MQTT route subscribes and publishes to: the user's --topic, else one under its own client id, which
+ * is what policies written with ${iot:ClientId} allow.
+ */
+export function routeTopic(target: Target, spec: RouteSpec): string {
+  return topicForClientId(target, routeClientId(target, spec));
+}
+
+/** The probe topic for a client id: `--topic` when given, else `iot-doctor/<clientId>/probe`. */
+export function topicForClientId(target: Target, clientId: string): string {
+  return target.topicFromUser ? target.topic : `iot-doctor/${clientId}/probe`;
+}

@@ -1,0 +1,102 @@
+/**
+ * The commands a technician pastes to repeat a route stage by hand: nslookup, nc, `openssl s_client`, mosquitto_pub /
+ * mosquitto_sub and curl. Each builder returns one shell line (quoted with `shq`), or several lines joined by "\n".
+ * They read the target and the route, never the network.
+ */
+import type { RouteSpec } from '../src/model/index.js';
+import { publishPath } from '../src/probes/https.js';
+import { hostPort, shq } from '../src/probes/shell.js';
+import type { Target } from '../src/target.js';
+
+/** The address and port a route actually connected to (after DNS and `--connect-to`). */
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+/** `nslookup <host> [server]`: the name lookup of the dns stage; the server is `--dns-server` without its port. */
+export function nslookupCommand(target: Target, host: string): string {
+  return target.dnsServer ? `nslookup ${host} ${target.dnsServer.replace(/:\d+$/, '')}` : `nslookup ${host}`;
+}
+
+/** `nc -vz -w <s> <address> <port>`: the TCP connect of the tcp stage, with the run's timeout in whole seconds. */
+export function ncCommand(target: Target, peer: Peer): string {
+  return `nc -vz -w ${Math.ceil(target.timeoutMs / 1000)} ${peer.address} ${peer.port}`;
+}
+
+/** `openssl s_client` connecting as this route does: address, SNI, ALPN, the CA file and the client credentials. */
+export function sClientArgs(target: Target, spec: RouteSpec, host: string, port: number): string[] {
+  const parts = ['openssl', 's_client', '-connect', hostPort(host, port), '-servername', target.endpoint];
+  if (spec.alpn) parts.push('-alpn', spec.alpn);
+  parts.push('-CAfile', shq(target.caPath ?? 'AmazonRootCA1.pem'));
+  if (target.certPath) parts.push('-cert', shq(target.certPath));
+  if (target.keyPath) parts.push('-key', shq(target.keyPath));
+  return parts;
+}
+
+/** The `openssl s_client` line that repeats this route's handshake by hand (full output: it shows the ALPN result). */
+export function sClientCommand(target: Target, spec: RouteSpec, host: string, port: number): string {
+  const verify = ['-verify_hostname', target.endpoint, '-verify_return_error', '-showcerts', '</dev/null'];
+  return [...sClientArgs(target, spec, host, port), ...verify].join(' ');
+}
+
+function tlsFlags(target: Target): string[] {
+  const flags = [`--cafile ${shq(target.caPath ?? 'AmazonRootCA1.pem')}`];
+  if (target.certPath) flags.push(`--cert ${shq(target.certPath)}`);
+  if (target.keyPath) flags.push(`--key ${shq(target.keyPath)}`);
+  return flags;
+}
+
+function hostsNote(target: Target, peer: Peer, spec: RouteSpec): string {
+  return peer.address === target.endpoint || (peer.port === spec.port && !target.connectTo.length)
+    ? ''
+    : `# mosquitto connects to the name it verifies: first map ${target.endpoint} to ${peer.address} ` +
+        '(e.g. in /etc/hosts)\n';
+}
+
+/**
+ * `mosquitto_pub` (one QoS 1 message) or `mosquitto_sub` (one message, bounded wait) as the route's MQTT session:
+ * endpoint name, port, TLS files, ALPN, MQTT version, client id and topic. Prefixed by a comment line when the
+ * route connected to another address than the endpoint's (mosquitto verifies the name it connects to).
+ */
+export function mosquittoCommand(
+  tool: 'mosquitto_pub' | 'mosquitto_sub',
+  target: Target,
+  spec: RouteSpec,
+  peer: Peer,
+  clientId: string,
+  topic: string,
+): string {
+  const parts = [tool, '-h', target.endpoint, '-p', String(peer.port), ...tlsFlags(target)];
+  if (spec.alpn) parts.push('--tls-alpn', spec.alpn);
+  if (target.mqttVersion === 5) parts.push('-V', 'mqttv5');
+  parts.push('-i', shq(clientId), '-t', shq(topic), '-q', '1', '-d');
+  if (tool === 'mosquitto_pub') parts.push('-m', shq('{"probe":"by hand"}'));
+  else parts.push('-C', '1', '-W', String(Math.max(5, Math.ceil(target.timeoutMs / 1000) * 2)));
+  return hostsNote(target, peer, spec) + parts.join(' ');
+}
+
+/**
+ * The HTTPS publish (`POST /topics/<topic>?qos=1`) by hand: curl for routes without ALPN (with `--connect-to` when
+ * the peer is not the endpoint's own address); for ALPN routes `printf … | openssl s_client`, since curl cannot offer
+ * a custom ALPN protocol id.
+ */
+export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: Peer, topic: string): string {
+  const url = `https://${target.endpoint}:${spec.port}${publishPath(topic)}`;
+  const body = '{"probe":"by hand"}';
+  if (!spec.alpn) {
+    const parts = ['curl', '--cacert', shq(target.caPath ?? 'AmazonRootCA1.pem')];
+    if (target.certPath) parts.push('--cert', shq(target.certPath));
+    if (target.keyPath) parts.push('--key', shq(target.keyPath));
+    if (peer.address !== target.endpoint || peer.port !== spec.port) {
+      const address = peer.address.includes(':') ? `[${peer.address}]` : peer.address;
+      parts.push('--connect-to', `${target.endpoint}:${spec.port}:${address}:${peer.port}`);
+    }
+    parts.push('-X', 'POST', '-H', "'content-type: application/json'", '-d', shq(body), '-D', '-', shq(url));
+    return parts.join(' ');
+  }
+  const req =
+    `POST ${publishPath(topic)} HTTP/1.1\\r\\nHost: ${target.endpoint}\\r\\nContent-Type: application/json\\r\\n` +
+    `Content-Length: ${body.length}\\r\\nConnection: close\\r\\n\\r\\n${body}`;
+  return `printf ${shq(req)} | ${[...sClientArgs(target, spec, peer.address, peer.port), '-quiet'].join(' ')}`;
+}

@@ -1,0 +1,22 @@
+/**
+ * Stage `protocol` (`route.<route>.protocol`): the route's application protocol answers over its connection. One
+ * session per protocol (`protocol-<protocol>.ts`) settles both this row and `round-trip`, since both run over the
+ * same session. A new protocol is one new file and one entry in `SESSIONS`.
+ */
+import type { RouteProtocol } from '../../src/model/index.js';
+import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
+import { httpsSession } from './protocol-https.js';
+import { mqttSession } from './protocol-mqtt.js';
+
+/** The session that runs the `protocol` and `round-trip` rows, by the route's protocol. */
+export const SESSIONS: Readonly<Record<RouteProtocol, (run: RouteRun) => Promise<StageOutcome[]>>> = {
+  mqtt: mqttSession,
+  https: httpsSession,
+};
+
+/** The `protocol` stage: not run under `--no-protocol` (PROTOCOL_NOT_REQUESTED). */
+export const protocolStage: StageDef = {
+  id: 'protocol',
+  protocolLevel: true,
+  run: (run) => SESSIONS[run.spec.protocol](run),
+};
