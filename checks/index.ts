@@ -1,4 +1,10 @@
-/** The catalogue: every check of a `check` run, in the order the report lists them. */
+/**
+ * The catalogue: every check of a `check` run, in the order the report lists them. Loading this module validates the
+ * whole catalogue (every check any run may include): a `needs` entry that names no check throws `CatalogueError`.
+ */
+import type { Check } from '../src/model/check.js';
+import { ROUTES } from '../src/model/index.js';
+import { validateCatalogue } from '../src/runner/index.js';
 import type { Target } from '../src/target.js';
 import { caVerifiesEndpointCheck } from './ca-endpoint.js';
 import { certChecks } from './cert.js';
@@ -8,6 +14,7 @@ import { probeClientIdCheck } from './probe-client-id.js';
 import { routeCheck } from './route.js';
 import type { DoctorCheck } from './types.js';
 
+/** The checks of a run of `target`, in report order. */
 export function catalogue(target: Target): DoctorCheck[] {
   return [
     ...certChecks,
@@ -18,3 +25,22 @@ export function catalogue(target: Target): DoctorCheck[] {
     ...(target.cloud ? cloudChecks : []),
   ];
 }
+
+/** Every check any run may include (the route checks of every registered route kind). */
+export const ALL_CHECKS: readonly Check<never>[] = [
+  ...certChecks,
+  probeClientIdCheck,
+  ...Object.keys(ROUTES).map((id) => routeCheck(id)),
+  caVerifiesEndpointCheck,
+  clockSkewCheck,
+  ...cloudChecks,
+];
+
+const ALL_IDS = new Set(ALL_CHECKS.map((c) => c.id));
+
+/** True when `id` is the id of a check of the catalogue (for `RunOptions.isKnownCheck`). */
+export function isCatalogueCheckId(id: string): boolean {
+  return ALL_IDS.has(id);
+}
+
+validateCatalogue(ALL_CHECKS as readonly Check<unknown>[]);

@@ -5,6 +5,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ALL_CHECKS, isCatalogueCheckId } from '../../checks/index.js';
 import { routeCheck } from '../../checks/route.js';
 import type { DoctorCheck } from '../../checks/types.js';
 import type { CheckResult } from '../../src/model/index.js';
@@ -30,10 +31,18 @@ function check(id: string, needs: string[], ran: string[]): DoctorCheck {
 }
 
 describe('catalogue', () => {
+  it('the whole catalogue is consistent when it loads, and knows checks a run may leave out', () => {
+    expect(ALL_CHECKS.length).toBeGreaterThan(20);
+    expect(isCatalogueCheckId('ca.verifies-endpoint')).toBe(true);
+    expect(isCatalogueCheckId('route.https-443')).toBe(true);
+    expect(isCatalogueCheckId('files.crt')).toBe(false);
+  });
+
   it('refuses a needs entry that names no check, before any check runs', async () => {
     const ran: string[] = [];
     const checks = [check('files.cert', [], ran), check('cert.identity', ['files.crt'], ran)];
-    const pending = runChecks(checks, contextFor(targetFor({}), credentialsFor(makePki('ec'))), { guardMs: 1000 });
+    const ctx = contextFor(targetFor({}), credentialsFor(makePki('ec')));
+    const pending = runChecks(checks, ctx, { guardMs: 1000, isKnownCheck: isCatalogueCheckId });
     await expect(pending).rejects.toBeInstanceOf(CatalogueError);
     await expect(pending).rejects.toThrow('cert.identity needs files.crt, which is no check');
     expect(ran).toEqual([]);
