@@ -8,7 +8,20 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 });
 
-main(hideBin(process.argv)).then(
+const args = hideBin(process.argv);
+
+/**
+ * `--format nagios` (or `-f nagios`, `--format=nagios,json`) puts the run under the Nagios plugin convention: a usage
+ * or tool error is then state UNKNOWN, exit 3, with its status line on stdout (field notes §9.4).
+ */
+function nagiosRequested(argv: readonly string[]): boolean {
+  const i = argv.findIndex((a) => a === '--format' || a === '-f' || a.startsWith('--format=') || a.startsWith('-f='));
+  if (i < 0) return false;
+  const value = argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : (argv[i + 1] ?? '');
+  return value.split(',')[0]!.trim() === 'nagios';
+}
+
+main(args).then(
   (code) => {
     process.exitCode = code;
   },
@@ -20,5 +33,9 @@ main(hideBin(process.argv)).then(
       if (process.env.IOT_DOCTOR_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     }
     process.exitCode = 2;
+    if (nagiosRequested(args)) {
+      process.stdout.write(`IOT-DOCTOR UNKNOWN - ${errorMessage(err).replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/')}\n`);
+      process.exitCode = 3;
+    }
   },
 );

@@ -119,6 +119,40 @@ function checkOptions<T>(y: Argv<T>) {
     });
 }
 
+/** `--repeat N [--interval MS]`: probe the routes N times, files read once (src/repeat.ts). */
+function repeatOptions<T>(y: Argv<T>) {
+  return y
+    .option('repeat', {
+      type: 'number',
+      describe: 'probe the routes N times (files read once); adds per-stage p50/p95/max and failure share',
+      requiresArg: true,
+    })
+    .option('interval', { type: 'number', describe: 'pause between --repeat attempts, ms (default 1000)', requiresArg: true });
+}
+
+/** `serve`: the exporter's address, configuration, deadline offset and concurrency (src/serve). */
+function serveOptions<T>(y: Argv<T>) {
+  return y
+    .option('listen', {
+      type: 'string',
+      demandOption: true,
+      requiresArg: true,
+      describe: 'HOST:PORT to bind, and nothing else (e.g. 127.0.0.1:9115)',
+    })
+    .option('config', {
+      type: 'string',
+      demandOption: true,
+      requiresArg: true,
+      describe: 'YAML (or JSON) file with modules: of check options by long name; SIGHUP reloads it',
+    })
+    .option('timeout-offset', {
+      type: 'number',
+      default: 0.5,
+      describe: 'seconds taken off the scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) for the probe deadline',
+    })
+    .option('max-concurrent', { type: 'number', default: 8, describe: 'probes running at once; more wait, then get 503' });
+}
+
 function outputOptions<T>(y: Argv<T>) {
   return y
     .option('format', {
@@ -176,7 +210,7 @@ function certOptions<T>(y: Argv<T>) {
 }
 
 function demoOptions<T>(y: Argv<T>) {
-  return outputOptions(y)
+  return repeatOptions(outputOptions(y))
     .option('scenario', {
       alias: 's',
       type: 'string',
@@ -265,7 +299,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'check',
       'probe every route to an endpoint and print the pass/fail matrix',
-      (y) => outputOptions(checkOptions(y)),
+      (y) => repeatOptions(outputOptions(checkOptions(y))),
       async (args) => {
         exitCode = await (await commands()).checkCommand(args);
       },
@@ -290,6 +324,14 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'serve',
+      'exporter in the blackbox_exporter style: GET /probe?target=ENDPOINT&module=NAME answers a check as metrics',
+      serveOptions,
+      async (args) => {
+        exitCode = await (await import('./serve/index.js')).serveCommand(args);
+      },
+    )
+    .command(
       'render <report>',
       'render a saved JSON report in another format (table, junit, markdown, html, list, json)',
       renderOptions,
@@ -297,7 +339,7 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = (await commands()).renderCommand({ ...args, report: args.report as string });
       },
     )
-    .demandCommand(1, 'name a command: check, cert, demo, lab or render (see --help)')
+    .demandCommand(1, 'name a command: check, cert, demo, lab, serve or render (see --help)')
     .middleware((args) => lastScalarWins(args as Record<string, unknown>), true)
     .strict()
     .recommendCommands()
@@ -306,7 +348,10 @@ export async function main(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UsageError(msg);
     })
-    .epilogue('Exit codes: 0 nothing failed, 1 a check failed, 2 usage or tool error.');
+    .epilogue(
+      'Exit codes: 0 nothing failed, 1 a check failed, 2 usage or tool error ' +
+        '(--format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
+    );
   await parser.parseAsync();
   return exitCode;
 }

@@ -12,7 +12,9 @@ import type { Report } from './model/index.js';
 import { resolveSiteProfile, siteProfileRoutes, type SiteProfile } from './site-profile.js';
 import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './report/formats.js';
 import { parseReport, redactReport, renderReport } from './report/index.js';
+import { nagiosExitCode } from './report/nagios.js';
 import { progressReporter } from './runner/progress.js';
+import { parseRepeat } from './repeat.js';
 import { finishReport, runDoctor } from './run.js';
 import {
   parseClientId,
@@ -50,7 +52,7 @@ export function writeReport(report: Report, dir: string, formats: readonly Repor
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}`);
     const paths: string[] = [];
-    for (const format of new Set<ReportFormat>(['json', ...formats.filter((f) => f !== 'table' && f !== 'list')])) {
+    for (const format of new Set<ReportFormat>(['json', ...formats.filter((f) => f !== 'table' && f !== 'list' && f !== 'nagios')])) {
       const path = `${base}.${FORMAT_EXTENSIONS[format]}`;
       writeFileSync(path, renderReport(report, format, { color: false }));
       paths.push(path);
@@ -260,6 +262,9 @@ export interface OutputArgs {
   color?: boolean;
   redact?: boolean;
   'site-profile'?: string;
+  /** `--repeat N` and `--interval MS` (check and demo). */
+  repeat?: number;
+  interval?: number;
 }
 
 function siteProfileOf(args: OutputArgs): SiteProfile | undefined {
@@ -273,8 +278,10 @@ function siteProfileOf(args: OutputArgs): SiteProfile | undefined {
 export async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {
   const progress = progressReporter(process.stderr);
   const siteProfile = siteProfileOf(args);
+  const repeat = parseRepeat(args.repeat, args.interval);
   const report = await runDoctor(target, {
     strict: args.strict,
+    ...(repeat ? { repeat } : {}),
     ...(progress ? { onEvent: progress.onEvent } : {}),
     ...(checks ? { checks } : {}),
     ...(siteProfile ? { siteProfile } : {}),
@@ -290,13 +297,17 @@ function printReport(full: Report, args: OutputArgs, fallback: ReportFormat = 't
   if (args.output) {
     for (const path of writeReport(report, args.output, formats)) process.stderr.write(`report written to ${path}\n`);
   }
-  return report.exitCode;
+  // Only the Nagios format uses the plugin convention's exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+  return formats[0] === 'nagios' ? nagiosExitCode(report) : report.exitCode;
 }
 
 /** `check`: the full run, the cloud half only, or the cloud half merged into another run's report. */
 export async function checkCommand(
   args: CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean },
 ): Promise<number> {
+  if ((args.from || args['cloud-only']) && parseRepeat(args.repeat, args.interval)) {
+    throw new UsageError('--repeat re-probes the routes; --from and --cloud-only run no routes');
+  }
   if (args.from) return runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
   const target = targetFromArgs(args);
   if (args['cloud-only']) {

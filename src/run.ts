@@ -13,6 +13,7 @@ import { loadDeviceFiles } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applySiteProfile, expectedBlockedRoutes, type SiteProfile } from './site-profile.js';
 import { buildReport } from './report/json.js';
+import { runRepeated, type RepeatOptions } from './repeat.js';
 import { runChecks } from './runner/index.js';
 import type { Target } from './target.js';
 
@@ -28,6 +29,8 @@ export interface DoctorOptions {
   checks?: DoctorCheck[];
   /** The clock the checks read (validity windows, clock skew); tests pin it. */
   now?: () => Date;
+  /** `--repeat N --interval MS`: probe the routes N times (src/repeat.ts); absent or count 1 is one run. */
+  repeat?: RepeatOptions;
 }
 
 /**
@@ -63,10 +66,13 @@ export async function createContext(target: Target, now: () => Date = () => new 
     ...(target.caPath ? { caPath: target.caPath } : {}),
     ...(target.keyPassphrase ? { keyPassphrase: target.keyPassphrase } : {}),
   });
+  return { target, credentials, ...attemptParts(target), now };
+}
+
+/** What each attempt of a run gets afresh: one DNS answer per name (shared by its routes) and a route hub. */
+function attemptParts(target: Target): Pick<CheckContext, 'resolve' | 'hub'> {
   const dnsCache = new Map<string, Promise<DnsOutcome>>();
   return {
-    target,
-    credentials,
     resolve(name: string): Promise<DnsOutcome> {
       let answer = dnsCache.get(name);
       if (!answer) {
@@ -77,7 +83,6 @@ export async function createContext(target: Target, now: () => Date = () => new 
       }
       return answer;
     },
-    now,
     hub: new RouteHub(target.routes),
   };
 }
@@ -105,11 +110,14 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   // Likewise the MQTT client: loading it at the first CONNECT would stall the other routes' handshakes.
   if (target.protocol && target.routes.some((r) => r.startsWith('mqtt')) && checks.some((c) => c.family === 'route'))
     loadMqtt();
-  const results: CheckResult[] = await runChecks(checks, ctx, {
-    guardMs: guardMs(target),
-    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-  });
-  return finishReport({
+  const run = (list: readonly DoctorCheck[], c: CheckContext): Promise<CheckResult[]> =>
+    runChecks(list, c, { guardMs: guardMs(target), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  const repeated =
+    (opts.repeat?.count ?? 1) > 1
+      ? await runRepeated(opts.repeat!, checks, ctx, () => ({ ...ctx, ...attemptParts(target) }), run)
+      : undefined;
+  const results: CheckResult[] = repeated ? repeated.results : await run(checks, ctx);
+  const report = finishReport({
     target: summarizeTarget(target, ctx.credentials.cert?.certificateId),
     startedAt,
     durationMs: performance.now() - started,
@@ -117,6 +125,7 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
     ...(opts.strict ? { strict: true } : {}),
     ...(opts.siteProfile ? { siteProfile: opts.siteProfile } : {}),
   });
+  return repeated ? { ...report, repeat: repeated.summary } : report;
 }
 
 /** Diagnosis, counts and exit code from a set of results: the same for a live run and for merged results. */

@@ -111,6 +111,8 @@ export interface Report {
   diagnosis: Finding[];
   summary: Record<Status, number>;
   exitCode: 0 | 1 | 2;
+  /** Per-stage statistics of `--repeat N` (N > 1); the results then hold one representative attempt per route. */
+  repeat?: RepeatSummary;
 }
 
 export function worstStatus(statuses: Iterable<Status>): Status {
@@ -137,4 +139,46 @@ export function exitCodeFor(results: readonly CheckResult[], strict = false): 0 
   if (results.some((r) => r.status === 'fail' || (strict && r.status === 'warn'))) return 1;
   if (results.some((r) => r.status === 'error')) return 2;
   return 0;
+}
+
+// Statistics of a repeated run (`check --repeat N`): the routes are probed N times with the same credential files,
+// and each stage of each route gets its duration percentiles and its share of failed attempts.
+
+/** One stage of one route over the attempts that reached it (a stage skipped in an attempt is not counted). */
+export interface StageRepeatStats {
+  route: RouteId;
+  stage: StageId;
+  /** Attempts in which this stage ran (status other than `skip`). */
+  attempts: number;
+  /** Of those, attempts where it ended `fail` or `error`. */
+  failed: number;
+  /** `failed / attempts`, 0..1; 0 when the stage never ran. */
+  failureRatio: number;
+  /** Nearest-rank percentiles and maximum of the stage's duration over those attempts, in ms; absent when it never ran. */
+  p50Ms?: number;
+  p95Ms?: number;
+  maxMs?: number;
+}
+
+/** One route over all attempts: an attempt fails when any stage of the route ends `fail` or `error`. */
+export interface RouteRepeatStats {
+  route: RouteId;
+  attempts: number;
+  failed: number;
+  /** `failed / attempts`, 0..1. */
+  failureRatio: number;
+}
+
+/** The `repeat` section of a report; present only when the run had more than one attempt. */
+export interface RepeatSummary {
+  /** Number of attempts (N of `--repeat N`). */
+  attempts: number;
+  /** Pause between the end of one attempt and the start of the next, ms. */
+  intervalMs: number;
+  /** Attempts in which at least one route failed. */
+  failedAttempts: number;
+  /** Wall time of each attempt, ms, in order. */
+  attemptDurationsMs: number[];
+  routes: RouteRepeatStats[];
+  stages: StageRepeatStats[];
 }

@@ -1,5 +1,5 @@
 /** Report formats and their file extensions: light enough for the CLI's option definitions. */
-export const FORMATS = ['table', 'json', 'junit', 'markdown', 'html', 'list'] as const;
+export const FORMATS = ['table', 'json', 'junit', 'markdown', 'html', 'list', 'prometheus', 'nagios'] as const;
 export type ReportFormat = (typeof FORMATS)[number];
 
 /** File extension for a report written in each format. */
@@ -10,6 +10,8 @@ export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
   markdown: 'md',
   html: 'html',
   list: 'txt',
+  prometheus: 'prom',
+  nagios: 'txt',
 };
 
 export function isReportFormat(value: string): value is ReportFormat {

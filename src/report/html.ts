@@ -14,6 +14,7 @@ import {
   type RouteId,
   type Status,
 } from '../model/index.js';
+import { renderRepeatHtml } from './repeat-text.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
@@ -265,7 +266,7 @@ function header(report: Report): string {
 }
 
 export function renderHtml(report: Report): string {
-  const body = [header(report), '<main>', diagnosis(report), matrix(report), timings(report), details(report), checks(report), '</main>']
+  const body = [header(report), '<main>', diagnosis(report), matrix(report), report.repeat ? renderRepeatHtml(report.repeat, e) : '', timings(report), details(report), checks(report), '</main>']
     .filter(Boolean)
     .join('\n');
   return [

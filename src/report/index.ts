@@ -9,6 +9,9 @@ import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderList } from './list.js';
 import { renderMarkdown } from './markdown.js';
+import { renderRepeatText } from './repeat-text.js';
+import { renderNagios } from './nagios.js';
+import { renderPrometheus } from './prometheus.js';
 import { renderTable } from './table.js';
 
 export { redactReport } from './redact.js';
@@ -49,6 +52,13 @@ export function renderReport(report: Report, format: ReportFormat, opts: RenderO
       break;
     case 'list':
       out = renderList(report.results, { color: opts.color });
+      if (report.repeat) out += `${renderRepeatText(report.repeat)}\n`;
+      break;
+    case 'prometheus':
+      out = renderPrometheus(report);
+      break;
+    case 'nagios':
+      out = renderNagios(report);
       break;
   }
   return scrubKeyMaterial(out);

@@ -4,6 +4,7 @@
  * reproduce command. A pure function of the report.
  */
 import { ROUTES, ROUTE_IDS, type CheckResult, type Finding, type Report, type RouteId } from '../model/index.js';
+import { repeatJunitCases } from './repeat-text.js';
 
 /** Characters XML 1.0 cannot carry at all (controls other than tab, newline, carriage return; lone surrogates). */
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -159,6 +160,7 @@ export function renderJunit(report: Report): string {
   if (cloud.length) {
     suites.push({ name: 'cloud', properties: common, cases: cloud.map((r) => resultCase(r, 'iot-doctor.cloud', `${r.id}: ${r.title}`, warnFails)) });
   }
+  if (report.repeat) suites.push({ name: 'repeat', properties: common, cases: repeatJunitCases(report.repeat) });
   if (report.diagnosis.length) {
     suites.push({ name: 'diagnosis', properties: common, cases: report.diagnosis.map(findingCase) });
   }

@@ -11,6 +11,7 @@ import {
   type Finding,
   type Report,
 } from '../model/index.js';
+import { renderRepeatMarkdown } from './repeat-text.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
@@ -116,6 +117,7 @@ export function renderMarkdown(report: Report): string {
 
   const m = matrix(report);
   if (m) out.push('## Matrix', '', m, '');
+  if (report.repeat) out.push('## Repeated attempts', '', renderRepeatMarkdown(report.repeat), '');
 
   out.push('## Diagnosis', '');
   if (report.diagnosis.length) out.push(report.diagnosis.map(finding).join('\n\n'), '');

@@ -8,6 +8,7 @@ import {
   type Finding,
   type Report,
 } from '../model/index.js';
+import { renderRepeatText } from './repeat-text.js';
 import { bold, indent, paint, statusLabel } from './style.js';
 
 export interface TableOptions {
@@ -119,6 +120,7 @@ export function renderTable(report: Report, opts: TableOptions): string {
   if (details) sections.push(`${bold('Route details', opts.color)}\n${details}`);
   const others = renderOtherChecks(report.results, opts);
   if (others) sections.push(`${bold('Checks', opts.color)}\n${others}`);
+  if (report.repeat) sections.push(`${bold('Repeated attempts', opts.color)}\n${renderRepeatText(report.repeat)}`);
   if (report.diagnosis.length) sections.push(`${bold('Diagnosis', opts.color)}\n${renderDiagnosis(report.diagnosis, opts)}`);
   sections.push(summaryLine(report));
   return `${sections.join('\n\n')}\n`;

@@ -14,7 +14,7 @@ const EC_KEY = [`-----BEGIN EC ${PK}-----`, 'MHcCAQEEIB', `-----END EC ${PK}----
 
 describe('renderReport', () => {
   it('knows every format', () => {
-    expect([...FORMATS]).toEqual(['table', 'json', 'junit', 'markdown', 'html', 'list']);
+    expect([...FORMATS]).toEqual(['table', 'json', 'junit', 'markdown', 'html', 'list', 'prometheus', 'nagios']);
     for (const f of FORMATS) {
       expect(FORMAT_EXTENSIONS[f]).toMatch(/^[a-z]+$/);
       const out = renderReport(sample(), f, { color: false });
@@ -22,7 +22,8 @@ describe('renderReport', () => {
       expect(out.endsWith('\n'), f).toBe(true);
     }
     expect(isReportFormat('junit')).toBe(true);
-    expect(isReportFormat('prometheus')).toBe(false);
+    expect(isReportFormat('prometheus')).toBe(true);
+    expect(isReportFormat('yaml')).toBe(false);
   });
 
   it('copes with a run without routes, results or findings', () => {

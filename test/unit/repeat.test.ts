@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { nearestRank, parseRepeat, representativeResults, summarizeAttempts } from '../../src/repeat.js';
+import { allRoutes, fail, localPasses } from './diagnose-fixtures.js';
+
+describe('--repeat statistics', () => {
+  it('nearest-rank percentiles', () => {
+    const v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(nearestRank(v, 50)).toBe(5);
+    expect(nearestRank(v, 95)).toBe(10);
+    expect(nearestRank(v, 90)).toBe(9);
+    expect(nearestRank([7], 95)).toBe(7);
+    expect(nearestRank([], 50)).toBeUndefined();
+  });
+
+  it('per stage: attempts that reached it, failures among them, p50/p95/max; per route: failed attempts', () => {
+    const ok = allRoutes();
+    const tcpFail = allRoutes({ 'https-443': { tcp: fail('TCP_TIMEOUT', {}, { durationMs: 3000 }) } });
+    const tlsSlow = allRoutes({ 'https-443': { tls: { durationMs: 900 } } });
+    const s = summarizeAttempts(
+      [ok, tcpFail, tlsSlow, ok].map((results, i) => ({ results, durationMs: 100 + i })),
+      500,
+    );
+    expect(s.attempts).toBe(4);
+    expect(s.failedAttempts).toBe(1);
+    expect(s.attemptDurationsMs).toEqual([100, 101, 102, 103]);
+    expect(s.routes.find((r) => r.route === 'https-443')).toEqual({
+      route: 'https-443',
+      attempts: 4,
+      failed: 1,
+      failureRatio: 0.25,
+    });
+    expect(s.routes.find((r) => r.route === 'mqtt-443')).toEqual({
+      route: 'mqtt-443',
+      attempts: 4,
+      failed: 0,
+      failureRatio: 0,
+    });
+    const tcp = s.stages.find((x) => x.route === 'https-443' && x.stage === 'tcp')!;
+    expect(tcp).toEqual({
+      route: 'https-443',
+      stage: 'tcp',
+      attempts: 4,
+      failed: 1,
+      failureRatio: 0.25,
+      p50Ms: 10,
+      p95Ms: 3000,
+      maxMs: 3000,
+    });
+    // tls was not reached in the attempt where tcp failed.
+    const tls = s.stages.find((x) => x.route === 'https-443' && x.stage === 'tls')!;
+    expect(tls).toEqual({
+      route: 'https-443',
+      stage: 'tls',
+      attempts: 3,
+      failed: 0,
+      failureRatio: 0,
+      p50Ms: 10,
+      p95Ms: 900,
+      maxMs: 900,
+    });
+    expect(s.stages).toHaveLength(28);
+  });
+
+  it('a stage never reached has no durations', () => {
+    const blocked = allRoutes({ 'mqtt-8883': { tcp: fail('TCP_REFUSED') } });
+    const s = summarizeAttempts(
+      [blocked, blocked].map((results) => ({ results, durationMs: 1 })),
+      0,
+    );
+    const tls = s.stages.find((x) => x.route === 'mqtt-8883' && x.stage === 'tls')!;
+    expect(tls).toEqual({ route: 'mqtt-8883', stage: 'tls', attempts: 0, failed: 0, failureRatio: 0 });
+  });
+
+  it('representative results: per route its first failed attempt, else the last; other checks from the first', () => {
+    const first = [...localPasses(), ...allRoutes({ 'mqtt-443': { tls: { durationMs: 1 } } })];
+    const second = allRoutes({ 'https-8443': { tcp: fail('TCP_TIMEOUT') }, 'mqtt-443': { tls: { durationMs: 2 } } });
+    const third = allRoutes({ 'https-8443': { tcp: fail('TCP_REFUSED') }, 'mqtt-443': { tls: { durationMs: 3 } } });
+    const picked = representativeResults([first, second, third].map((results) => ({ results, durationMs: 1 })));
+    expect(picked.map((r) => r.id)).toEqual(first.map((r) => r.id));
+    expect(picked.find((r) => r.id === 'route.https-8443.tcp')!.code).toBe('TCP_TIMEOUT');
+    expect(picked.find((r) => r.id === 'route.mqtt-443.tls')!.durationMs).toBe(3);
+    expect(picked.find((r) => r.id === 'files.cert')).toBe(first[0]);
+  });
+
+  it('parses --repeat and --interval with one clear error each', () => {
+    expect(parseRepeat(undefined, undefined)).toBeUndefined();
+    expect(parseRepeat(1, undefined)).toBeUndefined();
+    expect(parseRepeat(5, undefined)).toEqual({ count: 5, intervalMs: 1000 });
+    expect(parseRepeat(3, 0)).toEqual({ count: 3, intervalMs: 0 });
+    expect(() => parseRepeat(0, undefined)).toThrow(UsageError);
+    expect(() => parseRepeat(2.5, undefined)).toThrow(/--repeat must be a whole number 1..1000, got 2.5/);
+    expect(() => parseRepeat(1001, undefined)).toThrow(UsageError);
+    expect(() => parseRepeat(3, -1)).toThrow(/--interval must be 0..3600000 ms, got -1/);
+    expect(() => parseRepeat(undefined, 200)).toThrow(/--interval needs --repeat/);
+  });
+});
