@@ -179,6 +179,7 @@ describe('serve /probe', () => {
     );
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses).toEqual([200, 503, 503]);
+    for (const a of answers.filter((x) => x.status === 200)) expectPromtoolClean(a.body);
     for (const a of answers.filter((x) => x.status === 503))
       expect(a.body).toMatch(/^busy: 1 probes running, none finished in time\n$/);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -196,6 +197,7 @@ describe('serve /probe', () => {
     await serve.waitForLog('configuration reloaded: 3 modules');
     const r = await get(`/probe?target=${healthy.endpoint}&module=lab-mqtt`);
     expect(r.status, r.body).toBe(200);
+    expectPromtoolClean(r.body);
     expect([...parseSamples(r.body).keys()].filter((k) => k.startsWith('iot_doctor_stage_success{'))).toHaveLength(7);
     writeFileSync(
       join(work, 'serve.yml'),
