@@ -12,13 +12,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Aedes, type Client as AedesClient, type PublishPacket } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Authorizer, ConnectionIdentity } from './authz.js';
 import { reserveClosedPort } from './net-util.js';
+import type { LabRecords } from './records.js';
 
 /** Identity of a connection handed to aedes, keyed by the stream aedes reads (client.conn). */
 export const connectionIdentities = new WeakMap<object, ConnectionIdentity>();
@@ -38,6 +39,8 @@ export interface BrokerOptions {
   authorizer: Authorizer;
   mqtt5: 'auto' | 'off';
   log: (message: string) => void;
+  /** AWS IoT logs and disconnect reasons (records.ts); absent: none kept. */
+  records?: LabRecords;
 }
 
 function denied(action: string, resource: string): Error {
@@ -49,7 +52,15 @@ function denied(action: string, resource: string): Error {
  * every PUBLISH, iot:Subscribe on every SUBSCRIBE (a denial of either closes the connection), QoS 2 PUBLISH refused,
  * granted QoS capped at 1, iot:Receive on every delivery (an unauthorized delivery is dropped).
  */
-async function createAedes(authorizer: Authorizer, log: (message: string) => void): Promise<Aedes> {
+async function createAedes(
+  authorizer: Authorizer,
+  log: (message: string) => void,
+  records?: LabRecords,
+): Promise<Aedes> {
+  const refused = (client: AedesClient, type: 'Publish-In' | 'Subscribe', topic: string): void => {
+    records?.operationFailed(client.conn as Socket, type, topic, 'Authorization Failure');
+    records?.closing(client.conn as Socket, 'AUTH_ERROR');
+  };
   const identityOf = (client: AedesClient | null): ConnectionIdentity | undefined =>
     client ? connectionIdentities.get(client.conn) : undefined;
   const aedes = await Aedes.createBroker({
@@ -65,10 +76,12 @@ async function createAedes(authorizer: Authorizer, log: (message: string) => voi
       }
       if (!authorizer.allowed(id, 'iot:Publish', 'topic', packet.topic)) {
         log(`mqtt: ${id.clientId ?? ''} PUBLISH ${packet.topic} denied, closing the connection`);
+        refused(client, 'Publish-In', packet.topic);
         return callback(denied('iot:Publish', packet.topic));
       }
       if (packet.retain && !authorizer.allowed(id, 'iot:RetainPublish', 'topic', packet.topic)) {
         log(`mqtt: ${id.clientId ?? ''} retained PUBLISH ${packet.topic} denied (iot:RetainPublish), closing`);
+        refused(client, 'Publish-In', packet.topic);
         return callback(denied('iot:RetainPublish', packet.topic));
       }
       callback(null);
@@ -78,6 +91,7 @@ async function createAedes(authorizer: Authorizer, log: (message: string) => voi
       if (!id) return callback(new Error('unknown connection'));
       if (!authorizer.allowed(id, 'iot:Subscribe', 'topicfilter', sub.topic)) {
         log(`mqtt: ${id.clientId ?? ''} SUBSCRIBE ${sub.topic} denied, closing the connection`);
+        refused(client, 'Subscribe', sub.topic);
         return callback(denied('iot:Subscribe', sub.topic));
       }
       // AWS IoT grants at most QoS 1.
@@ -127,7 +141,7 @@ async function startMqtt5(aedes: Aedes, mode: 'auto' | 'off'): Promise<Mqtt5Side
  */
 export async function startBroker(opts: BrokerOptions): Promise<LabBroker> {
   const { log } = opts;
-  const aedes = await createAedes(opts.authorizer, log);
+  const aedes = await createAedes(opts.authorizer, log, opts.records);
   const { mosquitto, bridge, unavailable } = await startMqtt5(aedes, opts.mqtt5);
   if (unavailable) log(`mqtt5: unavailable (${unavailable})`);
 

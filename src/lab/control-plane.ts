@@ -16,6 +16,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ApiError, invalid, notFound, operationAction, type ApiContext, type ApiRequest } from './api/operation.js';
 import { OperationRouter, type RoutedOperation } from './api/operations.js';
 import type { Authorizer } from './authz.js';
+import { answerLogsRequest } from './logs-api.js';
+import type { LabRecords } from './records.js';
 import { closeServer, listen } from './net-util.js';
 import { RegistryInvalidError, RegistryNotFoundError, type LabRegistry } from './registry.js';
 
@@ -41,6 +43,10 @@ export interface ControlPlaneOptions {
   /** The data endpoint the lab serves (for DescribeDomainConfiguration). */
   endpoint: string;
   log: (message: string) => void;
+  /** What the data plane recorded: connectivity data, logging options, the AWSIotLogsV2 entries. */
+  records?: LabRecords;
+  /** Region of the lab (CloudWatch Logs ARNs). */
+  region?: string;
 }
 
 const LAB_USER = 'lab-user';
@@ -67,6 +73,7 @@ export class ControlPlane {
   constructor(private readonly opts: ControlPlaneOptions) {
     const { registry, authorizer, dataAtsEndpoint, endpoint } = opts;
     this.ctx = { registry, authorizer, dataAtsEndpoint, endpoint };
+    if (opts.records) this.ctx.records = opts.records;
     this.server = createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
         this.sendError(res, new ApiError(500, 'InternalFailureException', message(err)));
@@ -88,7 +95,13 @@ export class ControlPlane {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const parsed = this.parse(req, await readBody(req));
+    const raw = await readBody(req);
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string') {
+      this.dispatchLogs(target, raw, res);
+      return;
+    }
+    const parsed = this.parse(req, raw);
     if ('error' in parsed) {
       this.sendError(res, parsed.error);
       return;
@@ -108,6 +121,26 @@ export class ControlPlane {
       this.opts.log(`api: ${op.name}: ${apiErr.type}`);
       this.sendError(res, apiErr);
     }
+  }
+
+  /**
+   * A CloudWatch Logs (AWS JSON 1.1) request, told apart by its `X-Amz-Target` header (logs-api.ts), so that
+   * `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` can point at the same address as `AWS_ENDPOINT_URL_IOT`.
+   */
+  private dispatchLogs(target: string, raw: Buffer, res: ServerResponse): void {
+    let body: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+    } catch {
+      body = {};
+    }
+    const { records, registry, faults } = this.opts;
+    const ctx = { records, region: this.opts.region ?? 'eu-west-1', accountId: registry.accountId };
+    const answer = answerLogsRequest(target, body, { ...ctx, accessDenied: faults.accessDenied });
+    const type = (answer.body as { __type?: string }).__type;
+    this.opts.log(`logs: ${target}: ${type ?? answer.status}`);
+    this.send(res, answer.status, JSON.stringify(answer.body), { 'content-type': 'application/x-amz-json-1.1' });
   }
 
   /**

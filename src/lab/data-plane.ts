@@ -18,6 +18,7 @@ import { fatalAlert, MAX_CLIENT_HELLO_BYTES, parseClientHello, TLS_ALERT } from 
 import { createPublishServer, createUnauthenticatedServer, type HttpsFrontDeps } from './https-front.js';
 import { handleMqttConnection, type MqttFrontDeps } from './mqtt-front.js';
 import { closeServer, listen, reserveClosedPort, type SocketTracker, type TimerSet } from './net-util.js';
+import type { LabRecords } from './records.js';
 import type { ScenarioBehaviour } from './scenarios.js';
 
 export type ListenerName = 'mqtt8883' | 'tls443' | 'https8443';
@@ -41,6 +42,8 @@ export interface DataPlaneOptions {
   timers: TimerSet;
   stats: { tlsHandshakes: Record<ListenerName, number>; connections: number };
   log: (message: string) => void;
+  /** Session table, connectivity data and AWS IoT logs (records.ts). */
+  records?: LabRecords;
 }
 
 /** How long a client may take to send its ClientHello. */
@@ -83,6 +86,7 @@ export class DataPlane {
       hangUp: (s) => this.hangUp(s),
       requireSni: opts.requireSni,
     };
+    if (opts.records) this.mqttDeps.records = opts.records;
   }
 
   /** Listens on every port the scenario opens; 8883 'refused' reserves a closed port instead. */

@@ -16,8 +16,16 @@ import { ControlPlane } from './control-plane.js';
 import { DataPlane, type ListenerName, type ServerIdentity } from './data-plane.js';
 import { createLabPki, type LabPki } from './lab-pki.js';
 import { checkBindAddress, hostForUrl, SocketTracker, TimerSet } from './net-util.js';
+import { startOtherDevice } from './other-device.js';
+import { LabRecords, type TakeoverLogReason } from './records.js';
 import { LabRegistry } from './registry.js';
-import { LAB_DEVICE_NAME, scenarioDefinition, type ScenarioDefinition, type ScenarioInfo } from './scenarios.js';
+import {
+  LAB_DEVICE_NAME,
+  LAB_LOGGING_ON,
+  scenarioDefinition,
+  type ScenarioDefinition,
+  type ScenarioInfo,
+} from './scenarios.js';
 
 export { SCENARIOS, LAB_DEVICE_NAME, LAB_PROBE_TOPIC_PREFIX, LAB_DEVICE_POLICY } from './scenarios.js';
 export type { ScenarioInfo } from './scenarios.js';
@@ -56,6 +64,8 @@ export interface LabOptions {
   pki?: LabPki;
   /** One line per notable event (refusals, denials, API calls). Never contains key material. */
   log?: (message: string) => void;
+  /** How the AWS IoT logs word a takeover disconnect (unconfirmed, field notes §8); default DUPLICATE_CLIENT_ID. */
+  takeoverLogReason?: TakeoverLogReason;
 }
 
 export interface Lab {
@@ -78,6 +88,8 @@ export interface Lab {
   mqtt5Available: boolean;
   stats: { tlsHandshakes: Record<ListenerName, number>; connections: number };
   faults: { api: { accessDenied: Set<string>; throttleOnce: Set<string> } };
+  /** What the data plane recorded: sessions, connectivity data, AWS IoT logs (mutable `logging`). */
+  records: LabRecords;
   /**
    * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir` (a temporary folder removed
    * by `close()` when omitted) and returns their paths and an iot-doctor command line that checks the lab.
@@ -118,6 +130,8 @@ interface LabParts {
   broker?: LabBroker;
   dataPlane?: DataPlane;
   controlPlane?: ControlPlane;
+  /** Stops the scenario's other device, when it has one. */
+  stopOtherDevice?: () => Promise<void>;
 }
 
 /** An idempotent close: data plane, open sockets, control plane, brokers, timers, temporary folders, in that order. */
@@ -125,6 +139,7 @@ function closer(parts: LabParts, log: (message: string) => void): () => Promise<
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
+      await parts.stopOtherDevice?.();
       await parts.dataPlane?.close();
       parts.tracker.destroyAll();
       await parts.controlPlane?.close();
@@ -137,6 +152,9 @@ function closer(parts: LabParts, log: (message: string) => void): () => Promise<
   };
 }
 
+/** The parts once every service started. */
+type StartedParts = LabParts & Required<Pick<LabParts, 'broker' | 'dataPlane' | 'controlPlane'>>;
+
 /** What `startServices` needs beyond the lab's parts. */
 interface ServiceInputs {
   opts: LabOptions;
@@ -148,14 +166,15 @@ interface ServiceInputs {
   registry: LabRegistry;
   stats: Lab['stats'];
   faults: Lab['faults'];
+  records: LabRecords;
   log: (message: string) => void;
 }
 
 /** Starts the brokers, the data plane and the control plane into `parts`; rejects when one cannot start. */
-async function startServices(parts: LabParts, x: ServiceInputs): Promise<Required<LabParts>> {
-  const { opts, bind, def, endpoint, registry, log } = x;
+async function startServices(parts: LabParts, x: ServiceInputs): Promise<StartedParts> {
+  const { opts, bind, def, endpoint, registry, records, log } = x;
   const authorizer = new Authorizer(registry);
-  const broker = (parts.broker = await startBroker({ authorizer, mqtt5: opts.mqtt5 ?? 'auto', log }));
+  const broker = (parts.broker = await startBroker({ authorizer, mqtt5: opts.mqtt5 ?? 'auto', log, records }));
   const p = opts.ports ?? {};
   const dataPlane = (parts.dataPlane = new DataPlane({
     bind,
@@ -170,6 +189,7 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Require
     timers: parts.timers,
     stats: x.stats,
     log,
+    records,
   }));
   await dataPlane.start();
   const controlPlane = (parts.controlPlane = new ControlPlane({
@@ -181,6 +201,8 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Require
     dataAtsEndpoint: () => (def.behaviour.describeEndpoint === 'other-account' ? x.otherAccountEndpoint : endpoint),
     endpoint,
     log,
+    records,
+    region: registry.region,
   }));
   await controlPlane.start();
   return { ...parts, broker, dataPlane, controlPlane };
@@ -250,11 +272,12 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
 
   const parts: LabParts = { tracker: new SocketTracker(), timers: new TimerSet(), tempDirs: [] };
   const stats = { tlsHandshakes: { mqtt8883: 0, tls443: 0, https8443: 0 }, connections: 0 };
-  const faults = { api: { accessDenied: new Set<string>(), throttleOnce: new Set<string>() } };
+  const faults = { api: { accessDenied: new Set<string>(def.apiAccessDenied), throttleOnce: new Set<string>() } };
+  const records = new LabRecords(LAB_ACCOUNT_ID, { ...(def.logging ?? LAB_LOGGING_ON) }, opts.takeoverLogReason);
   const close = closer(parts, log);
-  let started: Required<LabParts>;
+  let started: StartedParts;
   try {
-    const inputs = { opts, bind, def, endpoint, otherAccountEndpoint, server, registry, stats, faults, log };
+    const inputs = { opts, bind, def, endpoint, otherAccountEndpoint, server, registry, stats, faults, records, log };
     started = await startServices(parts, inputs);
   } catch (err) {
     await close();
@@ -288,11 +311,20 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     mqtt5Available: started.broker.mqtt5Port !== undefined,
     stats,
     faults,
+    records,
     writeFiles: (dir?: string) => writeLabFiles(lab, parts.tempDirs, dir),
     close,
   };
+  if (def.otherDevice) parts.stopOtherDevice = otherDevice(lab, def.otherDevice.periodMs, pki);
   log(`lab started: scenario ${def.name}, endpoint ${endpoint}`);
   return lab;
+}
+
+/** Starts the scenario's other device against the lab's 8883 port (other-device.ts); returns its stop. */
+function otherDevice(lab: Lab, periodMs: number, pki: LabPki): () => Promise<void> {
+  const { host, port } = { host: lab.bind, port: lab.ports.mqtt8883 };
+  const device = { certPem: pki.device.certPem, keyPem: pki.device.keyPem, clientId: lab.device.clientId };
+  return startOtherDevice({ host, port, endpoint: lab.endpoint, caPem: lab.caPem, ...device, periodMs }).stop;
 }
 
 /** Multi-line human description of a running lab. */

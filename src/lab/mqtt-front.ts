@@ -17,6 +17,7 @@ import { connectionIdentities, type LabBroker } from './broker.js';
 import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
 import { proxyMqtt5, REASON } from './mqtt5-proxy.js';
 import type { SocketTracker, TimerSet } from './net-util.js';
+import type { LabRecords } from './records.js';
 
 /** What the MQTT front needs from the lab (the MQTT 5 proxy's needs plus the brokers). */
 export interface MqttFrontDeps {
@@ -29,6 +30,8 @@ export interface MqttFrontDeps {
   hangUp: (socket: Socket) => void;
   /** Whether the TLS front demands SNI (SNI_ONLY certificates need it even when the front does not). */
   requireSni: boolean;
+  /** Session table, connectivity data and AWS IoT logs (records.ts); absent: none kept. */
+  records?: LabRecords;
 }
 
 /** Time a client has to send CONNECT after the TLS handshake. */
@@ -103,8 +106,13 @@ function onConnect(
     deps.hangUp(socket);
     return;
   }
+  if (deps.records?.throttled(clientId)) {
+    refuseThrottled(socket, who, clientId, version, deps);
+    return;
+  }
   const verdict = authorizeConnect(socket, peerDer, clientId, deps.authorizer);
   if (typeof verdict === 'string') {
+    recordRefusal(socket, peerDer, clientId, verdict, deps);
     if (version === 5) {
       deps.log(`${who} refused (${verdict}): CONNACK 0x87`);
       socket.write(encodePacket({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.notAuthorized }, 5));
@@ -116,9 +124,12 @@ function onConnect(
   }
   if (version === 4) {
     deps.log(`${who} accepted`);
+    recordSession(socket, connect, verdict, 4, deps);
     connectionIdentities.set(socket, verdict);
     socket.unshift(bytes);
-    capSubscribeQos(deps.broker.aedes.handle(socket));
+    const client = deps.broker.aedes.handle(socket);
+    capSubscribeQos(client);
+    watchDisconnect(client, () => deps.records?.clientDisconnect(socket));
     return;
   }
   const port = deps.broker.mqtt5Port;
@@ -127,6 +138,7 @@ function onConnect(
     return;
   }
   deps.log(`${who} accepted (proxied to the MQTT 5 broker)`);
+  recordSession(socket, connect, verdict, 5, deps);
   proxyMqtt5(socket, verdict, bytes, connectLength, port, deps);
 }
 
@@ -178,5 +190,73 @@ function capSubscribeQos(client: object): void {
   parser?.prependListener?.('packet', (p: Packet) => {
     if (p.cmd !== 'subscribe') return;
     for (const s of p.subscriptions) if (s.qos > 1) s.qos = 1;
+  });
+}
+
+/**
+ * Registers an accepted connection in the session table (records.ts): an older connection with the same client id,
+ * of either MQTT version, is closed (MQTT 5: DISCONNECT 0x8E first), as AWS does (facts §3, field notes §8).
+ */
+function recordSession(
+  socket: TLSSocket,
+  connect: IConnectPacket,
+  identity: ConnectionIdentity,
+  version: 4 | 5,
+  deps: MqttFrontDeps,
+): void {
+  if (!deps.records) return;
+  const session = {
+    clientId: connect.clientId,
+    version,
+    socket,
+    principalId: identity.certificateId,
+    keepAlive: connect.keepalive,
+    cleanSession: connect.clean ?? true,
+    hangUp: deps.hangUp,
+    sendDisconnect: (reasonCode: number) => {
+      deps.log(`mqtt5: ${connect.clientId} session taken over: DISCONNECT 0x${reasonCode.toString(16)}`);
+      socket.write(encodePacket({ cmd: 'disconnect', reasonCode }, 5));
+    },
+  };
+  const peer: { ip?: string; port?: number; localIp?: string; localPort?: number } = {};
+  if (socket.remoteAddress) peer.ip = socket.remoteAddress;
+  if (socket.remotePort !== undefined) peer.port = socket.remotePort;
+  if (socket.localAddress) peer.localIp = socket.localAddress;
+  if (socket.localPort !== undefined) peer.localPort = socket.localPort;
+  deps.records.connected(session, peer);
+}
+
+/**
+ * A CONNECT within 1 s of the previous one for the same client id (facts §3.1): MQTT 3.1.1 is closed without
+ * CONNACK; MQTT 5 gets CONNACK 0x97 Quota exceeded (the mapping is unconfirmed, facts §3 table) and the close.
+ */
+function refuseThrottled(socket: TLSSocket, who: string, clientId: string, version: number, deps: MqttFrontDeps): void {
+  deps.log(`${who} throttled (1 CONNECT per second per client id)`);
+  const details = 'Connect throttled: more than 1 CONNECT per second for this client id';
+  deps.records?.connectFailed({ clientId, socket, reason: 'THROTTLED', details });
+  if (version === 5) {
+    socket.write(encodePacket({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.quotaExceeded }, 5));
+  }
+  deps.hangUp(socket);
+}
+
+/**
+ * Logs a refused CONNECT when the refusal is an authorization one (facts §3 table: CloudWatch `Connect`, reason
+ * `AUTHORIZATION_FAILURE`). Authentication failures are not written: AWS logs them only as the opt-in
+ * `Connection.AuthNError` type (field notes §7.6, unconfirmed).
+ */
+function recordRefusal(socket: TLSSocket, peerDer: Buffer, clientId: string, why: string, deps: MqttFrontDeps): void {
+  if (!deps.records || !why.startsWith('iot:Connect')) return;
+  const auth = deps.authorizer.authenticate(peerDer);
+  const principalId = auth.ok ? auth.cert.certificateId : undefined;
+  const refusal = { clientId, socket, reason: 'AUTHORIZATION_FAILURE', details: 'Authorization Failure' };
+  deps.records.connectFailed(principalId ? { ...refusal, principalId } : refusal);
+}
+
+/** Calls `onDisconnect` when aedes' parser emits the client's DISCONNECT packet (a client-initiated close). */
+function watchDisconnect(client: object, onDisconnect: () => void): void {
+  const parser = (client as { _parser?: { prependListener?: (e: string, fn: (p: Packet) => void) => void } })._parser;
+  parser?.prependListener?.('packet', (p: Packet) => {
+    if (p.cmd === 'disconnect') onDisconnect();
   });
 }

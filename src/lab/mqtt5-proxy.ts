@@ -10,12 +10,15 @@ import type { IPublishPacket, ISubackPacket, ISubscribePacket } from 'mqtt-packe
 import type { Authorizer, ConnectionIdentity } from './authz.js';
 import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
 import type { SocketTracker, TimerSet } from './net-util.js';
+import type { LabRecords } from './records.js';
 
 /** MQTT 5 reason codes the lab sends (facts §3.2). */
 export const REASON = {
   success: 0x00,
   unspecified: 0x80,
   notAuthorized: 0x87,
+  sessionTakenOver: 0x8e,
+  quotaExceeded: 0x97,
 } as const;
 
 /** What the proxy needs from the lab. */
@@ -26,6 +29,8 @@ export interface Mqtt5ProxyDeps {
   log: (message: string) => void;
   /** Closes the client connection without a word (AWS style). */
   hangUp: (socket: Socket) => void;
+  /** Session table and AWS IoT logs (records.ts); absent: none kept. */
+  records?: LabRecords;
 }
 
 /**
@@ -119,6 +124,7 @@ class Mqtt5Proxy {
   private onClientFrame(frame: Buffer): void {
     const type = packetType(frame);
     if (type !== PACKET_TYPE.publish && type !== PACKET_TYPE.subscribe) {
+      if (type === PACKET_TYPE.disconnect) this.deps.records?.clientDisconnect(this.client);
       this.upstream.write(frame);
       return;
     }
@@ -140,6 +146,7 @@ class Mqtt5Proxy {
       return;
     }
     const outcome = packet.qos === 1 ? ': PUBACK 0x87' : ': dropped';
+    this.deps.records?.operationFailed(this.client, 'Publish-In', topic ?? '', 'Authorization Failure');
     this.deps.log(`mqtt5: ${this.who} PUBLISH ${topic ?? '(unknown alias)'} denied${outcome}`);
     if (packet.qos === 1 && packet.messageId !== undefined) {
       const puback: Packet = { cmd: 'puback', messageId: packet.messageId, reasonCode: REASON.notAuthorized };
@@ -159,6 +166,8 @@ class Mqtt5Proxy {
     }
     const deniedTopics = packet.subscriptions.filter((_, i) => deniedFlags[i]).map((s) => s.topic);
     this.deps.log(`mqtt5: ${this.who} SUBSCRIBE ${deniedTopics.join(', ')} denied: SUBACK 0x87`);
+    for (const t of deniedTopics)
+      this.deps.records?.operationFailed(this.client, 'Subscribe', t, 'Authorization Failure');
     const messageId = packet.messageId ?? 0;
     if (deniedFlags.every(Boolean)) {
       const suback: ISubackPacket = { cmd: 'suback', messageId, granted: deniedFlags.map(() => REASON.notAuthorized) };

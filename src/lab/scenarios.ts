@@ -3,6 +3,7 @@
  * checked against a known cause. A scenario decides how the listeners behave and what the registry holds.
  */
 import { DEFAULT_DEVICE_NAME, type LabPki } from './lab-pki.js';
+import type { LabLogging } from './records.js';
 import type { LabRegistry } from './registry.js';
 
 export interface ScenarioInfo {
@@ -28,6 +29,12 @@ export interface ScenarioBehaviour {
 
 export interface ScenarioDefinition extends ScenarioInfo {
   behaviour: ScenarioBehaviour;
+  /** The account's AWS IoT logging options (field notes §7.6); default: on at ERROR (`LAB_LOGGING_ON`). */
+  logging?: LabLogging;
+  /** IAM actions the caller of the lab's APIs is denied from the start (`faults.api.accessDenied`). */
+  apiAccessDenied?: string[];
+  /** Another client that connects with the device's client id every `periodMs` (field notes §8). */
+  otherDevice?: { periodMs: number };
   /** Fills the registry: certificates, things, policies, attachments. */
   seed(registry: LabRegistry, pki: LabPki): void;
 }
@@ -140,6 +147,56 @@ function seedAccount(registry: LabRegistry, pki: LabPki, opts: SeedOptions = {})
 
 const TEN_MINUTES = 10 * 60_000;
 
+/** Logging as a careful customer sets it up: failures recorded (level ERROR), with a role AWS IoT writes with. */
+export const LAB_LOGGING_ON: LabLogging = {
+  defaultLogLevel: 'ERROR',
+  disableAllLogs: false,
+  roleArn: 'arn:aws:iam::123456789012:role/iot-logging',
+};
+
+/** The policy of `policy-other-client`: iot:Connect only for client/another-device. */
+function otherClientPolicy(arn: Arn): object {
+  const doc = healthyDevicePolicy(arn) as { Statement: { Sid: string; Resource: unknown }[] };
+  doc.Statement[0] = { ...doc.Statement[0]!, Resource: arn('client', 'another-device') };
+  return doc;
+}
+
+/** The caller may not read policies nor test them, so only the account's records explain a refusal. */
+const NO_POLICY_READS = ['iot:TestAuthorization', 'iot:GetEffectivePolicies', 'iot:GetPolicy'];
+
+/** Scenarios about what AWS IoT records (field notes §7–8). */
+const RECORD_SCENARIOS: ScenarioDefinition[] = [
+  {
+    name: 'duplicate-client-id',
+    description:
+      `Another device connects as ${LAB_DEVICE_NAME} every 2 s: a session with that client id is taken over (MQTT 5: ` +
+      'DISCONNECT 0x8E), the displaced one is recorded as DUPLICATE_CLIENTID.',
+    behaviour: HEALTHY,
+    otherDevice: { periodMs: 2_000 },
+    seed: (r, p) => seedAccount(r, p),
+  },
+  {
+    name: 'connect-denied-logged',
+    description:
+      'The policy allows iot:Connect only for client/another-device and the caller may not read or test policies ' +
+      '(TestAuthorization, GetEffectivePolicies, GetPolicy denied); AWS IoT logging is on (ERROR): only the log ' +
+      'record explains the refused CONNECT.',
+    behaviour: HEALTHY,
+    apiAccessDenied: NO_POLICY_READS,
+    seed: (r, p) => seedAccount(r, p, { policy: otherClientPolicy }),
+  },
+  {
+    name: 'logging-off',
+    description:
+      'As connect-denied-logged, but AWS IoT logging is DISABLED: nothing is recorded, and the refusal can only be ' +
+      'inferred.',
+    behaviour: HEALTHY,
+    apiAccessDenied: NO_POLICY_READS,
+    logging: { defaultLogLevel: 'DISABLED', disableAllLogs: false, roleArn: LAB_LOGGING_ON.roleArn! },
+    seed: (r, p) => seedAccount(r, p, { policy: otherClientPolicy }),
+  },
+];
+
 export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'healthy',
@@ -218,14 +275,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
       'The policy allows iot:Connect only for client/another-device: any other client id is closed after CONNECT ' +
       '(MQTT 5: CONNACK 0x87); HTTPS publish works.',
     behaviour: HEALTHY,
-    seed: (r, p) =>
-      seedAccount(r, p, {
-        policy: (arn) => {
-          const doc = healthyDevicePolicy(arn) as { Statement: { Sid: string; Resource: unknown }[] };
-          doc.Statement[0] = { ...doc.Statement[0]!, Resource: arn('client', 'another-device') };
-          return doc;
-        },
-      }),
+    seed: (r, p) => seedAccount(r, p, { policy: otherClientPolicy }),
   },
   {
     name: 'policy-no-publish',
@@ -282,6 +332,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     behaviour: { ...HEALTHY, describeEndpoint: 'other-account' },
     seed: (r, p) => seedAccount(r, p),
   },
+  ...RECORD_SCENARIOS,
 ];
 
 export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description }) => ({ name, description }));

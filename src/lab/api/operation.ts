@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Authorizer } from '../authz.js';
+import type { LabRecords } from '../records.js';
 import type { LabRegistry } from '../registry.js';
 
 /**
@@ -50,6 +51,8 @@ export interface ApiContext {
   dataAtsEndpoint: () => string;
   /** The data endpoint the lab serves (for DescribeDomainConfiguration). */
   endpoint: string;
+  /** What the data plane recorded (connectivity data, logging options); absent: nothing recorded. */
+  records?: LabRecords;
 }
 
 /** One row of the operation table. */

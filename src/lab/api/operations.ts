@@ -6,6 +6,7 @@
 import { CERTIFICATE_OPERATIONS } from './certificates.js';
 import { ENDPOINT_OPERATIONS } from './endpoints.js';
 import { compilePath, type CompiledPath, type Operation } from './operation.js';
+import { RECORD_OPERATIONS } from './logging.js';
 import { POLICY_OPERATIONS } from './policies.js';
 import { TEST_AUTHORIZATION_OPERATIONS } from './test-authorization.js';
 import { THING_OPERATIONS } from './things.js';
@@ -17,6 +18,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...POLICY_OPERATIONS,
   ...THING_OPERATIONS,
   ...TEST_AUTHORIZATION_OPERATIONS,
+  ...RECORD_OPERATIONS,
 ];
 
 /** An operation with its URI template compiled. */
