@@ -8,6 +8,9 @@
 import type { RouteId } from '../model/index.js';
 import { withDeadline } from '../runner/deadline.js';
 
+/** Spacing of CONNECTs with one client id: AWS IoT allows 1 per second (facts §3.1), plus a margin for clocks. */
+export const CONNECT_SPACING_MS = 1_050;
+
 /** An MQTT route subscribed to the probe topic, as the HTTPS routes see it. */
 export interface Subscriber {
   route: RouteId;
@@ -22,6 +25,8 @@ export class RouteHub {
   private readyWaiters: ((sub: Subscriber | null) => void)[] = [];
   private httpsWaiters: (() => void)[] = [];
   private clientIdLock: Promise<void> = Promise.resolve();
+  /** performance.now() when the last turn on the shared client id began (its CONNECT follows at once). */
+  private lastTurnAt: number | undefined;
 
   /** @param routes the route ids of the run: the `mqtt…` ones may subscribe, the `https…` ones publish. */
   constructor(routes: readonly RouteId[]) {
@@ -29,7 +34,11 @@ export class RouteHub {
     this.httpsPending = new Set(routes.filter((r) => r.startsWith('https')));
   }
 
-  /** Serialize a section for routes that share one client id. Returns the release function. */
+  /**
+   * Serialize a section for routes that share one client id. A turn also begins at least `CONNECT_SPACING_MS` after
+   * the previous one, since AWS IoT throttles a client id to 1 CONNECT per second (facts §3.1). Returns the release
+   * function and how long the caller waited (ms).
+   */
   async takeClientId(): Promise<{ release: () => void; waitedMs: number }> {
     const started = performance.now();
     let release!: () => void;
@@ -38,6 +47,9 @@ export class RouteHub {
       release = resolve;
     });
     await previous;
+    const spacing = this.lastTurnAt === undefined ? 0 : this.lastTurnAt + CONNECT_SPACING_MS - performance.now();
+    if (spacing > 0) await new Promise((resolve) => setTimeout(resolve, spacing));
+    this.lastTurnAt = performance.now();
     return { release, waitedMs: Math.round(performance.now() - started) };
   }
 
