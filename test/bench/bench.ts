@@ -1,171 +1,366 @@
 /**
- * `npm run bench`: how fast iot-doctor is, measured on the network test bed (client ─ router ─ server namespaces,
- * the client on a TUN link with a fixed delay, the lab on the real ports of the server namespace). Every figure is
- * measured side by side in the same run and printed on one line with its goal; all of them go to reports/bench.json.
- * Not a pass/fail test: it always exits 0 when it could measure (2 when the bed cannot run here).
+ * `npm run bench`: how close iot-doctor comes to the physical limit of a check, measured on the network test bed
+ * (client ─ TUN relay with 50 ms each way ─ router ─ server namespaces; the lab on the real ports 8883, 443 and 8443
+ * of the server namespace). Everything a ratio compares is measured in the same run, the same way, interleaved round
+ * by round so that the machine's load weighs on both sides alike; each figure is the median of 5 rounds
+ * (IOT_DOCTOR_BENCH_REPEAT to change). Every figure is printed on one line with its goal (issue 16), then all of them
+ * as a Markdown table, and written to reports/bench.json.
  *
- *   (1) full healthy check vs the physical minimum of its slowest route (round trips counted from the protocols);
- *   (2) the same coverage done by hand (openssl s_client per route, then mosquitto_pub/sub and curl), one after another;
- *   (3) 8883 silently dropped: total time vs --timeout, and whether the other routes were held up;
- *   (4) start-up (`--help`, `cert`) and the peak memory of a full run.
+ *   - healthy full check (four routes, no AWS credentials), wall time, vs the limit: 5 round trips × the RTT measured
+ *     on the link (TCP connects) + `node -e 0` started the same way in the same namespace;
+ *   - the manual sequence (4 × openssl s_client, 2 × mosquitto_pub, 1 × curl) vs the healthy check;
+ *   - `iot-doctor --help` vs bare `node -e 0`; the first SYN after the process was spawned (seen by the link's relay);
+ *   - AWS credentials present (the lab's control plane over the same link): extra wall time, stage timings, first SYN;
+ *   - 8883 silently dropped with the default 5 s timeout: total wall time, and the other routes not held up;
+ *   - peak RSS of the full runs (GNU time).
  *
- * Needs root, `ip netns`, iptables, python3, openssl, mosquitto-clients, curl and GNU time; build first
- * (`npx tsc -p tsconfig.json`).
+ * Not a pass/fail test: exits 0 when it could measure (a MISSED goal is a figure, not an error), 2 when the bed cannot
+ * run here. Needs root, `ip netns`, iptables, python3, openssl, mosquitto-clients, curl and GNU time; build first.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Report, RouteId } from '../../src/model/index.js';
+import type { Report } from '../../src/model/index.js';
 import { ADDR, Bed, REPO_ROOT, bedUnavailableReason, python, type RunResult, type TunClient } from '../e2e/bed.js';
-import { BIN, checkArgs, cliHasCommand, runCheck, startLabInBed, type RunningLab } from '../e2e/doctor.js';
+import { BIN, checkArgs, startLabInBed, type RunningLab } from '../e2e/doctor.js';
 import { dropPort } from '../e2e/faults.js';
+import { GOALS, ROUND_TRIP_COUNT, ROUND_TRIPS, healthyLimitMs, largestStageShift, markdownTable, median, round, stageTimes, verdict, type Figure } from './figures.js';
+import { MANUAL_TOOLS, manualSequence, type ManualRun } from './manual.js';
 
 const DELAY_MS = 50;
-const RTT_MS = 2 * DELAY_MS;
-const REPEAT = Math.max(1, Number(process.env.IOT_DOCTOR_BENCH_REPEAT ?? '3') || 3);
-const DROP_TIMEOUT_MS = 3000;
+const REPEAT = Math.max(1, Number(process.env.IOT_DOCTOR_BENCH_REPEAT ?? '5') || 5);
+/** The product's default --timeout: the blocked-port figure is about the default. */
+const BLOCKED_TIMEOUT_MS = 5000;
+const ROUTE_IDS = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'] as const;
 
-interface Figure {
-  name: string;
-  value: number | null;
-  unit: string;
-  goal: string;
-  met: boolean | null;
-  detail: Record<string, unknown>;
+/** One node process started in the client namespace (through GNU time when present, for its peak RSS). */
+interface NodeRun {
+  res: RunResult;
+  wallMs: number;
+  spawnedAtNs: bigint;
+  rssMb: number | null;
+}
+
+/** A check run: the process, its report, and the first SYN it sent (ms after the spawn). */
+interface CheckRun extends NodeRun {
+  report: Report;
+  firstSynMs: number | null;
+}
+
+/** Everything the bench needs to start processes in the client namespace. */
+interface Ctx {
+  bed: Bed;
+  link: TunClient;
+  lab: RunningLab;
+  gnuTime: string | null;
+  /** No AWS credentials anywhere: no variables, empty config files, no instance metadata. */
+  envNoAws: NodeJS.ProcessEnv;
+  /** Environment credentials and AWS_ENDPOINT_URL_IOT pointing at the lab's control plane. */
+  envAws: NodeJS.ProcessEnv;
 }
 
 const figures: Figure[] = [];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const round = (n: number, digits = 0): number => Math.round(n * 10 ** digits) / 10 ** digits;
-
-function record(f: Figure, line: string): void {
+function record(f: Figure): void {
   figures.push(f);
-  const verdict = f.met === null ? '  (not measured)' : f.met ? '  ok' : '  MISSED';
-  process.stdout.write(`${line}${verdict}\n`);
+  process.stdout.write(`${f.line}   [${verdict(f)}]\n`);
 }
 
-/**
- * The client-auth observation window of checks/route.ts (observeClientAuth): 1.5 × the TCP connect time + 25 ms,
- * at least 50 ms and at most 1 s. On this link the TCP connect takes one round trip.
- */
-function clientAuthWindowMs(tcpMs: number): number {
-  return Math.min(1000, Math.max(50, Math.round(tcpMs * 1.5) + 25));
-}
-
-/** Time of the slowest route's stages (they run one after another on one connection). */
-function routeStageSum(report: Report, route: RouteId): number {
-  return report.results.filter((r) => r.route === route).reduce((sum, r) => sum + r.durationMs, 0);
-}
-
-function failedCells(report: Report): string[] {
-  return report.results.filter((r) => r.route && r.status !== 'pass').map((r) => `${r.id}:${r.code}`);
-}
-
-async function timedRun(bed: Bed, ns: string, cmd: string, args: string[], input = '', timeoutMs = 30_000): Promise<RunResult> {
-  const res = await bed.run(ns, cmd, args, { input, timeoutMs });
-  if (res.exitCode !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${res.exitCode ?? res.signal}: ${(res.stderr || res.stdout).trim().slice(0, 800)}`);
+async function runNode(c: Ctx, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<NodeRun> {
+  const out = join(c.bed.tmp, 'rss.txt');
+  const [cmd, argv] = c.gnuTime
+    ? [c.gnuTime, ['-f', '%M', '-o', out, process.execPath, ...args]]
+    : [process.execPath, args];
+  const res = await c.bed.run(c.link.ns, cmd, argv, { env, timeoutMs });
+  let rssMb: number | null = null;
+  if (c.gnuTime && existsSync(out)) {
+    const kb = Number(readFileSync(out, 'utf8').trim().split('\n').at(-1));
+    if (Number.isFinite(kb) && kb > 0) rssMb = kb / 1024;
   }
-  return res;
+  return { res, wallMs: res.durationMs, spawnedAtNs: res.spawnedAtNs ?? 0n, rssMb };
 }
 
-/**
- * The manual way, with the same coverage as a full check: an `openssl s_client` handshake per route (TCP, TLS,
- * ALPN, client certificate), then per route the protocol stage and the round trip with the usual tools:
- * mosquitto_sub + mosquitto_pub for the MQTT routes, mosquitto_sub + curl (8443) or openssl s_client carrying the
- * HTTP request (443, curl cannot offer a custom ALPN) for the HTTPS routes. One command after another.
- */
-async function manualWay(bed: Bed, client: TunClient, lab: RunningLab): Promise<{ totalMs: number; steps: { step: string; ms: number }[] }> {
-  const ep = lab.endpoint;
-  const { ca, cert, key } = lab.files;
-  const subId = 'manual-sub';
-  const topic = `iot-doctor/${subId}/probe`;
-  const steps: { step: string; ms: number }[] = [];
-  const started = performance.now();
-  const sclient = (port: number, alpn?: string, quiet = false): string[] => [
-    's_client', '-connect', `${ep}:${port}`, '-servername', ep, ...(alpn ? ['-alpn', alpn] : []),
-    '-CAfile', ca, '-cert', cert, '-key', key, '-verify_hostname', ep, '-verify_return_error', ...(quiet ? ['-quiet'] : []),
-  ];
-  for (const [port, alpn] of [[8883], [443, 'x-amzn-mqtt-ca'], [8443], [443, 'x-amzn-http-ca']] as [number, string?][]) {
-    const res = await timedRun(bed, client.ns, 'openssl', sclient(port, alpn), '');
-    if (!/Verify return code: 0/.test(res.stdout)) throw new Error(`s_client ${port}: not verified`);
-    if (alpn && !res.stdout.includes(`ALPN protocol: ${alpn}`)) throw new Error(`s_client ${port}: ALPN ${alpn} not selected`);
-    steps.push({ step: `openssl s_client ${port}${alpn ? ` -alpn ${alpn}` : ''}`, ms: round(res.durationMs) });
+async function checkRun(c: Ctx, env: NodeJS.ProcessEnv, timeoutMs = 3000): Promise<CheckRun> {
+  const run = await runNode(c, checkArgs(c.lab, { timeoutMs }), env, timeoutMs * 8 + 20_000);
+  let report: Report;
+  try {
+    report = JSON.parse(run.res.stdout) as Report;
+  } catch {
+    throw new Error(`iot-doctor check printed no JSON report (exit ${run.res.exitCode}): ${run.res.stderr.trim().slice(0, 2000)}`);
   }
-  const mosq = (port: number, alpn?: string): string[] => [
-    '-h', ep, '-p', String(port), '--cafile', ca, '--cert', cert, '--key', key, ...(alpn ? ['--tls-alpn', alpn] : []), '-q', '1',
-  ];
-  /** A subscriber on 8883 that must receive one message: started, subscribed, then `publish` runs, then it exits. */
-  const roundTrip = async (step: string, publish: () => Promise<RunResult>, subPort = 8883, subAlpn?: string): Promise<void> => {
-    const t = performance.now();
-    const sub = bed.spawnHelper('mosquitto_sub', client.ns, 'stdbuf', ['-oL', 'mosquitto_sub', ...mosq(subPort, subAlpn), '-i', subId, '-t', topic, '-C', '1', '-W', '20', '-d']);
-    await sub.waitFor(/received SUBACK/, 20_000);
-    await publish();
-    const exit = await sub.wait(20_000);
-    if (exit.exitCode !== 0 || !sub.output().stdout.includes('"probe"')) throw new Error(`${step}: message not received (${sub.output().stderr.trim()})`);
-    steps.push({ step, ms: round(performance.now() - t) });
-  };
-  const payload = '{"probe":"by hand"}';
-  await roundTrip('mosquitto_sub + mosquitto_pub 8883', () =>
-    timedRun(bed, client.ns, 'mosquitto_pub', [...mosq(8883), '-i', 'manual-pub', '-t', topic, '-m', payload]));
-  await roundTrip('mosquitto_sub + mosquitto_pub 443 (ALPN)', () =>
-    timedRun(bed, client.ns, 'mosquitto_pub', [...mosq(443, 'x-amzn-mqtt-ca'), '-i', 'manual-pub', '-t', topic, '-m', payload]),
-    443, 'x-amzn-mqtt-ca');
-  await roundTrip('mosquitto_sub + curl 8443', () =>
-    timedRun(bed, client.ns, 'curl', ['-sS', '-f', '--cacert', ca, '--cert', cert, '--key', key, '-X', 'POST',
-      '-H', 'content-type: application/json', '-d', payload, `https://${ep}:8443/topics/${topic}?qos=1`]));
-  const request = `POST /topics/${topic}?qos=1 HTTP/1.1\r\nHost: ${ep}\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n\r\n${payload}`;
-  await roundTrip('mosquitto_sub + openssl s_client HTTP 443 (ALPN)', async () => {
-    // By hand one reads the 200 and stops s_client (-quiet waits for the server to close): the same here.
-    const t = performance.now();
-    const sc = bed.spawnHelper('s_client-http', client.ns, 'openssl', sclient(443, 'x-amzn-http-ca', true));
-    sc.child.stdin?.write(request);
-    try {
-      await sc.waitFor(/^HTTP\/1\.1 200/, 20_000);
-    } finally {
-      await sc.stop(500);
-    }
-    const { stdout, stderr } = sc.output();
-    return { exitCode: 0, signal: null, stdout, stderr, durationMs: performance.now() - t, timedOut: false };
-  });
-  return { totalMs: round(performance.now() - started), steps };
+  const syn = c.link.synsSince(run.spawnedAtNs)[0];
+  const firstSynMs = syn ? Number(syn.atNs - run.spawnedAtNs) / 1e6 : null;
+  return { ...run, report, firstSynMs };
 }
 
-/** Round trip of the link as a plain TCP connect sees it (median of 7, one after another, nothing else running). */
-async function measureRtt(bed: Bed, client: TunClient): Promise<number> {
+async function bareNode(c: Ctx): Promise<NodeRun> {
+  const run = await runNode(c, ['-e', '0'], c.envNoAws);
+  if (run.res.exitCode !== 0) throw new Error(`node -e 0 exited ${run.res.exitCode}: ${run.res.stderr.trim()}`);
+  return run;
+}
+
+/** RTT of the link as a TCP connect sees it: median of `n` connects to the lab's 8883, one after another. */
+async function measureRtt(c: Ctx, n = 9): Promise<number[]> {
   const script = [
-    'import socket, statistics, sys, time',
-    'samples = []',
-    'for _ in range(7):',
+    'import socket, time',
+    `for _ in range(${n}):`,
     '    t = time.monotonic()',
     `    s = socket.create_connection(("${ADDR.server}", 8883), timeout=5)`,
-    '    samples.append((time.monotonic() - t) * 1000)',
+    '    print((time.monotonic() - t) * 1000)',
     '    s.close()',
-    '    time.sleep(0.05)',
-    'print(statistics.median(samples))',
+    '    time.sleep(0.02)',
   ].join('\n');
-  const res = await timedRun(bed, client.ns, python(), ['-c', script]);
-  return round(Number(res.stdout.trim()), 1);
+  const res = await c.bed.run(c.link.ns, python(), ['-c', script], { timeoutMs: 30_000 });
+  if (res.exitCode !== 0) throw new Error(`RTT probe failed: ${res.stderr.trim()}`);
+  return res.stdout.trim().split('\n').map(Number);
 }
 
-async function doctorRun(bed: Bed, ns: string, lab: RunningLab, timeoutMs = 5000): Promise<{ report: Report; wallMs: number }> {
-  const { report, run } = await runCheck(bed, ns, lab, { timeoutMs });
-  return { report, wallMs: run.durationMs };
+function failedCells(report: Report, ignoreRoute?: string): string[] {
+  return report.results
+    .filter((r) => r.status !== 'pass' && r.status !== 'skip' && r.route !== ignoreRoute && !(ignoreRoute && r.id.startsWith('diag')))
+    .map((r) => `${r.id}:${r.code}`);
 }
 
-function wallTime(cmd: string, args: string[]): number {
+function warnFailures(label: string, runs: CheckRun[], ignoreRoute?: string): void {
+  const failures = [...new Set(runs.flatMap((r) => failedCells(r.report, ignoreRoute)))];
+  if (failures.length) process.stdout.write(`bench: warning: ${label} runs had failing results: ${failures.join(', ')}\n`);
+}
+
+function cleanEnv(tmp: string): NodeJS.ProcessEnv {
+  const empty = join(tmp, 'empty-aws-file');
+  writeFileSync(empty, '');
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
+  return { ...env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: empty, AWS_SHARED_CREDENTIALS_FILE: empty };
+}
+
+/** The rounds: node -e 0, a healthy check, a check with AWS credentials and the manual sequence, interleaved. */
+async function measureRounds(c: Ctx): Promise<{ node: NodeRun[]; healthy: CheckRun[]; aws: CheckRun[]; manual: ManualRun[] }> {
+  const node: NodeRun[] = [];
+  const healthy: CheckRun[] = [];
+  const aws: CheckRun[] = [];
+  const manual: ManualRun[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    node.push(await bareNode(c));
+    healthy.push(await checkRun(c, c.envNoAws));
+    aws.push(await checkRun(c, c.envAws));
+    manual.push(await manualSequence(c.bed, c.link, c.lab));
+    process.stdout.write(
+      `  round ${i + 1}/${REPEAT}: node -e 0 ${round(node[i]!.wallMs)} ms, check ${round(healthy[i]!.wallMs)} ms ` +
+        `(run ${round(healthy[i]!.report.durationMs)} ms), with AWS credentials ${round(aws[i]!.wallMs)} ms, ` +
+        `manual ${manual[i]!.totalMs} ms\n`,
+    );
+  }
+  return { node, healthy, aws, manual };
+}
+
+function healthyFigures(rttMs: number, nodeMs: number, healthy: CheckRun[], manual: ManualRun[]): number {
+  const wallMs = median(healthy.map((h) => h.wallMs));
+  const limitMs = healthyLimitMs(rttMs, nodeMs);
+  const ratio = wallMs / limitMs;
+  const runMs = median(healthy.map((h) => h.report.durationMs));
+  const stages = healthy.map((h) => stageTimes(h.report.results));
+  const stageMedians = Object.fromEntries(
+    ROUTE_IDS.map((route) => [route, Object.fromEntries(Object.keys(stages[0]?.[route] ?? {}).map((s) => [s, median(stages.map((x) => x[route]?.[s] ?? 0))]))]),
+  );
+  record({
+    name: 'Healthy full check vs limit',
+    value: round(ratio, 2),
+    unit: 'x',
+    goal: `<= ${GOALS.healthyVsLimit}x`,
+    met: ratio <= GOALS.healthyVsLimit,
+    line: `healthy full check ${round(wallMs)} ms wall vs limit ${round(limitMs)} ms (${ROUND_TRIP_COUNT} x RTT ${rttMs} ms + node -e 0 ${round(nodeMs)} ms) = ${round(ratio, 2)}x   goal <= ${GOALS.healthyVsLimit}x`,
+    detail: { wallMs: round(wallMs), limitMs: round(limitMs), rttMs, nodeStartupMs: round(nodeMs), roundTrips: ROUND_TRIPS, runMs: round(runMs), outsideRunMs: round(wallMs - runMs), stageMediansMs: stageMedians, runs: healthy.map((h) => ({ wallMs: round(h.wallMs), runMs: round(h.report.durationMs) })) },
+  });
+  const m = stageMedians['mqtt-8883'] ?? {};
+  process.stdout.write(
+    `  where the time goes: run ${round(runMs)} ms inside the report, ${round(wallMs - runMs)} ms outside (start-up, loading, exit); ` +
+      `mqtt-8883 stages ${Object.entries(m).map(([k, v]) => `${k} ${round(v)}`).join(', ')}; ` +
+      `tcp on the others ${ROUTE_IDS.slice(1).map((r) => `${r} ${round(stageMedians[r]?.['tcp'] ?? 0)}`).join(', ')} (ms)\n`,
+  );
+  const manualMs = median(manual.map((x) => x.totalMs));
+  const speedup = manualMs / wallMs;
+  record({
+    name: 'Manual sequence vs healthy check',
+    value: round(speedup, 1),
+    unit: 'x faster',
+    goal: `>= ${GOALS.manualSpeedup}x faster`,
+    met: speedup >= GOALS.manualSpeedup,
+    line: `manual sequence (4 x openssl s_client, 2 x mosquitto_pub, 1 x curl) ${round(manualMs)} ms vs iot-doctor ${round(wallMs)} ms = ${round(speedup, 1)}x faster   goal >= ${GOALS.manualSpeedup}x`,
+    detail: { manualMs, wallMs: round(wallMs), steps: manual.at(-1)?.steps, runs: manual.map((x) => x.totalMs) },
+  });
+  return wallMs;
+}
+
+function synFigure(name: string, runs: CheckRun[], nodeMs: number): void {
+  const syns = runs.map((r) => r.firstSynMs).filter((v): v is number => v !== null);
+  const value = syns.length === runs.length ? median(syns) : null;
+  record({
+    name,
+    value: value === null ? null : round(value),
+    unit: 'ms',
+    goal: `<= ${GOALS.firstSynMs} ms`,
+    met: value === null ? null : value <= GOALS.firstSynMs,
+    line: value === null
+      ? `${name}: the relay saw no SYN for ${runs.length - syns.length} of ${runs.length} runs   goal <= ${GOALS.firstSynMs} ms`
+      : `${name}: ${round(value)} ms after the spawn (bare node -e 0 runs ${round(nodeMs)} ms in all)   goal <= ${GOALS.firstSynMs} ms`,
+    detail: { runs: syns.map((s) => round(s, 1)) },
+  });
+}
+
+function awsFigures(rttMs: number, healthy: CheckRun[], aws: CheckRun[], healthyWallMs: number): void {
+  const cloud = aws[0]!.report.results.filter((r) => r.id.startsWith('cloud'));
+  const cloudRan = cloud.length > 0 && cloud.every((r) => r.status === 'pass' || r.status === 'warn');
+  if (!cloudRan) {
+    process.stdout.write(`bench: warning: the cloud checks did not all run and pass: ${cloud.map((r) => `${r.id}:${r.code}`).join(', ')}\n`);
+  }
+  const wallMs = median(aws.map((a) => a.wallMs));
+  const extraMs = wallMs - healthyWallMs;
+  const allowedMs = GOALS.cloudExtraRtt * rttMs;
+  record({
+    name: 'AWS credentials: extra wall time',
+    value: round(extraMs),
+    unit: 'ms',
+    goal: `<= ${GOALS.cloudExtraRtt} RTT (${round(allowedMs)} ms)`,
+    met: extraMs <= allowedMs,
+    line: `with AWS credentials (lab control plane over the link) ${round(wallMs)} ms vs ${round(healthyWallMs)} ms without = ${extraMs >= 0 ? '+' : ''}${round(extraMs)} ms   goal <= 1 RTT = ${round(allowedMs)} ms`,
+    detail: { wallMs: round(wallMs), healthyWallMs: round(healthyWallMs), cloudResults: cloud.map((r) => `${r.id}:${r.status}:${r.code}`), runs: aws.map((a) => round(a.wallMs)) },
+  });
+  const shift = largestStageShift(healthy.map((h) => stageTimes(h.report.results)), aws.map((a) => stageTimes(a.report.results)));
+  const allowedShift = GOALS.cloudStageShiftRtt * rttMs;
+  record({
+    name: 'AWS credentials: largest stage shift',
+    value: shift ? round(shift.shiftMs) : null,
+    unit: 'ms',
+    goal: `<= ${GOALS.cloudStageShiftRtt} RTT (${round(allowedShift)} ms)`,
+    met: shift ? shift.shiftMs <= allowedShift : null,
+    line: shift
+      ? `with AWS credentials, the stage that moved most: ${shift.route} ${shift.stage} ${round(shift.otherMs)} ms vs ${round(shift.baseMs)} ms without (${shift.shiftMs >= 0 ? '+' : ''}${round(shift.shiftMs)} ms)   goal <= ${round(allowedShift)} ms`
+      : 'with AWS credentials: no stage timings to compare',
+    detail: { ...shift },
+  });
+}
+
+async function blockedFigures(c: Ctx, healthy: CheckRun[]): Promise<void> {
+  dropPort(c.bed, 8883);
+  const runs: CheckRun[] = [];
+  try {
+    for (let i = 0; i < REPEAT; i++) runs.push(await checkRun(c, c.envNoAws, BLOCKED_TIMEOUT_MS));
+  } finally {
+    c.bed.clearFaults();
+  }
+  warnFailures('blocked-8883', runs, 'mqtt-8883');
+  const wallMs = median(runs.map((r) => r.wallMs));
+  const bound = BLOCKED_TIMEOUT_MS + GOALS.blockedExtraMs;
+  const tcp = runs[0]!.report.results.find((r) => r.id === 'route.mqtt-8883.tcp');
+  record({
+    name: 'Blocked 8883, default timeout: total',
+    value: round(wallMs),
+    unit: 'ms',
+    goal: `<= timeout + ${GOALS.blockedExtraMs} ms (${bound} ms)`,
+    met: wallMs <= bound,
+    line: `8883 silently dropped, --timeout ${BLOCKED_TIMEOUT_MS}: ${round(wallMs)} ms total (8883 tcp ${tcp?.code ?? '?'})   goal <= ${bound} ms`,
+    detail: { timeoutMs: BLOCKED_TIMEOUT_MS, runs: runs.map((r) => ({ wallMs: round(r.wallMs), runMs: round(r.report.durationMs) })) },
+  });
+  const per = ROUTE_IDS.slice(1).map((route) => {
+    const sum = (r: CheckRun): number => r.report.results.filter((x) => x.route === route).reduce((s, x) => s + x.durationMs, 0);
+    return { route, healthyMs: median(healthy.map(sum)), blockedMs: median(runs.map(sum)) };
+  });
+  const worst = per.map((p) => ({ ...p, extraMs: p.blockedMs - p.healthyMs })).sort((a, b) => b.extraMs - a.extraMs)[0]!;
+  process.stdout.write(
+    `  other routes while 8883 is dropped: worst ${worst.route} ${round(worst.blockedMs)} ms of stages vs ${round(worst.healthyMs)} ms healthy (${worst.extraMs >= 0 ? '+' : ''}${round(worst.extraMs)} ms)\n`,
+  );
+}
+
+function wallTime(args: string[]): number {
   const t = performance.now();
-  const res = spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+  const res = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
   const ms = performance.now() - t;
-  if (res.status !== 0 && res.status !== 1) throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}: ${res.stderr.trim().slice(0, 300)}`);
+  if (res.status !== 0) throw new Error(`node ${args.join(' ')} exited ${res.status}: ${res.stderr.trim().slice(0, 300)}`);
   return ms;
+}
+
+function helpFigure(): void {
+  // Outside the bed (no network needed), pairs interleaved: node -e 0, then iot-doctor --help.
+  const node: number[] = [];
+  const help: number[] = [];
+  wallTime([BIN, '--help']);
+  for (let i = 0; i < Math.max(REPEAT, 5); i++) {
+    node.push(wallTime(['-e', '0']));
+    help.push(wallTime([BIN, '--help']));
+  }
+  const ratio = median(help) / median(node);
+  record({
+    name: '`--help` vs bare node',
+    value: round(ratio, 2),
+    unit: 'x',
+    goal: `<= ${GOALS.helpVsNode}x`,
+    met: ratio <= GOALS.helpVsNode,
+    line: `iot-doctor --help ${round(median(help))} ms vs node -e 0 ${round(median(node))} ms = ${round(ratio, 2)}x   goal <= ${GOALS.helpVsNode}x`,
+    detail: { helpMs: help.map((x) => round(x)), nodeMs: node.map((x) => round(x)) },
+  });
+}
+
+function rssFigure(runs: CheckRun[]): void {
+  const rss = runs.map((r) => r.rssMb).filter((v): v is number => v !== null);
+  const peak = rss.length ? Math.max(...rss) : null;
+  record({
+    name: 'Peak RSS of a full run',
+    value: peak === null ? null : round(peak, 1),
+    unit: 'MB',
+    goal: `<= ${GOALS.peakRssMb} MB`,
+    met: peak === null ? null : peak <= GOALS.peakRssMb,
+    line: peak === null
+      ? `peak RSS not measured (no GNU time)   goal <= ${GOALS.peakRssMb} MB`
+      : `peak RSS of a full run (largest of ${rss.length}, with and without AWS credentials) ${round(peak, 1)} MB   goal <= ${GOALS.peakRssMb} MB`,
+    detail: { rssMb: rss.map((x) => round(x, 1)) },
+  });
+}
+
+function writeReport(rtt: number[], load: number[]): void {
+  const dir = join(REPO_ROOT, 'reports');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'bench.json');
+  const body = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageAtStart: load,
+    loadAverageAtEnd: loadavg().map((l) => round(l, 2)),
+    link: { delayMsEachWay: DELAY_MS, measuredRttMs: rtt.map((r) => round(r, 1)), via: 'TUN relay between namespaces' },
+    repeat: REPEAT,
+    figures: figures.map(({ line: _line, ...f }) => f),
+  };
+  writeFileSync(out, JSON.stringify(body, null, 2) + '\n');
+  process.stdout.write(`\n${markdownTable(figures)}\n\nfigures written to ${out}\n`);
+}
+
+async function measureAll(c: Ctx): Promise<void> {
+  const load = loadavg().map((l) => round(l, 2));
+  process.stdout.write(
+    `iot-doctor bench: client on a TUN link with ${DELAY_MS} ms each way, lab (${c.lab.via}) on 8883/443/8443 of ${ADDR.server}; ` +
+      `median of ${REPEAT}; load average ${load.join(' ')} on ${cpus().length} CPUs\n`,
+  );
+  // Warm-up: the first runs pay for cold caches on both sides.
+  await bareNode(c);
+  await checkRun(c, c.envNoAws);
+  await checkRun(c, c.envAws);
+  const rtt = await measureRtt(c);
+  const rounds = await measureRounds(c);
+  rtt.push(...(await measureRtt(c)));
+  const rttMs = round(median(rtt), 1);
+  const nodeMs = median(rounds.node.map((n) => n.wallMs));
+  process.stdout.write(`link RTT (TCP connects, median of ${rtt.length}): ${rttMs} ms; node -e 0 in the namespace: ${round(nodeMs)} ms\n\n`);
+  warnFailures('healthy', rounds.healthy);
+  const healthyWallMs = healthyFigures(rttMs, nodeMs, rounds.healthy, rounds.manual);
+  synFigure('First SYN after process start', rounds.healthy, nodeMs);
+  helpFigure();
+  awsFigures(rttMs, rounds.healthy, rounds.aws, healthyWallMs);
+  synFigure('First SYN with AWS credentials', rounds.aws, nodeMs);
+  await blockedFigures(c, rounds.healthy);
+  rssFigure([...rounds.healthy, ...rounds.aws]);
+  writeReport(rtt, load);
 }
 
 async function main(): Promise<number> {
@@ -178,198 +373,22 @@ async function main(): Promise<number> {
     process.stderr.write('bench: build first: npx tsc -p tsconfig.json\n');
     return 2;
   }
-  const missingTools = ['openssl', 'mosquitto_sub', 'mosquitto_pub', 'curl'].filter(
-    (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
-  );
-  const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-
+  const missing = MANUAL_TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing.length) {
+    process.stderr.write(`bench: missing ${missing.join(', ')} (bash test/setup-system.sh installs them)\n`);
+    return 2;
+  }
   const bed = await Bed.create();
-  const onSignal = (): void => {
-    void bed.destroy().finally(() => process.exit(130));
-  };
+  const onSignal = (): void => void bed.destroy().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const link = await bed.addTunClient({ name: 'bench', delayMs: DELAY_MS, loss: 0 });
+    const link = await bed.addTunClient({ name: 'bench', delayMs: DELAY_MS, loss: 0, logSyn: true });
     const lab = await startLabInBed(bed, 'healthy');
-    const load = loadavg().map((l) => round(l, 2));
-    process.stdout.write(
-      `iot-doctor bench: client on a TUN link with ${DELAY_MS} ms each way (RTT ${RTT_MS} ms), lab (${lab.via}) on 8883/443/8443 of ${ADDR.server}; median of ${REPEAT}; load average ${load.join(' ')} on ${cpus().length} CPUs\n`,
-    );
-    // Warm-up: first run pays for cold caches on both sides.
-    await doctorRun(bed, link.ns, lab);
-    const rttMs = await measureRtt(bed, link);
-    process.stdout.write(`link round trip measured with TCP connects: ${rttMs} ms (nominal ${RTT_MS} ms)\n`);
-
-    // (1) and (2) side by side: iot-doctor and the manual way, alternating.
-    const doctor: { report: Report; wallMs: number }[] = [];
-    const manual: { totalMs: number; steps: { step: string; ms: number }[] }[] = [];
-    if (missingTools.length) process.stdout.write(`bench: manual way not measured, missing ${missingTools.join(', ')}\n`);
-    for (let i = 0; i < REPEAT; i++) {
-      doctor.push(await doctorRun(bed, link.ns, lab));
-      if (!missingTools.length) manual.push(await manualWay(bed, link, lab));
-    }
-    const failures = doctor.flatMap((d) => failedCells(d.report));
-    if (failures.length) process.stdout.write(`bench: warning: healthy runs had failing cells: ${[...new Set(failures)].join(', ')}\n`);
-    const tcpMs = median(doctor.flatMap((d) => d.report.results.filter((r) => r.stage === 'tcp').map((r) => r.durationMs)));
-    const minimumFor = (rtt: number): { windowMs: number; minimumMs: number } => {
-      const windowMs = clientAuthWindowMs(rtt);
-      return { windowMs, minimumMs: round(5 * rtt + windowMs) };
-    };
-    const nominal = minimumFor(RTT_MS);
-    const measured = minimumFor(rttMs);
-    const runMs = median(doctor.map((d) => d.report.durationMs));
-    const wallMs = median(doctor.map((d) => d.wallMs));
-    const slowest = ((): { route: string; ms: number; stages: Record<string, number> } => {
-      const last = doctor[doctor.length - 1]!.report;
-      const sums = (['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'] as RouteId[]).map((r) => ({ route: r, ms: routeStageSum(last, r) }));
-      const top = sums.sort((a, b) => b.ms - a.ms)[0]!;
-      const stages = Object.fromEntries(last.results.filter((r) => r.route === top.route).map((r) => [r.stage, r.durationMs]));
-      return { ...top, stages };
-    })();
-    const ratio = runMs / measured.minimumMs;
-    record(
-      {
-        name: 'healthy-vs-physical-minimum',
-        value: round(ratio, 2),
-        unit: 'x',
-        goal: '<= 1.3',
-        met: ratio <= 1.3,
-        detail: {
-          runMs, wallMs: round(wallMs),
-          minimumMs: measured.minimumMs, measuredRttMs: rttMs, clientAuthWindowMs: measured.windowMs,
-          nominal: { rttMs: RTT_MS, minimumMs: nominal.minimumMs, ratio: round(runMs / nominal.minimumMs, 2) },
-          medianTcpStageMs: tcpMs,
-          roundTrips: { tcp: 1, tls13WithClientCert: 1, mqttConnect: 1, subscribe: 1, publishAndDelivery: 1 },
-          slowestRoute: slowest, runs: doctor.map((d) => ({ runMs: d.report.durationMs, wallMs: round(d.wallMs) })),
-        },
-      },
-      `(1) full healthy check ${runMs} ms vs physical minimum ${measured.minimumMs} ms (5 x RTT ${rttMs} ms + ${measured.windowMs} ms client-auth window) = ${round(ratio, 2)}x   goal <= 1.3x   [nominal RTT ${RTT_MS}: ${nominal.minimumMs} ms, ${round(runMs / nominal.minimumMs, 2)}x; wall time with start-up ${round(wallMs)} ms]`,
-    );
-
-    if (manual.length) {
-      const manualMs = median(manual.map((m) => m.totalMs));
-      const speedup = manualMs / wallMs;
-      record(
-        {
-          name: 'manual-vs-iot-doctor',
-          value: round(speedup, 1),
-          unit: 'x faster',
-          goal: '>= 4',
-          met: speedup >= 4,
-          detail: { manualMs, iotDoctorWallMs: round(wallMs), steps: manual[manual.length - 1]!.steps, runs: manual.map((m) => m.totalMs) },
-        },
-        `(2) manual way (4 x openssl s_client, then mosquitto_sub/pub and curl per route) ${manualMs} ms vs iot-doctor ${round(wallMs)} ms = ${round(speedup, 1)}x faster   goal >= 4x`,
-      );
-    } else {
-      record({ name: 'manual-vs-iot-doctor', value: null, unit: 'x faster', goal: '>= 4', met: null, detail: { missing: missingTools } },
-        `(2) manual way not measured (missing ${missingTools.join(', ')})   goal >= 4x`);
-    }
-
-    // (3) 8883 silently dropped by the router: the run costs its timeout once, the other routes are not held up.
-    dropPort(bed, 8883);
-    const dropped: { report: Report; wallMs: number }[] = [];
-    for (let i = 0; i < REPEAT; i++) dropped.push(await doctorRun(bed, link.ns, lab, DROP_TIMEOUT_MS));
-    bed.clearFaults();
-    const droppedWall = median(dropped.map((d) => d.wallMs));
-    const droppedRun = median(dropped.map((d) => d.report.durationMs));
-    // Start-up of a check process as this run measured it: wall time minus the run's own duration (healthy runs).
-    const checkStartupMs = median(doctor.map((d) => d.wallMs - d.report.durationMs));
-    const boundMs = DROP_TIMEOUT_MS + 2 * rttMs + checkStartupMs;
-    const others: RouteId[] = ['mqtt-443', 'https-8443', 'https-443'];
-    const perRoute = others.map((route) => {
-      const healthyMs = median(doctor.map((d) => routeStageSum(d.report, route)));
-      const droppedMs = median(dropped.map((d) => routeStageSum(d.report, route)));
-      return { route, healthyMs, droppedMs, extraMs: droppedMs - healthyMs };
-    });
-    const worst = [...perRoute].sort((a, b) => b.extraMs - a.extraMs)[0]!;
-    const cells = dropped[0]!.report.results.filter((r) => r.route === 'mqtt-8883' && r.stage === 'tcp').map((r) => r.code);
-    record(
-      {
-        name: 'dropped-8883-vs-timeout',
-        value: round(droppedWall),
-        unit: 'ms',
-        goal: `<= timeout + 2 RTT + start-up = ${round(boundMs)}`,
-        met: droppedWall <= boundMs,
-        detail: {
-          timeoutMs: DROP_TIMEOUT_MS, wallMs: round(droppedWall), runMs: droppedRun, checkStartupMs: round(checkStartupMs), boundMs: round(boundMs),
-          runWithinTimeoutPlus2Rtt: droppedRun <= DROP_TIMEOUT_MS + 2 * rttMs,
-          mqtt8883Tcp: cells[0],
-          otherFailures: [...new Set(dropped.flatMap((d) => failedCells(d.report).filter((c) => !c.startsWith('route.mqtt-8883.'))))],
-        },
-      },
-      `(3) 8883 dropped, --timeout ${DROP_TIMEOUT_MS}: total ${round(droppedWall)} ms (run ${droppedRun} ms, 8883 ${cells[0]})   goal <= ${DROP_TIMEOUT_MS} + 2x${rttMs} + start-up ${round(checkStartupMs)} = ${round(boundMs)} ms`,
-    );
-    // Held up by the blocked route would mean about a whole timeout more; two round trips cover the noise.
-    const allowedExtraMs = 2 * rttMs;
-    record(
-      {
-        name: 'dropped-8883-other-routes-extra',
-        value: round(worst.extraMs),
-        unit: 'ms',
-        goal: `< 2 RTT = ${round(allowedExtraMs)} (not held up; a hold-up would cost ~${DROP_TIMEOUT_MS})`,
-        met: worst.extraMs < allowedExtraMs,
-        detail: { perRoute },
-      },
-      `(3) other routes while 8883 is dropped: worst ${worst.route} ${worst.droppedMs} ms of stages vs ${worst.healthyMs} ms healthy (${worst.extraMs >= 0 ? '+' : ''}${round(worst.extraMs)} ms)   goal < 2 RTT = ${round(allowedExtraMs)} ms extra`,
-    );
-
-    // (4a) start-up, measured here (outside the bed: these commands use no network).
-    const nodeMs = median(Array.from({ length: 5 }, () => wallTime(process.execPath, ['-e', '0'])));
-    const helpMs = median(Array.from({ length: 5 }, () => wallTime(process.execPath, [BIN, '--help'])));
-    record(
-      { name: 'startup-help', value: round(helpMs), unit: 'ms', goal: '< 300', met: helpMs < 300, detail: { bareNodeMs: round(nodeMs) } },
-      `(4) start-up: iot-doctor --help ${round(helpMs)} ms (bare node -e 0: ${round(nodeMs)} ms)   goal < 300 ms`,
-    );
-    if (cliHasCommand('cert')) {
-      const certArgs = [BIN, 'cert', '--cert', lab.files.cert, '--key', lab.files.key, '--ca', lab.files.ca];
-      const certMs = median(Array.from({ length: 5 }, () => wallTime(process.execPath, certArgs)));
-      record(
-        { name: 'startup-cert', value: round(certMs), unit: 'ms', goal: '< 300', met: certMs < 300, detail: {} },
-        `(4) start-up: iot-doctor cert --cert --key --ca ${round(certMs)} ms   goal < 300 ms`,
-      );
-    } else {
-      record({ name: 'startup-cert', value: null, unit: 'ms', goal: '< 300', met: null, detail: { missing: 'cert command' } },
-        '(4) start-up: iot-doctor cert: the CLI has no `cert` command yet   goal < 300 ms');
-    }
-
-    // (4b) peak memory of a full run (GNU time's maximum resident set size of the iot-doctor process).
-    if (gnuTime) {
-      const out = join(bed.tmp, 'time.txt');
-      const res = await bed.run(link.ns, gnuTime, ['-f', '%M', '-o', out, process.execPath, ...checkArgs(lab, { timeoutMs: 5000 })], { timeoutMs: 60_000 });
-      const kb = Number(readFileSync(out, 'utf8').trim().split('\n').at(-1));
-      const mb = kb / 1024;
-      record(
-        { name: 'peak-memory-full-run', value: round(mb, 1), unit: 'MB', goal: '< 150', met: mb < 150, detail: { maxRssKb: kb, exitCode: res.exitCode } },
-        `(4) peak memory of a full run ${round(mb, 1)} MB   goal < 150 MB`,
-      );
-    } else {
-      record({ name: 'peak-memory-full-run', value: null, unit: 'MB', goal: '< 150', met: null, detail: { missing: '/usr/bin/time' } },
-        '(4) peak memory not measured (no /usr/bin/time)   goal < 150 MB');
-    }
-
-    const reportsDir = join(REPO_ROOT, 'reports');
-    mkdirSync(reportsDir, { recursive: true });
-    const out = join(reportsDir, 'bench.json');
-    writeFileSync(
-      out,
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          node: process.version,
-          link: { delayMsEachWay: DELAY_MS, nominalRttMs: RTT_MS, measuredRttMs: rttMs, loss: 0, via: 'TUN relay between namespaces' },
-          lab: lab.via,
-          repeat: REPEAT,
-          loadAverageAtStart: load,
-          loadAverageAtEnd: loadavg().map((l) => round(l, 2)),
-          cpus: cpus().length,
-          figures,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    process.stdout.write(`figures written to ${out}\n`);
+    const envNoAws = cleanEnv(bed.tmp);
+    const envAws = { ...envNoAws, AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab', AWS_ENDPOINT_URL_IOT: lab.info.apiEndpoint };
+    const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+    await measureAll({ bed, link, lab, gnuTime, envNoAws, envAws });
     await lab.stop();
     return 0;
   } finally {
@@ -382,7 +401,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 2;
   },
 );

@@ -61,6 +61,8 @@ export interface RunResult {
   stderr: string;
   durationMs: number;
   timedOut: boolean;
+  /** CLOCK_MONOTONIC (ns, `process.hrtime.bigint()`) right before the process was spawned. */
+  spawnedAtNs?: bigint;
 }
 
 export interface RunOptions {
@@ -95,6 +97,15 @@ export interface TunClientOptions {
   loss: number;
   /** Seed of the relay's random drops (repeatable runs). */
   seed?: number;
+  /** Have the relay report every SYN the client sends (see `TunClient.synsSince`). */
+  logSyn?: boolean;
+}
+
+/** A TCP SYN the client sent, as the relay saw it leave the client namespace (before the link's delay). */
+export interface SynSeen {
+  /** CLOCK_MONOTONIC in nanoseconds: the clock of `process.hrtime.bigint()`. */
+  atNs: bigint;
+  port: number;
 }
 
 export interface TunClient {
@@ -102,6 +113,8 @@ export interface TunClient {
   address: string;
   routerAddress: string;
   relay: Helper;
+  /** SYNs sent at or after `sinceNs` (CLOCK_MONOTONIC ns), oldest first; empty unless created with `logSyn`. */
+  synsSince(sinceNs: bigint): SynSeen[];
   /** The relay's packet counts, printed when it stops. */
   stats(): Promise<{ stopped: string; forwarded: number; dropped: number; bytes: number } | undefined>;
 }
@@ -390,6 +403,7 @@ export class Bed {
       '--loss', String(opts.loss),
       '--max-seconds', String(this.maxHelperSeconds),
       ...(opts.seed === undefined ? [] : ['--seed', String(opts.seed)]),
+      ...(opts.logSyn ? ['--log-syn'] : []),
     ]);
     await relay.waitFor(/^ready$/, 10_000);
     this.ip('-n', this.ns.router, 'addr', 'add', routerAddress, 'peer', address, 'dev', devRouter);
@@ -402,6 +416,14 @@ export class Bed {
       address,
       routerAddress,
       relay,
+      synsSince(sinceNs) {
+        const syns: SynSeen[] = [];
+        for (const line of relay.output().stdout.split('\n')) {
+          const m = /^syn (\d+) (\d+)$/.exec(line);
+          if (m && BigInt(m[1]!) >= sinceNs) syns.push({ atNs: BigInt(m[1]!), port: Number(m[2]) });
+        }
+        return syns;
+      },
       async stats() {
         if (!relay.exited) await relay.stop();
         const last = relay.output().stdout.trim().split('\n').at(-1) ?? '';
@@ -444,6 +466,7 @@ export class Bed {
     const [file, argv] = ns ? ['ip', ['netns', 'exec', ns, cmd, ...args]] : [cmd, args];
     this.log(`run${ns ? ` in ${ns}` : ''}: ${cmd} ${args.join(' ')}`);
     return new Promise((resolve, reject) => {
+      const spawnedAtNs = process.hrtime.bigint();
       const child = spawn(file, argv, {
         cwd: opts.cwd ?? REPO_ROOT,
         env: opts.env ?? process.env,
@@ -467,7 +490,7 @@ export class Bed {
       });
       child.on('close', (exitCode, signal) => {
         clearTimeout(timer);
-        resolve({ exitCode, signal, stdout, stderr, durationMs: performance.now() - started, timedOut });
+        resolve({ exitCode, signal, stdout, stderr, durationMs: performance.now() - started, timedOut, spawnedAtNs });
       });
     });
   }

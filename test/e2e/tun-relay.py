@@ -10,7 +10,12 @@ process exits.
 The relay stops by itself: when its standard input reaches end of file (the parent went away), on SIGTERM/SIGINT,
 or after --max-seconds. On start it prints one line "ready"; on exit one JSON line with the packet counts.
 
+With --log-syn, every TCP SYN (without ACK) that comes out of device B (the client side) is reported on one line
+"syn <CLOCK_MONOTONIC ns> <destination port>" as it is read from the device, before the delay: the moment the client
+sent it. Node's process.hrtime() reads the same clock, so a caller can time "process start → first SYN".
+
 usage: tun-relay.py --ns-a NS --dev-a DEV --ns-b NS --dev-b DEV [--delay-ms 150] [--loss 0.02] [--max-seconds 120]
+                    [--seed N] [--log-syn]
 """
 import argparse
 import collections
@@ -54,6 +59,19 @@ def open_tun(namespace, name):
     return fd
 
 
+def syn_port(packet):
+    """Destination port of an IPv4 TCP SYN without ACK, else None."""
+    if len(packet) < 20 or packet[0] >> 4 != 4 or packet[9] != 6:
+        return None
+    ihl = (packet[0] & 0x0F) * 4
+    if len(packet) < ihl + 14:
+        return None
+    flags = packet[ihl + 13]
+    if flags & 0x12 != 0x02:
+        return None
+    return (packet[ihl + 2] << 8) | packet[ihl + 3]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ns-a", required=True)
@@ -64,6 +82,7 @@ def main():
     parser.add_argument("--loss", type=float, default=0.0, help="probability of dropping each packet")
     parser.add_argument("--max-seconds", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--log-syn", action="store_true", help="print a line for every SYN the client side sends")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -136,6 +155,10 @@ def main():
                     break
                 if not packet:
                     break
+                if args.log_syn and fd == fd_b:
+                    port = syn_port(packet)
+                    if port is not None:
+                        print(f"syn {time.monotonic_ns()} {port}", flush=True)
                 if args.loss > 0 and rng.random() < args.loss:
                     stats["dropped"] += 1
                     continue
