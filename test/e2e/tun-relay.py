@@ -60,16 +60,18 @@ def open_tun(namespace, name):
 
 
 def syn_port(packet):
-    """Destination port of an IPv4 TCP SYN without ACK, else None."""
-    if len(packet) < 20 or packet[0] >> 4 != 4 or packet[9] != 6:
+    """Destination port of a TCP SYN without ACK (IPv4, or IPv6 without extension headers), else None."""
+    if len(packet) >= 20 and packet[0] >> 4 == 4 and packet[9] == 6:
+        off = (packet[0] & 0x0F) * 4
+    elif len(packet) >= 40 and packet[0] >> 4 == 6 and packet[6] == 6:
+        off = 40
+    else:
         return None
-    ihl = (packet[0] & 0x0F) * 4
-    if len(packet) < ihl + 14:
+    if len(packet) < off + 14:
         return None
-    flags = packet[ihl + 13]
-    if flags & 0x12 != 0x02:
+    if packet[off + 13] & 0x12 != 0x02:
         return None
-    return (packet[ihl + 2] << 8) | packet[ihl + 3]
+    return (packet[off + 2] << 8) | packet[off + 3]
 
 
 def main():
