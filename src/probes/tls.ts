@@ -2,7 +2,9 @@ import type { Socket } from 'node:net';
 import {
   checkServerIdentity,
   connect,
+  createSecureContext,
   type ConnectionOptions,
+  type SecureContext,
   type DetailedPeerCertificate,
   type TLSSocket,
 } from 'node:tls';
@@ -212,18 +214,39 @@ export function presentedChain(socket: TLSSocket): PeerCertificateInfo[] {
   return chain;
 }
 
+const contexts = new Map<string, SecureContext>();
+
+/**
+ * The TLS context for these credentials, trust anchors and limits, built once per process: the routes of a run
+ * connect at the same moment, and parsing the key, the certificate and the CA bundle four times over would hold up
+ * each other's handshakes. Throws as `tls.connect` would when the TLS library refuses the credentials (nothing is
+ * cached then). Node never resumes a client session by itself, so sharing the context changes nothing on the wire.
+ */
+function sharedContext(opts: TlsOptions): SecureContext {
+  const key = JSON.stringify([opts.cert ?? null, opts.key ?? null, opts.ca ?? null, opts.limits ?? null]);
+  let context = contexts.get(key);
+  if (!context) {
+    context = createSecureContext({
+      ...(opts.cert ? { cert: opts.cert } : {}),
+      ...(opts.key ? { key: opts.key } : {}),
+      ...(opts.ca ? { ca: opts.ca } : {}),
+      minVersion: 'TLSv1.2',
+      ...(opts.limits ?? {}),
+    });
+    if (contexts.size >= 16) contexts.clear();
+    contexts.set(key, context);
+  }
+  return context;
+}
+
 function tlsConnectOptions(tcp: Socket, opts: TlsOptions, meter: TlsRecordMeter): ConnectionOptions {
   return {
     socket: meteredStream(tcp, meter),
     // Node sends SNI only when servername is set (facts §2.2).
     ...(opts.sendSni === false ? {} : { servername: opts.servername }),
     ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
-    ...(opts.cert ? { cert: opts.cert } : {}),
-    ...(opts.key ? { key: opts.key } : {}),
-    ...(opts.ca ? { ca: opts.ca } : {}),
+    secureContext: sharedContext(opts),
     rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
-    ...(opts.limits ?? {}),
   };
 }
 
