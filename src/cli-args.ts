@@ -47,8 +47,7 @@ export interface ProgramSpec {
 
 /** What the command line asks for: help or version text to print, or a command with its parsed arguments. */
 export type ParsedCommandLine =
-  | { kind: 'print'; text: string }
-  | { kind: 'run'; command: string; args: Record<string, unknown> };
+  { kind: 'print'; text: string } | { kind: 'run'; command: string; args: Record<string, unknown> };
 
 /** `connect-to` → `connectTo`. */
 export function camelCase(name: string): string {
@@ -74,7 +73,10 @@ function parseBoolean(option: OptionSpec, inline: string | undefined): boolean {
 }
 
 /** Everything after the command name: options into `values`, the rest into `positionals`. */
-function parseTokens(spec: CommandSpec, tokens: readonly string[]): { values: Map<string, unknown>; positionals: string[] } {
+function parseTokens(
+  spec: CommandSpec,
+  tokens: readonly string[],
+): { values: Map<string, unknown>; positionals: string[] } {
   const values = new Map<string, unknown>();
   const positionals: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -103,12 +105,14 @@ function parseTokens(spec: CommandSpec, tokens: readonly string[]): { values: Ma
     }
     const taken: string[] = inline === undefined ? [] : [inline];
     // A value may start with a dash when it is a number (--timeout -1): the command then says what is wrong with it.
-    const isValue = (t: string | undefined): t is string => t !== undefined && t !== '--' && (!t.startsWith('-') || /^-\d/.test(t));
+    const isValue = (t: string | undefined): t is string =>
+      t !== undefined && t !== '--' && (!t.startsWith('-') || /^-\d/.test(t));
     if (inline === undefined && isValue(tokens[i + 1])) taken.push(tokens[++i]!);
     if (option.array && inline === undefined) while (isValue(tokens[i + 1])) taken.push(tokens[++i]!);
     if (!taken.length) throw new UsageError(`Not enough arguments following: ${option.name}`);
     const converted = taken.map((t) => convert(option, t));
-    if (option.array) values.set(option.name, [...((values.get(option.name) as unknown[] | undefined) ?? []), ...converted]);
+    if (option.array)
+      values.set(option.name, [...((values.get(option.name) as unknown[] | undefined) ?? []), ...converted]);
     else values.set(option.name, converted.at(-1));
   }
   return { values, positionals };
@@ -120,7 +124,8 @@ function argumentsFor(spec: CommandSpec, tokens: readonly string[]): Record<stri
   const args: Record<string, unknown> = { _: [spec.name] };
   if (spec.positional) {
     const [value, ...extra] = positionals;
-    if (value === undefined) throw new UsageError(`Not enough non-option arguments: ${spec.name} needs <${spec.positional.name}>`);
+    if (value === undefined)
+      throw new UsageError(`Not enough non-option arguments: ${spec.name} needs <${spec.positional.name}>`);
     if (extra.length) throw new UsageError(`Unknown argument: ${extra[0]}`);
     args[spec.positional.name] = value;
   } else if (positionals.length) {
@@ -185,7 +190,10 @@ export function helpText(program: ProgramSpec, command: CommandSpec | undefined,
       program.about,
       '',
       'Commands:',
-      ...columns(program.commands.map((c) => [`${c.name}${c.positional ? ` <${c.positional.name}>` : ''}`, c.describe]), width),
+      ...columns(
+        program.commands.map((c) => [`${c.name}${c.positional ? ` <${c.positional.name}>` : ''}`, c.describe]),
+        width,
+      ),
       '',
       'Options:',
       ...columns(common, width),
@@ -195,7 +203,9 @@ export function helpText(program: ProgramSpec, command: CommandSpec | undefined,
     ].join('\n');
   }
   const usage = `${program.name} ${command.name}${command.positional ? ` <${command.positional.name}>` : ''} [options]`;
-  const positional: [string, string][] = command.positional ? [[`<${command.positional.name}>`, command.positional.describe]] : [];
+  const positional: [string, string][] = command.positional
+    ? [[`<${command.positional.name}>`, command.positional.describe]]
+    : [];
   return [
     usage,
     '',

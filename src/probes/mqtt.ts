@@ -19,15 +19,39 @@ export const CONNACK_V3: Readonly<Record<number, string>> = {
 };
 
 export const REASON_V5: Readonly<Record<number, string>> = {
-  0x80: 'unspecified error', 0x81: 'malformed packet', 0x82: 'protocol error', 0x83: 'implementation specific error',
-  0x84: 'unsupported protocol version', 0x85: 'client identifier not valid', 0x86: 'bad user name or password',
-  0x87: 'not authorized', 0x88: 'server unavailable', 0x89: 'server busy', 0x8a: 'banned', 0x8b: 'server shutting down',
-  0x8c: 'bad authentication method', 0x8d: 'keep alive timeout', 0x8e: 'session taken over', 0x8f: 'topic filter invalid',
-  0x90: 'topic name invalid', 0x91: 'packet identifier in use', 0x93: 'receive maximum exceeded', 0x94: 'topic alias invalid',
-  0x97: 'quota exceeded', 0x98: 'administrative action', 0x9b: 'QoS not supported', 0x9c: 'use another server',
-  0x9d: 'server moved', 0x9f: 'connection rate exceeded', 0xa1: 'subscription identifiers not supported',
+  0x80: 'unspecified error',
+  0x81: 'malformed packet',
+  0x82: 'protocol error',
+  0x83: 'implementation specific error',
+  0x84: 'unsupported protocol version',
+  0x85: 'client identifier not valid',
+  0x86: 'bad user name or password',
+  0x87: 'not authorized',
+  0x88: 'server unavailable',
+  0x89: 'server busy',
+  0x8a: 'banned',
+  0x8b: 'server shutting down',
+  0x8c: 'bad authentication method',
+  0x8d: 'keep alive timeout',
+  0x8e: 'session taken over',
+  0x8f: 'topic filter invalid',
+  0x90: 'topic name invalid',
+  0x91: 'packet identifier in use',
+  0x93: 'receive maximum exceeded',
+  0x94: 'topic alias invalid',
+  0x97: 'quota exceeded',
+  0x98: 'administrative action',
+  0x9b: 'QoS not supported',
+  0x9c: 'use another server',
+  0x9d: 'server moved',
+  0x9f: 'connection rate exceeded',
+  0xa1: 'subscription identifiers not supported',
 };
 
+/**
+ * A reason or return code as text, e.g. `0x87 not authorized`: MQTT 5 reason codes (MQTT 5 §2.4) for version 5, the
+ * CONNACK return codes of MQTT 3.1.1 §3.2.2.3 for version 4.
+ */
 export function reasonName(code: number, version: 4 | 5): string {
   const name = version === 5 ? REASON_V5[code] : CONNACK_V3[code];
   return `0x${code.toString(16).padStart(2, '0')} ${name ?? 'unknown'}`;
@@ -101,7 +125,8 @@ export class MqttSession {
     this.parser.on('error', (err: Error) => this.fail(`malformed packet from the server: ${err.message}`));
     socket.on('data', (chunk: Buffer) => {
       this.pendingBytes += chunk.length;
-      if (this.pendingBytes > MAX_PENDING_BYTES) this.fail(`the server sent more than ${MAX_PENDING_BYTES} bytes without a whole packet`);
+      if (this.pendingBytes > MAX_PENDING_BYTES)
+        this.fail(`the server sent more than ${MAX_PENDING_BYTES} bytes without a whole packet`);
       else this.parser.parse(chunk);
     });
     socket.on('error', (err) => {
@@ -151,14 +176,18 @@ export class MqttSession {
   }
 
   private send(packet: Packet): void {
-    if (!this.closed && !this.socket.destroyed) this.socket.write(this.codec.generate(packet, { protocolVersion: this.opts.version }));
+    if (!this.closed && !this.socket.destroyed)
+      this.socket.write(this.codec.generate(packet, { protocolVersion: this.opts.version }));
   }
 
   /**
    * Run one exchange with a deadline: `start` sends (or returns the step at once), `match` sees every packet from the
    * server until it returns a step. A close of the socket ends it as `closed`.
    */
-  private step<T>(start: () => MqttStep<T> | undefined, match: (packet: Packet) => MqttStep<T> | undefined): Promise<MqttStep<T>> {
+  private step<T>(
+    start: () => MqttStep<T> | undefined,
+    match: (packet: Packet) => MqttStep<T> | undefined,
+  ): Promise<MqttStep<T>> {
     const started = performance.now();
     const ms = (): number => Math.round(performance.now() - started);
     return new Promise((resolve) => {
@@ -192,7 +221,14 @@ export class MqttSession {
     const { clientId, version, keepaliveSeconds } = this.opts;
     return this.step<{ sessionPresent: boolean; properties?: Record<string, unknown> }>(
       () => {
-        this.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, clientId, keepalive: keepaliveSeconds });
+        this.send({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: version,
+          clean: true,
+          clientId,
+          keepalive: keepaliveSeconds,
+        });
         return undefined;
       },
       (packet) => {
@@ -247,7 +283,9 @@ export class MqttSession {
       (packet) => {
         if (packet.cmd !== 'puback' || packet.messageId !== PUBLISH_ID) return undefined;
         const code = packet.reasonCode ?? 0;
-        return code < 0x80 ? { ok: true, durationMs: 0 } : { ok: false, kind: 'refused', code, reason: reasonName(code, 5), durationMs: 0 };
+        return code < 0x80
+          ? { ok: true, durationMs: 0 }
+          : { ok: false, kind: 'refused', code, reason: reasonName(code, 5), durationMs: 0 };
       },
     );
   }

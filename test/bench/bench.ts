@@ -25,7 +25,19 @@ import type { Report } from '../../src/model/index.js';
 import { ADDR, Bed, REPO_ROOT, bedUnavailableReason, python, type RunResult, type TunClient } from '../e2e/bed.js';
 import { BIN, checkArgs, startLabInBed, type RunningLab } from '../e2e/doctor.js';
 import { dropPort } from '../e2e/faults.js';
-import { GOALS, ROUND_TRIP_COUNT, ROUND_TRIPS, healthyLimitMs, largestStageShift, markdownTable, median, round, stageTimes, verdict, type Figure } from './figures.js';
+import {
+  GOALS,
+  ROUND_TRIP_COUNT,
+  ROUND_TRIPS,
+  healthyLimitMs,
+  largestStageShift,
+  markdownTable,
+  median,
+  round,
+  stageTimes,
+  verdict,
+  type Figure,
+} from './figures.js';
 import { MANUAL_TOOLS, manualSequence, type ManualRun } from './manual.js';
 
 const DELAY_MS = 50;
@@ -87,7 +99,9 @@ async function checkRun(c: Ctx, env: NodeJS.ProcessEnv, timeoutMs = 3000): Promi
   try {
     report = JSON.parse(run.res.stdout) as Report;
   } catch {
-    throw new Error(`iot-doctor check printed no JSON report (exit ${run.res.exitCode}): ${run.res.stderr.trim().slice(0, 2000)}`);
+    throw new Error(
+      `iot-doctor check printed no JSON report (exit ${run.res.exitCode}): ${run.res.stderr.trim().slice(0, 2000)}`,
+    );
   }
   const syn = c.link.synsSince(run.spawnedAtNs)[0];
   const firstSynMs = syn ? Number(syn.atNs - run.spawnedAtNs) / 1e6 : null;
@@ -118,13 +132,20 @@ async function measureRtt(c: Ctx, n = 9): Promise<number[]> {
 
 function failedCells(report: Report, ignoreRoute?: string): string[] {
   return report.results
-    .filter((r) => r.status !== 'pass' && r.status !== 'skip' && r.route !== ignoreRoute && !(ignoreRoute && r.id.startsWith('diag')))
+    .filter(
+      (r) =>
+        r.status !== 'pass' &&
+        r.status !== 'skip' &&
+        r.route !== ignoreRoute &&
+        !(ignoreRoute && r.id.startsWith('diag')),
+    )
     .map((r) => `${r.id}:${r.code}`);
 }
 
 function warnFailures(label: string, runs: CheckRun[], ignoreRoute?: string): void {
   const failures = [...new Set(runs.flatMap((r) => failedCells(r.report, ignoreRoute)))];
-  if (failures.length) process.stdout.write(`bench: warning: ${label} runs had failing results: ${failures.join(', ')}\n`);
+  if (failures.length)
+    process.stdout.write(`bench: warning: ${label} runs had failing results: ${failures.join(', ')}\n`);
 }
 
 function cleanEnv(tmp: string): NodeJS.ProcessEnv {
@@ -136,7 +157,9 @@ function cleanEnv(tmp: string): NodeJS.ProcessEnv {
 }
 
 /** The rounds: node -e 0, a healthy check, a check with AWS credentials and the manual sequence, interleaved. */
-async function measureRounds(c: Ctx): Promise<{ node: NodeRun[]; healthy: CheckRun[]; aws: CheckRun[]; manual: ManualRun[] }> {
+async function measureRounds(
+  c: Ctx,
+): Promise<{ node: NodeRun[]; healthy: CheckRun[]; aws: CheckRun[]; manual: ManualRun[] }> {
   const node: NodeRun[] = [];
   const healthy: CheckRun[] = [];
   const aws: CheckRun[] = [];
@@ -162,7 +185,12 @@ function healthyFigures(rttMs: number, nodeMs: number, healthy: CheckRun[], manu
   const runMs = median(healthy.map((h) => h.report.durationMs));
   const stages = healthy.map((h) => stageTimes(h.report.results));
   const stageMedians = Object.fromEntries(
-    ROUTE_IDS.map((route) => [route, Object.fromEntries(Object.keys(stages[0]?.[route] ?? {}).map((s) => [s, median(stages.map((x) => x[route]?.[s] ?? 0))]))]),
+    ROUTE_IDS.map((route) => [
+      route,
+      Object.fromEntries(
+        Object.keys(stages[0]?.[route] ?? {}).map((s) => [s, median(stages.map((x) => x[route]?.[s] ?? 0))]),
+      ),
+    ]),
   );
   record({
     name: 'Healthy full check vs limit',
@@ -171,13 +199,27 @@ function healthyFigures(rttMs: number, nodeMs: number, healthy: CheckRun[], manu
     goal: `<= ${GOALS.healthyVsLimit}x`,
     met: ratio <= GOALS.healthyVsLimit,
     line: `healthy full check ${round(wallMs)} ms wall vs limit ${round(limitMs)} ms (${ROUND_TRIP_COUNT} x RTT ${rttMs} ms + node -e 0 ${round(nodeMs)} ms) = ${round(ratio, 2)}x   goal <= ${GOALS.healthyVsLimit}x`,
-    detail: { wallMs: round(wallMs), limitMs: round(limitMs), rttMs, nodeStartupMs: round(nodeMs), roundTrips: ROUND_TRIPS, runMs: round(runMs), outsideRunMs: round(wallMs - runMs), stageMediansMs: stageMedians, runs: healthy.map((h) => ({ wallMs: round(h.wallMs), runMs: round(h.report.durationMs) })) },
+    detail: {
+      wallMs: round(wallMs),
+      limitMs: round(limitMs),
+      rttMs,
+      nodeStartupMs: round(nodeMs),
+      roundTrips: ROUND_TRIPS,
+      runMs: round(runMs),
+      outsideRunMs: round(wallMs - runMs),
+      stageMediansMs: stageMedians,
+      runs: healthy.map((h) => ({ wallMs: round(h.wallMs), runMs: round(h.report.durationMs) })),
+    },
   });
   const m = stageMedians['mqtt-8883'] ?? {};
   process.stdout.write(
     `  where the time goes: run ${round(runMs)} ms inside the report, ${round(wallMs - runMs)} ms outside (start-up, loading, exit); ` +
-      `mqtt-8883 stages ${Object.entries(m).map(([k, v]) => `${k} ${round(v)}`).join(', ')}; ` +
-      `tcp on the others ${ROUTE_IDS.slice(1).map((r) => `${r} ${round(stageMedians[r]?.['tcp'] ?? 0)}`).join(', ')} (ms)\n`,
+      `mqtt-8883 stages ${Object.entries(m)
+        .map(([k, v]) => `${k} ${round(v)}`)
+        .join(', ')}; ` +
+      `tcp on the others ${ROUTE_IDS.slice(1)
+        .map((r) => `${r} ${round(stageMedians[r]?.['tcp'] ?? 0)}`)
+        .join(', ')} (ms)\n`,
   );
   const manualMs = median(manual.map((x) => x.totalMs));
   const speedup = manualMs / wallMs;
@@ -202,9 +244,10 @@ function synFigure(name: string, runs: CheckRun[], nodeMs: number): void {
     unit: 'ms',
     goal: `<= ${GOALS.firstSynMs} ms`,
     met: value === null ? null : value <= GOALS.firstSynMs,
-    line: value === null
-      ? `${name}: the relay saw no SYN for ${runs.length - syns.length} of ${runs.length} runs   goal <= ${GOALS.firstSynMs} ms`
-      : `${name}: ${round(value)} ms after the spawn (bare node -e 0 runs ${round(nodeMs)} ms in all)   goal <= ${GOALS.firstSynMs} ms`,
+    line:
+      value === null
+        ? `${name}: the relay saw no SYN for ${runs.length - syns.length} of ${runs.length} runs   goal <= ${GOALS.firstSynMs} ms`
+        : `${name}: ${round(value)} ms after the spawn (bare node -e 0 runs ${round(nodeMs)} ms in all)   goal <= ${GOALS.firstSynMs} ms`,
     detail: { runs: syns.map((s) => round(s, 1)) },
   });
 }
@@ -213,7 +256,9 @@ function awsFigures(rttMs: number, healthy: CheckRun[], aws: CheckRun[], healthy
   const cloud = aws[0]!.report.results.filter((r) => r.id.startsWith('cloud'));
   const cloudRan = cloud.length > 0 && cloud.every((r) => r.status === 'pass' || r.status === 'warn');
   if (!cloudRan) {
-    process.stdout.write(`bench: warning: the cloud checks did not all run and pass: ${cloud.map((r) => `${r.id}:${r.code}`).join(', ')}\n`);
+    process.stdout.write(
+      `bench: warning: the cloud checks did not all run and pass: ${cloud.map((r) => `${r.id}:${r.code}`).join(', ')}\n`,
+    );
   }
   const wallMs = median(aws.map((a) => a.wallMs));
   const extraMs = wallMs - healthyWallMs;
@@ -225,9 +270,17 @@ function awsFigures(rttMs: number, healthy: CheckRun[], aws: CheckRun[], healthy
     goal: `<= ${GOALS.cloudExtraRtt} RTT (${round(allowedMs)} ms)`,
     met: extraMs <= allowedMs,
     line: `with AWS credentials (lab control plane over the link) ${round(wallMs)} ms vs ${round(healthyWallMs)} ms without = ${extraMs >= 0 ? '+' : ''}${round(extraMs)} ms   goal <= 1 RTT = ${round(allowedMs)} ms`,
-    detail: { wallMs: round(wallMs), healthyWallMs: round(healthyWallMs), cloudResults: cloud.map((r) => `${r.id}:${r.status}:${r.code}`), runs: aws.map((a) => round(a.wallMs)) },
+    detail: {
+      wallMs: round(wallMs),
+      healthyWallMs: round(healthyWallMs),
+      cloudResults: cloud.map((r) => `${r.id}:${r.status}:${r.code}`),
+      runs: aws.map((a) => round(a.wallMs)),
+    },
   });
-  const shift = largestStageShift(healthy.map((h) => stageTimes(h.report.results)), aws.map((a) => stageTimes(a.report.results)));
+  const shift = largestStageShift(
+    healthy.map((h) => stageTimes(h.report.results)),
+    aws.map((a) => stageTimes(a.report.results)),
+  );
   const allowedShift = GOALS.cloudStageShiftRtt * rttMs;
   record({
     name: 'AWS credentials: largest stage shift',
@@ -261,13 +314,19 @@ async function blockedFigures(c: Ctx, healthy: CheckRun[]): Promise<void> {
     goal: `<= timeout + ${GOALS.blockedExtraMs} ms (${bound} ms)`,
     met: wallMs <= bound,
     line: `8883 silently dropped, --timeout ${BLOCKED_TIMEOUT_MS}: ${round(wallMs)} ms total (8883 tcp ${tcp?.code ?? '?'})   goal <= ${bound} ms`,
-    detail: { timeoutMs: BLOCKED_TIMEOUT_MS, runs: runs.map((r) => ({ wallMs: round(r.wallMs), runMs: round(r.report.durationMs) })) },
+    detail: {
+      timeoutMs: BLOCKED_TIMEOUT_MS,
+      runs: runs.map((r) => ({ wallMs: round(r.wallMs), runMs: round(r.report.durationMs) })),
+    },
   });
   const per = ROUTE_IDS.slice(1).map((route) => {
-    const sum = (r: CheckRun): number => r.report.results.filter((x) => x.route === route).reduce((s, x) => s + x.durationMs, 0);
+    const sum = (r: CheckRun): number =>
+      r.report.results.filter((x) => x.route === route).reduce((s, x) => s + x.durationMs, 0);
     return { route, healthyMs: median(healthy.map(sum)), blockedMs: median(runs.map(sum)) };
   });
-  const worst = per.map((p) => ({ ...p, extraMs: p.blockedMs - p.healthyMs })).sort((a, b) => b.extraMs - a.extraMs)[0]!;
+  const worst = per
+    .map((p) => ({ ...p, extraMs: p.blockedMs - p.healthyMs }))
+    .sort((a, b) => b.extraMs - a.extraMs)[0]!;
   process.stdout.write(
     `  other routes while 8883 is dropped: worst ${worst.route} ${round(worst.blockedMs)} ms of stages vs ${round(worst.healthyMs)} ms healthy (${worst.extraMs >= 0 ? '+' : ''}${round(worst.extraMs)} ms)\n`,
   );
@@ -277,7 +336,8 @@ function wallTime(args: string[]): number {
   const t = performance.now();
   const res = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
   const ms = performance.now() - t;
-  if (res.status !== 0) throw new Error(`node ${args.join(' ')} exited ${res.status}: ${res.stderr.trim().slice(0, 300)}`);
+  if (res.status !== 0)
+    throw new Error(`node ${args.join(' ')} exited ${res.status}: ${res.stderr.trim().slice(0, 300)}`);
   return ms;
 }
 
@@ -311,9 +371,10 @@ function rssFigure(runs: CheckRun[]): void {
     unit: 'MB',
     goal: `<= ${GOALS.peakRssMb} MB`,
     met: peak === null ? null : peak <= GOALS.peakRssMb,
-    line: peak === null
-      ? `peak RSS not measured (no GNU time)   goal <= ${GOALS.peakRssMb} MB`
-      : `peak RSS of a full run (largest of ${rss.length}, with and without AWS credentials) ${round(peak, 1)} MB   goal <= ${GOALS.peakRssMb} MB`,
+    line:
+      peak === null
+        ? `peak RSS not measured (no GNU time)   goal <= ${GOALS.peakRssMb} MB`
+        : `peak RSS of a full run (largest of ${rss.length}, with and without AWS credentials) ${round(peak, 1)} MB   goal <= ${GOALS.peakRssMb} MB`,
     detail: { rssMb: rss.map((x) => round(x, 1)) },
   });
 }
@@ -351,7 +412,9 @@ async function measureAll(c: Ctx): Promise<void> {
   rtt.push(...(await measureRtt(c)));
   const rttMs = round(median(rtt), 1);
   const nodeMs = median(rounds.node.map((n) => n.wallMs));
-  process.stdout.write(`link RTT (TCP connects, median of ${rtt.length}): ${rttMs} ms; node -e 0 in the namespace: ${round(nodeMs)} ms\n\n`);
+  process.stdout.write(
+    `link RTT (TCP connects, median of ${rtt.length}): ${rttMs} ms; node -e 0 in the namespace: ${round(nodeMs)} ms\n\n`,
+  );
   warnFailures('healthy', rounds.healthy);
   const healthyWallMs = healthyFigures(rttMs, nodeMs, rounds.healthy, rounds.manual);
   synFigure('First SYN after process start', rounds.healthy, nodeMs);
@@ -386,7 +449,12 @@ async function main(): Promise<number> {
     const link = await bed.addTunClient({ name: 'bench', delayMs: DELAY_MS, loss: 0, logSyn: true });
     const lab = await startLabInBed(bed, 'healthy');
     const envNoAws = cleanEnv(bed.tmp);
-    const envAws = { ...envNoAws, AWS_ACCESS_KEY_ID: 'AKIDLAB', AWS_SECRET_ACCESS_KEY: 'lab', AWS_ENDPOINT_URL_IOT: lab.info.apiEndpoint };
+    const envAws = {
+      ...envNoAws,
+      AWS_ACCESS_KEY_ID: 'AKIDLAB',
+      AWS_SECRET_ACCESS_KEY: 'lab',
+      AWS_ENDPOINT_URL_IOT: lab.info.apiEndpoint,
+    };
     const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
     await measureAll({ bed, link, lab, gnuTime, envNoAws, envAws });
     await lab.stop();

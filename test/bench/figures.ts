@@ -87,12 +87,16 @@ export function verdict(f: Pick<Figure, 'met'>): string {
 
 /** The figures as a Markdown table (Figure | Measured | Goal | Met), ready for the README. */
 export function markdownTable(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => `| ${f.name} | ${f.value === null ? '—' : `${f.value} ${f.unit}`.trim()} | ${f.goal} | ${verdict(f)} |`);
+  const rows = figures.map(
+    (f) => `| ${f.name} | ${f.value === null ? '—' : `${f.value} ${f.unit}`.trim()} | ${f.goal} | ${verdict(f)} |`,
+  );
   return ['| Figure | Measured | Goal | Met |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 /** Durations per stage id, summed per route: `{ 'mqtt-8883': { tcp: 101, tls: 130, … } }`. */
-export function stageTimes(results: readonly { route?: string | null; stage?: string | null; durationMs: number }[]): Record<string, Record<string, number>> {
+export function stageTimes(
+  results: readonly { route?: string | null; stage?: string | null; durationMs: number }[],
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const r of results) {
     if (!r.route || !r.stage) continue;

@@ -34,7 +34,12 @@ export async function manualSequence(bed: Bed, client: TunClient, lab: RunningLa
   const payload = '{"probe":"by hand"}';
   const steps: { step: string; ms: number }[] = [];
   const started = performance.now();
-  const step = async (name: string, cmd: string, args: string[], check: (r: RunResult) => string | null): Promise<void> => {
+  const step = async (
+    name: string,
+    cmd: string,
+    args: string[],
+    check: (r: RunResult) => string | null,
+  ): Promise<void> => {
     const res = await mustRun(bed, client.ns, cmd, args);
     const problem = check(res);
     if (problem) throw new Error(`${name}: ${problem}`);
@@ -53,14 +58,42 @@ export async function manualSequence(bed: Bed, client: TunClient, lab: RunningLa
     );
   }
   const mosq = (port: number, alpn?: string): string[] => [
-    '-h', ep, '-p', String(port), '--cafile', ca, '--cert', cert, '--key', key,
-    ...(alpn ? ['--tls-alpn', alpn] : []), '-q', '1', '-i', `manual-${port}`, '-t', topic, '-m', payload, '-d',
+    '-h',
+    ep,
+    '-p',
+    String(port),
+    '--cafile',
+    ca,
+    '--cert',
+    cert,
+    '--key',
+    key,
+    ...(alpn ? ['--tls-alpn', alpn] : []),
+    '-q',
+    '1',
+    '-i',
+    `manual-${port}`,
+    '-t',
+    topic,
+    '-m',
+    payload,
+    '-d',
   ];
   const acked = (r: RunResult): string | null => (/received PUBACK/.test(r.stdout + r.stderr) ? null : 'no PUBACK');
   await step('mosquitto_pub 8883 -q 1', 'mosquitto_pub', mosq(8883), acked);
   await step('mosquitto_pub 443 --tls-alpn x-amzn-mqtt-ca -q 1', 'mosquitto_pub', mosq(443, 'x-amzn-mqtt-ca'), acked);
   const curlArgs = ['-sS', '-f', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, '--cert', cert, '--key', key];
-  curlArgs.push('-X', 'POST', '-H', 'content-type: application/json', '-d', payload, `https://${ep}:8443/topics/${topic}?qos=1`);
-  await step('curl POST 8443 /topics', 'curl', curlArgs, (r) => (r.stdout.trim() === '200' ? null : `HTTP ${r.stdout.trim()}`));
+  curlArgs.push(
+    '-X',
+    'POST',
+    '-H',
+    'content-type: application/json',
+    '-d',
+    payload,
+    `https://${ep}:8443/topics/${topic}?qos=1`,
+  );
+  await step('curl POST 8443 /topics', 'curl', curlArgs, (r) =>
+    r.stdout.trim() === '200' ? null : `HTTP ${r.stdout.trim()}`,
+  );
   return { totalMs: round(performance.now() - started), steps };
 }

@@ -16,14 +16,17 @@ describe.skipIf(unavailable !== null)('bench harness: SYNs seen by the link rela
   beforeAll(async () => {
     bed = await Bed.create();
     link = await bed.addTunClient({ name: 'syn', delayMs: DELAY_MS, loss: 0, logSyn: true });
-    const listener = bed.spawnHelper('listener', bed.ns.server, python(), ['-c', [
-      'import socket',
-      `s = socket.create_server(("${ADDR.server}", 8883))`,
-      'print("listening", flush=True)',
-      'while True:',
-      '    c, _ = s.accept()',
-      '    c.close()',
-    ].join('\n')]);
+    const listener = bed.spawnHelper('listener', bed.ns.server, python(), [
+      '-c',
+      [
+        'import socket',
+        `s = socket.create_server(("${ADDR.server}", 8883))`,
+        'print("listening", flush=True)',
+        'while True:',
+        '    c, _ = s.accept()',
+        '    c.close()',
+      ].join('\n'),
+    ]);
     await listener.waitFor(/^listening$/, 10_000);
   });
 

@@ -3,7 +3,15 @@
  * measured figures must come out of it as the issue states them.
  */
 import { describe, expect, it } from 'vitest';
-import { GOALS, ROUND_TRIP_COUNT, healthyLimitMs, largestStageShift, markdownTable, median, round } from '../bench/figures.js';
+import {
+  GOALS,
+  ROUND_TRIP_COUNT,
+  healthyLimitMs,
+  largestStageShift,
+  markdownTable,
+  median,
+  round,
+} from '../bench/figures.js';
 
 describe('bench figures', () => {
   it('the limit is 5 round trips × RTT + node -e 0, as issue 16 computes it', () => {
@@ -32,7 +40,13 @@ describe('bench figures', () => {
       { 'mqtt-8883': { tcp: 103, tls: 119 }, 'https-443': { tcp: 170 } },
       { 'mqtt-8883': { tcp: 99, tls: 500 }, 'https-443': { tcp: 175 } },
     ];
-    expect(largestStageShift(base, other)).toEqual({ route: 'https-443', stage: 'tcp', baseMs: 100, otherMs: 175, shiftMs: 75 });
+    expect(largestStageShift(base, other)).toEqual({
+      route: 'https-443',
+      stage: 'tcp',
+      baseMs: 100,
+      otherMs: 175,
+      shiftMs: 75,
+    });
     expect(largestStageShift([], other)).toBeNull();
   });
 

@@ -114,7 +114,11 @@ describe('command-line parser', () => {
 
   it('wraps long descriptions to the width', () => {
     const long = 'word '.repeat(40).trim();
-    const text = helpText(program, { name: 'x', describe: 'x', options: [{ name: 'a', type: 'string', describe: long }] }, 60);
+    const text = helpText(
+      program,
+      { name: 'x', describe: 'x', options: [{ name: 'a', type: 'string', describe: long }] },
+      60,
+    );
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
   });
 });
