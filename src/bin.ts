@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { hideBin } from 'yargs/helpers';
 import { main } from './cli.js';
 import { UsageError, errorMessage } from './errors.js';
 
@@ -8,7 +7,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 });
 
-const args = hideBin(process.argv);
+const args = process.argv.slice(2);
 
 /**
  * `--format nagios` (or `-f nagios`, `--format=nagios,json`) puts the run under the Nagios plugin convention: a usage
@@ -34,7 +33,11 @@ main(args).then(
     }
     process.exitCode = 2;
     if (nagiosRequested(args)) {
-      process.stdout.write(`IOT-DOCTOR UNKNOWN - ${errorMessage(err).replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/')}\n`);
+      process.stdout.write(
+        `IOT-DOCTOR UNKNOWN - ${errorMessage(err)
+          .replace(/\s*\n\s*/g, ' ')
+          .replace(/\|/g, '/')}\n`,
+      );
       process.exitCode = 3;
     }
   },

@@ -24,6 +24,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Accepted but not listed in the help. */
   hidden?: boolean;
+  /** The command cannot run without it. */
+  required?: boolean;
 }
 
 /** One command: its name, a positional argument if it takes one, and its options. */
@@ -131,6 +133,9 @@ function argumentsFor(spec: CommandSpec, tokens: readonly string[]): Record<stri
   } else if (positionals.length) {
     throw new UsageError(`Unknown argument: ${positionals[0]}`);
   }
+  const missing = spec.options.filter((o) => o.required && !values.has(o.name)).map((o) => o.name);
+  if (missing.length)
+    throw new UsageError(`Missing required argument${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`);
   for (const option of spec.options) {
     const value = values.has(option.name) ? values.get(option.name) : option.default;
     if (value === undefined) continue;
@@ -170,6 +175,7 @@ function columns(rows: [string, string][], width: number): string[] {
 function optionRow(o: OptionSpec): [string, string] {
   const flag = `${o.alias ? `-${o.alias}, ` : ''}--${o.name}${o.type === 'boolean' ? '' : ` <${o.type === 'number' ? 'n' : 'value'}>`}`;
   const notes = [
+    o.required ? '[required]' : '',
     o.array ? '[several]' : '',
     o.choices ? `[${o.choices.join(' | ')}]` : '',
     o.default !== undefined && o.default !== '' ? `[default: ${String(o.default)}]` : '',

@@ -74,7 +74,7 @@ export function parseFormats(value: string | string[] | undefined, fallback: Rep
   return list.length ? (list as ReportFormat[]) : [fallback];
 }
 
-/** The flags of `check` (and of `demo`, which fills them from its lab), as yargs parsed them. */
+/** The flags of `check` (and of `demo`, which fills them from its lab), as the command line parsed them. */
 export interface CommonCheckArgs {
   endpoint?: string;
   cert?: string;

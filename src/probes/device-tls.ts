@@ -27,7 +27,7 @@ export interface DeviceTls {
 /** The defaults: what a modern client does. */
 export const MODERN_TLS: DeviceTls = { sni: true, alpn: true };
 
-/** The flags as yargs gives them. */
+/** The flags as the command line parser gives them. */
 export interface DeviceTlsFlags {
   'tls-version'?: string;
   ciphers?: string;

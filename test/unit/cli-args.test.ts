@@ -122,3 +122,28 @@ describe('command-line parser', () => {
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
   });
 });
+
+describe('required options', () => {
+  const withRequired: ProgramSpec = {
+    ...program,
+    commands: [
+      {
+        name: 'serve',
+        describe: 'serve',
+        options: [
+          { name: 'listen', type: 'string', required: true, describe: 'HOST:PORT' },
+          { name: 'config', type: 'string', required: true, describe: 'file' },
+        ],
+      },
+    ],
+  };
+
+  it('names every missing required option in one line, and lists them as required in the help', () => {
+    expect(() => parseCommandLine(withRequired, ['serve'])).toThrow('Missing required arguments: listen, config');
+    expect(() => parseCommandLine(withRequired, ['serve', '--listen', 'a:1'])).toThrow('Missing required argument: config');
+    const ok = parseCommandLine(withRequired, ['serve', '--listen', 'a:1', '--config', 'c.yml']);
+    expect(ok).toMatchObject({ kind: 'run', args: { listen: 'a:1', config: 'c.yml' } });
+    const help = parseCommandLine(withRequired, ['serve', '--help']) as { text: string };
+    expect(help.text).toMatch(/--listen <value>\s+HOST:PORT \[required\]/);
+  });
+});
