@@ -38,8 +38,9 @@ const ACTION_META: Record<AuthActionType, CloudMeta> = {
   RECEIVE: { id: 'cloud.authorization.receive', title: 'Policy allows iot:Receive on the test topic' },
 };
 
-type Decision = 'ALLOWED' | 'IMPLICIT_DENY' | 'EXPLICIT_DENY';
-const RANK: Record<Decision, number> = { ALLOWED: 0, IMPLICIT_DENY: 1, EXPLICIT_DENY: 2 };
+type Decision = 'ALLOWED' | 'CANNOT_DECIDE' | 'IMPLICIT_DENY' | 'EXPLICIT_DENY';
+/** Worst first: a certain deny outranks an undecided answer, which outranks a certain allow. */
+const RANK: Record<Decision, number> = { ALLOWED: 0, CANNOT_DECIDE: 1, IMPLICIT_DENY: 2, EXPLICIT_DENY: 3 };
 
 interface AuthRecord {
   clientId: string;
@@ -50,6 +51,8 @@ interface AuthRecord {
   implicitDenyBy: string[];
   missingContextValues: string[];
   unsupportedConditionOperators?: string[];
+  /** Keys the tool never receives that the answer depends on (local evaluation only; CANNOT_DECIDE). */
+  undecidableKeys?: string[];
 }
 
 function asDecision(value: string): Decision {
@@ -146,6 +149,7 @@ async function evaluateLocally(
         implicitDenyBy: d.decision === 'IMPLICIT_DENY' ? d.implicitDenyPolicies : [],
         missingContextValues: d.missingContextValues,
         ...(d.unsupportedConditionOperators.length ? { unsupportedConditionOperators: d.unsupportedConditionOperators } : {}),
+        ...(d.undecidableKeys.length ? { undecidableKeys: d.undecidableKeys } : {}),
       });
     }
     records.set(clientId, list);
@@ -174,6 +178,29 @@ function safeUsesThing(doc: string | object): boolean {
 
 function shortResource(resource: string): string {
   return resource.replace(/^arn:[^:]+:iot:[^:]*:[^:]*:/, '');
+}
+
+/**
+ * The local evaluator could not decide (facts §7): a statement that would change the answer depends on a value the
+ * device sends and this tool never sees. Neither a pass nor a failure: it says which keys, and how to settle it.
+ */
+function undecidedOutcome(
+  iamAction: string,
+  res: string,
+  forId: string,
+  worst: AuthRecord,
+  evidence: Evidence,
+  reproduce: string,
+): Outcome {
+  const keys = worst.undecidableKeys ?? [];
+  return {
+    status: 'warn',
+    code: 'AUTH_UNDECIDED',
+    summary: `cannot decide whether ${iamAction} on ${res}${forId} is allowed: the policies depend on ${keys.join(', ') || 'values'} that iot-doctor does not receive (evaluated locally)`,
+    evidence: { ...evidence, undecidableKeys: keys },
+    hint: `Allow iot:TestAuthorization for the IAM identity that runs iot-doctor so that AWS decides, or check the statements that use ${keys.join(', ') || 'these keys'} against what the device sends.`,
+    reproduce,
+  };
 }
 
 function outcomeFor(
@@ -212,6 +239,7 @@ function outcomeFor(
       reproduce,
     };
   }
+  if (worst.decision === 'CANNOT_DECIDE') return undecidedOutcome(iamAction, res, forId, worst, evidence, reproduce);
   if (worst.decision === 'EXPLICIT_DENY') {
     const first = worst.deniedBy[0] ?? '<policy>';
     return {

@@ -55,6 +55,8 @@ export class Authorizer {
       certificateSubject: { ...cert.subject },
       certificateIssuer: { ...cert.issuer },
       extra: { 'iot:Certificate.SerialNumber': cert.serialNumber },
+      // The lab plays AWS: it sees the whole request, so an absent key is really absent (IAM's absent-key rules).
+      complete: true,
     };
     if (opts.sourceIp) ctx.sourceIp = opts.sourceIp;
     if (clientId !== undefined) {
@@ -105,6 +107,7 @@ export class Authorizer {
         missingContextValues: [],
         matchedStatements: [],
         unsupportedConditionOperators: [],
+        undecidableKeys: [],
       };
     }
     const opts: { sourceIp?: string } = {};

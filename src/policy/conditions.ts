@@ -3,7 +3,7 @@
  * `IfExists` and `ForAnyValue:` / `ForAllValues:`; unknown operators make their statement not match.
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { canonicalKey, lookup } from './context.js';
+import { absenceIsKnown, canonicalKey, lookup } from './context.js';
 import { resolveTemplate, templateRegExp, templateText } from './match.js';
 import type { Resolved } from './match.js';
 import type { EvalContext, ParsedCondition, ValueTemplate } from './types.js';
@@ -162,14 +162,19 @@ function valueMatches(
 export interface StatementScratch {
   missing: Set<string>;
   unsupported: Set<string>;
+  /** Keys the tool never receives that a condition or resource depended on. */
+  undecidable: Set<string>;
 }
+
+/** A three-valued answer: `unknown` when it depends on a value the tool does not have. */
+export type Tri = boolean | 'unknown';
 
 /**
  * True when one condition (operator, key, values) holds in the context, by IAM rules (facts §7): values are
  * alternatives, negated operators mean "none of them", a missing key is false except for negated operators,
  * `IfExists`, `ForAllValues:` and `Null`. Unknown operators and missing keys are noted in `scratch`. Never throws.
  */
-export function conditionHolds(cond: ParsedCondition, ctx: EvalContext, scratch: StatementScratch): boolean {
+export function conditionHolds(cond: ParsedCondition, ctx: EvalContext, scratch: StatementScratch): Tri {
   const op = parseOperator(cond.operator);
   if (!op) {
     scratch.unsupported.add(cond.operator);
@@ -178,10 +183,18 @@ export function conditionHolds(cond: ParsedCondition, ctx: EvalContext, scratch:
 
   const raw = lookup(ctx, cond.key);
   const ctxValues = raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw];
+  if (ctxValues === undefined && !absenceIsKnown(ctx, cond.key)) {
+    // A key the tool never receives (iot:ConnectAttributes, iot:LastWillTopic, ...): IAM's absent-key rules
+    // would guess; the honest answer is that this condition cannot be decided here.
+    scratch.missing.add(canonicalKey(cond.key));
+    scratch.undecidable.add(canonicalKey(cond.key));
+    return 'unknown';
+  }
 
   if (op.base === 'Null') {
     // {"Null": {"key": "true"}} holds when the key is absent; "false" when it is present.
-    const resolvedNull = cond.values.map((v) => resolveTemplate(v, ctx, scratch.missing));
+    const resolvedNull = cond.values.map((v) => resolveTemplate(v, ctx, scratch.missing, scratch.undecidable));
+    if (resolvedNull.some((r) => !r.ok && r.unknown)) return 'unknown';
     if (resolvedNull.some((r) => !r.ok)) return false;
     const absent = ctxValues === undefined;
     return resolvedNull.some((r) => {
@@ -197,8 +210,9 @@ export function conditionHolds(cond: ParsedCondition, ctx: EvalContext, scratch:
 
   const resolved: Array<{ tpl: ValueTemplate; r: Resolved & { ok: true } }> = [];
   for (const tpl of cond.values) {
-    const r = resolveTemplate(tpl, ctx, scratch.missing);
-    if (!r.ok) return false; // unresolved variable in a condition value: the statement does not match
+    const r = resolveTemplate(tpl, ctx, scratch.missing, scratch.undecidable);
+    // unresolved variable in a condition value: the statement does not match (or cannot be decided)
+    if (!r.ok) return r.unknown ? 'unknown' : false;
     resolved.push({ tpl, r });
   }
 

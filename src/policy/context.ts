@@ -89,3 +89,31 @@ export function lookup(ctx: EvalContext, name: string): ContextValue {
   }
   return undefined;
 }
+
+/** Keys this tool models in `EvalContext` fields: their absence from a context means absent at AWS too. */
+const MODELLED = ['iot:clientid', THING_PREFIX, 'iot:certificateid', 'iot:certificate.', 'aws:sourceip'];
+
+/**
+ * True when the absence of `name` from `ctx` is known to be real absence (facts §7: IAM's absent-key rules then
+ * apply): the context is complete (the lab), or the key is one the tool models, or `extra` could have held it and the
+ * caller said so by giving it. False for keys the tool never receives from the device (`iot:ConnectAttributes`,
+ * `iot:LastWillTopic`, `iot:DomainName`, ...): their value at AWS is unknown here. Never throws.
+ */
+export function absenceIsKnown(ctx: EvalContext, name: string): boolean {
+  if (ctx.complete) return true;
+  const lower = name.toLowerCase();
+  return MODELLED.some((m) => (m.endsWith('.') ? lower.startsWith(m) : lower === m));
+}
+
+/** Certificate fields holding one of these are not substituted by AWS IoT (cert-policy-variables, "Limitations"). */
+const CERT_WILDCARDS = /[*$+?#]/;
+const CERT_VARIABLE = /^iot:certificate\./i;
+
+/**
+ * True when AWS IoT leaves `${name}` unsubstituted for this value: a certificate policy variable whose value holds a
+ * wildcard character `* $ + ? #` stays in the policy as its literal `${...}` text. Source:
+ * https://docs.aws.amazon.com/iot/latest/developerguide/cert-policy-variables.html (limitations).
+ */
+export function leftUnsubstituted(name: string, value: string): boolean {
+  return CERT_VARIABLE.test(name.trim()) && CERT_WILDCARDS.test(value);
+}

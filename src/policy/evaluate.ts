@@ -25,9 +25,13 @@
  *  - A condition key absent from the context: the condition is false, except for negated operators (`StringNotEquals`,
  *    `NotIpAddress`, ...), `...IfExists`, `ForAllValues:` and `Null`, where it is true (IAM rules). The key is reported
  *    in `missingContextValues` either way (except for `Null`, which asks about absence on purpose).
+ *  - Those absent-key rules apply only where absence is known (`EvalContext.complete`, or a key the tool models). A
+ *    key the tool never receives (`iot:ConnectAttributes`, `iot:LastWillTopic`, `iot:DomainName`, ...) makes its
+ *    statement undecided; an undecided Deny, or an undecided Allow with no certain Allow, gives `CANNOT_DECIDE`.
+ *  - A certificate field holding `* $ + ? #` is not substituted: its `${...}` stays literal (cert-policy-variables).
  */
 import { conditionHolds } from './conditions.js';
-import type { StatementScratch } from './conditions.js';
+import type { StatementScratch, Tri } from './conditions.js';
 import { canonicalKey, THING_PREFIX } from './context.js';
 import { actionMatches, resolveTemplate, templateRegExp } from './match.js';
 import type { Resolved } from './match.js';
@@ -53,7 +57,7 @@ function statementMatches(
   resource: string,
   ctx: EvalContext,
   scratch: StatementScratch,
-): boolean {
+): Tri {
   // 1. Action (no variable substitution).
   if (stmt.actions) {
     if (!stmt.actions.some((a) => actionMatches(a, action))) return false;
@@ -65,21 +69,36 @@ function statementMatches(
   const templates = stmt.resources ?? stmt.notResources ?? [];
   const resolved: Array<{ tpl: ValueTemplate; r: Resolved & { ok: true } }> = [];
   let allResolved = true;
+  let unknown = false;
   for (const tpl of templates) {
-    const r = resolveTemplate(tpl, ctx, scratch.missing);
+    const r = resolveTemplate(tpl, ctx, scratch.missing, scratch.undecidable);
     if (r.ok) resolved.push({ tpl, r });
-    else allResolved = false;
+    else {
+      allResolved = false;
+      if (r.unknown) unknown = true;
+    }
   }
-  if (!allResolved) return false;
+  if (!allResolved) return unknown ? 'unknown' : false;
   const anyResource = resolved.some(({ tpl, r }) => templateRegExp(tpl, r).test(resource));
   if (stmt.resources ? !anyResource : anyResource) return false;
 
-  // 3. Conditions: all must hold. Evaluate all of them so every missing key is reported.
-  let ok = true;
+  // 3. Conditions: all must hold (a false one decides; else an unknown one leaves it open). Evaluate all of them so
+  // every missing key is reported.
+  let ok: Tri = true;
   for (const cond of stmt.conditions) {
-    if (!conditionHolds(cond, ctx, scratch)) ok = false;
+    const held = conditionHolds(cond, ctx, scratch);
+    if (held === false) ok = false;
+    else if (held === 'unknown' && ok === true) ok = 'unknown';
   }
   return ok;
+}
+
+/** Deny wins, then an undecided Deny, then Allow, then an undecided Allow (facts §7, three-valued). */
+function decide(denied: number, deniedOpen: number, allowed: number, allowedOpen: number): AuthDecision {
+  if (denied > 0) return 'EXPLICIT_DENY';
+  if (deniedOpen > 0) return 'CANNOT_DECIDE';
+  if (allowed > 0) return 'ALLOWED';
+  return allowedOpen > 0 ? 'CANNOT_DECIDE' : 'IMPLICIT_DENY';
 }
 
 function pushUnique(list: string[], value: string): void {
@@ -100,14 +119,22 @@ export function evaluate(
   const deniedBy: string[] = [];
   const implicitDenyPolicies: string[] = [];
   const matchedStatements: MatchedStatement[] = [];
-  const scratch: StatementScratch = { missing: new Set(), unsupported: new Set() };
+  const scratch: StatementScratch = { missing: new Set(), unsupported: new Set(), undecidable: new Set() };
+  const open = { deny: 0, allow: 0 };
+  const undecidable = new Set<string>();
 
   for (const { policyName, document } of policies) {
     const policy = parsePolicy(document, policyName);
     let allowed = false;
     let denied = false;
     for (const stmt of policy.statements) {
-      if (!statementMatches(stmt, action, resourceArn, ctx, scratch)) continue;
+      scratch.undecidable = new Set();
+      const matched = statementMatches(stmt, action, resourceArn, ctx, scratch);
+      if (matched === 'unknown') {
+        open[stmt.effect === 'Deny' ? 'deny' : 'allow']++;
+        for (const k of scratch.undecidable) undecidable.add(k);
+      }
+      if (matched !== true) continue;
       const m: MatchedStatement = { policyName, statementIndex: stmt.index, effect: stmt.effect };
       if (stmt.sid !== undefined) m.sid = stmt.sid;
       matchedStatements.push(m);
@@ -121,8 +148,7 @@ export function evaluate(
     if (!allowedBy.includes(policyName) && !deniedBy.includes(policyName)) pushUnique(implicitDenyPolicies, policyName);
   }
 
-  const decision: AuthDecision =
-    deniedBy.length > 0 ? 'EXPLICIT_DENY' : allowedBy.length > 0 ? 'ALLOWED' : 'IMPLICIT_DENY';
+  const decision = decide(deniedBy.length, open.deny, allowedBy.length, open.allow);
   return {
     decision,
     allowedBy,
@@ -131,6 +157,7 @@ export function evaluate(
     missingContextValues: [...scratch.missing],
     matchedStatements,
     unsupportedConditionOperators: [...scratch.unsupported],
+    undecidableKeys: decision === 'CANNOT_DECIDE' ? [...undecidable] : [],
   };
 }
 

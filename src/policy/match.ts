@@ -2,7 +2,7 @@
  * Matching actions and resources (facts §7): IAM-style globs (`*` any run, `?` one character), actions without case,
  * resources with case; `${…}` templates resolved from the context, a substituted value always literal.
  */
-import { canonicalKey, lookup } from './context.js';
+import { absenceIsKnown, canonicalKey, leftUnsubstituted, lookup } from './context.js';
 import type { EvalContext, ValueSegment, ValueTemplate } from './types.js';
 
 function escapeRegExp(s: string): string {
@@ -37,13 +37,24 @@ export function actionMatches(pattern: string, action: string): boolean {
 
 /** A segment after substitution: no variables left. */
 type PlainSegment = Exclude<ValueSegment, { t: 'var' }>;
-export type Resolved = { ok: true; segments: PlainSegment[] } | { ok: false };
+/** `unknown`: a variable the tool never receives (see `absenceIsKnown`), so whether it resolves at AWS is unknown. */
+export type Resolved = { ok: true; segments: PlainSegment[] } | { ok: false; unknown: boolean };
 
-/** Substitute the variables of a template. Missing ones are added to `missing`. */
-export function resolveTemplate(tpl: ValueTemplate, ctx: EvalContext, missing: Set<string>): Resolved {
+/**
+ * Substitute the variables of a template (facts §7). Missing ones are added to `missing`; those whose absence is not
+ * known (keys the tool never receives) also to `undecidable`, and make the result `unknown`. A certificate field
+ * holding `* $ + ? #` is left as its literal `${...}` text, as AWS IoT does (cert-policy-variables.html).
+ */
+export function resolveTemplate(
+  tpl: ValueTemplate,
+  ctx: EvalContext,
+  missing: Set<string>,
+  undecidable?: Set<string>,
+): Resolved {
   if (!tpl.hasVars) return { ok: true, segments: tpl.segments as PlainSegment[] };
   const out: PlainSegment[] = [];
   let ok = true;
+  let unknown = false;
   for (const seg of tpl.segments) {
     if (seg.t !== 'var') {
       out.push(seg);
@@ -55,12 +66,16 @@ export function resolveTemplate(tpl: ValueTemplate, ctx: EvalContext, missing: S
     if (value === undefined && seg.defaultValue !== undefined) value = seg.defaultValue;
     if (value === undefined) {
       missing.add(canonicalKey(seg.name));
+      if (!absenceIsKnown(ctx, seg.name)) {
+        undecidable?.add(canonicalKey(seg.name));
+        unknown = true;
+      }
       ok = false;
       continue;
     }
-    out.push({ t: 'lit', s: value });
+    out.push({ t: 'lit', s: leftUnsubstituted(seg.name, value) ? `\${${seg.name}}` : value });
   }
-  return ok ? { ok: true, segments: out } : { ok: false };
+  return ok ? { ok: true, segments: out } : { ok: false, unknown };
 }
 
 const templateRegexCache = new WeakMap<ValueTemplate, RegExp>();

@@ -220,10 +220,9 @@ function conditionValues(v: unknown, path: string, fail: (message: string, path?
     if (typeof x === 'boolean' || typeof x === 'number') return String(x);
     return fail(`must be a string, number or boolean, got ${describe(x)}`, p);
   };
-  if (Array.isArray(v)) {
-    if (v.length === 0) fail('must not be an empty list', path);
-    return v.map((x, i) => one(x, `${path}[${i}]`));
-  }
+  // An empty list is a valid condition value: AWS documents
+  // `"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}` (connect-policy.html, persistent sessions).
+  if (Array.isArray(v)) return v.map((x, i) => one(x, `${path}[${i}]`));
   return [one(v, path)];
 }
 

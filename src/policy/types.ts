@@ -39,9 +39,20 @@ export interface EvalContext {
   sourceIp?: string;
   /** Any other context key, by its policy name (`iot:Certificate.SerialNumber`, ...); matched case-insensitively. */
   extra?: Record<string, string | string[]>;
+  /**
+   * True when the context holds everything AWS would know about the request (the lab, which sees the whole CONNECT):
+   * an absent key is then really absent and IAM's absent-key rules apply. Otherwise (the default, the tool guessing
+   * for a device it cannot see), a key outside the fields above and `extra` — `iot:ConnectAttributes`,
+   * `iot:LastWillTopic`, `iot:DomainName`, ... — is unknown, and a statement that depends on it cannot be decided.
+   */
+  complete?: boolean;
 }
 
-export type AuthDecision = 'ALLOWED' | 'IMPLICIT_DENY' | 'EXPLICIT_DENY';
+/**
+ * `CANNOT_DECIDE`: a statement that would change the answer depends on a value the tool does not have (see
+ * `EvalContext.complete`); `undecidableKeys` names them. Callers must not treat it as ALLOWED or as a deny.
+ */
+export type AuthDecision = 'ALLOWED' | 'IMPLICIT_DENY' | 'EXPLICIT_DENY' | 'CANNOT_DECIDE';
 
 export interface MatchedStatement {
   policyName: string;
@@ -65,6 +76,8 @@ export interface Decision {
   matchedStatements: MatchedStatement[];
   /** Condition operators this evaluator does not know; their statements were treated as not matching. */
   unsupportedConditionOperators: string[];
+  /** Context keys the tool does not receive that a deciding statement depends on (non-empty iff CANNOT_DECIDE). */
+  undecidableKeys: string[];
 }
 
 /**
