@@ -239,7 +239,12 @@ const LAB_OPTIONS: readonly OptionSpec[] = [
   { name: 'port-8443', type: 'number', default: 0, describe: 'port standing for 8443' },
   { name: 'control-port', type: 'number', default: 0, describe: 'port of the IoT API look-alike' },
   KEY_TYPE,
-  { name: 'require-sni', type: 'boolean', default: true, describe: 'refuse a ClientHello without the endpoint name' },
+  {
+    name: 'require-sni',
+    type: 'boolean',
+    default: false,
+    describe: 'refuse a ClientHello without SNI (alert 40), as for SNI-only certificates',
+  },
 ];
 
 const RENDER_OPTIONS: readonly OptionSpec[] = [

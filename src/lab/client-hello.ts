@@ -8,6 +8,10 @@ export interface ClientHelloInfo {
   serverName?: string;
   /** ALPN protocol names offered, or an empty list when the extension is absent. */
   alpnProtocols: string[];
+  /** Cipher suite code points in the client's order of preference. */
+  cipherSuites: number[];
+  /** `supported_versions` entries (0x0304 = TLS 1.3), or an empty list when the extension is absent. */
+  supportedVersions: number[];
 }
 
 export type ClientHelloResult = { kind: 'incomplete' } | { kind: 'not-tls' } | { kind: 'hello'; info: ClientHelloInfo };
@@ -16,6 +20,7 @@ const RECORD_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
 const EXT_ALPN = 0x0010;
+const EXT_SUPPORTED_VERSIONS = 0x002b;
 /** Enough for any real ClientHello, including post-quantum key shares. */
 export const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
 
@@ -64,10 +69,14 @@ function parseClientHelloBody(body: Buffer): ClientHelloInfo {
   need(1);
   p += 1 + body.readUInt8(p); // session id
   need(2);
-  p += 2 + body.readUInt16BE(p); // cipher suites
+  const suitesLength = body.readUInt16BE(p);
+  need(2 + suitesLength);
+  const cipherSuites: number[] = [];
+  for (let q = p + 2; q + 2 <= p + 2 + suitesLength; q += 2) cipherSuites.push(body.readUInt16BE(q));
+  p += 2 + suitesLength;
   need(1);
   p += 1 + body.readUInt8(p); // compression methods
-  const info: ClientHelloInfo = { alpnProtocols: [] };
+  const info: ClientHelloInfo = { alpnProtocols: [], cipherSuites, supportedVersions: [] };
   if (p >= body.length) return info; // no extensions at all
   need(2);
   const extEnd = p + 2 + body.readUInt16BE(p);
@@ -91,6 +100,8 @@ function parseClientHelloBody(body: Buffer): ClientHelloInfo {
         }
         q += 3 + nameLen;
       }
+    } else if (type === EXT_SUPPORTED_VERSIONS && len >= 1) {
+      for (let q = start + 1; q + 2 <= end; q += 2) info.supportedVersions.push(body.readUInt16BE(q));
     } else if (type === EXT_ALPN && len >= 2) {
       let q = start + 2;
       while (q + 1 <= end) {
@@ -108,6 +119,7 @@ function parseClientHelloBody(body: Buffer): ClientHelloInfo {
 /** TLS alert descriptions used by the lab. */
 export const TLS_ALERT = {
   handshakeFailure: 40,
+  internalError: 80,
   unrecognizedName: 112,
 } as const;
 

@@ -1,8 +1,9 @@
 /**
  * The lab's data-plane listeners: 8883 (MQTT), 443 (MQTT or HTTPS by ALPN) and 8443 (HTTPS).
  *
- * Each listener is a plain TCP server that first reads the ClientHello (to refuse a missing or wrong SNI inside the
- * handshake and to pick the ALPN behaviour of 443) and then hands the socket to a Node TLS server. TLS servers ask
+ * Each listener is a plain TCP server that first reads the ClientHello (to answer a missing or wrong SNI as the
+ * scenario says, to pick the RSA or ECC chain and the ALPN behaviour of 443) and then hands the socket to a Node TLS
+ * server with AWS's default security policy (tls-policy.ts). TLS servers ask
  * for a client certificate but never reject one themselves: as on AWS IoT, the handshake completes for any client
  * certificate and the registry decides later (at CONNECT, or at the HTTP request). A connection without any client
  * certificate on an mTLS route is closed right after the handshake.
@@ -14,25 +15,45 @@ import type { Server as HttpServer } from 'node:http';
 import { ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
 import type { Authorizer } from './authz.js';
 import type { LabBroker } from './broker.js';
-import { fatalAlert, MAX_CLIENT_HELLO_BYTES, parseClientHello, TLS_ALERT } from './client-hello.js';
+import {
+  fatalAlert,
+  MAX_CLIENT_HELLO_BYTES,
+  parseClientHello,
+  TLS_ALERT,
+  type ClientHelloInfo,
+} from './client-hello.js';
 import { createPublishServer, createUnauthenticatedServer, type HttpsFrontDeps } from './https-front.js';
 import { handleMqttConnection, type MqttFrontDeps } from './mqtt-front.js';
 import { closeServer, listen, reserveClosedPort, type SocketTracker, type TimerSet } from './net-util.js';
 import type { LabRecords } from './records.js';
 import type { ScenarioBehaviour } from './scenarios.js';
+import { DEFAULT_POLICY_CIPHERS, serverKeyFor } from './tls-policy.js';
 
 export type ListenerName = 'mqtt8883' | 'tls443' | 'https8443';
 
-export interface ServerIdentity {
-  /** Leaf certificate followed by the intermediates the server sends. */
+/** A listener's TLS servers: without ALPN selection and (443 only) with it, each for the RSA and the ECC chain. */
+interface TlsServers {
+  plain: Record<'rsa' | 'ec', TlsServer>;
+  alpn?: Record<'rsa' | 'ec', TlsServer>;
+}
+
+/** One server chain: the leaf followed by the certificates the server sends after it, and the leaf's key. */
+export interface ServerChain {
   certChainPem: string;
   keyPem: string;
+}
+
+/** The RSA and the ECC chain; the ClientHello picks one (tls-policy.ts `serverKeyFor`, facts §2.3). */
+export interface ServerIdentity {
+  rsa: ServerChain;
+  ec: ServerChain;
 }
 
 export interface DataPlaneOptions {
   bind: string;
   ports: Partial<Record<ListenerName, number>>;
   endpoint: string;
+  /** Refuse a ClientHello without SNI (alert 40), as for a custom domain or SNI-only account (facts §2.2). */
   requireSni: boolean;
   behaviour: ScenarioBehaviour;
   server: ServerIdentity;
@@ -124,12 +145,14 @@ export class DataPlane {
     socket.once('close', () => this.opts.timers.clear(t));
   }
 
-  private tlsServer(name: ListenerName, withAlpn: boolean): TlsServer {
-    const { behaviour, server } = this.opts;
+  private tlsServer(name: ListenerName, withAlpn: boolean, chain: ServerChain): TlsServer {
+    const { behaviour } = this.opts;
     const intercepted = behaviour.serverCert === 'intercepted';
     const tlsServer = createTlsServer({
-      key: server.keyPem,
-      cert: server.certChainPem,
+      key: chain.keyPem,
+      cert: chain.certChainPem,
+      // AWS's default security policy (facts §2.1, §2.5): its TLS 1.2 and TLS 1.3 suites only.
+      ciphers: DEFAULT_POLICY_CIPHERS,
       // An intercepting proxy does not ask for (and could not forward) the device certificate.
       requestCert: !intercepted,
       rejectUnauthorized: false,
@@ -150,9 +173,15 @@ export class DataPlane {
   }
 
   private async listenTls(name: ListenerName, port: number): Promise<number> {
-    const plain = this.tlsServer(name, false);
-    const alpn = name === 'tls443' && this.opts.behaviour.alpn443 === 'select' ? this.tlsServer(name, true) : undefined;
-    const server = createNetServer((socket) => this.onTcp(name, socket, plain, alpn));
+    const { server: identity, behaviour } = this.opts;
+    const withAlpn = name === 'tls443' && behaviour.alpn443 === 'select';
+    const servers: TlsServers = {
+      plain: { rsa: this.tlsServer(name, false, identity.rsa), ec: this.tlsServer(name, false, identity.ec) },
+      ...(withAlpn
+        ? { alpn: { rsa: this.tlsServer(name, true, identity.rsa), ec: this.tlsServer(name, true, identity.ec) } }
+        : {}),
+    };
+    const server = createNetServer((socket) => this.onTcp(name, socket, servers));
     this.netServers.push(server);
     return listen(server, port, this.opts.bind);
   }
@@ -169,8 +198,8 @@ export class DataPlane {
     return listen(server, port, this.opts.bind);
   }
 
-  private onTcp(name: ListenerName, socket: Socket, plain: TlsServer, alpn: TlsServer | undefined): void {
-    const { tracker, timers, requireSni, endpoint, log } = this.opts;
+  private onTcp(name: ListenerName, socket: Socket, servers: TlsServers): void {
+    const { tracker, timers, log } = this.opts;
     this.opts.stats.connections += 1;
     tracker.add(socket);
     // Like AWS's gateway: small MQTT packets and HTTP responses go out at once, not after Nagle's delay.
@@ -192,25 +221,40 @@ export class DataPlane {
         socket.destroy();
         return;
       }
-      const { serverName, alpnProtocols } = hello.info;
-      if (requireSni && !serverName) {
-        log(`${name}: ClientHello without SNI, handshake refused`);
-        socket.end(fatalAlert(TLS_ALERT.handshakeFailure));
-        return;
-      }
-      if (requireSni && serverName && serverName.toLowerCase() !== endpoint) {
-        log(`${name}: SNI ${serverName} is not this endpoint, handshake refused`);
-        socket.end(fatalAlert(TLS_ALERT.unrecognizedName));
-        return;
-      }
+      if (this.refusedForSni(name, socket, hello.info)) return;
+      const { alpnProtocols } = hello.info;
       const wantsAlpn = alpnProtocols.includes(ALPN_MQTT) || alpnProtocols.includes(ALPN_HTTP);
-      const target = alpn && wantsAlpn ? alpn : plain;
+      const pair = servers.alpn && wantsAlpn ? servers.alpn : servers.plain;
+      const target = pair[serverKeyFor(hello.info)];
       socket.pause();
       socket.unshift(data);
       target.emit('connection', socket);
     };
     socket.on('data', onData);
     socket.once('close', () => timers.clear(timer));
+  }
+
+  /**
+   * SNI (facts §2.2): none is fine for certificates in DEFAULT mode (the lab's default; `requireSni` refuses it with
+   * alert 40). A name other than the endpoint fails on AWS ("will fail"), but how is undocumented: the scenario's
+   * `wrongSni` variant answers it. True when the connection was refused.
+   */
+  private refusedForSni(name: ListenerName, socket: Socket, hello: ClientHelloInfo): boolean {
+    const { requireSni, endpoint, log, behaviour } = this.opts;
+    const { serverName } = hello;
+    if (!serverName) {
+      if (!requireSni) return false;
+      log(`${name}: ClientHello without SNI, handshake refused`);
+      socket.end(fatalAlert(TLS_ALERT.handshakeFailure));
+      return true;
+    }
+    if (serverName.toLowerCase() === endpoint) return false;
+    const variant = behaviour.wrongSni;
+    log(`${name}: SNI ${serverName} is not this endpoint: ${variant}`);
+    if (variant === 'handshake-failure') socket.end(fatalAlert(TLS_ALERT.handshakeFailure));
+    else if (variant === 'unrecognized-name') socket.end(fatalAlert(TLS_ALERT.unrecognizedName));
+    else if (variant === 'close') socket.destroy();
+    return variant !== 'default-certificate';
   }
 
   private onSecure(name: ListenerName, socket: TLSSocket): void {

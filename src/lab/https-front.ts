@@ -115,7 +115,9 @@ async function handlePublish(req: IncomingMessage, res: ServerResponse, deps: Ht
   const retain = retainParam === 'true';
 
   const body = await readBody(req, MAX_PAYLOAD);
-  if (body === 'too-large') return reply(413, 'Payload too large', 'RequestEntityTooLargeException');
+  // Over 128 KB (facts §3.1): the status is not documented; 400 InvalidRequestException is the error of the
+  // service model's Publish list for a request it cannot take (facts §4), not the invented 413.
+  if (body === 'too-large') return reply(400, 'Payload size exceeds the 128 KB limit', 'InvalidRequestException');
 
   const identity = {
     certificateId: auth.cert.certificateId,

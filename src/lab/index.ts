@@ -46,7 +46,10 @@ export const LAB_ACCOUNT_ID = '123456789012';
 export interface LabOptions {
   /** Default 'healthy'. */
   scenario?: string;
-  /** Key type of the PKI generated at start; RSA by default. Ignored when `pki` is given. */
+  /**
+   * Key type of the device CA and certificate generated at start; RSA by default. Ignored when `pki` is given. The
+   * server always has both an RSA and an ECC chain (facts §2.3).
+   */
   keyType?: 'rsa' | 'ec';
   /** Default 127.0.0.1. Anything that is not loopback is refused unless `allowNonLoopback`. */
   bind?: string;
@@ -54,7 +57,10 @@ export interface LabOptions {
   allowNonLoopback?: boolean;
   /** 0 or absent: a free ephemeral port. */
   ports?: { mqtt8883?: number; tls443?: number; https8443?: number; control?: number };
-  /** Refuse a ClientHello without SNI or with another name (default true). */
+  /**
+   * Refuse a ClientHello without SNI with alert 40, as for SNI-only certificates or a custom domain (default false:
+   * AWS does not require SNI for certificates in DEFAULT mode, facts §2.2). A wrong SNI is answered per scenario.
+   */
   requireSni?: boolean;
   /** Default 'eu-west-1'. */
   region?: string;
@@ -79,7 +85,7 @@ export interface Lab {
   connectTo: string[];
   /** 'http://<bind>:<control>' for AWS_ENDPOINT_URL_IOT or the SDK `endpoint` option. */
   apiEndpoint: string;
-  /** The lab root CA that signed the server certificate chain: the device's trust anchor. */
+  /** The lab's two root CAs (stand-ins for Amazon Root CA 1 and 3), PEM: the device's trust anchors. */
   caPem: string;
   device: { certPem: string; keyPem: string; certificateId: string; clientId: string; thingName: string };
   /** Mutable; shared by the data plane and the control plane. */
@@ -112,14 +118,22 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The server certificate chain (PEM) and key the data plane presents, as the scenario wants it. */
+/**
+ * The server chains (PEM) and keys the data plane presents, as the scenario wants them: AWS's RSA and ECC chains
+ * (facts §2.3), both expired in server-cert-expired, one foreign certificate for both in tls-intercepted.
+ */
 function serverIdentity(def: ScenarioDefinition, pki: LabPki, endpoint: string, region: string): ServerIdentity {
   if (def.behaviour.serverCert === 'intercepted') {
     const leaf = pki.interceptedServerCertificate(endpoint, region);
-    return { certChainPem: leaf.certPem, keyPem: leaf.keyPem };
+    const only = { certChainPem: leaf.certPem, keyPem: leaf.keyPem };
+    return { rsa: only, ec: only };
   }
-  const leaf = pki.serverCertificate(endpoint, region, { expired: def.behaviour.serverCert === 'expired' });
-  return { certChainPem: leaf.certPem + pki.serverCa.certPem, keyPem: leaf.keyPem };
+  const expired = def.behaviour.serverCert === 'expired';
+  const chain = (keyType: 'rsa' | 'ec'): ServerIdentity['rsa'] => {
+    const leaf = pki.serverCertificate(endpoint, region, { expired, keyType });
+    return { certChainPem: leaf.certPem + pki.serverChainPem(keyType), keyPem: leaf.keyPem };
+  };
+  return { rsa: chain('rsa'), ec: chain('ec') };
 }
 
 /** Everything a running lab owns, so that one `close()` can release it whatever stage start-up reached. */
@@ -180,7 +194,7 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     bind,
     ports: { mqtt8883: p.mqtt8883 ?? 0, tls443: p.tls443 ?? 0, https8443: p.https8443 ?? 0 },
     endpoint,
-    requireSni: opts.requireSni ?? true,
+    requireSni: opts.requireSni ?? false,
     behaviour: def.behaviour,
     server: x.server,
     authorizer,
@@ -298,7 +312,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       `${endpoint}:8443:${host}:${ports.https8443}`,
     ],
     apiEndpoint: `http://${host}:${ports.control}`,
-    caPem: pki.rootCa.certPem,
+    caPem: pki.trustPem,
     device: {
       certPem: pki.device.certPem,
       keyPem: pki.device.keyPem,

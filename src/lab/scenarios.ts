@@ -25,7 +25,16 @@ export interface ScenarioBehaviour {
   dateSkewMs: number;
   /** DescribeEndpoint answers with the endpoint of another account. */
   describeEndpoint: 'own' | 'other-account';
+  /**
+   * The answer to a ClientHello whose SNI is not the endpoint. AWS: "will fail", how is undocumented (facts §2.2),
+   * so each plausible variant is selectable: alert 40 (the default, the failure seen in the field), a bare close,
+   * alert 112 unrecognized_name, or the handshake completing with the endpoint's usual certificate.
+   */
+  wrongSni: WrongSniVariant;
 }
+
+/** The variants of AWS's unconfirmed reaction to a wrong SNI (facts §2.2). */
+export type WrongSniVariant = 'handshake-failure' | 'close' | 'unrecognized-name' | 'default-certificate';
 
 export interface ScenarioDefinition extends ScenarioInfo {
   behaviour: ScenarioBehaviour;
@@ -54,7 +63,20 @@ const HEALTHY: ScenarioBehaviour = {
   serverCert: 'lab',
   dateSkewMs: 0,
   describeEndpoint: 'own',
+  wrongSni: 'handshake-failure',
 };
+
+/** One scenario per variant of the reaction to a wrong SNI (facts §2.2: unconfirmed), otherwise healthy. */
+function wrongSniScenario(variant: Exclude<WrongSniVariant, 'handshake-failure'>, what: string): ScenarioDefinition {
+  return {
+    name: `wrong-sni-${variant}`,
+    description:
+      `Healthy, but a ClientHello naming another host than the endpoint ${what} (AWS's reaction is undocumented; ` +
+      'the default is alert 40 handshake_failure).',
+    behaviour: { ...HEALTHY, wrongSni: variant },
+    seed: (r, p) => seedAccount(r, p),
+  };
+}
 
 type Arn = (kind: string, name: string) => string;
 
@@ -333,6 +355,9 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     seed: (r, p) => seedAccount(r, p),
   },
   ...RECORD_SCENARIOS,
+  wrongSniScenario('close', 'is closed without an alert'),
+  wrongSniScenario('unrecognized-name', 'gets alert 112 unrecognized_name'),
+  wrongSniScenario('default-certificate', "completes with the endpoint's usual certificate"),
 ];
 
 export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description }) => ({ name, description }));

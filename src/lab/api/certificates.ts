@@ -4,7 +4,19 @@
  */
 import { CERTIFICATE_STATUSES, type CertificateRecord, type CertificateStatus } from '../registry.js';
 import { CERTIFICATE_ID_PATTERN, requireCertificate } from './lookups.js';
-import { epoch, invalid, notFound, page, type ApiContext, type ApiRequest, type Operation } from './operation.js';
+import {
+  ApiError,
+  epoch,
+  invalid,
+  notFound,
+  page,
+  type ApiContext,
+  type ApiRequest,
+  type Operation,
+} from './operation.js';
+
+/** Statuses a customer may set with UpdateCertificate. */
+const SETTABLE_STATUSES = ['ACTIVE', 'INACTIVE', 'REVOKED'] as const;
 
 const certArn = (req: ApiRequest, ctx: ApiContext): string =>
   ctx.registry.certificateArn(req.params['certificateId'] ?? '');
@@ -27,10 +39,21 @@ function certificateDescription(c: CertificateRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * UpdateCertificate (facts §3 sources, service model): `PENDING_TRANSFER` and `PENDING_ACTIVATION` are for AWS's
+ * internal use and `REGISTER_INACTIVE` is deprecated, so only ACTIVE, INACTIVE and REVOKED may be set; a REVOKED
+ * certificate cannot be brought back (`CertificateStateException`, HTTP 406 in the service model).
+ */
 function updateCertificate(req: ApiRequest, { registry }: ApiContext): undefined {
   const cert = requireCertificate(registry, req.params['certificateId']);
   const status = req.query.get('newStatus') ?? '';
   if (!(CERTIFICATE_STATUSES as readonly string[]).includes(status)) throw invalid(`Invalid newStatus ${status}`);
+  if (!(SETTABLE_STATUSES as readonly string[]).includes(status)) {
+    throw invalid(`The certificate status ${status} cannot be set with UpdateCertificate`);
+  }
+  if (cert.status === 'REVOKED' && status !== 'REVOKED') {
+    throw new ApiError(406, 'CertificateStateException', `The certificate ${cert.certificateId} is revoked`);
+  }
   registry.setCertificateStatus(cert.certificateId, status as CertificateStatus);
   return undefined;
 }

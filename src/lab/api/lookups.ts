@@ -9,12 +9,13 @@ import { invalid, notFound } from './operation.js';
 export const CERTIFICATE_ID_PATTERN = /^(0x)?[0-9a-fA-F]{64}$/;
 
 /**
- * The certificate named by a 64-hex id (or, in the lab, an ARN). Throws `InvalidRequestException` with the service
- * model's validation message on a malformed id and `ResourceNotFoundException` when it is not registered.
+ * The certificate named by a 64-hex id: the service model's `CertificateId` (pattern `(0x)?[a-fA-F0-9]+`, length 64,
+ * facts §5/§6), so an ARN is refused as AWS refuses it. Throws `InvalidRequestException` with the service model's
+ * validation message on a malformed id and `ResourceNotFoundException` when it is not registered.
  */
 export function requireCertificate(registry: LabRegistry, idOrArn: string | undefined): CertificateRecord {
   const id = idOrArn ?? '';
-  if (!CERTIFICATE_ID_PATTERN.test(id) && !id.startsWith('arn:')) {
+  if (!CERTIFICATE_ID_PATTERN.test(id)) {
     throw invalid(
       `1 validation error detected: Value '${id}' at 'certificateId' failed to satisfy constraint: ` +
         'Member must satisfy regular expression pattern: (0x)?[a-fA-F0-9]+',
