@@ -24,6 +24,12 @@ import type { LabRecords } from './records.js';
 /** Identity of a connection handed to aedes, keyed by the stream aedes reads (client.conn). */
 export const connectionIdentities = new WeakMap<object, ConnectionIdentity>();
 
+/** The client's TLS socket behind a stream handed to aedes (the front filters 3.1.1 packets, mqtt311-conn.ts). */
+export const connectionSockets = new WeakMap<object, Socket>();
+
+/** Connections aedes closed for a policy denial (lifecycle `disconnectReason` AUTH_ERROR), keyed like the above. */
+export const deniedConnections = new WeakSet<object>();
+
 export interface LabBroker {
   aedes: Aedes;
   /** Port of the mosquitto child on 127.0.0.1 when MQTT 5 is available. */
@@ -58,8 +64,9 @@ async function createAedes(
   records?: LabRecords,
 ): Promise<Aedes> {
   const refused = (client: AedesClient, type: 'Publish-In' | 'Subscribe', topic: string): void => {
-    records?.operationFailed(client.conn as Socket, type, topic, 'Authorization Failure');
-    records?.closing(client.conn as Socket, 'AUTH_ERROR');
+    const socket = connectionSockets.get(client.conn) ?? (client.conn as Socket);
+    records?.operationFailed(socket, type, topic, 'Authorization Failure');
+    records?.closing(socket, 'AUTH_ERROR');
   };
   const identityOf = (client: AedesClient | null): ConnectionIdentity | undefined =>
     client ? connectionIdentities.get(client.conn) : undefined;
@@ -77,11 +84,13 @@ async function createAedes(
       if (!authorizer.allowed(id, 'iot:Publish', 'topic', packet.topic)) {
         log(`mqtt: ${id.clientId ?? ''} PUBLISH ${packet.topic} denied, closing the connection`);
         refused(client, 'Publish-In', packet.topic);
+        deniedConnections.add(client.conn);
         return callback(denied('iot:Publish', packet.topic));
       }
       if (packet.retain && !authorizer.allowed(id, 'iot:RetainPublish', 'topic', packet.topic)) {
         log(`mqtt: ${id.clientId ?? ''} retained PUBLISH ${packet.topic} denied (iot:RetainPublish), closing`);
         refused(client, 'Publish-In', packet.topic);
+        deniedConnections.add(client.conn);
         return callback(denied('iot:RetainPublish', packet.topic));
       }
       callback(null);
@@ -92,6 +101,7 @@ async function createAedes(
       if (!authorizer.allowed(id, 'iot:Subscribe', 'topicfilter', sub.topic)) {
         log(`mqtt: ${id.clientId ?? ''} SUBSCRIBE ${sub.topic} denied, closing the connection`);
         refused(client, 'Subscribe', sub.topic);
+        if (client) deniedConnections.add(client.conn);
         return callback(denied('iot:Subscribe', sub.topic));
       }
       // AWS IoT grants at most QoS 1.
@@ -244,10 +254,11 @@ class Mosquitto {
           `listener ${port} 127.0.0.1`,
           'allow_anonymous true',
           'persistence false',
-          // AWS IoT: maximum QoS 1, keep-alive at most 1200 s, packets up to 128 KB (+ headers).
+          // AWS IoT: maximum QoS 1, keep-alive at most 1200 s (facts §3.1, §3.2). Payloads over 128 KB never reach
+          // mosquitto (the front closes such connections), so its packet size stays unlimited and the bridge
+          // cannot be broken by a large message.
           'max_qos 1',
           'max_keepalive 1200',
-          'max_packet_size 149504',
           'log_dest stderr',
           'log_type error',
           '',

@@ -23,6 +23,7 @@ import {
   type ClientHelloInfo,
 } from './client-hello.js';
 import { createPublishServer, createUnauthenticatedServer, type HttpsFrontDeps } from './https-front.js';
+import { Presence } from './lifecycle.js';
 import { handleMqttConnection, type MqttFrontDeps } from './mqtt-front.js';
 import { closeServer, listen, reserveClosedPort, type SocketTracker, type TimerSet } from './net-util.js';
 import type { LabRecords } from './records.js';
@@ -106,6 +107,9 @@ export class DataPlane {
       log: opts.log,
       hangUp: (s) => this.hangUp(s),
       requireSni: opts.requireSni,
+      presence: new Presence((topic, payload) => {
+        opts.broker.publish(topic, payload, 0, false).catch(() => undefined);
+      }),
     };
     if (opts.records) this.mqttDeps.records = opts.records;
   }

@@ -5,15 +5,23 @@
  * 1. the client certificate must be registered in the account and ACTIVE;
  * 2. a policy reaching the certificate must allow iot:Connect on client/<clientId>.
  *
+ * 3. a Last Will's topic must be one the policy lets the client publish to (field notes §7.5);
+ * 4. the client id within AWS's limits (facts §3.1: ≤ 128 bytes, no `$` prefix; MQTT 5: CONNACK 0x85).
+ *
  * Denied: MQTT 3.1.1 gets no CONNACK, the connection is closed right after CONNECT; MQTT 5 gets CONNACK 0x87 (Not
- * authorized) and then the close. Allowed: MQTT 3.1.1 is handed to aedes with the CONNECT replayed; MQTT 5 is
- * proxied to mosquitto packet by packet (mqtt5-proxy.ts), which checks publish / subscribe / receive.
+ * authorized) and then the close; an authorization refusal publishes `connect_failed` (lifecycle.ts). Allowed: the
+ * keep-alive is brought within 30-1200 s (facts §3.1); MQTT 3.1.1 is handed to aedes through a filtered stream
+ * (mqtt311-conn.ts); MQTT 5 is proxied to mosquitto packet by packet (mqtt5-proxy.ts), which checks publish /
+ * subscribe / receive. Both publish `connected` and, at the close, `disconnected`.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { IConnectPacket } from 'mqtt-packet';
 import type { Authorizer, ConnectionIdentity } from './authz.js';
-import { connectionIdentities, type LabBroker } from './broker.js';
+import { connectionIdentities, connectionSockets, deniedConnections, type LabBroker } from './broker.js';
+import type { DisconnectReason, Presence } from './lifecycle.js';
+import { Mqtt311Connection } from './mqtt311-conn.js';
+import { clientIdProblem, effectiveKeepalive } from './mqtt-limits.js';
 import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
 import { proxyMqtt5, REASON } from './mqtt5-proxy.js';
 import type { SocketTracker, TimerSet } from './net-util.js';
@@ -32,6 +40,8 @@ export interface MqttFrontDeps {
   requireSni: boolean;
   /** Session table, connectivity data and AWS IoT logs (records.ts); absent: none kept. */
   records?: LabRecords;
+  /** Lifecycle events (facts §3.3). */
+  presence: Presence;
 }
 
 /** Time a client has to send CONNECT after the TLS handshake. */
@@ -110,26 +120,20 @@ function onConnect(
     refuseThrottled(socket, who, clientId, version, deps);
     return;
   }
-  const verdict = authorizeConnect(socket, peerDer, clientId, deps.authorizer);
-  if (typeof verdict === 'string') {
-    recordRefusal(socket, peerDer, clientId, verdict, deps);
-    if (version === 5) {
-      deps.log(`${who} refused (${verdict}): CONNACK 0x87`);
-      socket.write(encodePacket({ cmd: 'connack', sessionPresent: false, reasonCode: REASON.notAuthorized }, 5));
-    } else {
-      deps.log(`${who} refused (${verdict}): closing without CONNACK`);
-    }
-    deps.hangUp(socket);
+  const verdict = authorizeConnect(socket, peerDer, connect, deps.authorizer);
+  if (!('identity' in verdict)) {
+    refuseConnect(socket, version, who, verdict, deps);
+    return;
+  }
+  if (verdict.refusal) {
+    const principalIdentifier = verdict.identity.certificateId;
+    deps.presence.connectFailed({ clientId, principalIdentifier, ipAddress: socket.remoteAddress });
+    recordRefusal(socket, peerDer, clientId, verdict.refusal.why, deps);
+    refuseConnect(socket, version, who, verdict.refusal, deps);
     return;
   }
   if (version === 4) {
-    deps.log(`${who} accepted`);
-    recordSession(socket, connect, verdict, 4, deps);
-    connectionIdentities.set(socket, verdict);
-    socket.unshift(bytes);
-    const client = deps.broker.aedes.handle(socket);
-    capSubscribeQos(client);
-    watchDisconnect(client, () => deps.records?.clientDisconnect(socket));
+    accept311(socket, connect, verdict.identity, bytes.subarray(connectLength), who, deps);
     return;
   }
   const port = deps.broker.mqtt5Port;
@@ -138,31 +142,115 @@ function onConnect(
     return;
   }
   deps.log(`${who} accepted (proxied to the MQTT 5 broker)`);
-  recordSession(socket, connect, verdict, 5, deps);
-  proxyMqtt5(socket, verdict, bytes, connectLength, port, deps);
+  recordSession(socket, connect, verdict.identity, 5, deps);
+  const session = deps.presence.connected(presenceSubject(socket, verdict.identity, clientId));
+  const keepalive = effectiveKeepalive(connect.keepalive ?? 0);
+  const rewritten = keepalive === connect.keepalive ? undefined : encodePacket({ ...connect, keepalive }, 5);
+  proxyMqtt5(socket, verdict.identity, bytes, connectLength, port, { ...deps, session, rewritten, keepalive });
+}
+
+/** What a lifecycle event says about an accepted connection. */
+function presenceSubject(
+  socket: TLSSocket,
+  identity: ConnectionIdentity,
+  clientId: string,
+): { clientId: string; principalIdentifier: string; ipAddress?: string } {
+  const subject = { clientId, principalIdentifier: identity.certificateId };
+  return socket.remoteAddress ? { ...subject, ipAddress: socket.remoteAddress } : subject;
 }
 
 /**
- * The CONNECT decision of AWS IoT (facts §3): the certificate registered and ACTIVE, an SNI_ONLY certificate
- * presented with SNI (facts §2.2), and iot:Connect allowed on client/<clientId> (facts §7). Returns the connection's
- * identity, or why it is refused (a log phrase).
+ * An accepted MQTT 3.1.1 CONNECT: the keep-alive brought within 30-1200 s (facts §3.1) and the connection handed to
+ * aedes through the filtered stream (QoS 2 and broker limits, mqtt311-conn.ts), with `connected` / `disconnected`
+ * lifecycle events and the session table kept. `rest` is what the client sent after its CONNECT.
+ */
+function accept311(
+  socket: TLSSocket,
+  connect: IConnectPacket,
+  identity: ConnectionIdentity,
+  rest: Buffer,
+  who: string,
+  deps: MqttFrontDeps,
+): void {
+  const keepalive = effectiveKeepalive(connect.keepalive ?? 0);
+  deps.log(`${who} accepted (keep-alive ${keepalive} s)`);
+  recordSession(socket, connect, identity, 4, deps);
+  const first = Buffer.concat([encodePacket({ ...connect, keepalive }, 4), rest]);
+  const session = deps.presence.connected(presenceSubject(socket, identity, connect.clientId));
+  let reason: DisconnectReason = 'CONNECTION_LOST';
+  const conn = new Mqtt311Connection(socket, first, connect.clientId, {
+    log: deps.log,
+    hangUp: () => deps.hangUp(socket),
+    onDisconnect: () => {
+      reason = 'CLIENT_INITIATED_DISCONNECT';
+      deps.records?.clientDisconnect(socket);
+    },
+    onViolation: () => (reason = 'CLIENT_ERROR'),
+  });
+  connectionIdentities.set(conn, identity);
+  connectionSockets.set(conn, socket);
+  socket.once('close', () => session.disconnected(deniedConnections.has(conn) ? 'AUTH_ERROR' : reason));
+  deps.broker.aedes.handle(conn);
+}
+
+/** A refused CONNECT: MQTT 5 gets CONNACK with `code` (0x87 by default), 3.1.1 nothing; then the close. */
+function refuseConnect(socket: TLSSocket, version: number, who: string, refusal: Refusal, deps: MqttFrontDeps): void {
+  const code = refusal.code ?? REASON.notAuthorized;
+  if (version === 5) {
+    deps.log(`${who} refused (${refusal.why}): CONNACK 0x${code.toString(16)}`);
+    socket.write(encodePacket({ cmd: 'connack', sessionPresent: false, reasonCode: code }, 5));
+  } else {
+    deps.log(`${who} refused (${refusal.why}): closing without CONNACK`);
+  }
+  deps.hangUp(socket);
+}
+
+/** Why a CONNECT is refused (a log phrase) and, for MQTT 5, the CONNACK reason code (default 0x87). */
+interface Refusal {
+  why: string;
+  code?: number;
+}
+
+/** An authenticated CONNECT: the identity, and the authorization refusal when there is one (→ connect_failed). */
+interface Authenticated {
+  identity: ConnectionIdentity;
+  refusal?: Refusal;
+}
+
+/**
+ * The CONNECT decision of AWS IoT (facts §3): a client id within the limits (facts §3.1, MQTT 5 0x85), the
+ * certificate registered and ACTIVE, an SNI_ONLY certificate presented with SNI (facts §2.2), then — as
+ * authorization — iot:Connect on client/<clientId> (facts §7) and iot:Publish (and iot:RetainPublish) on the Last
+ * Will's topic (field notes §7.5). Returns a refusal before authentication, or the identity with any authorization
+ * refusal (its `why` starts with `iot:Connect` or `iot:Publish`).
  */
 function authorizeConnect(
   socket: TLSSocket,
   peerDer: Buffer,
-  clientId: string,
+  connect: IConnectPacket,
   authorizer: Authorizer,
-): ConnectionIdentity | string {
+): Authenticated | Refusal {
+  const clientId = connect.clientId;
+  const idProblem = clientIdProblem(clientId);
+  if (idProblem) return { why: idProblem, code: REASON.clientIdNotValid };
   const auth = authorizer.authenticate(peerDer);
   if (!auth.ok) {
-    return auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}`;
+    return { why: auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}` };
   }
-  if (auth.cert.certificateMode === 'SNI_ONLY' && !socket.servername) return 'SNI_ONLY certificate used without SNI';
+  if (auth.cert.certificateMode === 'SNI_ONLY' && !socket.servername) return { why: 'SNI_ONLY certificate used without SNI' };
   const identity: ConnectionIdentity = { certificateId: auth.cert.certificateId, clientId };
   const sourceIp = socket.remoteAddress;
   if (sourceIp) identity.sourceIp = sourceIp;
   const decision = authorizer.check(identity, 'iot:Connect', 'client', clientId);
-  return decision.decision === 'ALLOWED' ? identity : `iot:Connect ${decision.decision}`;
+  if (decision.decision !== 'ALLOWED') return { identity, refusal: { why: `iot:Connect ${decision.decision}` } };
+  const will = connect.will;
+  if (will) {
+    const allowed =
+      authorizer.allowed(identity, 'iot:Publish', 'topic', will.topic) &&
+      (!will.retain || authorizer.allowed(identity, 'iot:RetainPublish', 'topic', will.topic));
+    if (!allowed) return { identity, refusal: { why: `iot:Publish denied on the Last Will topic ${will.topic}` } };
+  }
+  return { identity };
 }
 
 /** The lab has no MQTT 5 broker (mosquitto missing): CONNACK 0x80 with a reason string, then the close. */
@@ -179,18 +267,6 @@ function refuseMqtt5Unavailable(socket: TLSSocket, who: string, deps: MqttFrontD
   };
   socket.write(encodePacket(connack, 5));
   deps.hangUp(socket);
-}
-
-/**
- * AWS IoT grants at most QoS 1. aedes computes the SUBACK from the requested QoS before the authorizeSubscribe hook
- * runs, so the cap is applied to SUBSCRIBE packets as aedes' parser emits them, before aedes handles them.
- */
-function capSubscribeQos(client: object): void {
-  const parser = (client as { _parser?: { prependListener?: (e: string, fn: (p: Packet) => void) => void } })._parser;
-  parser?.prependListener?.('packet', (p: Packet) => {
-    if (p.cmd !== 'subscribe') return;
-    for (const s of p.subscriptions) if (s.qos > 1) s.qos = 1;
-  });
 }
 
 /**
@@ -246,17 +322,9 @@ function refuseThrottled(socket: TLSSocket, who: string, clientId: string, versi
  * `Connection.AuthNError` type (field notes §7.6, unconfirmed).
  */
 function recordRefusal(socket: TLSSocket, peerDer: Buffer, clientId: string, why: string, deps: MqttFrontDeps): void {
-  if (!deps.records || !why.startsWith('iot:Connect')) return;
+  if (!deps.records || !/^iot:(Connect|Publish)/.test(why)) return;
   const auth = deps.authorizer.authenticate(peerDer);
   const principalId = auth.ok ? auth.cert.certificateId : undefined;
   const refusal = { clientId, socket, reason: 'AUTHORIZATION_FAILURE', details: 'Authorization Failure' };
   deps.records.connectFailed(principalId ? { ...refusal, principalId } : refusal);
-}
-
-/** Calls `onDisconnect` when aedes' parser emits the client's DISCONNECT packet (a client-initiated close). */
-function watchDisconnect(client: object, onDisconnect: () => void): void {
-  const parser = (client as { _parser?: { prependListener?: (e: string, fn: (p: Packet) => void) => void } })._parser;
-  parser?.prependListener?.('packet', (p: Packet) => {
-    if (p.cmd === 'disconnect') onDisconnect();
-  });
 }

@@ -2,23 +2,33 @@
  * The MQTT 5 half of the lab's MQTT front: a packet-by-packet proxy between an accepted MQTT 5 client and the
  * mosquitto child, enforcing the policy on the way as AWS IoT does for MQTT 5 clients (facts §3, §3.2 reason codes):
  * a denied SUBSCRIBE gets SUBACK 0x87 for that filter, a denied QoS 1 PUBLISH a PUBACK 0x87, a denied QoS 0 PUBLISH
- * is dropped, a message the subscriber may not receive (iot:Receive, facts §7) is not delivered.
+ * is dropped, a message the subscriber may not receive (iot:Receive, facts §7) is not delivered. AWS's limits (facts
+ * §3.1): a topic over the limits gets DISCONNECT 0x90, a filter over them SUBACK 0x8F, a payload over 128 KB the
+ * close. mosquitto's own CONNACK properties that AWS does not send (Maximum Packet Size, Receive Maximum) are removed,
+ * a raised keep-alive is announced as Server Keep Alive, and PUBACK 0x10 (no subscribers: not an AWS code, facts
+ * §3.2) becomes 0x00.
  */
 import { createConnection, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { IPublishPacket, ISubackPacket, ISubscribePacket } from 'mqtt-packet';
 import type { Authorizer, ConnectionIdentity } from './authz.js';
 import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
+import type { DisconnectReason, PresenceSession } from './lifecycle.js';
+import { MAX_PAYLOAD_BYTES, topicProblem } from './mqtt-limits.js';
 import type { SocketTracker, TimerSet } from './net-util.js';
 import type { LabRecords } from './records.js';
 
 /** MQTT 5 reason codes the lab sends (facts §3.2). */
 export const REASON = {
   success: 0x00,
+  noMatchingSubscribers: 0x10,
   unspecified: 0x80,
+  clientIdNotValid: 0x85,
   notAuthorized: 0x87,
   sessionTakenOver: 0x8e,
   quotaExceeded: 0x97,
+  topicFilterInvalid: 0x8f,
+  topicNameInvalid: 0x90,
 } as const;
 
 /** What the proxy needs from the lab. */
@@ -31,6 +41,12 @@ export interface Mqtt5ProxyDeps {
   hangUp: (socket: Socket) => void;
   /** Session table and AWS IoT logs (records.ts); absent: none kept. */
   records?: LabRecords;
+  /** The lifecycle session that ends when the proxy closes. */
+  session?: PresenceSession;
+  /** The CONNECT to send upstream instead of the client's (keep-alive brought within AWS's bounds). */
+  rewritten?: Buffer;
+  /** The keep-alive AWS applies (facts §3.1), announced as Server Keep Alive when it differs from the request. */
+  keepalive?: number;
 }
 
 /**
@@ -60,6 +76,7 @@ class Mqtt5Proxy {
   /** SUBSCRIBE packets forwarded with some filters removed: messageId -> per original filter, denied or not. */
   private readonly partialSubscribes = new Map<number, boolean[]>();
   private closing = false;
+  private reason: DisconnectReason = 'CONNECTION_LOST';
 
   constructor(
     private readonly client: TLSSocket,
@@ -79,7 +96,7 @@ class Mqtt5Proxy {
     const closeBoth = (): void => this.closeBoth();
     upstream.once('connect', () => {
       if (this.closing) return;
-      upstream.write(bytes.subarray(0, connectLength));
+      upstream.write(this.deps.rewritten ?? bytes.subarray(0, connectLength));
       const handleClient = this.guard((f) => this.onClientFrame(f), new MqttFramer());
       const rest = bytes.subarray(connectLength);
       if (rest.length > 0) handleClient(rest);
@@ -98,6 +115,7 @@ class Mqtt5Proxy {
   private closeBoth(): void {
     if (this.closing) return;
     this.closing = true;
+    this.deps.session?.disconnected(this.reason);
     this.deps.hangUp(this.client);
     this.upstream.end();
     this.deps.timers.set(() => this.upstream.destroy(), 1_000);
@@ -123,6 +141,7 @@ class Mqtt5Proxy {
 
   private onClientFrame(frame: Buffer): void {
     const type = packetType(frame);
+    if (type === PACKET_TYPE.disconnect) this.reason = 'CLIENT_INITIATED_DISCONNECT';
     if (type !== PACKET_TYPE.publish && type !== PACKET_TYPE.subscribe) {
       if (type === PACKET_TYPE.disconnect) this.deps.records?.clientDisconnect(this.client);
       this.upstream.write(frame);
@@ -137,6 +156,7 @@ class Mqtt5Proxy {
   /** iot:Publish (and iot:RetainPublish for a retained message) on the resolved topic (facts §7). */
   private onClientPublish(frame: Buffer, packet: IPublishPacket): void {
     const topic = resolveAlias(packet, this.clientAliases);
+    if (this.overLimits(packet, topic)) return;
     const allowed =
       topic !== undefined &&
       this.allowed('iot:Publish', 'topic', topic) &&
@@ -159,6 +179,20 @@ class Mqtt5Proxy {
 
   /** iot:Subscribe per filter: all allowed → forwarded; all denied → SUBACK 0x87 each; else forwarded reduced. */
   private onClientSubscribe(frame: Buffer, packet: ISubscribePacket): void {
+    const invalid = packet.subscriptions.map((s) => topicProblem(s.topic) !== undefined);
+    if (invalid.some(Boolean)) {
+      // A filter over AWS's limits (facts §3.1): SUBACK 0x8F Topic Filter invalid for it, the rest judged as usual.
+      this.deps.log(`mqtt5: ${this.who} SUBSCRIBE with a filter over the limits: SUBACK 0x8f`);
+      const granted = packet.subscriptions.map((s, i) =>
+        invalid[i]
+          ? REASON.topicFilterInvalid
+          : this.allowed('iot:Subscribe', 'topicfilter', s.topic)
+            ? Math.min(s.qos, 1)
+            : REASON.notAuthorized,
+      );
+      this.client.write(encodePacket({ cmd: 'suback', messageId: packet.messageId ?? 0, granted }, 5));
+      return;
+    }
     const deniedFlags = packet.subscriptions.map((s) => !this.allowed('iot:Subscribe', 'topicfilter', s.topic));
     if (!deniedFlags.some(Boolean)) {
       this.upstream.write(frame);
@@ -182,8 +216,48 @@ class Mqtt5Proxy {
     this.upstream.write(encodePacket(reduced, 5));
   }
 
+  /**
+   * AWS's limits on a client PUBLISH (facts §3.1): a topic over them gets DISCONNECT 0x90 and the close, a payload
+   * over 128 KB the close. True when the connection is being closed.
+   */
+  private overLimits(packet: IPublishPacket, topic: string | undefined): boolean {
+    const problem = topic === undefined ? undefined : topicProblem(topic);
+    const size = Buffer.byteLength(packet.payload);
+    if (!problem && size <= MAX_PAYLOAD_BYTES) return false;
+    this.deps.log(`mqtt5: ${this.who} PUBLISH refused (${problem ?? `payload of ${size} bytes`}), closing`);
+    if (problem) this.client.write(encodePacket({ cmd: 'disconnect', reasonCode: REASON.topicNameInvalid }, 5));
+    this.reason = 'CLIENT_ERROR';
+    this.closeBoth();
+    return true;
+  }
+
+  /** mosquitto's CONNACK as AWS would send it: no Maximum Packet Size or Receive Maximum; Server Keep Alive. */
+  private connack(frame: Buffer): Buffer {
+    const packet = decodePacket(frame, 5);
+    if (packet.cmd !== 'connack') return frame;
+    const properties = { ...(packet.properties ?? {}) };
+    delete properties.maximumPacketSize;
+    delete properties.receiveMaximum;
+    const keepalive = this.deps.keepalive;
+    if (this.deps.rewritten && keepalive !== undefined && properties.serverKeepAlive === undefined) {
+      properties.serverKeepAlive = keepalive;
+    }
+    return encodePacket({ ...packet, properties }, 5);
+  }
+
   private onBrokerFrame(frame: Buffer): void {
     const type = packetType(frame);
+    if (type === PACKET_TYPE.connack) {
+      this.client.write(this.connack(frame));
+      return;
+    }
+    if (type === PACKET_TYPE.puback) {
+      const puback = decodePacket(frame, 5);
+      if (puback.cmd === 'puback' && puback.reasonCode === REASON.noMatchingSubscribers) {
+        this.client.write(encodePacket({ ...puback, reasonCode: REASON.success }, 5));
+        return;
+      }
+    }
     if (type === PACKET_TYPE.publish) {
       this.onBrokerPublish(frame, decodePacket(frame, 5) as IPublishPacket);
       return;

@@ -26,6 +26,8 @@ export interface MqttAttemptOptions extends Credentials {
   rejectUnauthorized?: boolean;
   /** How long to wait for CONNACK or close. */
   timeoutMs?: number;
+  /** More mqtt.js options (a Last Will, a keep-alive, CONNECT properties). */
+  options?: Partial<IClientOptions>;
 }
 
 export type MqttOutcome =
@@ -62,6 +64,7 @@ export function mqttAttempt(lab: Lab, opts: MqttAttemptOptions = {}): Promise<Mq
     connectTimeout: (opts.timeoutMs ?? 5_000) + 5_000,
     keepalive: 30,
     rejectUnauthorized: opts.rejectUnauthorized ?? true,
+    ...opts.options,
   };
   if (opts.servername !== null) (options as Record<string, unknown>)['servername'] = opts.servername ?? lab.endpoint;
   if (opts.alpn) (options as Record<string, unknown>)['ALPNProtocols'] = opts.alpn;

@@ -50,7 +50,9 @@ describe('lab data plane (healthy)', () => {
     const topic = `iot-doctor/${clientId}/probe`;
     const granted = await client.subscribeAsync(topic, { qos: 1 });
     expect(granted[0]?.qos).toBe(1);
-    const received = new Promise<string>((resolve) => client.once('message', (_t, payload) => resolve(payload.toString())));
+    const received = new Promise<string>((resolve) =>
+      client.once('message', (_t, payload) => resolve(payload.toString())),
+    );
     await client.publishAsync(topic, 'ping', { qos: 1 });
     expect(await received).toBe('ping');
     await endClient(client);
@@ -66,12 +68,15 @@ describe('lab data plane (healthy)', () => {
     if (outcome.kind === 'connack') await endClient(outcome.client);
   });
 
-  it('QoS 2 subscriptions are granted QoS 1 (AWS maximum)', async () => {
+  it('MQTT 3.1.1: a QoS 2 SUBSCRIBE gets no SUBACK; QoS 1 is granted 1 (facts §3: QoS 2 is not acknowledged)', async () => {
     const clientId = uniqueClientId();
     const outcome = await mqttAttempt(lab, { clientId });
     if (outcome.kind !== 'connack') throw new Error(`expected CONNACK, got ${outcome.kind}`);
-    const granted = await outcome.client.subscribeAsync(`iot-doctor/${clientId}/x`, { qos: 2 });
+    let subacked = false;
+    outcome.client.subscribe(`iot-doctor/${clientId}/x`, { qos: 2 }, () => (subacked = true));
+    const granted = await outcome.client.subscribeAsync(`iot-doctor/${clientId}/y`, { qos: 1 });
     expect(granted[0]?.qos).toBe(1);
+    expect(subacked).toBe(false);
     await endClient(outcome.client);
   });
 
@@ -84,13 +89,15 @@ describe('lab data plane (healthy)', () => {
     await endClient(outcome.client);
   });
 
-  it('MQTT 3.1.1: a QoS 2 PUBLISH closes the connection (AWS supports QoS 0 and 1 only)', async () => {
+  it('MQTT 3.1.1: a QoS 2 PUBLISH is not acknowledged and the connection stays (facts §3, QoS 2 row)', async () => {
     const clientId = uniqueClientId();
     const outcome = await mqttAttempt(lab, { clientId });
     if (outcome.kind !== 'connack') throw new Error(`expected CONNACK, got ${outcome.kind}`);
-    const closed = closesWithin(outcome.client, 3_000);
-    outcome.client.publish(`iot-doctor/${clientId}/probe`, 'x', { qos: 2 }, () => {});
-    expect(await closed).toBe(true);
+    let acked = false;
+    const closed = closesWithin(outcome.client, 1_500);
+    outcome.client.publish(`iot-doctor/${clientId}/probe`, 'x', { qos: 2 }, () => (acked = true));
+    expect(await closed).toBe(false);
+    expect(acked).toBe(false);
     await endClient(outcome.client);
   });
 
