@@ -177,6 +177,10 @@ export function allRoutesBlocked(facts: Facts): Finding[] {
   if (dnsOk.length === 0) return [];
   const blockers = routes.map((r) => networkBlocker(facts, r));
   if (blockers.some((b) => !b)) return [];
+  // TCP opened everywhere and TLS was refused for a name the API says is not this account's endpoint: that is a
+  // wrong name (ENDPOINT_NAME_MISMATCH; AWS's reaction to a wrong SNI is unconfirmed, facts §2.2), not the network.
+  const nameSuspect = facts.is('cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'ENDPOINT_REGION_MISMATCH');
+  if (nameSuspect && blockers.every((b) => b!.stage === 'tls')) return [];
   const how: Record<string, string> = {};
   routes.forEach((r, i) => (how[r] = blockers[i]!.code));
   const addresses = uniq(

@@ -9,6 +9,7 @@ import {
   finding,
   ids,
   list,
+  num,
   routeSeverity,
   str,
   topIssuer,
@@ -148,14 +149,49 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
   ];
 }
 
-/** ENDPOINT_NAME_MISMATCH: the server certificate does not cover the endpoint name, or the server does not serve it. */
+/**
+ * Handshakes the server refused right at the ClientHello on every TLS route: an alert 112 unrecognized_name or 40
+ * handshake_failure, or a close without a byte back. How AWS answers a wrong SNI is undocumented (facts §2.2: "will
+ * fail"), so none of these is proof of a wrong name on its own.
+ */
+function handshakeRefusals(facts: Facts): CheckResult[] {
+  const tls = facts.relevantRoutes().map((r) => facts.cell(r, 'tls'));
+  const refused = tls.filter(
+    (c): c is CheckResult =>
+      !!c &&
+      c.status === 'fail' &&
+      ((c.code === 'TLS_ALERT' && ['unrecognized_name', 'handshake_failure'].includes(String(c.evidence['alert']))) ||
+        ((c.code === 'TLS_CLOSED' || c.code === 'TLS_RESET') && !num(c.evidence['bytesFromServer']))),
+  );
+  return refused.length > 0 && refused.length === tls.length ? refused : [];
+}
+
+/**
+ * How sure a refused handshake points at the name: likely when the API says the name is not this account's
+ * endpoint, or the name is the legacy one; likely for unrecognized_name alone (its RFC 6066 meaning); otherwise
+ * possible (a version or cipher mismatch, or an SNI filter, refuse the same way). Undefined: not this rule's case.
+ */
+function refusalConfidence(facts: Facts, cells: CheckResult[], name: string): 'likely' | 'possible' | undefined {
+  if (cells.length === 0) return undefined;
+  if (facts.is('cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'ENDPOINT_REGION_MISMATCH') || isLegacyName(name)) {
+    return 'likely';
+  }
+  if (cells.every((c) => c.evidence['alert'] === 'unrecognized_name')) return 'likely';
+  if (cells.every((c) => c.code === 'TLS_ALERT')) return 'possible';
+  return undefined;
+}
+
+/**
+ * ENDPOINT_NAME_MISMATCH: the server certificate does not cover the endpoint name (certain), or the server refused
+ * the handshake for it on every route (likely or possible: AWS's reaction to a wrong SNI is unconfirmed, facts §2.2).
+ */
 export function endpointNameMismatch(facts: Facts): Finding[] {
-  const cells = [
-    ...facts.routeCells(['TLS_HOSTNAME_MISMATCH'], 'tls'),
-    ...facts.routeCells(['TLS_ALERT'], 'tls').filter((c) => c.evidence['alert'] === 'unrecognized_name'),
-  ];
-  if (cells.length === 0) return [];
-  const name = str(cells[0]!.evidence['sni']) ?? facts.endpointName() ?? 'the endpoint';
+  const certCells = facts.routeCells(['TLS_HOSTNAME_MISMATCH'], 'tls');
+  const refusals = certCells.length > 0 ? [] : handshakeRefusals(facts);
+  const name = str((certCells[0] ?? refusals[0])?.evidence['sni']) ?? facts.endpointName() ?? 'the endpoint';
+  const confidence = certCells.length > 0 ? 'certain' : refusalConfidence(facts, refusals, name);
+  if (!confidence) return [];
+  const cells = certCells.length > 0 ? certCells : refusals;
   const leaf = chainOf(cells.find((c) => chainOf(c).length > 0))[0];
   const certificateNames = leaf?.subjectAltName
     ? leaf.subjectAltName.split(/,\s*/).map((s) => s.replace(/^DNS:/, ''))
@@ -163,12 +199,22 @@ export function endpointNameMismatch(facts: Facts): Finding[] {
       ? [leaf.subject]
       : [];
   const legacy = isLegacyName(name);
+  const how = refusals.map((c) => (c.code === 'TLS_ALERT' ? String(c.evidence['alert']) : 'a close'));
+  const saw =
+    certCells.length > 0
+      ? `the certificate it got is for ${list(certificateNames.slice(0, 4)) || 'other names'}`
+      : `the server refused the handshake right after the ClientHello (${list(uniq(how))}); AWS answers a name it ` +
+        'does not serve by failing the handshake, but how is not documented, so the same refusal can also mean a ' +
+        'TLS version or cipher mismatch or a filter on the way';
   return [
     finding('ENDPOINT_NAME_MISMATCH', {
       severity: routeSeverity(facts),
-      confidence: 'certain',
-      title: `The server certificate does not cover ${name}`,
-      explanation: `The device asked for ${name}, but ${cells.some((c) => c.code === 'TLS_ALERT') ? 'the server answered that it does not serve that name (unrecognized_name)' : `the certificate it got is for ${list(certificateNames.slice(0, 4)) || 'other names'}`}. Either the endpoint name is wrong (a typo, the legacy name without -ats, another region), a custom domain lacks its certificate, or something other than AWS IoT answers at that address.`,
+      confidence,
+      title:
+        certCells.length > 0
+          ? `The server certificate does not cover ${name}`
+          : `The server refused the TLS handshake for ${name}`,
+      explanation: `The device asked for ${name}, but ${saw}. Either the endpoint name is wrong (a typo, the legacy name without -ats, another region), a custom domain lacks its certificate, or something other than AWS IoT answers at that address.`,
       remediation: [
         'Use the endpoint from `aws iot describe-endpoint --endpoint-type iot:Data-ATS` exactly as returned.',
         ...(legacy ? ['The name has no -ats: that is the deprecated Symantec/VeriSign endpoint; switch to the -ats one.'] : []),
@@ -179,6 +225,9 @@ export function endpointNameMismatch(facts: Facts): Finding[] {
       candidates: [
         { code: 'WRONG_ENDPOINT_NAME', title: 'The endpoint name is mistyped, legacy or of another region', decidedBy: 'cloud.endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)' },
         { code: 'TLS_INTERCEPTED', title: 'A proxy or another server answers', decidedBy: 'the presented chain issuer (openssl s_client -showcerts)' },
+        ...(certCells.length > 0
+          ? []
+          : [{ code: 'TLS_VERSION_OR_CIPHER', title: 'The server refuses the TLS version or cipher suites offered', decidedBy: 'openssl s_client -connect <endpoint>:8883 -servername <the describe-endpoint name> (passes when it is the name)' }]),
       ],
     }),
   ];
