@@ -113,11 +113,41 @@ describe('ENDPOINT_NAME_MISMATCH', () => {
     expect(f.evidence).toEqual(['route.mqtt-8883.tls']);
   });
 
-  it('a server that does not serve the name (unrecognized_name alert)', () => {
-    const results = allRoutes({ 'https-443': { tls: fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 }) } });
+  it('unrecognized_name on every route: likely, never certain (AWS\'s reaction to a wrong SNI is unconfirmed, facts §2.2)', () => {
+    const alert = fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 });
+    const results = allRoutes({ 'mqtt-8883': { tls: alert }, 'mqtt-443': { tls: alert }, 'https-8443': { tls: alert }, 'https-443': { tls: alert } });
     const f = only(diagnose(results), 'ENDPOINT_NAME_MISMATCH');
-    expect(f.params['routes']).toEqual(['https-443']);
+    expect(f.confidence).toBe('likely');
+    expect(f.title).toMatch(/refused the TLS handshake/);
     expect(f.explanation).toMatch(/unrecognized_name/);
+    expect((f.candidates ?? []).map((c) => c.code)).toContain('TLS_VERSION_OR_CIPHER');
+  });
+
+  it('unrecognized_name on one route only is not taken as the name (another route took the name)', () => {
+    const results = allRoutes({ 'https-443': { tls: fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 }) } });
+    expect(codes(diagnose(results))).not.toContain('ENDPOINT_NAME_MISMATCH');
+  });
+
+  const disowned = (): ReturnType<typeof check> =>
+    check('cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'fail', { expected: 'zzzzzzzzzzzzzz-ats.iot.eu-west-1.amazonaws.com', actual: ENDPOINT });
+
+  it('alert 40 on every route: possible alone (a cipher mismatch looks the same), likely when DescribeEndpoint names another endpoint', () => {
+    const alert = fail('TLS_ALERT', { sni: ENDPOINT, alert: 'handshake_failure', alertNumber: 40 });
+    const refused = allRoutes({ 'mqtt-8883': { tls: alert }, 'mqtt-443': { tls: alert }, 'https-8443': { tls: alert }, 'https-443': { tls: alert } });
+    expect(only(diagnose(refused), 'ENDPOINT_NAME_MISMATCH').confidence).toBe('possible');
+    const withApi = diagnose([...refused, disowned()]);
+    expect(only(withApi, 'ENDPOINT_NAME_MISMATCH').confidence).toBe('likely');
+    expect(codes(withApi)).not.toContain('UNEXPLAINED_FAILURE');
+  });
+
+  it('a bare close after the ClientHello on every route, name disowned by the API: the name, not a blocked network', () => {
+    const closed = fail('TLS_CLOSED', { sni: ENDPOINT, bytesFromServer: 0 });
+    const refused = allRoutes({ 'mqtt-8883': { tls: closed }, 'mqtt-443': { tls: closed }, 'https-8443': { tls: closed }, 'https-443': { tls: closed } });
+    const findings = diagnose([...refused, disowned()]);
+    expect(only(findings, 'ENDPOINT_NAME_MISMATCH').confidence).toBe('likely');
+    expect(codes(findings)).not.toContain('ALL_ROUTES_BLOCKED');
+    // Without the API's word a bare close stays a network question.
+    expect(codes(diagnose(refused))).not.toContain('ENDPOINT_NAME_MISMATCH');
   });
 });
 
