@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, type LabPki } from '../../src/lab/index.js';
 import { DEFAULT_POLICY_TLS12_SUITES, DEFAULT_POLICY_TLS13_SUITES } from '../../src/lab/tls-policy.js';
-import { chainSubjects, sClient, startFidelityLab, type FidelityLab } from './fidelity-tools.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chainSubjects, run, sClient, startFidelityLab, type FidelityLab } from './fidelity-tools.js';
 
 let pki: LabPki;
 let f: FidelityLab;
@@ -122,5 +125,29 @@ describe('server chains (facts §2.3; field notes §3.3)', () => {
     ]);
     // A client that trusts Root CA 1 itself stops there (field notes §3.3).
     expect(out.all).toMatch(/Verify return code: 0 \(ok\)/);
+  });
+});
+
+describe('session resumption (facts §2.1: session tickets are not supported)', () => {
+  it('a session saved from a first handshake never resumes: the second is a full handshake, TLS 1.3 and 1.2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iot-doctor-fidelity-'));
+    try {
+      for (const version of ['-tls1_3', '-tls1_2']) {
+        const session = join(dir, `session${version}`);
+        const base = [
+          'openssl s_client',
+          `-connect ${f.lab.bind}:${f.lab.ports.mqtt8883} -servername ${f.lab.endpoint} ${version}`,
+          `-CAfile ${f.files.ca} -cert ${f.files.cert} -key ${f.files.key}`,
+        ].join(' ');
+        // stdin stays open a moment, so that whatever the server sends after the handshake is read and saved.
+        const first = await run('sh', ['-c', `sleep 1 | ${base} -sess_out ${session}`]);
+        expect(first.all, version).toMatch(/^New, /m);
+        const second = await run('sh', ['-c', `sleep 1 | ${base} -sess_in ${session}`]);
+        expect(second.all, version).toMatch(/^New, /m);
+        expect(second.all, version).not.toMatch(/^Reused, /m);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
