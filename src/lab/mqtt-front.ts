@@ -116,6 +116,12 @@ function onConnect(
     deps.hangUp(socket);
     return;
   }
+  // A client id over AWS's limits is refused before anything is counted against it (facts §3.1).
+  const idProblem = clientIdProblem(clientId);
+  if (idProblem) {
+    refuseConnect(socket, version, who, { why: idProblem, code: REASON.clientIdNotValid }, deps);
+    return;
+  }
   if (deps.records?.throttled(clientId)) {
     refuseThrottled(socket, who, clientId, version, deps);
     return;
@@ -218,8 +224,8 @@ interface Authenticated {
 }
 
 /**
- * The CONNECT decision of AWS IoT (facts §3): a client id within the limits (facts §3.1, MQTT 5 0x85), the
- * certificate registered and ACTIVE, an SNI_ONLY certificate presented with SNI (facts §2.2), then — as
+ * The CONNECT decision of AWS IoT (facts §3), once the client id passed the limits (facts §3.1): the certificate
+ * registered and ACTIVE, an SNI_ONLY certificate presented with SNI (facts §2.2), then — as
  * authorization — iot:Connect on client/<clientId> (facts §7) and iot:Publish (and iot:RetainPublish) on the Last
  * Will's topic (field notes §7.5). Returns a refusal before authentication, or the identity with any authorization
  * refusal (its `why` starts with `iot:Connect` or `iot:Publish`).
@@ -231,8 +237,6 @@ function authorizeConnect(
   authorizer: Authorizer,
 ): Authenticated | Refusal {
   const clientId = connect.clientId;
-  const idProblem = clientIdProblem(clientId);
-  if (idProblem) return { why: idProblem, code: REASON.clientIdNotValid };
   const auth = authorizer.authenticate(peerDer);
   if (!auth.ok) {
     return { why: auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}` };

@@ -80,7 +80,7 @@ describe('Last Will (field notes §7.5: a Will topic the client may not publish 
     const ok = await mosquitto(f, 'pub', [
       ...v311,
       '-i',
-      id,
+      `${id}-ok`,
       '-t',
       `iot-doctor/${id}/probe`,
       '-m',
@@ -160,7 +160,8 @@ describe('broker limits (facts §3.1; AWS message broker limits page)', () => {
   it('MQTT 3.1.1: a topic over 256 bytes or with 8 slashes, or a payload over 128 KB, closes the connection', async () => {
     const id = uniqueClientId('lim');
     const pub = (topic: string, payload: string) =>
-      mosquitto(f, 'pub', [...v311, '-i', id, '-t', topic, '-q', '1', '-d', '-s'], 8_000, payload);
+      // A fresh client id each time: AWS allows one CONNECT per second per client id (facts §3.1).
+      mosquitto(f, 'pub', [...v311, '-i', uniqueClientId('lim'), '-t', topic, '-q', '1', '-d', '-s'], 8_000, payload);
     const long = await pub(`iot-doctor/${id}/${'t'.repeat(256)}`, 'x');
     expect(long.all).toMatch(/sending PUBLISH/);
     expect(long.all).not.toMatch(/received PUBACK/);
@@ -184,13 +185,14 @@ describe('broker limits (facts §3.1; AWS message broker limits page)', () => {
       'x'.repeat(200 * 1024),
     );
     expect(big.all).not.toMatch(/received PUBACK/);
-    const sub = await mqttAttempt(f.lab, { clientId: id });
+    const subId = `${id}-sub`;
+    const sub = await mqttAttempt(f.lab, { clientId: subId });
     if (sub.kind !== 'connack') throw new Error(`expected CONNACK, got ${sub.kind}`);
-    await sub.client.subscribeAsync(`iot-doctor/${id}/x`, { qos: 1 });
+    await sub.client.subscribeAsync(`iot-doctor/${subId}/x`, { qos: 1 });
     const got = new Promise<string>((resolve) => sub.client.once('message', (_t, p) => resolve(p.toString())));
     const pub = await mqttAttempt(f.lab, { version: 5 });
     if (pub.kind !== 'connack') throw new Error(`expected CONNACK, got ${pub.kind}`);
-    const ack = await pub.client.publishAsync(`iot-doctor/${id}/x`, 'from v5', { qos: 1 });
+    const ack = await pub.client.publishAsync(`iot-doctor/${subId}/x`, 'from v5', { qos: 1 });
     expect((ack as { reasonCode?: number } | undefined)?.reasonCode ?? 0).toBe(0);
     expect(await got).toBe('from v5');
     await Promise.all([endClient(sub.client), endClient(pub.client)]);
@@ -209,6 +211,8 @@ describe('lifecycle events (facts §3.3; field notes §7.5)', () => {
     );
     await new Promise((r) => setTimeout(r, 800));
     await mosquitto(f, 'pub', [...v311, '-i', id, '-t', `iot-doctor/${id}/probe`, '-m', 'x']);
+    // One CONNECT per second per client id (facts §3.1): the next attempt waits its turn.
+    await new Promise((r) => setTimeout(r, 1_100));
     await mosquitto(f, 'pub', [
       ...v311,
       '-i',
