@@ -52,7 +52,6 @@ async function checkWrongName(scenario: string): Promise<Report> {
 const codes = (r: Report): string[] => r.diagnosis.map((d) => d.code);
 
 describe('a wrong endpoint name under each wrong-SNI variant of the lab (facts §2.2: unconfirmed)', () => {
-
   for (const [scenario, what] of [
     ['healthy', 'alert 40'],
     ['wrong-sni-close', 'a bare close'],
