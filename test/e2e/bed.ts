@@ -457,7 +457,10 @@ export class Bed {
     this.iptables('-F', 'FORWARD');
     this.iptables('-t', 'nat', '-F', 'PREROUTING');
     this.iptables('-t', 'nat', '-F', 'OUTPUT');
-    if (this.ipv6) this.ip6tables('-F', 'FORWARD');
+    if (this.ipv6) {
+      this.ip6tables('-F', 'FORWARD');
+      this.ip6tables('-F', 'OUTPUT');
+    }
   }
 
   /** Run a command to completion inside a namespace (`ip netns exec`); null runs it here, outside the bed. */

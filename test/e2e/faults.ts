@@ -101,7 +101,18 @@ export interface InterceptProxy {
  * Start the TLS-inspecting proxy in the router namespace and send the port's traffic to it
  * (`-t nat PREROUTING ... -j REDIRECT`). The proxy reaches the real server from the router itself.
  */
-export async function interceptPort(bed: Bed, pki: InspectionPki, port = 443, proxyPort = 3129): Promise<InterceptProxy> {
+/**
+ * `from`: 'forwarded' intercepts the device's own connections through the router (nat PREROUTING); 'squid' intercepts
+ * the connections Squid opens from the router for its CONNECT tunnels (nat OUTPUT, owner uid `proxy`), as a proxy
+ * that re-signs TLS would.
+ */
+export async function interceptPort(
+  bed: Bed,
+  pki: InspectionPki,
+  port = 443,
+  proxyPort = 3129,
+  from: 'forwarded' | 'squid' = 'forwarded',
+): Promise<InterceptProxy> {
   const helper = bed.spawnHelper('intercept-proxy', bed.ns.router, process.execPath, [
     join(REPO_ROOT, 'dist/test/e2e/intercept-proxy.js'),
     '--port', String(proxyPort),
@@ -111,7 +122,12 @@ export async function interceptPort(bed: Bed, pki: InspectionPki, port = 443, pr
     '--max-seconds', '300',
   ]);
   await helper.waitFor(/^proxy ready \d+$/, 10_000);
-  bed.iptables('-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '-d', ADDR.server, '--dport', String(port), '-j', 'REDIRECT', '--to-ports', String(proxyPort));
+  const match = ['-p', 'tcp', '-d', ADDR.server, '--dport', String(port)];
+  if (from === 'squid') {
+    bed.iptables('-t', 'nat', '-A', 'OUTPUT', ...match, '-m', 'owner', '--uid-owner', 'proxy', '-j', 'REDIRECT', '--to-ports', String(proxyPort));
+  } else {
+    bed.iptables('-t', 'nat', '-A', 'PREROUTING', ...match, '-j', 'REDIRECT', '--to-ports', String(proxyPort));
+  }
   return {
     helper,
     port: proxyPort,

@@ -36,6 +36,8 @@ export interface SquidOptions {
   users?: Record<string, string>;
   /** Ports CONNECT may reach (Squid's stock SSL_ports is 443 only); default: any. */
   allowPorts?: number[];
+  /** name → address: Squid's own hosts file instead of /etc/hosts (e.g. to keep it on one address family). */
+  hosts?: Record<string, string>;
 }
 
 /**
@@ -56,6 +58,10 @@ export function squidCommand(opts: SquidOptions): ProxyCommand {
     'shutdown_lifetime 0 seconds',
     'acl CONNECT method CONNECT',
   ];
+  if (opts.hosts) {
+    writeFileSync(p('hosts'), Object.entries(opts.hosts).map(([name, address]) => `${address} ${name}\n`).join(''));
+    lines.push(`hosts_file ${p('hosts')}`);
+  }
   if (opts.allowPorts) {
     lines.push(`acl allowed_ports port ${opts.allowPorts.join(' ')}`, 'http_access deny CONNECT !allowed_ports');
   }
