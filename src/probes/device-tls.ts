@@ -38,10 +38,24 @@ export interface DeviceTlsFlags {
 
 /** The TLS 1.2 suites AWS IoT security policies allow, in OpenSSL names (field-notes §3.1, policies B-E). */
 export const AWS_TLS12_SUITES: readonly string[] = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-RSA-AES128-SHA256',
-  'ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-RSA-AES256-SHA384', 'ECDHE-RSA-AES256-SHA', 'ECDHE-ECDSA-AES256-SHA',
-  'AES128-GCM-SHA256', 'AES128-SHA256', 'AES128-SHA', 'AES256-GCM-SHA384', 'AES256-SHA256', 'AES256-SHA',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES128-SHA256',
+  'ECDHE-RSA-AES128-SHA256',
+  'ECDHE-ECDSA-AES128-SHA',
+  'ECDHE-RSA-AES128-SHA',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES256-SHA384',
+  'ECDHE-RSA-AES256-SHA384',
+  'ECDHE-RSA-AES256-SHA',
+  'ECDHE-ECDSA-AES256-SHA',
+  'AES128-GCM-SHA256',
+  'AES128-SHA256',
+  'AES128-SHA',
+  'AES256-GCM-SHA384',
+  'AES256-SHA256',
+  'AES256-SHA',
   'DHE-RSA-AES256-SHA',
 ];
 
@@ -53,18 +67,23 @@ export function parseDeviceTls(flags: DeviceTlsFlags): DeviceTls {
   const out: DeviceTls = { sni: flags.sni ?? true, alpn: flags.alpn ?? true };
   const version = flags['tls-version'];
   if (version !== undefined) {
-    if (version !== '1.2' && version !== '1.3') throw new UsageError(`--tls-version must be 1.2 or 1.3, got "${version}"`);
+    if (version !== '1.2' && version !== '1.3')
+      throw new UsageError(`--tls-version must be 1.2 or 1.3, got "${version}"`);
     out.version = version;
   }
   if (flags.ciphers !== undefined) {
     const list = flags.ciphers.split(/[:,\s]+/).filter(Boolean);
-    if (list.length === 0) throw new UsageError('--ciphers needs at least one OpenSSL cipher name, e.g. ECDHE-RSA-AES128-GCM-SHA256');
-    if (version === '1.3') throw new UsageError('--ciphers sets the TLS 1.2 suites; it cannot be combined with --tls-version 1.3');
+    if (list.length === 0)
+      throw new UsageError('--ciphers needs at least one OpenSSL cipher name, e.g. ECDHE-RSA-AES128-GCM-SHA256');
+    if (version === '1.3')
+      throw new UsageError('--ciphers sets the TLS 1.2 suites; it cannot be combined with --tls-version 1.3');
     for (const name of list) {
       try {
         createSecureContext({ ciphers: name, maxVersion: 'TLSv1.2' });
       } catch {
-        throw new UsageError(`--ciphers: "${name}" is not an OpenSSL cipher name this TLS library knows (e.g. ECDHE-RSA-AES128-GCM-SHA256)`);
+        throw new UsageError(
+          `--ciphers: "${name}" is not an OpenSSL cipher name this TLS library knows (e.g. ECDHE-RSA-AES128-GCM-SHA256)`,
+        );
       }
     }
     out.ciphers = list.join(':');
@@ -72,7 +91,9 @@ export function parseDeviceTls(flags: DeviceTlsFlags): DeviceTls {
   const max = flags['max-record'];
   if (max !== undefined) {
     if (!Number.isInteger(max) || max < MAX_RECORD_RANGE.min || max > MAX_RECORD_RANGE.max) {
-      throw new UsageError(`--max-record must be a whole number of bytes from ${MAX_RECORD_RANGE.min} to ${MAX_RECORD_RANGE.max}, got ${max}`);
+      throw new UsageError(
+        `--max-record must be a whole number of bytes from ${MAX_RECORD_RANGE.min} to ${MAX_RECORD_RANGE.max}, got ${max}`,
+      );
     }
     out.maxRecord = max;
   }
@@ -175,7 +196,12 @@ export async function acceptedCiphers(
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const socket = await open();
       if (!socket) continue;
-      const result = await tryHandshake(socket, servername, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: name }, timeoutMs);
+      const result = await tryHandshake(
+        socket,
+        servername,
+        { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: name },
+        timeoutMs,
+      );
       if (result.ok) accepted.push(name);
     }
   };

@@ -13,7 +13,15 @@ export type Family = 4 | 6;
 /** What one family's lookup gave: the addresses, "none published", or a failure code of the dns stage. */
 export type FamilyAnswer =
   | { family: Family; ok: true; addresses: string[]; durationMs: number }
-  | { family: Family; ok: false; none: boolean; code: string; message: string; durationMs: number; systemCode?: string };
+  | {
+      family: Family;
+      ok: false;
+      none: boolean;
+      code: string;
+      message: string;
+      durationMs: number;
+      systemCode?: string;
+    };
 
 /** The record type of a family, for messages ("no AAAA record"). */
 export function recordType(family: Family): 'A' | 'AAAA' {
@@ -42,13 +50,25 @@ const NONE = new Set(['ENODATA', 'ENOTFOUND', 'EAI_NODATA', 'EAI_ADDRFAMILY']);
  * Look up `name` for one family, through the system resolver (getaddrinfo, hosts file included) or `server`, with a
  * deadline (getaddrinfo cannot be cancelled; a late answer is ignored). An IP literal answers its own family only.
  */
-export async function resolveFamily(name: string, family: Family, timeoutMs: number, server?: string): Promise<FamilyAnswer> {
+export async function resolveFamily(
+  name: string,
+  family: Family,
+  timeoutMs: number,
+  server?: string,
+): Promise<FamilyAnswer> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   if (isIP(name)) {
     return isIP(name) === family
       ? { family, ok: true, addresses: [name], durationMs: 0 }
-      : { family, ok: false, none: true, code: 'DNS_NO_ANSWER', message: `${name} is an IPv${isIP(name)} address`, durationMs: 0 };
+      : {
+          family,
+          ok: false,
+          none: true,
+          code: 'DNS_NO_ANSWER',
+          message: `${name} is an IPv${isIP(name)} address`,
+          durationMs: 0,
+        };
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
@@ -58,23 +78,54 @@ export async function resolveFamily(name: string, family: Family, timeoutMs: num
     const lookup = server ? lookupServer(name, family, server, timeoutMs) : lookupSystem(name, family);
     const answer = await Promise.race([lookup, deadline]);
     if (answer === 'timeout') {
-      return { family, ok: false, none: false, code: 'DNS_TIMEOUT', message: `no ${recordType(family)} answer for ${name} within ${timeoutMs} ms`, durationMs: elapsed() };
+      return {
+        family,
+        ok: false,
+        none: false,
+        code: 'DNS_TIMEOUT',
+        message: `no ${recordType(family)} answer for ${name} within ${timeoutMs} ms`,
+        durationMs: elapsed(),
+      };
     }
     if (answer.length === 0) {
-      return { family, ok: false, none: true, code: 'DNS_NO_ANSWER', message: `${name} has no ${recordType(family)} record`, durationMs: elapsed() };
+      return {
+        family,
+        ok: false,
+        none: true,
+        code: 'DNS_NO_ANSWER',
+        message: `${name} has no ${recordType(family)} record`,
+        durationMs: elapsed(),
+      };
     }
     return { family, ok: true, addresses: answer, durationMs: elapsed() };
   } catch (err) {
     const systemCode = errorCode(err) ?? 'EUNKNOWN';
     const none = NONE.has(systemCode);
-    const code = none ? 'DNS_NO_ANSWER' : systemCode === 'EAI_AGAIN' || systemCode === 'ESERVFAIL' ? 'DNS_TEMPORARY_FAILURE' : 'DNS_ERROR';
-    return { family, ok: false, none, code, message: `${recordType(family)} lookup of ${name}: ${errorMessage(err)}`, durationMs: elapsed(), systemCode };
+    const code = none
+      ? 'DNS_NO_ANSWER'
+      : systemCode === 'EAI_AGAIN' || systemCode === 'ESERVFAIL'
+        ? 'DNS_TEMPORARY_FAILURE'
+        : 'DNS_ERROR';
+    return {
+      family,
+      ok: false,
+      none,
+      code,
+      message: `${recordType(family)} lookup of ${name}: ${errorMessage(err)}`,
+      durationMs: elapsed(),
+      systemCode,
+    };
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** Both families at once (or only those asked for with -4 / -6), in the order 4, 6. */
-export function resolveFamilies(name: string, families: readonly Family[], timeoutMs: number, server?: string): Promise<FamilyAnswer[]> {
+export function resolveFamilies(
+  name: string,
+  families: readonly Family[],
+  timeoutMs: number,
+  server?: string,
+): Promise<FamilyAnswer[]> {
   return Promise.all(families.map((f) => resolveFamily(name, f, timeoutMs, server)));
 }

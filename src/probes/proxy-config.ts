@@ -73,7 +73,14 @@ export function parseProxyUrl(raw: string, source = '--proxy'): ProxyConfig {
   if (port < 1) throw new UsageError(`${source}: proxy port 0 is not usable`);
   const user = url.username ? decode(url.username, 'user name', source) : undefined;
   const password = url.password ? decode(url.password, 'password', source) : undefined;
-  return { kind, host, port, ...(user !== undefined ? { user } : {}), ...(password !== undefined ? { password } : {}), source };
+  return {
+    kind,
+    host,
+    port,
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined ? { password } : {}),
+    source,
+  };
 }
 
 /** Replace the password of anything that looks like `scheme://user:pass@` in a text with `****`. */
@@ -121,7 +128,10 @@ function ipv6ToBigInt(address: string): bigint {
   const headParts = head ? head.split(':') : [];
   const tailParts = tail ? tail.split(':') : [];
   const fill = tail === undefined ? [] : new Array(8 - headParts.length - tailParts.length).fill('0');
-  return [...headParts, ...fill, ...tailParts].reduce((acc, part) => (acc << 16n) + BigInt(parseInt(part || '0', 16)), 0n);
+  return [...headParts, ...fill, ...tailParts].reduce(
+    (acc, part) => (acc << 16n) + BigInt(parseInt(part || '0', 16)),
+    0n,
+  );
 }
 
 function inCidr(address: string, entry: string): boolean {
@@ -134,7 +144,7 @@ function inCidr(address: string, entry: string): boolean {
   if (family === 4) {
     if (bits === 0) return true;
     const mask = bits === 32 ? 0xffffffff : ~(0xffffffff >>> bits) >>> 0;
-    return ((ipv4ToInt(address) & mask) >>> 0) === ((ipv4ToInt(base) & mask) >>> 0);
+    return (ipv4ToInt(address) & mask) >>> 0 === (ipv4ToInt(base) & mask) >>> 0;
   }
   const shift = BigInt(128 - bits);
   return ipv6ToBigInt(address) >> shift === ipv6ToBigInt(base) >> shift;
@@ -147,7 +157,10 @@ function inCidr(address: string, entry: string): boolean {
  * brackets. Case-insensitive. Returns the entry that matched, or null.
  */
 export function noProxyMatch(host: string, list: string): string | null {
-  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const name = host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const entries = list
     .split(',')
     .map((e) => e.trim().toLowerCase())
@@ -190,7 +203,10 @@ export function chooseProxy(endpoint: string, flags: ProxyFlags, env: NodeJS.Pro
   const exceptions = envPair(env, 'no_proxy');
   const matched = exceptions ? noProxyMatch(endpoint, exceptions.value) : null;
   if (exceptions && matched !== null) {
-    return { proxy: null, note: `${found.name} is set, but ${exceptions.name} (entry "${matched}") exempts ${endpoint}` };
+    return {
+      proxy: null,
+      note: `${found.name} is set, but ${exceptions.name} (entry "${matched}") exempts ${endpoint}`,
+    };
   }
   return { proxy };
 }

@@ -107,10 +107,51 @@ function statusMessage(reply: ParsedReply, requested: string): string {
   const code = classifyStatus(reply.status);
   if (code === 'PROXY_CONNECT_OK') return `tunnel to ${requested} open: "${reply.statusLine}"`;
   if (code === 'PROXY_AUTH_REQUIRED') {
-    const challenge = reply.proxyAuthenticate.length ? ` (Proxy-Authenticate: ${reply.proxyAuthenticate.join(', ')})` : '';
+    const challenge = reply.proxyAuthenticate.length
+      ? ` (Proxy-Authenticate: ${reply.proxyAuthenticate.join(', ')})`
+      : '';
     return `the proxy wants credentials: "${reply.statusLine}"${challenge}`;
   }
   return `the proxy refused CONNECT ${requested}: "${reply.statusLine}"`;
+}
+
+type StageVerdict = Omit<ProxyStageResult, 'durationMs' | 'kind' | 'requested' | 'credentialsSent' | 'bytesFromProxy'>;
+
+const NOT_HTTP: StageVerdict = {
+  ok: false,
+  code: 'PROXY_BAD_REPLY',
+  message: 'the proxy answered CONNECT with something that is not HTTP',
+};
+
+/**
+ * The verdict on the bytes a proxy sent so far in answer to CONNECT: null while the header is incomplete (and
+ * plausible), else the verdict and the length of the header (bytes after it belong to the tunnel).
+ */
+export function replyVerdict(
+  received: Buffer,
+  requested: string,
+): { verdict: StageVerdict; headerBytes: number } | null {
+  const end = received.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (received.length > MAX_PROXY_REPLY_BYTES) {
+      const message = `the proxy's reply header exceeds ${MAX_PROXY_REPLY_BYTES} bytes`;
+      return { verdict: { ok: false, code: 'PROXY_BAD_REPLY', message }, headerBytes: received.length };
+    }
+    const notHttp = received.length >= 5 && !received.subarray(0, 5).equals(Buffer.from('HTTP/'));
+    return notHttp ? { verdict: NOT_HTTP, headerBytes: received.length } : null;
+  }
+  const reply = parseProxyReply(received.subarray(0, end).toString('latin1'));
+  if (!reply) return { verdict: NOT_HTTP, headerBytes: end + 4 };
+  const code = classifyStatus(reply.status);
+  const verdict: StageVerdict = {
+    ok: code === 'PROXY_CONNECT_OK',
+    code,
+    message: statusMessage(reply, requested),
+    status: reply.status,
+    statusLine: reply.statusLine,
+    ...(reply.proxyAuthenticate.length ? { proxyAuthenticate: reply.proxyAuthenticate } : {}),
+  };
+  return { verdict, headerBytes: end + 4 };
 }
 
 /**
@@ -129,50 +170,37 @@ export function httpConnect(
   const base = { kind: proxy.kind, requested, credentialsSent: proxy.user !== undefined };
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
-    const finish = (result: Omit<ProxyStageResult, 'durationMs' | 'kind' | 'requested' | 'credentialsSent' | 'bytesFromProxy'>): void => {
+    const finish = (result: StageVerdict, headerBytes = received.length): void => {
       clearTimeout(timer);
       socket.off('data', onData).off('close', onClose).off('error', onError);
       if (!result.ok) socket.destroy();
-      resolve({ ...base, ...result, bytesFromProxy: received.length, durationMs: Math.round(performance.now() - started) });
+      const durationMs = Math.round(performance.now() - started);
+      resolve({ ...base, ...result, bytesFromProxy: headerBytes, durationMs });
     };
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
-      const end = received.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (received.length > MAX_PROXY_REPLY_BYTES) {
-          finish({ ok: false, code: 'PROXY_BAD_REPLY', message: `the proxy's reply header exceeds ${MAX_PROXY_REPLY_BYTES} bytes` });
-        } else if (received.length >= 5 && !received.subarray(0, 5).equals(Buffer.from('HTTP/'))) {
-          finish({ ok: false, code: 'PROXY_BAD_REPLY', message: 'the proxy answered CONNECT with something that is not HTTP' });
-        }
-        return;
-      }
-      const reply = parseProxyReply(received.subarray(0, end).toString('latin1'));
-      if (!reply) {
-        finish({ ok: false, code: 'PROXY_BAD_REPLY', message: 'the proxy answered CONNECT with something that is not HTTP' });
-        return;
-      }
-      const code = classifyStatus(reply.status);
+      const outcome = replyVerdict(received, requested);
+      if (!outcome) return;
       socket.pause();
-      const rest = received.subarray(end + 4);
-      received = received.subarray(0, end + 4);
-      finish({
-        ok: code === 'PROXY_CONNECT_OK', code, message: statusMessage(reply, requested),
-        status: reply.status, statusLine: reply.statusLine,
-        ...(reply.proxyAuthenticate.length ? { proxyAuthenticate: reply.proxyAuthenticate } : {}),
-      });
-      if (rest.length) socket.unshift(rest);
+      finish(outcome.verdict, outcome.headerBytes);
+      const rest = received.subarray(outcome.headerBytes);
+      if (outcome.verdict.ok && rest.length) socket.unshift(rest);
     };
-    const onClose = (): void =>
+    const onClose = (): void => {
+      const message = `the proxy closed the connection without answering CONNECT ${requested} (${received.length} bytes received)`;
+      finish({ ok: false, code: 'PROXY_CLOSED', message });
+    };
+    const onError = (err: Error): void => {
+      const message = `the proxy connection failed during CONNECT: ${errorMessage(err)}`;
+      finish({ ok: false, code: 'PROXY_CLOSED', message });
+    };
+    const timer = setTimeout(() => {
       finish({
-        ok: false, code: 'PROXY_CLOSED',
-        message: `the proxy closed the connection without answering CONNECT ${requested} (${received.length} bytes received)`,
+        ok: false,
+        code: 'PROXY_TIMEOUT',
+        message: `no answer to CONNECT ${requested} within ${opts.timeoutMs} ms`,
       });
-    const onError = (err: Error): void =>
-      finish({ ok: false, code: 'PROXY_CLOSED', message: `the proxy connection failed during CONNECT: ${errorMessage(err)}` });
-    const timer = setTimeout(
-      () => finish({ ok: false, code: 'PROXY_TIMEOUT', message: `no answer to CONNECT ${requested} within ${opts.timeoutMs} ms` }),
-      opts.timeoutMs,
-    );
+    }, opts.timeoutMs);
     socket.on('data', onData).on('close', onClose).on('error', onError);
     socket.write(connectRequest(proxy, target.host, target.port, opts.userAgent));
   });
@@ -182,7 +210,17 @@ export function httpConnect(
 export function classifySocksError(message: string): { code: ProxyStageCode; rep?: number } {
   const rejected = /Socks5 proxy rejected connection - (\w+)/i.exec(message);
   if (rejected) {
-    const names = ['Granted', 'Failure', 'NotAllowed', 'NetworkUnreachable', 'HostUnreachable', 'ConnectionRefused', 'TTLExpired', 'CommandNotSupported', 'AddressNotSupported'];
+    const names = [
+      'Granted',
+      'Failure',
+      'NotAllowed',
+      'NetworkUnreachable',
+      'HostUnreachable',
+      'ConnectionRefused',
+      'TTLExpired',
+      'CommandNotSupported',
+      'AddressNotSupported',
+    ];
     const rep = names.indexOf(rejected[1]!);
     if (rep === 2) return { code: 'PROXY_DENIED', rep };
     if (rep >= 3 && rep <= 6) return { code: 'PROXY_TARGET_UNREACHABLE', rep };
@@ -194,8 +232,15 @@ export function classifySocksError(message: string): { code: ProxyStageCode; rep
   return { code: 'PROXY_BAD_REPLY' };
 }
 
-function socksMessage(code: ProxyStageCode, requested: string, rep: number | undefined, raw: string, withAuth: boolean): string {
-  if (rep !== undefined) return `the SOCKS5 proxy answered CONNECT ${requested} with REP ${rep} (${SOCKS5_REPLIES[rep] ?? 'unknown'})`;
+function socksMessage(
+  code: ProxyStageCode,
+  requested: string,
+  rep: number | undefined,
+  raw: string,
+  withAuth: boolean,
+): string {
+  if (rep !== undefined)
+    return `the SOCKS5 proxy answered CONNECT ${requested} with REP ${rep} (${SOCKS5_REPLIES[rep] ?? 'unknown'})`;
   if (code === 'PROXY_AUTH_REQUIRED') {
     return withAuth
       ? 'the SOCKS5 proxy refused the user name and password (RFC 1929)'
@@ -234,7 +279,9 @@ export async function socks5Connect(
   });
   const attempt = SocksClient.createConnection({
     proxy: {
-      host: proxy.host, port: proxy.port, type: 5,
+      host: proxy.host,
+      port: proxy.port,
+      type: 5,
       ...(withAuth ? { userId: proxy.user!, password: proxy.password ?? '' } : {}),
     },
     command: 'connect',
@@ -252,13 +299,25 @@ export async function socks5Connect(
   socket.off('data', count);
   const durationMs = Math.round(performance.now() - started);
   if (!error) {
-    return { ...base, ok: true, code: 'PROXY_CONNECT_OK', rep: 0, repName: SOCKS5_REPLIES[0]!, durationMs, bytesFromProxy: bytes,
-      message: `tunnel to ${requested} open (SOCKS5 REP 0, succeeded)` };
+    return {
+      ...base,
+      ok: true,
+      code: 'PROXY_CONNECT_OK',
+      rep: 0,
+      repName: SOCKS5_REPLIES[0]!,
+      durationMs,
+      bytesFromProxy: bytes,
+      message: `tunnel to ${requested} open (SOCKS5 REP 0, succeeded)`,
+    };
   }
   socket.destroy();
   const { code, rep } = classifySocksError(error.message);
   return {
-    ...base, ok: false, code, durationMs, bytesFromProxy: bytes,
+    ...base,
+    ok: false,
+    code,
+    durationMs,
+    bytesFromProxy: bytes,
     message: socksMessage(code, requested, rep, error.message, withAuth),
     ...(rep !== undefined ? { rep, repName: SOCKS5_REPLIES[rep] ?? 'unknown' } : {}),
   };

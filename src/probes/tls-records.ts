@@ -71,7 +71,8 @@ export class TlsRecordMeter {
       this.pending = Buffer.alloc(0);
       this.sizes.records += 1;
       this.sizes.largestRecordBytes = Math.max(this.sizes.largestRecordBytes, this.bodyLeft);
-      if (this.bodyType === APPLICATION_DATA && !this.handshakeDone) this.sizes.encryptedHandshakeBytes += this.bodyLeft;
+      if (this.bodyType === APPLICATION_DATA && !this.handshakeDone)
+        this.sizes.encryptedHandshakeBytes += this.bodyLeft;
     }
   }
 
@@ -93,7 +94,8 @@ export class TlsRecordMeter {
       const length = this.hsHeader.readUIntBE(1, 3);
       this.hsHeader = Buffer.alloc(0);
       this.hsSkip = length;
-      if (type === CERTIFICATE && this.sizes.certificateMessageBytes === null) this.sizes.certificateMessageBytes = length + 4;
+      if (type === CERTIFICATE && this.sizes.certificateMessageBytes === null)
+        this.sizes.certificateMessageBytes = length + 4;
     }
   }
 }

@@ -24,7 +24,8 @@ export function proxiesUnavailableReason(): string | null {
   if (!has('squid')) return 'needs squid (Debian package squid)';
   if (!has('danted')) return 'needs danted (Debian package dante-server)';
   if (!existsSync(BASIC_NCSA)) return `needs ${BASIC_NCSA} (Debian package squid)`;
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (squid and danted switch users)';
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    return 'needs root (squid and danted switch users)';
   return null;
 }
 
@@ -59,7 +60,12 @@ export function squidCommand(opts: SquidOptions): ProxyCommand {
     'acl CONNECT method CONNECT',
   ];
   if (opts.hosts) {
-    writeFileSync(p('hosts'), Object.entries(opts.hosts).map(([name, address]) => `${address} ${name}\n`).join(''));
+    writeFileSync(
+      p('hosts'),
+      Object.entries(opts.hosts)
+        .map(([name, address]) => `${address} ${name}\n`)
+        .join(''),
+    );
     lines.push(`hosts_file ${p('hosts')}`);
   }
   if (opts.allowPorts) {
@@ -67,7 +73,8 @@ export function squidCommand(opts: SquidOptions): ProxyCommand {
   }
   if (opts.users) {
     const entries = Object.entries(opts.users).map(
-      ([user, password]) => `${user}:${execFileSync('openssl', ['passwd', '-apr1', '-stdin'], { input: password, encoding: 'utf8' }).trim()}`,
+      ([user, password]) =>
+        `${user}:${execFileSync('openssl', ['passwd', '-apr1', '-stdin'], { input: password, encoding: 'utf8' }).trim()}`,
     );
     writeFileSync(p('htpasswd'), `${entries.join('\n')}\n`, { mode: 0o644 });
     lines.push(
@@ -81,7 +88,12 @@ export function squidCommand(opts: SquidOptions): ProxyCommand {
   }
   lines.push('http_access deny all');
   writeFileSync(p('squid.conf'), `${lines.join('\n')}\n`);
-  return { cmd: 'squid', args: ['-N', '-f', p('squid.conf')], log: p('cache.log'), ready: /Accepting HTTP Socket connections/ };
+  return {
+    cmd: 'squid',
+    args: ['-N', '-f', p('squid.conf')],
+    log: p('cache.log'),
+    ready: /Accepting HTTP Socket connections/,
+  };
 }
 
 export interface DanteOptions {
@@ -112,7 +124,12 @@ export function danteCommand(opts: DanteOptions): ProxyCommand {
     `socks pass { from: ${any} to: ${any} }`,
   ];
   writeFileSync(p('danted.conf'), `${lines.join('\n')}\n`);
-  return { cmd: 'danted', args: ['-f', p('danted.conf'), '-p', p('danted.pid'), '-N', '1'], log: p('danted.log'), ready: /running/ };
+  return {
+    cmd: 'danted',
+    args: ['-f', p('danted.conf'), '-p', p('danted.pid'), '-N', '1'],
+    log: p('danted.log'),
+    ready: /running/,
+  };
 }
 
 /** Wait until the proxy's log says it accepts connections (polls the file; throws after `timeoutMs`). */

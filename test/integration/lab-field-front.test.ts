@@ -31,7 +31,10 @@ describe('lab field front', () => {
 
   it('TLS 1.3 only: a TLS 1.2-only hello gets protocol_version (70), or a bare close; TLS 1.3 goes through', async () => {
     const alert = await front({ tls13Only: true, refusal: 'alert' });
-    expect(await hello(alert.port, { maxVersion: 'TLSv1.2' })).toMatchObject({ ok: false, alert: { number: 70, name: 'protocol_version' } });
+    expect(await hello(alert.port, { maxVersion: 'TLSv1.2' })).toMatchObject({
+      ok: false,
+      alert: { number: 70, name: 'protocol_version' },
+    });
     expect(await hello(alert.port, {})).toMatchObject({ ok: true, protocol: 'TLSv1.3' });
     const close = await front({ tls13Only: true, refusal: 'close' });
     const closed = await hello(close.port, { maxVersion: 'TLSv1.2' });
@@ -43,7 +46,10 @@ describe('lab field front', () => {
 
   it('a TLS 1.2 suite list: no shared suite gets handshake_failure (40); trying each suite alone finds the allowed ones', async () => {
     const f = await front({ tls12Suites: ['ECDHE-RSA-AES256-GCM-SHA384', 'AES128-SHA'], refusal: 'alert' });
-    expect(await hello(f.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toMatchObject({ ok: false, alert: { number: 40 } });
+    expect(await hello(f.port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toMatchObject({
+      ok: false,
+      alert: { number: 40 },
+    });
     const open = async () => {
       const tcp = await connectTcp('127.0.0.1', f.port, 2000);
       return tcp.ok ? tcp.socket : null;

@@ -31,19 +31,34 @@ describe('lab proxy', () => {
     proxies.push(p);
     return p;
   };
-  const ask = async (url: string, port: number): Promise<{ result: ProxyStageResult; socket: import('node:net').Socket }> => {
+  const ask = async (
+    url: string,
+    port: number,
+  ): Promise<{ result: ProxyStageResult; socket: import('node:net').Socket }> => {
     const proxy = parseProxyUrl(url);
     const tcp = await connectTcp(proxy.host, proxy.port, 2000);
     if (!tcp.ok) throw new Error(tcp.message);
-    const result = await proxyConnect(tcp.socket, proxy, { host: ENDPOINT, port }, { timeoutMs: 2000, userAgent: 'test' });
+    const result = await proxyConnect(
+      tcp.socket,
+      proxy,
+      { host: ENDPOINT, port },
+      { timeoutMs: 2000, userAgent: 'test' },
+    );
     return { result, socket: tcp.socket };
   };
 
   it('HTTP CONNECT: 407 with a Basic challenge, 403 outside the allow-list, 502 for an unknown name, 200 and TLS inside', async () => {
     const p = await start({ kind: 'http', users: { bob: 'pw' }, allowPorts: [443, 8883] });
     const base = `127.0.0.1:${p.port}`;
-    expect((await ask(`http://${base}`, 443)).result).toMatchObject({ code: 'PROXY_AUTH_REQUIRED', status: 407, proxyAuthenticate: ['Basic realm="iot-doctor lab proxy"'] });
-    expect((await ask(`http://bob:bad@${base}`, 443)).result).toMatchObject({ code: 'PROXY_AUTH_REQUIRED', credentialsSent: true });
+    expect((await ask(`http://${base}`, 443)).result).toMatchObject({
+      code: 'PROXY_AUTH_REQUIRED',
+      status: 407,
+      proxyAuthenticate: ['Basic realm="iot-doctor lab proxy"'],
+    });
+    expect((await ask(`http://bob:bad@${base}`, 443)).result).toMatchObject({
+      code: 'PROXY_AUTH_REQUIRED',
+      credentialsSent: true,
+    });
     expect((await ask(`http://bob:pw@${base}`, 8443)).result).toMatchObject({ code: 'PROXY_DENIED', status: 403 });
     const ok = await ask(`http://bob:pw@${base}`, 443);
     expect(ok.result).toMatchObject({ ok: true, status: 200 });

@@ -15,7 +15,13 @@ import { parseProxyUrl, type ProxyConfig } from '../../src/probes/proxy-config.j
 import { proxyConnect, type ProxyStageResult } from '../../src/probes/proxy-connect.js';
 import { TlsRecordMeter, meteredStream } from '../../src/probes/tls-records.js';
 import { acceptedCiphers } from '../../src/probes/device-tls.js';
-import { danteCommand, proxiesUnavailableReason, squidCommand, waitReady, type ProxyCommand } from '../helpers/proxies.js';
+import {
+  danteCommand,
+  proxiesUnavailableReason,
+  squidCommand,
+  waitReady,
+  type ProxyCommand,
+} from '../helpers/proxies.js';
 import { ENDPOINT, closeAll, closedPort, makePki, silentServer, tlsServer, type Pki } from '../helpers/servers.js';
 
 const unavailable = proxiesUnavailableReason();
@@ -57,8 +63,24 @@ describe.skipIf(unavailable !== null)('proxy stages against Squid and Dante on l
     squidPort = await freePort();
     dantePort = await freePort();
     await Promise.all([
-      start(squidCommand({ dir: join(dir, 'squid'), address: '127.0.0.1', port: squidPort, users: { alice: PASSWORD }, allowPorts: [tlsPort, refusedPort] })),
-      start(danteCommand({ dir: join(dir, 'dante'), address: '127.0.0.1', port: dantePort, external: '127.0.0.1', blockPorts: [blockedTlsPort] })),
+      start(
+        squidCommand({
+          dir: join(dir, 'squid'),
+          address: '127.0.0.1',
+          port: squidPort,
+          users: { alice: PASSWORD },
+          allowPorts: [tlsPort, refusedPort],
+        }),
+      ),
+      start(
+        danteCommand({
+          dir: join(dir, 'dante'),
+          address: '127.0.0.1',
+          port: dantePort,
+          external: '127.0.0.1',
+          blockPorts: [blockedTlsPort],
+        }),
+      ),
     ]);
   }, 30_000);
 
@@ -68,10 +90,20 @@ describe.skipIf(unavailable !== null)('proxy stages against Squid and Dante on l
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const through = async (proxy: ProxyConfig, host: string, port: number, timeoutMs = 3000): Promise<{ result: ProxyStageResult; socket: Socket }> => {
+  const through = async (
+    proxy: ProxyConfig,
+    host: string,
+    port: number,
+    timeoutMs = 3000,
+  ): Promise<{ result: ProxyStageResult; socket: Socket }> => {
     const tcp = await connectTcp(proxy.host, proxy.port, timeoutMs);
     if (!tcp.ok) throw new Error(`proxy not reachable: ${tcp.message}`);
-    const result = await proxyConnect(tcp.socket, proxy, { host, port, address: host === 'localhost' ? '127.0.0.1' : host }, { timeoutMs, userAgent: 'iot-doctor/test' });
+    const result = await proxyConnect(
+      tcp.socket,
+      proxy,
+      { host, port, address: host === 'localhost' ? '127.0.0.1' : host },
+      { timeoutMs, userAgent: 'iot-doctor/test' },
+    );
     return { result, socket: tcp.socket };
   };
   const squid = (auth = `alice:${PASSWORD}@`): ProxyConfig => parseProxyUrl(`http://${auth}127.0.0.1:${squidPort}`);
@@ -91,7 +123,12 @@ describe.skipIf(unavailable !== null)('proxy stages against Squid and Dante on l
 
   it('Squid refuses CONNECT to a port outside its allow-list: 403', async () => {
     const { result } = await through(squid(), '127.0.0.1', blockedTlsPort);
-    expect(result).toMatchObject({ ok: false, code: 'PROXY_DENIED', status: 403, statusLine: 'HTTP/1.1 403 Forbidden' });
+    expect(result).toMatchObject({
+      ok: false,
+      code: 'PROXY_DENIED',
+      status: 403,
+      statusLine: 'HTTP/1.1 403 Forbidden',
+    });
   });
 
   it('Squid cannot reach the target: 503, PROXY_TARGET_UNREACHABLE', async () => {
@@ -104,7 +141,12 @@ describe.skipIf(unavailable !== null)('proxy stages against Squid and Dante on l
     expect(result).toMatchObject({ ok: true, code: 'PROXY_CONNECT_OK', status: 200 });
     expect(result.durationMs).toBeLessThan(3000);
     const meter = new TlsRecordMeter();
-    const tls = tlsConnect({ socket: meteredStream(socket, meter), servername: ENDPOINT, ca: pki.serverCa.certPem, maxVersion: 'TLSv1.2' });
+    const tls = tlsConnect({
+      socket: meteredStream(socket, meter),
+      servername: ENDPOINT,
+      ca: pki.serverCa.certPem,
+      maxVersion: 'TLSv1.2',
+    });
     await new Promise<void>((resolve, reject) => tls.once('secureConnect', resolve).once('error', reject));
     meter.finishHandshake();
     expect(tls.authorized).toBe(true);
@@ -142,9 +184,19 @@ describe.skipIf(unavailable !== null)('proxy stages against Squid and Dante on l
   it('Dante blocks a port: REP 2 "connection not allowed by ruleset"; a refused target: REP 5', async () => {
     const proxy = parseProxyUrl(`socks5://127.0.0.1:${dantePort}`);
     const blocked = (await through(proxy, '127.0.0.1', blockedTlsPort)).result;
-    expect(blocked).toMatchObject({ ok: false, code: 'PROXY_DENIED', rep: 2, repName: 'connection not allowed by ruleset' });
+    expect(blocked).toMatchObject({
+      ok: false,
+      code: 'PROXY_DENIED',
+      rep: 2,
+      repName: 'connection not allowed by ruleset',
+    });
     const refused = (await through(proxy, '127.0.0.1', refusedPort)).result;
-    expect(refused).toMatchObject({ ok: false, code: 'PROXY_TARGET_UNREACHABLE', rep: 5, repName: 'connection refused' });
+    expect(refused).toMatchObject({
+      ok: false,
+      code: 'PROXY_TARGET_UNREACHABLE',
+      rep: 5,
+      repName: 'connection refused',
+    });
   });
 
   it('a proxy that never answers: PROXY_TIMEOUT at the deadline; one that hangs up: PROXY_CLOSED', async () => {
@@ -161,7 +213,11 @@ describe.skipIf(unavailable !== null)('proxy stages against Squid and Dante on l
   });
 
   it('finds the TLS 1.2 suites a server accepts by offering each alone', async () => {
-    const { port } = await tlsServer({ cert: pki.server, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA' });
+    const { port } = await tlsServer({
+      cert: pki.server,
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA',
+    });
     const open = async (): Promise<Socket | null> => {
       const tcp = await connectTcp('127.0.0.1', port, 2000);
       return tcp.ok ? tcp.socket : null;

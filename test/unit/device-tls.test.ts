@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { deviceTlsOptions, deviceTlsSClientArgs, describeDeviceTls, isDeviceTlsSet, parseDeviceTls } from '../../src/probes/device-tls.js';
+import {
+  deviceTlsOptions,
+  deviceTlsSClientArgs,
+  describeDeviceTls,
+  isDeviceTlsSet,
+  parseDeviceTls,
+} from '../../src/probes/device-tls.js';
 import { TlsRecordMeter } from '../../src/probes/tls-records.js';
 
 /** A TLS 1.2-shaped server flight: ServerHello, a Certificate message split over two records, ServerHelloDone. */
@@ -26,21 +32,25 @@ function flight(certBody: number): Buffer {
 describe('TLS record meter', () => {
   it('finds the Certificate message across records and the largest record, however the bytes are chunked', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 20_000 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 30 }), (certBody, cuts) => {
-        const bytes = flight(certBody);
-        const meter = new TlsRecordMeter();
-        let at = 0;
-        for (let i = 0; at < bytes.length; i++) {
-          const n = cuts[i % cuts.length]!;
-          meter.push(bytes.subarray(at, at + n));
-          at += n;
-        }
-        const total = 4 + 70 + 4 + certBody + 4;
-        expect(meter.sizes.certificateMessageBytes).toBe(certBody + 4);
-        expect(meter.sizes.largestRecordBytes).toBe(Math.min(4000, total));
-        expect(meter.sizes.records).toBe(Math.ceil(total / 4000));
-        expect(meter.sizes.serverFlightBytes).toBe(bytes.length);
-      }),
+      fc.property(
+        fc.integer({ min: 100, max: 20_000 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 30 }),
+        (certBody, cuts) => {
+          const bytes = flight(certBody);
+          const meter = new TlsRecordMeter();
+          let at = 0;
+          for (let i = 0; at < bytes.length; i++) {
+            const n = cuts[i % cuts.length]!;
+            meter.push(bytes.subarray(at, at + n));
+            at += n;
+          }
+          const total = 4 + 70 + 4 + certBody + 4;
+          expect(meter.sizes.certificateMessageBytes).toBe(certBody + 4);
+          expect(meter.sizes.largestRecordBytes).toBe(Math.min(4000, total));
+          expect(meter.sizes.records).toBe(Math.ceil(total / 4000));
+          expect(meter.sizes.serverFlightBytes).toBe(bytes.length);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -50,7 +60,12 @@ describe('TLS record meter', () => {
     meter.push(Buffer.from([23, 3, 3, 0, 3, 1, 2, 3]));
     meter.finishHandshake();
     meter.push(Buffer.from([23, 3, 3, 0, 2, 1, 2]));
-    expect(meter.sizes).toMatchObject({ encryptedHandshakeBytes: 3, serverFlightBytes: 8, records: 2, largestRecordBytes: 3 });
+    expect(meter.sizes).toMatchObject({
+      encryptedHandshakeBytes: 3,
+      serverFlightBytes: 8,
+      records: 2,
+      largestRecordBytes: 3,
+    });
   });
 });
 
@@ -62,10 +77,31 @@ describe('device TLS flags', () => {
   });
 
   it('a TLS 1.2-only device with a short cipher list, no SNI, no ALPN, a 4 KB buffer', () => {
-    const d = parseDeviceTls({ 'tls-version': '1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256,AES128-SHA', 'max-record': 4096, sni: false, alpn: false });
-    expect(deviceTlsOptions(d)).toEqual({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA' });
-    expect(deviceTlsSClientArgs(d)).toEqual(['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA', '-noservername']);
-    expect(describeDeviceTls(d)).toEqual(['--tls-version 1.2', '--ciphers ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA', '--max-record 4096', '--no-sni', '--no-alpn']);
+    const d = parseDeviceTls({
+      'tls-version': '1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256,AES128-SHA',
+      'max-record': 4096,
+      sni: false,
+      alpn: false,
+    });
+    expect(deviceTlsOptions(d)).toEqual({
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA',
+    });
+    expect(deviceTlsSClientArgs(d)).toEqual([
+      '-tls1_2',
+      '-cipher',
+      'ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA',
+      '-noservername',
+    ]);
+    expect(describeDeviceTls(d)).toEqual([
+      '--tls-version 1.2',
+      '--ciphers ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA',
+      '--max-record 4096',
+      '--no-sni',
+      '--no-alpn',
+    ]);
   });
 
   it.each([
