@@ -32,7 +32,8 @@ export interface OptionSpec {
 export interface CommandSpec {
   name: string;
   describe: string;
-  positional?: { name: string; describe: string };
+  /** `optional`: the command also runs without it (help shows `[name]`). */
+  positional?: { name: string; describe: string; optional?: boolean };
   options: readonly OptionSpec[];
 }
 
@@ -126,10 +127,10 @@ function argumentsFor(spec: CommandSpec, tokens: readonly string[]): Record<stri
   const args: Record<string, unknown> = { _: [spec.name] };
   if (spec.positional) {
     const [value, ...extra] = positionals;
-    if (value === undefined)
+    if (value === undefined && !spec.positional.optional)
       throw new UsageError(`Not enough non-option arguments: ${spec.name} needs <${spec.positional.name}>`);
     if (extra.length) throw new UsageError(`Unknown argument: ${extra[0]}`);
-    args[spec.positional.name] = value;
+    if (value !== undefined) args[spec.positional.name] = value;
   } else if (positionals.length) {
     throw new UsageError(`Unknown argument: ${positionals[0]}`);
   }

@@ -284,6 +284,12 @@ const COMMANDS: readonly CommandSpec[] = [
     positional: { name: 'report', describe: 'a report.json written by check, cert or demo' },
     options: RENDER_OPTIONS,
   },
+  {
+    name: 'explain',
+    describe: 'explain a diagnosis code (meaning, how it is decided, look-alikes, remedy, commands); alone: all codes',
+    positional: { name: 'code', describe: 'a finding code, e.g. CLOCK_SKEW', optional: true },
+    options: [{ name: 'markdown', type: 'boolean', default: false, describe: 'print the whole catalogue as Markdown' }],
+  },
 ];
 
 /** The program as the parser and the help see it. */
@@ -295,7 +301,7 @@ export const PROGRAM: ProgramSpec = {
   epilogue:
     'Exit codes: 0 nothing failed, 1 a check failed, 2 usage or tool error ' +
     '(--format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
-  noCommand: 'name a command: check, cert, demo, lab, serve or render (see --help)',
+  noCommand: 'name a command: check, cert, demo, lab, serve, render or explain (see --help)',
 };
 
 /** Runs one parsed command (each validates its own arguments); resolves to its exit code. */
@@ -310,6 +316,7 @@ async function dispatch(command: string, args: Record<string, unknown>): Promise
     const serve = await import('./serve/index.js');
     return serve.serveCommand(args as unknown as Parameters<typeof serve.serveCommand>[0]);
   }
+  if (command === 'explain') return (await import('./catalogue/command.js')).explainCommand(args);
   const commands = await import('./commands.js');
   if (command === 'check') return commands.checkCommand(args as unknown as Parameters<typeof commands.checkCommand>[0]);
   if (command === 'cert') return commands.certCommand(args as unknown as Parameters<typeof commands.certCommand>[0]);
