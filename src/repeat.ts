@@ -8,6 +8,7 @@ import type { DoctorCheck } from '../checks/types.js';
 import type { CheckResult, RepeatSummary, RouteId, RouteRepeatStats, StageRepeatStats } from './model/index.js';
 import { UsageError } from './errors.js';
 import { ROUTE_IDS, STAGE_IDS } from './model/index.js';
+import { defaultClientId, type Target } from './target.js';
 
 /** Most attempts a run may make; more is a usage error. */
 export const MAX_REPEAT = 1000;
@@ -126,6 +127,25 @@ export function representativeResults(attempts: readonly Attempt[]): CheckResult
     if (!r.route || !r.stage) return r;
     return pick.get(r.route)?.find((c) => c.id === r.id) ?? r;
   });
+}
+
+/**
+ * The target of an attempt after the first. AWS IoT accepts 1 CONNECT per second per client id (facts §3.1), so
+ * the probe's own random client id is renewed for every attempt; a client id the user chose is kept (and the
+ * attempts are spaced by `attemptRepeat`).
+ */
+export function attemptTarget(target: Target): Target {
+  return target.clientIdFromUser ? target : { ...target, clientId: defaultClientId() };
+}
+
+/**
+ * REPEAT as the run applies it to TARGET: with a user-chosen client id on an MQTT route, the pause between attempts
+ * is at least 1000 ms, so that the next attempt's CONNECT is not throttled by AWS IoT (facts §3.1: 1 CONNECT per
+ * second per client id).
+ */
+export function attemptRepeat(repeat: RepeatOptions, target: Target): RepeatOptions {
+  const mqtt = target.protocol && target.routes.some((r) => r.startsWith('mqtt'));
+  return target.clientIdFromUser && mqtt ? { ...repeat, intervalMs: Math.max(repeat.intervalMs, 1000) } : repeat;
 }
 
 /** Only the route checks (ids `route.<route>`): what the attempts after the first re-run. */

@@ -13,7 +13,7 @@ import { loadDeviceFiles } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applySiteProfile, expectedBlockedRoutes, type SiteProfile } from './site-profile.js';
 import { buildReport } from './report/json.js';
-import { runRepeated, type RepeatOptions } from './repeat.js';
+import { attemptRepeat, attemptTarget, runRepeated, type RepeatOptions } from './repeat.js';
 import { runChecks } from './runner/index.js';
 import type { Target } from './target.js';
 
@@ -69,6 +69,12 @@ export async function createContext(target: Target, now: () => Date = () => new 
   return { target, credentials, ...attemptParts(target), now };
 }
 
+/** The context of a repeated attempt: its own probe client id (see attemptTarget), DNS answer and route hub. */
+function nextAttempt(ctx: CheckContext): CheckContext {
+  const target = attemptTarget(ctx.target);
+  return { ...ctx, target, ...attemptParts(target) };
+}
+
 /** What each attempt of a run gets afresh: one DNS answer per name (shared by its routes) and a route hub. */
 function attemptParts(target: Target): Pick<CheckContext, 'resolve' | 'hub'> {
   const dnsCache = new Map<string, Promise<DnsOutcome>>();
@@ -114,7 +120,7 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
     runChecks(list, c, { guardMs: guardMs(target), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
   const repeated =
     (opts.repeat?.count ?? 1) > 1
-      ? await runRepeated(opts.repeat!, checks, ctx, () => ({ ...ctx, ...attemptParts(target) }), run)
+      ? await runRepeated(attemptRepeat(opts.repeat!, target), checks, ctx, () => nextAttempt(ctx), run)
       : undefined;
   const results: CheckResult[] = repeated ? repeated.results : await run(checks, ctx);
   const report = finishReport({

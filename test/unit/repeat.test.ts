@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { nearestRank, parseRepeat, representativeResults, summarizeAttempts } from '../../src/repeat.js';
+import {
+  attemptRepeat,
+  attemptTarget,
+  nearestRank,
+  parseRepeat,
+  representativeResults,
+  summarizeAttempts,
+} from '../../src/repeat.js';
+import { parseClientId, type Target } from '../../src/target.js';
 import { allRoutes, fail, localPasses } from './diagnose-fixtures.js';
 
 describe('--repeat statistics', () => {
@@ -93,5 +101,29 @@ describe('--repeat statistics', () => {
     expect(() => parseRepeat(1001, undefined)).toThrow(UsageError);
     expect(() => parseRepeat(3, -1)).toThrow(/--interval must be 0..3600000 ms, got -1/);
     expect(() => parseRepeat(undefined, 200)).toThrow(/--interval needs --repeat/);
+  });
+});
+
+describe('--repeat and the 1 CONNECT per second per client id limit (facts §3.1)', () => {
+  const target = (clientId: string | undefined, routes: string[]) => {
+    const { clientId: id, fromUser } = parseClientId(clientId);
+    return { clientId: id, clientIdFromUser: fromUser, protocol: true, routes } as unknown as Target;
+  };
+
+  it("renews the probe's own client id for every attempt, and keeps the user's", () => {
+    const own = target(undefined, ['mqtt-8883']);
+    const next = attemptTarget(own);
+    expect(next.clientId).not.toBe(own.clientId);
+    expect(next.clientId).toMatch(/^iot-doctor-/);
+    const user = target('thing-42', ['mqtt-8883']);
+    expect(attemptTarget(user).clientId).toBe('thing-42');
+  });
+
+  it("spaces attempts by at least 1 s only for a user's client id on an MQTT route", () => {
+    const fast = { count: 3, intervalMs: 100 };
+    expect(attemptRepeat(fast, target('thing-42', ['mqtt-8883'])).intervalMs).toBe(1000);
+    expect(attemptRepeat(fast, target('thing-42', ['https-8443'])).intervalMs).toBe(100);
+    expect(attemptRepeat(fast, target(undefined, ['mqtt-8883'])).intervalMs).toBe(100);
+    expect(attemptRepeat({ count: 2, intervalMs: 2500 }, target('thing-42', ['mqtt-443'])).intervalMs).toBe(2500);
   });
 });
