@@ -92,6 +92,24 @@ export const HTTPS_STAGE_CODES = [
 ] as const;
 
 /**
+ * Codes of the credential provider's `protocol` stage (`GET /role-aliases/<alias>/credentials`): its answer by status
+ * and body, per the error table of field-notes §6.3.
+ */
+export const CREDENTIALS_STAGE_CODES = [
+  'CREDENTIALS_OK',
+  'CREDENTIALS_ENDPOINT_UNKNOWN',
+  'CREDENTIALS_ROLE_ALIAS_NOT_FOUND',
+  'CREDENTIALS_THING_NAME_INVALID',
+  'CREDENTIALS_ACCESS_DENIED',
+  'CREDENTIALS_ROLE_NOT_ASSUMABLE',
+  'CREDENTIALS_DURATION_EXCEEDS_ROLE',
+  'CREDENTIALS_CERT_INVALID_ON_ENDPOINT',
+  'CREDENTIALS_NOT_FOUND',
+  'CREDENTIALS_UNEXPECTED_ANSWER',
+  'CREDENTIALS_NO_RESPONSE',
+] as const;
+
+/**
  * Skip codes of the route engine: `SKIPPED` (blocked by an earlier stage, summary "blocked by <stage>: <code>") and
  * `PROTOCOL_NOT_REQUESTED` (protocol stages under --no-protocol).
  */
@@ -106,6 +124,7 @@ export const ROUTE_CODES = [
   ...CLIENT_AUTH_STAGE_CODES,
   ...MQTT_STAGE_CODES,
   ...HTTPS_STAGE_CODES,
+  ...CREDENTIALS_STAGE_CODES,
   ...ROUTE_SKIP_CODES,
 ] as const;
 

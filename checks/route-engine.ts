@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { STAGE_TITLES, routeResultId, type CheckResult, type RouteSpec, type StageId } from '../src/model/index.js';
 import type { Target } from '../src/target.js';
 import { ROUTE_HINTS } from './route-hints.js';
+import { destinationFor, routeHostName } from './route-host.js';
 import type { Destination, RouteRun, StageDef, StageOutcome } from './route-stage.js';
 import { STAGES } from './route-stages.js';
 import { TRANSPORTS } from './route-transports.js';
@@ -16,13 +17,7 @@ import type { CheckContext } from './types.js';
 
 /** Where a route actually connects: the endpoint's port, or what `--connect-to` says. */
 export function connectionTarget(target: Target, spec: RouteSpec): Destination {
-  const endpoint = target.endpoint.toLowerCase();
-  const rule = target.connectTo.find(
-    (r) => (r.host === '' || r.host.toLowerCase() === endpoint) && (r.port === 0 || r.port === spec.port),
-  );
-  if (!rule) return { host: target.endpoint, port: spec.port, override: false };
-  // A rule that only changes the port still resolves the endpoint name through DNS.
-  return { host: rule.address || target.endpoint, port: rule.toPort || spec.port, override: rule.address !== '' };
+  return destinationFor(target, spec, routeHostName(target, spec));
 }
 
 /**

@@ -29,6 +29,8 @@ export interface StageOutcome {
 
 /** Where a route connects: the endpoint name and the kind's port, or what `--connect-to` says. */
 export interface Destination {
+  /** The name the route is for: SNI, certificate name check and HTTP `Host` (the endpoint, or the credentials host). */
+  name: string;
   host: string;
   port: number;
   /** True when `--connect-to` gave an address (not only a port). */
@@ -52,6 +54,7 @@ export interface RouteRun {
   readonly ctx: CheckContext;
   /** Aborted when the runner gives up on the route check: stop waiting, the sockets are being destroyed. */
   readonly signal: AbortSignal;
+  /** Mutable only by the dns stage when it discovers the route's host name (route-host.ts). */
   readonly dest: Destination;
   /** Outcomes so far, in order (read-only for stages: return new outcomes instead). */
   readonly outcomes: readonly StageOutcome[];

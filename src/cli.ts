@@ -39,7 +39,7 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     name: 'routes',
     type: 'string',
     array: true,
-    describe: 'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default all)',
+    describe: 'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443',
   },
   { name: 'timeout', type: 'number', default: 5000, describe: 'deadline of each network step, ms' },
   {
@@ -58,6 +58,13 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
   { name: 'client-id', type: 'string', describe: 'MQTT client id (default: a unique iot-doctor-<random>)' },
   { name: 'topic', type: 'string', describe: 'test topic (default iot-doctor/<client-id>/probe)' },
   MQTT_VERSION,
+  { name: 'role-alias', type: 'string', describe: 'role alias: adds the credentials-443 route' },
+  { name: 'thing-name', type: 'string', describe: 'x-amzn-iot-thingname sent to the credential provider' },
+  {
+    name: 'credentials-endpoint',
+    type: 'string',
+    describe: 'credential-provider host (default: DescribeEndpoint iot:CredentialProvider)',
+  },
   {
     name: 'protocol',
     type: 'boolean',

@@ -25,8 +25,10 @@ import {
   parseRoutes,
   parseTimeout,
   regionFromEndpoint,
+  type CredentialProviderTarget,
   type Target,
 } from './target.js';
+import { credentialProviderFromArgs, defaultAuthRoutes } from './auth-target.js';
 
 /**
  * Whether to colour terminal output: the `--color`/`--no-color` flag wins, then NO_COLOR (any non-empty value: no
@@ -99,6 +101,9 @@ export interface CommonCheckArgs {
   'api-endpoint'?: string;
   'certificate-id'?: string;
   'site-profile'?: string;
+  'role-alias'?: string;
+  'thing-name'?: string;
+  'credentials-endpoint'?: string;
 }
 
 function parseApiEndpoint(value: string): string {
@@ -161,6 +166,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     endpoint,
     routes: parseRoutes(
       args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined),
+      defaultAuthRoutes(args),
     ),
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
@@ -179,7 +185,12 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...(args['certificate-id'] ? { certificateId: parseCertificateId(args['certificate-id']) } : {}),
     ...(region ? { region } : {}),
     ...(args.profile ? { profile: args.profile } : {}),
+    ...withCredentialProvider(credentialProviderFromArgs(args)),
   };
+}
+
+function withCredentialProvider(c: CredentialProviderTarget | undefined): Pick<Target, 'credentials'> {
+  return c ? { credentials: c } : {};
 }
 
 /**

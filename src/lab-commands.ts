@@ -45,6 +45,7 @@ export async function runDemo(
       timeout: args.timeout,
       'mqtt-version': args['mqtt-version'],
       region: lab.region,
+      ...lab.scenario.checkFlags,
     });
     // The lab's API takes any credentials; never send the user's real ones to it.
     process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';

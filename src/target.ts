@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
-import { ROUTE_IDS, isRouteId, type RouteId } from './model/index.js';
+import { ROUTES, ROUTE_IDS, isRouteId, type RouteId } from './model/index.js';
 
 /** `--connect-to HOST:PORT:ADDR:PORT` (curl style): connect to ADDR:PORT when the route wants HOST:PORT. */
 export interface ConnectTo {
@@ -47,6 +47,17 @@ export interface Target {
   certificateId?: string;
   /** Run the cloud checks (they skip by themselves without AWS credentials). */
   cloud: boolean;
+  /** Credential provider (`credentials-443`): role alias, thing-name header, endpoint (facts §6, field notes §6). */
+  credentials?: CredentialProviderTarget;
+}
+
+/** What the `credentials-443` route asks the credential provider for (field notes §6.1). */
+export interface CredentialProviderTarget {
+  roleAlias: string;
+  /** Sent as `x-amzn-iot-thingname` when given. */
+  thingName?: string;
+  /** `--credentials-endpoint`, or the account's `iot:CredentialProvider` endpoint; absent when neither is known. */
+  endpoint?: string;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -149,16 +160,18 @@ export function parseDnsServer(spec: string): string {
  * `--routes` (repeated and/or comma-separated) to route ids in `ROUTE_IDS` order, duplicates dropped; none given
  * means every route. An unknown name throws `UsageError` listing the known ones.
  */
-export function parseRoutes(values: readonly string[] | undefined): RouteId[] {
-  if (!values || values.length === 0) return [...ROUTE_IDS];
+export function parseRoutes(values: readonly string[] | undefined, extra: readonly RouteId[] = []): RouteId[] {
+  const kinds = Object.keys(ROUTES);
+  if (!values || values.length === 0)
+    return kinds.filter((id) => (ROUTE_IDS as readonly string[]).includes(id) || extra.includes(id));
   const routes = values
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
   for (const r of routes) {
-    if (!isRouteId(r)) throw new UsageError(`unknown route "${r}"; choose from ${ROUTE_IDS.join(', ')}`);
+    if (!isRouteId(r)) throw new UsageError(`unknown route "${r}"; choose from ${kinds.join(', ')}`);
   }
-  return ROUTE_IDS.filter((id) => routes.includes(id));
+  return kinds.filter((id) => routes.includes(id));
 }
 
 /** `--timeout` in milliseconds, rounded: default 5000, at least 1, at most 600 000 (10 minutes). */

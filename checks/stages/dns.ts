@@ -5,6 +5,7 @@
  */
 import type { DnsOutcome } from '../../src/probes/dns.js';
 import { isPrivateAddress } from '../../src/probes/dns.js';
+import { discoverRouteHost } from '../route-host.js';
 import { nslookupCommand } from '../route-reproduce.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
 
@@ -63,11 +64,27 @@ function answerOutcome(run: RouteRun, host: string, outcome: Extract<DnsOutcome,
   };
 }
 
+/** A route whose host name is unknown (the credential-provider endpoint without --credentials-endpoint). */
+function noHostName(run: RouteRun, why: string): StageOutcome {
+  return {
+    stage: 'dns',
+    status: 'fail',
+    code: 'CREDENTIALS_ENDPOINT_UNKNOWN',
+    durationMs: 0,
+    summary: `no credential-provider endpoint: give --credentials-endpoint (${why})`,
+    evidence: { reason: why },
+  };
+}
+
 /** The `dns` stage: sets `run.peer` on success; a failure ends the route. */
 export const dnsStage: StageDef = {
   id: 'dns',
   continueOnWarn: true,
   async run(run) {
+    if (!run.dest.name) {
+      const why = await discoverRouteHost(run);
+      if (why) return [noHostName(run, why)];
+    }
     const host = run.dest.host;
     const pinned = run.ctx.target.resolve.find((p) => p.host.toLowerCase() === host.toLowerCase());
     if (pinned && pinned.addresses[0]) return [pinnedOutcome(run, host, pinned.addresses)];

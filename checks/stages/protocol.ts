@@ -5,6 +5,7 @@
  */
 import type { RouteProtocol } from '../../src/model/index.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
+import { credentialsSession } from './protocol-credentials.js';
 import { httpsSession } from './protocol-https.js';
 import { mqttSession } from './protocol-mqtt.js';
 
@@ -12,6 +13,7 @@ import { mqttSession } from './protocol-mqtt.js';
 export const SESSIONS: Readonly<Record<RouteProtocol, (run: RouteRun) => Promise<StageOutcome[]>>> = {
   mqtt: mqttSession,
   https: httpsSession,
+  credentials: credentialsSession,
 };
 
 /** The `protocol` stage: not run under `--no-protocol` (PROTOCOL_NOT_REQUESTED). */

@@ -24,7 +24,7 @@ function failedHandshake(run: RouteRun, handshake: TlsFailure, reproduce: string
         ? `the server aborted the handshake with alert ${handshake.alert.name} (${handshake.alert.number})`
         : handshake.message,
       evidence: {
-        sni: target.endpoint,
+        sni: run.dest.name,
         bytesFromServer: handshake.bytesFromServer,
         ...(handshake.alert ? { alert: handshake.alert.name, alertNumber: handshake.alert.number } : {}),
         ...(handshake.systemCode ? { error: handshake.systemCode } : {}),
@@ -79,7 +79,7 @@ function completedHandshake(run: RouteRun, handshake: TlsSuccess, reproduce: str
   const evidence = {
     address,
     port,
-    sni: target.endpoint,
+    sni: run.dest.name,
     protocol: handshake.protocol,
     cipher: handshake.cipher,
     chain: handshake.chain,
@@ -105,7 +105,7 @@ function completedHandshake(run: RouteRun, handshake: TlsSuccess, reproduce: str
       code: 'TLS_HOSTNAME_MISMATCH',
       reproduce,
       evidence,
-      summary: `the server certificate does not cover ${target.endpoint}: ${handshake.hostnameError}`,
+      summary: `the server certificate does not cover ${run.dest.name}: ${handshake.hostnameError}`,
     };
   }
   return {
@@ -124,7 +124,7 @@ export const tlsStage: StageDef = {
     const { target, credentials } = run.ctx;
     const peer = run.peer!;
     const handshake = await tlsHandshake(run.stream!, {
-      servername: target.endpoint,
+      servername: run.dest.name,
       alpn: run.spec.alpn,
       timeoutMs: target.timeoutMs,
       ...(credentials.cert ? { cert: credentials.cert.pem } : {}),
@@ -132,7 +132,7 @@ export const tlsStage: StageDef = {
       // A --ca file that could not be read trusts nothing: never Node's default store behind the user's back.
       ca: credentials.ca?.pem ?? [],
     });
-    const reproduce = sClientCommand(target, run.spec, peer.address, peer.port);
+    const reproduce = sClientCommand({ ...target, endpoint: run.dest.name }, run.spec, peer.address, peer.port);
     if (!handshake.ok) return failedHandshake(run, handshake, reproduce);
     run.tls = handshake;
     run.own(handshake.socket);

@@ -4,6 +4,7 @@
  */
 import type { CheckResult, Confidence, Finding, Severity } from '../model/index.js';
 import { clockSkew } from './clock.js';
+import { credentialProviderFindings } from './credential-provider.js';
 import {
   authRejectedUnexplained,
   certNotActive,
@@ -48,6 +49,11 @@ export const DIAGNOSIS_CODES = [
   'POLICY_DENIES_PUBLISH',
   'POLICY_DENIES_SUBSCRIBE',
   'AUTH_REJECTED_UNEXPLAINED',
+  'ROLE_ALIAS_NOT_FOUND',
+  'CREDENTIALS_THING_NAME_INVALID',
+  'ASSUME_ROLE_DENIED',
+  'ROLE_ASSUMPTION_FAILED',
+  'ROLE_DURATION_TOO_LONG',
   'PROFILE_MISMATCH',
   'UNEXPLAINED_FAILURE',
   'OTHER_WARNINGS',
@@ -187,6 +193,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...policyDeniesConnect(facts),
     ...policyDeniesPublish(facts),
     ...policyDeniesSubscribe(facts),
+    ...credentialProviderFindings(facts),
     ...profileMismatch(facts),
   ];
   foldIntoNoPolicy(primary);

@@ -15,6 +15,7 @@ import { startBroker, type LabBroker } from './broker.js';
 import { ControlPlane } from './control-plane.js';
 import { DataPlane, type ListenerName, type ServerIdentity } from './data-plane.js';
 import { createLabPki, type LabPki } from './lab-pki.js';
+import { credentialsHostFor, startCredentialProvider, type CredentialProviderServer } from './credential-provider.js';
 import { checkBindAddress, hostForUrl, SocketTracker, TimerSet } from './net-util.js';
 import { startOtherDevice } from './other-device.js';
 import { LabRecords, type TakeoverLogReason } from './records.js';
@@ -83,6 +84,8 @@ export interface Lab {
   ports: { mqtt8883: number; tls443: number; https8443: number; control: number };
   /** curl-style overrides: '<endpoint>:8883:<bind>:<port>', '<endpoint>:443:...', '<endpoint>:8443:...' */
   connectTo: string[];
+  /** The credential-provider host (`<prefix>.credentials.iot.<region>.amazonaws.com`); `connectTo` maps its 443. */
+  credentialsEndpoint: string;
   /** 'http://<bind>:<control>' for AWS_ENDPOINT_URL_IOT or the SDK `endpoint` option. */
   apiEndpoint: string;
   /** The lab's two root CAs (stand-ins for Amazon Root CA 1 and 3), PEM: the device's trust anchors. */
@@ -146,6 +149,7 @@ interface LabParts {
   controlPlane?: ControlPlane;
   /** Stops the scenario's other device, when it has one. */
   stopOtherDevice?: () => Promise<void>;
+  credentialProvider?: CredentialProviderServer;
 }
 
 /** An idempotent close: data plane, open sockets, control plane, brokers, timers, temporary folders, in that order. */
@@ -155,6 +159,7 @@ function closer(parts: LabParts, log: (message: string) => void): () => Promise<
     closing ??= (async () => {
       await parts.stopOtherDevice?.();
       await parts.dataPlane?.close();
+      await parts.credentialProvider?.close();
       parts.tracker.destroyAll();
       await parts.controlPlane?.close();
       await parts.broker?.close();
@@ -167,7 +172,7 @@ function closer(parts: LabParts, log: (message: string) => void): () => Promise<
 }
 
 /** The parts once every service started. */
-type StartedParts = LabParts & Required<Pick<LabParts, 'broker' | 'dataPlane' | 'controlPlane'>>;
+type StartedParts = LabParts & Required<Pick<LabParts, 'broker' | 'dataPlane' | 'controlPlane' | 'credentialProvider'>>;
 
 /** What `startServices` needs beyond the lab's parts. */
 interface ServiceInputs {
@@ -182,6 +187,7 @@ interface ServiceInputs {
   faults: Lab['faults'];
   records: LabRecords;
   log: (message: string) => void;
+  pki: LabPki;
 }
 
 /** Starts the brokers, the data plane and the control plane into `parts`; rejects when one cannot start. */
@@ -219,7 +225,11 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     region: registry.region,
   }));
   await controlPlane.start();
-  return { ...parts, broker, dataPlane, controlPlane };
+  const credentialProvider = (parts.credentialProvider = await startCredentialProvider({
+    ...{ bind, port: 0, host: credentialsHostFor(endpoint, registry.region), region: registry.region },
+    ...{ pki: x.pki, registry, authorizer, tracker: parts.tracker, log },
+  }));
+  return { ...parts, broker, dataPlane, controlPlane, credentialProvider };
 }
 
 /**
@@ -291,7 +301,20 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const close = closer(parts, log);
   let started: StartedParts;
   try {
-    const inputs = { opts, bind, def, endpoint, otherAccountEndpoint, server, registry, stats, faults, records, log };
+    const inputs = {
+      opts,
+      bind,
+      def,
+      endpoint,
+      otherAccountEndpoint,
+      server,
+      registry,
+      stats,
+      faults,
+      records,
+      log,
+      pki,
+    };
     started = await startServices(parts, inputs);
   } catch (err) {
     await close();
@@ -310,7 +333,9 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       `${endpoint}:8883:${host}:${ports.mqtt8883}`,
       `${endpoint}:443:${host}:${ports.tls443}`,
       `${endpoint}:8443:${host}:${ports.https8443}`,
+      `${credentialsHostFor(endpoint, region)}:443:${host}:${started.credentialProvider.port}`,
     ],
+    credentialsEndpoint: credentialsHostFor(endpoint, region),
     apiEndpoint: `http://${host}:${ports.control}`,
     caPem: pki.trustPem,
     device: {
@@ -321,7 +346,11 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       thingName: LAB_DEVICE_NAME,
     },
     registry,
-    scenario: { name: def.name, description: def.description },
+    scenario: {
+      name: def.name,
+      description: def.description,
+      ...(def.checkFlags ? { checkFlags: def.checkFlags } : {}),
+    },
     mqtt5Available: started.broker.mqtt5Port !== undefined,
     stats,
     faults,

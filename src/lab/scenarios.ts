@@ -5,11 +5,14 @@
 import { DEFAULT_DEVICE_NAME, type LabPki } from './lab-pki.js';
 import type { LabLogging } from './records.js';
 import type { LabRegistry } from './registry.js';
+import { credentialScenarios } from './credential-scenarios.js';
 
 export interface ScenarioInfo {
   name: string;
   /** One line: the fault, and what a device sees. */
   description: string;
+  /** `check` flags the device of this scenario is configured with (`demo` passes them), e.g. `role-alias`. */
+  checkFlags?: Readonly<Record<string, string>>;
 }
 
 export interface ScenarioBehaviour {
@@ -358,9 +361,14 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   wrongSniScenario('close', 'is closed without an alert'),
   wrongSniScenario('unrecognized-name', 'gets alert 112 unrecognized_name'),
   wrongSniScenario('default-certificate', "completes with the endpoint's usual certificate"),
+  ...credentialScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
 ];
 
-export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description }) => ({ name, description }));
+export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description, checkFlags }) => ({
+  name,
+  description,
+  ...(checkFlags ? { checkFlags } : {}),
+}));
 
 /** The scenario named `name`; throws an Error listing the known names when there is none. */
 export function scenarioDefinition(name: string): ScenarioDefinition {

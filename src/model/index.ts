@@ -18,6 +18,7 @@ export {
   routeKindOf,
   routeResultId,
   routeSpecOf,
+  routesIn,
   routeVariant,
   type RouteId,
   type RouteKindId,

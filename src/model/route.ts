@@ -25,7 +25,7 @@ export type RouteKindId = string;
 export type RouteId = string;
 
 /** The application protocol a route speaks after its connection is up. */
-export type RouteProtocol = 'mqtt' | 'https';
+export type RouteProtocol = 'mqtt' | 'https' | 'credentials';
 
 /**
  * How a route's bytes reach the endpoint. `direct`: a TCP connection from this machine to the endpoint's address.
@@ -72,6 +72,8 @@ export interface RouteSpec {
   variant?: string;
   /** Only this address family (4 or 6) is used from the DNS answer; absent = the first address DNS returns. */
   family?: 4 | 6;
+  /** Which host the route connects to: the data endpoint (absent) or the credential-provider endpoint. */
+  host?: 'credentials';
 }
 
 /** The registered route kinds, by id. A new kind is one entry here (its stages must have implementations). */
@@ -80,6 +82,11 @@ export const ROUTES: Readonly<Record<RouteKindId, RouteSpec>> = {
   'mqtt-443': mtls('mqtt-443', 'mqtt', 443, ALPN_MQTT, `MQTT mTLS on 443 (ALPN ${ALPN_MQTT})`),
   'https-8443': mtls('https-8443', 'https', 8443, null, 'HTTPS mTLS on 8443'),
   'https-443': mtls('https-443', 'https', 443, ALPN_HTTP, `HTTPS mTLS on 443 (ALPN ${ALPN_HTTP})`),
+  'credentials-443': {
+    ...mtls('credentials-443', 'credentials', 443, null, 'Credential provider (mTLS on 443)'),
+    stages: ['dns', 'tcp', 'tls', 'protocol'],
+    host: 'credentials',
+  },
 };
 
 function mtls(id: string, protocol: RouteProtocol, port: number, alpn: string | null, title: string): RouteSpec {
@@ -179,4 +186,18 @@ export function routeCheckId(route: RouteId): string {
 /** True when `id` names the check of a route of a registered kind (`route.mqtt-8883`, `route.mqtt-8883 via proxy`). */
 export function isRouteCheckId(id: string): boolean {
   return id.startsWith('route.') && routeSpecOf(id.slice('route.'.length)) !== undefined;
+}
+
+/**
+ * The routes present in `results` (cells with a route and a stage), in registry order (`ROUTES` keys), each instance
+ * right after its kind: what the reporters show as matrix columns, whatever kinds the run had.
+ */
+export function routesIn(results: readonly { route?: string | null; stage?: string | null }[]): RouteId[] {
+  const present = [...new Set(results.filter((r) => r.route && r.stage).map((r) => r.route!))];
+  const kinds = Object.keys(ROUTES);
+  const rank = (id: string): number => {
+    const k = kinds.indexOf(routeKindOf(id));
+    return k < 0 ? kinds.length : k;
+  };
+  return present.sort((a, b) => rank(a) - rank(b) || (a === routeKindOf(a) ? -1 : b === routeKindOf(b) ? 1 : 0));
 }

@@ -36,12 +36,38 @@ export function publishPath(topic: string): string {
 
 const MAX_BODY = 64 * 1024;
 
+/** One HTTP/1.1 request over an open socket: method, path, `Host`, extra headers, body, deadline in milliseconds. */
+export interface HttpRequestOptions {
+  method: 'GET' | 'POST';
+  host: string;
+  path: string;
+  headers?: Record<string, string | number>;
+  body?: string;
+  timeoutMs: number;
+}
+
 /**
  * POST `payload` to `publishPath(topic)` over `socket` (the route's TLS socket or another open duplex) and read the
  * answer, within `opts.timeoutMs` milliseconds; the body is read up to 64 KiB. Never rejects: a timeout, a close
  * without a response or a socket error is `ok: false` with its kind.
  */
 export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise<HttpsPublishOutcome> {
+  return httpOverSocket(socket, {
+    method: 'POST',
+    host: opts.host,
+    path: publishPath(opts.topic),
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.payload) },
+    body: opts.payload,
+    timeoutMs: opts.timeoutMs,
+  });
+}
+
+/**
+ * One HTTP request over `socket` (no second connection, no agent) and its answer: status, headers, body (read up to
+ * 64 KiB, kept up to 2000 characters in `body`; the caller decides what of it may be shown), AWS's `message`,
+ * `traceId`, `x-amzn-ErrorType` and `date`. Never rejects: timeout, close or error is `ok: false` with its kind.
+ */
+export function httpOverSocket(socket: Duplex, opts: HttpRequestOptions): Promise<HttpsPublishOutcome> {
   const started = performance.now();
   const ms = (): number => Math.round(performance.now() - started);
   return new Promise((resolve) => {
@@ -53,15 +79,10 @@ export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise
       resolve(o);
     };
     const req = request({
-      method: 'POST',
+      method: opts.method,
       host: opts.host,
-      path: publishPath(opts.topic),
-      headers: {
-        host: opts.host,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(opts.payload),
-        'user-agent': 'iot-doctor',
-      },
+      path: opts.path,
+      headers: { host: opts.host, 'user-agent': 'iot-doctor', ...opts.headers },
       // No agent: with createConnection and no agent, Node uses this socket instead of dialling itself.
       createConnection: () => socket as never,
     });
@@ -115,6 +136,6 @@ export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise
         durationMs: ms(),
       });
     });
-    req.end(opts.payload);
+    req.end(opts.body);
   });
 }

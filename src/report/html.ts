@@ -5,7 +5,8 @@
  */
 import {
   ROUTES,
-  ROUTE_IDS,
+  routeSpecOf,
+  routesIn,
   STAGE_IDS,
   STATUS_SYMBOLS,
   type CheckResult,
@@ -102,11 +103,11 @@ footer { color: #57606a; font-size: 13px; padding-top: 24px; padding-bottom: 32p
 
 function matrix(report: Report): string {
   const cells = report.results.filter((r) => r.route && r.stage);
-  const routes = ROUTE_IDS.filter((id) => cells.some((r) => r.route === id));
+  const routes = routesIn(cells);
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => cells.some((r) => r.stage === s));
   const head = routes
-    .map((r) => `<th scope="col">${e(r)}<br><small>${e(ROUTES[r].alpn ? `ALPN ${ROUTES[r].alpn}` : 'no ALPN')}</small></th>`)
+    .map((r) => `<th scope="col">${e(r)}<br><small>${e(routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN')}</small></th>`)
     .join('');
   const rows = stages.map((stage) => {
     const tds = routes.map((route) => {
@@ -192,7 +193,7 @@ function timingFigure(route: RouteId, cells: readonly CheckResult[]): string {
 }
 
 function timings(report: Report): string {
-  const routes = ROUTE_IDS.filter((id) => report.results.some((r) => r.route === id && r.stage));
+  const routes = routesIn(report.results);
   if (routes.length === 0) return '';
   const byRoute = new Map(routes.map((r) => [r, STAGE_IDS.map((s) => report.results.find((c) => c.route === r && c.stage === s)).filter((c): c is CheckResult => !!c)]));
   return [

@@ -3,7 +3,7 @@
  * IoT API checks, and `diagnosis` with one testcase per finding. Failures carry the code, summary, hint and the
  * reproduce command. A pure function of the report.
  */
-import { ROUTES, ROUTE_IDS, type CheckResult, type Finding, type Report, type RouteId } from '../model/index.js';
+import { ROUTES, routesIn, type CheckResult, type Finding, type Report, type RouteId } from '../model/index.js';
 import { repeatJunitCases } from './repeat-text.js';
 
 /** Characters XML 1.0 cannot carry at all (controls other than tab, newline, carriage return; lone surrogates). */
@@ -141,7 +141,7 @@ export function renderJunit(report: Report): string {
     ['tool', `${report.tool.name} ${report.tool.version}`],
   ];
   const suites: Suite[] = [];
-  const routes = ROUTE_IDS.filter((id) => report.results.some((r) => r.route === id));
+  const routes = routesIn(report.results);
   for (const route of routes as RouteId[]) {
     const spec = ROUTES[route];
     suites.push({

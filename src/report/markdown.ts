@@ -4,7 +4,8 @@
  */
 import {
   ROUTES,
-  ROUTE_IDS,
+  routeSpecOf,
+  routesIn,
   STAGE_IDS,
   STATUS_SYMBOLS,
   type CheckResult,
@@ -52,10 +53,10 @@ export function cellLabel(r: CheckResult): string {
 
 function matrix(report: Report): string {
   const cells = report.results.filter((r) => r.route && r.stage);
-  const routes = ROUTE_IDS.filter((id) => cells.some((r) => r.route === id));
+  const routes = routesIn(cells);
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => cells.some((r) => r.stage === s));
-  const head = `| Stage | ${routes.map((r) => `${r}<br>${ROUTES[r].alpn ? `ALPN ${ROUTES[r].alpn}` : 'no ALPN'}`).join(' | ')} |`;
+  const head = `| Stage | ${routes.map((r) => `${r}<br>${routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN'}`).join(' | ')} |`;
   const rule = `|---|${routes.map(() => '---').join('|')}|`;
   const rows = stages.map((stage) => {
     const row = routes.map((route) => {

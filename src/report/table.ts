@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import type TableType from 'cli-table3';
 import {
   ROUTES,
-  ROUTE_IDS,
+  routeSpecOf,
+  routesIn,
   STAGE_IDS,
   type CheckResult,
   type Finding,
@@ -34,12 +35,12 @@ function loadTable(): typeof TableType {
 /** The route × stage matrix. */
 export function renderMatrix(results: readonly CheckResult[], opts: TableOptions): string {
   const routeResults = results.filter((r) => r.route && r.stage);
-  const routes = ROUTE_IDS.filter((id) => routeResults.some((r) => r.route === id));
+  const routes = routesIn(routeResults);
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => routeResults.some((r) => r.stage === s));
   const Table = loadTable();
   const table = new Table({
-    head: ['', ...routes.map((r) => `${r}\n${ROUTES[r].alpn ? `ALPN ${ROUTES[r].alpn}` : 'no ALPN'}`)],
+    head: ['', ...routes.map((r) => `${r}\n${routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN'}`)],
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
   });
   for (const stage of stages) {
@@ -59,7 +60,7 @@ function detailBlock(result: CheckResult, opts: TableOptions): string {
 /** One block per route cell that is not a pass; a route's skipped stages are folded into one line. */
 export function renderRouteDetails(results: readonly CheckResult[], opts: TableOptions): string {
   const blocks: string[] = [];
-  for (const route of ROUTE_IDS) {
+  for (const route of routesIn(results)) {
     const cells = results.filter((r) => r.route === route);
     const notPass = cells.filter((r) => r.status !== 'pass');
     const blocked = notPass.filter((r) => r.status === 'skip' && r.code === 'SKIPPED');

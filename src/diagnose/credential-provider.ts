@@ -1,0 +1,100 @@
+/**
+ * Credential-provider causes (`credentials-443`): the answer of `GET /role-aliases/<alias>/credentials`, classified by
+ * the route per the error table of field notes §6.3, named as a root cause with what to change (field notes §6.2).
+ */
+import type { Finding } from '../model/index.js';
+import { finding, ids, str, type Facts } from './facts.js';
+
+interface Rule {
+  code: string;
+  routeCode: string;
+  title: (alias: string, thing: string) => string;
+  explanation: (alias: string, thing: string) => string;
+  remediation: (alias: string, thing: string) => string[];
+}
+
+const RULES: readonly Rule[] = [
+  {
+    code: 'ROLE_ALIAS_NOT_FOUND',
+    routeCode: 'CREDENTIALS_ROLE_ALIAS_NOT_FOUND',
+    title: (a) => `Role alias ${a} does not exist`,
+    explanation: (a) =>
+      `The credential provider answered 404 "Role alias does not exist" for ${a}: role aliases are per account and ` +
+      'region, so the name is misspelt, was never created, or lives in another region.',
+    remediation: (a) => [
+      'List the aliases: aws iot list-role-aliases',
+      `Create it, or fix the device configuration: aws iot create-role-alias --role-alias ${a} --role-arn <role ARN>`,
+    ],
+  },
+  {
+    code: 'CREDENTIALS_THING_NAME_INVALID',
+    routeCode: 'CREDENTIALS_THING_NAME_INVALID',
+    title: (_a, t) => `The thing name ${t} is refused by the credential provider`,
+    explanation: (_a, t) =>
+      `The credential provider answered 403 "Invalid thing name passed": the x-amzn-iot-thingname header names ${t}, ` +
+      'which does not exist or is not attached to this certificate.',
+    remediation: (_a, t) => [
+      `Attach the certificate to the thing: aws iot attach-thing-principal --thing-name ${t} --principal <cert ARN>`,
+      'Or send the name of the thing the certificate is attached to (aws iot list-principal-things).',
+    ],
+  },
+  {
+    code: 'ASSUME_ROLE_DENIED',
+    routeCode: 'CREDENTIALS_ACCESS_DENIED',
+    title: (a) => `The certificate may not assume role alias ${a}`,
+    explanation: (a) =>
+      'The credential provider answered 403 "Access Denied": no policy attached to the certificate allows ' +
+      `iot:AssumeRoleWithCertificate on rolealias/${a} (a certificate that is not ACTIVE is refused the same way).`,
+    remediation: (a) => [
+      `Add a statement {"Effect":"Allow","Action":"iot:AssumeRoleWithCertificate","Resource":"arn:aws:iot:<region>:<account>:rolealias/${a}"} to a policy attached to the certificate.`,
+    ],
+  },
+  {
+    code: 'ROLE_ASSUMPTION_FAILED',
+    routeCode: 'CREDENTIALS_ROLE_NOT_ASSUMABLE',
+    title: (a) => `The role behind ${a} cannot be assumed`,
+    explanation: () =>
+      'The credential provider answered 400 "Unable to assume the role, or the role to assume does not exist": the ' +
+      'role is gone, or its trust policy does not allow the principal credentials.iot.amazonaws.com.',
+    remediation: (a) => [
+      `See the role: aws iot describe-role-alias --role-alias ${a}, then aws iam get-role --role-name <role>`,
+      'Its trust policy needs {"Effect":"Allow","Principal":{"Service":"credentials.iot.amazonaws.com"},"Action":"sts:AssumeRole"}.',
+    ],
+  },
+  {
+    code: 'ROLE_DURATION_TOO_LONG',
+    routeCode: 'CREDENTIALS_DURATION_EXCEEDS_ROLE',
+    title: (a) => `Role alias ${a} asks for longer credentials than the role allows`,
+    explanation: () =>
+      'The credential provider answered 400: the alias credentialDurationSeconds exceeds the MaxSessionDuration set ' +
+      'for the role.',
+    remediation: (a) => [
+      `Lower it: aws iot update-role-alias --role-alias ${a} --credential-duration-seconds 3600`,
+      'Or raise the role maximum: aws iam update-role --role-name <role> --max-session-duration <seconds>',
+    ],
+  },
+];
+
+/** One finding per credential-provider cause seen in a `credentials-443` protocol cell (field notes §6.3). */
+export function credentialProviderFindings(facts: Facts): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of RULES) {
+    const cells = facts.results.filter((r) => r.route && r.stage === 'protocol' && r.code === rule.routeCode);
+    const first = cells[0];
+    if (!first) continue;
+    const alias = str(first.evidence['roleAlias']) ?? 'the role alias';
+    const thing = str(first.evidence['thingName']) ?? 'the thing';
+    out.push(
+      finding(rule.code, {
+        severity: 'error',
+        confidence: 'certain',
+        title: rule.title(alias, thing),
+        explanation: rule.explanation(alias, thing),
+        remediation: rule.remediation(alias, thing),
+        params: { roleAlias: alias, status: first.evidence['status'] ?? null, routes: cells.map((c) => c.route) },
+        evidence: ids(cells),
+      }),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+/**
+ * The `credentials-443` route against the lab's credential-provider endpoint (field notes §6): every cause of the
+ * error table (§6.3) from its scenario, with the matrix cells and the diagnosis asserted; the endpoint found through
+ * DescribeEndpoint(iot:CredentialProvider) when not given; the returned temporary credentials never in any output.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { targetFromArgs } from '../../src/commands.js';
+import { createLabPki, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
+import type { Report } from '../../src/model/index.js';
+import { FORMATS } from '../../src/report/formats.js';
+import { renderReport } from '../../src/report/index.js';
+import { runDoctor } from '../../src/run.js';
+import { awsEnvSandbox } from '../helpers/cloud-run.js';
+
+const CASES = [
+  { scenario: 'credentials-ok', code: 'CREDENTIALS_OK', diagnosis: null },
+  { scenario: 'role-alias-not-found', code: 'CREDENTIALS_ROLE_ALIAS_NOT_FOUND', diagnosis: 'ROLE_ALIAS_NOT_FOUND' },
+  { scenario: 'assume-role-denied', code: 'CREDENTIALS_ACCESS_DENIED', diagnosis: 'ASSUME_ROLE_DENIED' },
+  { scenario: 'role-assumption-failed', code: 'CREDENTIALS_ROLE_NOT_ASSUMABLE', diagnosis: 'ROLE_ASSUMPTION_FAILED' },
+  {
+    scenario: 'role-duration-too-long',
+    code: 'CREDENTIALS_DURATION_EXCEEDS_ROLE',
+    diagnosis: 'ROLE_DURATION_TOO_LONG',
+  },
+  {
+    scenario: 'credentials-thing-name-invalid',
+    code: 'CREDENTIALS_THING_NAME_INVALID',
+    diagnosis: 'CREDENTIALS_THING_NAME_INVALID',
+  },
+] as const;
+
+let pki: LabPki;
+const labs = new Map<string, Lab>();
+const env = awsEnvSandbox('iot-doctor-credprov-');
+
+beforeAll(async () => {
+  pki = createLabPki('ec');
+  env.clean({ AWS_ACCESS_KEY_ID: 'AKIDCREDPROVTEST', AWS_SECRET_ACCESS_KEY: 'lab' });
+  for (const c of CASES) labs.set(c.scenario, await startLab({ pki, scenario: c.scenario, mqtt5: 'off' }));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([...labs.values()].map((l) => l.close()));
+  env.restore();
+});
+
+async function run(lab: Lab, extra: Record<string, string> = {}): Promise<Report> {
+  const files = await lab.writeFiles();
+  const target = targetFromArgs({
+    endpoint: lab.endpoint,
+    cert: files.cert,
+    key: files.key,
+    ca: files.ca,
+    'connect-to': lab.connectTo,
+    region: lab.region,
+    routes: ['credentials-443'],
+    timeout: 4000,
+    ...lab.scenario.checkFlags,
+    ...extra,
+  });
+  return runDoctor({ ...target, apiEndpoint: lab.apiEndpoint });
+}
+
+function cells(report: Report): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of report.results) if (r.route === 'credentials-443' && r.stage) out[r.stage] = `${r.status} ${r.code}`;
+  return out;
+}
+
+describe('credentials-443 against the lab credential provider', () => {
+  for (const c of CASES) {
+    it(`${c.scenario}: protocol cell ${c.code}, diagnosis ${c.diagnosis}`, async () => {
+      const report = await run(labs.get(c.scenario)!);
+      const pass = c.code === 'CREDENTIALS_OK';
+      expect(cells(report)).toEqual({
+        dns: 'pass DNS_OVERRIDE',
+        tcp: 'pass TCP_OK',
+        tls: 'pass TLS_OK',
+        protocol: `${pass ? 'pass' : 'fail'} ${c.code}`,
+      });
+      if (pass) {
+        // Only the credentials route ran: the CA-file check cannot see an AWS chain, so a warning may remain.
+        expect(report.diagnosis.filter((f) => f.severity === 'error' || f.severity === 'critical')).toEqual([]);
+        expect(report.exitCode).toBe(0);
+      } else {
+        expect(report.diagnosis[0]?.code).toBe(c.diagnosis);
+        expect(report.diagnosis[0]?.evidence).toContain('route.credentials-443.protocol');
+        expect(report.diagnosis[0]?.confidence).toBe('certain');
+      }
+    }, 30_000);
+  }
+
+  it('finds the endpoint through DescribeEndpoint(iot:CredentialProvider) and names it in the TLS cell', async () => {
+    const lab = labs.get('credentials-ok')!;
+    const report = await run(lab);
+    const tls = report.results.find((r) => r.id === 'route.credentials-443.tls')!;
+    expect(tls.evidence['sni']).toBe(lab.credentialsEndpoint);
+    const protocol = report.results.find((r) => r.id === 'route.credentials-443.protocol')!;
+    expect(protocol.evidence['credentialsReturned']).toBe(true);
+    expect(Date.parse(String(protocol.evidence['expiration']))).toBeGreaterThan(Date.now() + 3000_000);
+  }, 30_000);
+
+  it('says so when the endpoint is neither given nor discoverable (no AWS credentials)', async () => {
+    const lab = labs.get('credentials-ok')!;
+    delete process.env['AWS_ACCESS_KEY_ID'];
+    try {
+      const report = await run(lab);
+      expect(cells(report)['dns']).toBe('fail CREDENTIALS_ENDPOINT_UNKNOWN');
+    } finally {
+      process.env['AWS_ACCESS_KEY_ID'] = 'AKIDCREDPROVTEST';
+    }
+  }, 30_000);
+
+  it('never shows the temporary credentials in any output format', async () => {
+    const lab = labs.get('credentials-ok')!;
+    // Capture what the provider really returns, with the device's own mTLS (what the route received too).
+    const { request } = await import('node:https');
+    const files = await lab.writeFiles();
+    const { readFileSync } = await import('node:fs');
+    const port = Number(
+      lab.connectTo
+        .find((c) => c.startsWith(lab.credentialsEndpoint))!
+        .split(':')
+        .at(-1),
+    );
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          servername: lab.credentialsEndpoint,
+          path: '/role-aliases/lab-device-role-alias/credentials',
+          cert: readFileSync(files.cert),
+          key: readFileSync(files.key),
+          ca: readFileSync(files.ca),
+          headers: { host: lab.credentialsEndpoint },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const creds = (JSON.parse(body) as { credentials: Record<string, string> }).credentials;
+    expect(creds['sessionToken']).toBeTruthy();
+    // The lab hands out fresh credentials per request: scan for the shape of every value as well as these.
+    const report = await run(lab);
+    for (const format of FORMATS) {
+      const text = renderReport(report, format, { color: false });
+      for (const secret of [creds['accessKeyId']!, creds['secretAccessKey']!, creds['sessionToken']!]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(text).not.toMatch(/ASIA[0-9A-F]{16}/);
+      expect(text).not.toMatch(/IQoJb3JpZ2luX2VjE/);
+      expect(text).not.toMatch(/secretAccessKey|sessionToken/);
+    }
+  }, 30_000);
+});
