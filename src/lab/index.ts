@@ -301,21 +301,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const close = closer(parts, log);
   let started: StartedParts;
   try {
-    const inputs = {
-      opts,
-      bind,
-      def,
-      endpoint,
-      otherAccountEndpoint,
-      server,
-      registry,
-      stats,
-      faults,
-      records,
-      log,
-      pki,
-    };
-    started = await startServices(parts, inputs);
+    const inputs = { opts, bind, def, endpoint, otherAccountEndpoint, server, registry, stats, faults, records };
+    started = await startServices(parts, { ...inputs, log, pki });
   } catch (err) {
     await close();
     throw err;
