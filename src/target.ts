@@ -60,7 +60,13 @@ export interface CredentialProviderTarget {
   endpoint?: string;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/**
+ * What can be a DNS name at all (RFC 1035 §2.3.4 lengths; RFC 2181 §11: any label content is legal in DNS): labels of
+ * 1-63 letters, digits, `-` or `_` (not starting with `-`, which tools would read as an option), 253 characters in
+ * all. The stricter host-name rule (no `_`) is not applied: a thing name pasted as the prefix
+ * (`MyDevices_-ats.iot...`) must reach DNS and be diagnosed, not refused.
+ */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9_][a-z0-9_-]{0,62}(\.[a-z0-9_][a-z0-9_-]{0,62})*$/i;
 
 /** The endpoint must be a host name: SNI and the certificate name check need one. */
 export function parseEndpoint(raw: string): string {
