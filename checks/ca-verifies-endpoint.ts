@@ -1,5 +1,11 @@
+/**
+ * ca.verifies-endpoint: does the CA file alone (not the system store) verify the chain the endpoint actually
+ * presented? One result per distinct chain the routes saw (the first keeps the check id, later ones get
+ * `ca.verifies-endpoint:<route>`).
+ */
 import { X509Certificate } from 'node:crypto';
-import type { CheckResult, Evidence } from '../src/model/index.js';
+import { ROUTE_IDS, type CheckResult, type Evidence } from '../src/model/index.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
 import type { DeviceFiles } from '../src/probes/device-files.js';
 import {
   amazonRootCertificates,
@@ -12,15 +18,31 @@ import {
   parsePemBlocks,
 } from '../src/probes/pem.js';
 import { hostPort, shq } from '../src/probes/shell.js';
-import { isoDate, makeResult, skipIfMissing } from './cert-util.js';
+import type { PeerCertificateInfo } from '../src/probes/tls.js';
+import { isoDate, skipIfMissing } from './local-util.js';
+import type { DoctorCheck } from './types.js';
 
+/** Id and title of ca.verifies-endpoint. */
 export const CA_VERIFIES_ENDPOINT = {
   id: 'ca.verifies-endpoint',
   title: "CA file verifies the endpoint's server certificate chain",
 } as const;
 
+/** Every code ca.verifies-endpoint reports (plus the skip codes of `SKIP_CODES`). */
+export const CA_VERIFIES_ENDPOINT_CODES = [
+  'CA_NO_PRESENTED_CHAIN',
+  'CA_CHAIN_UNREADABLE',
+  'CA_CHAIN_NOT_TIME_VALID',
+  'CA_VERIFIES_CHAIN_PARTIAL',
+  'CA_VERIFIES_CHAIN',
+  'CA_DOES_NOT_VERIFY_CHAIN',
+] as const;
+export type CaVerifiesEndpointCode = (typeof CA_VERIFIES_ENDPOINT_CODES)[number];
+type CaOutcome = Outcome<CaVerifiesEndpointCode>;
+
 const MAX_DEPTH = 10;
 
+/** Options of `checkCaVerifiesChain`. */
 export interface VerifyOptions {
   /** Time to judge validity periods at; defaults to now. */
   now?: Date;
@@ -30,7 +52,8 @@ export interface VerifyOptions {
   address?: string;
 }
 
-interface PathResult {
+/** A certification path walk: verified or not, the path taken and the anchor reached. */
+export interface PathResult {
   verified: boolean;
   /** Leaf first; the presented certificates used. */
   path: X509Certificate[];
@@ -40,8 +63,9 @@ interface PathResult {
 }
 
 /**
- * Builds a path from the presented leaf to a certificate in `anchors`, using presented certificates as
- * intermediates. Each link is checked by issuer name and signature; intermediates must be CA certificates.
+ * Builds a path from the presented leaf (`presented[0]`) to a certificate in `anchors`, using the other presented
+ * certificates as intermediates (RFC 5280 §6 path building, simplified). Each link is checked by issuer name and
+ * signature; intermediates must be CA certificates; at most 10 links. Pure; never throws.
  */
 export function verifyPath(presented: readonly X509Certificate[], anchors: readonly X509Certificate[]): PathResult {
   const leaf = presented[0];
@@ -69,7 +93,8 @@ export function verifyPath(presented: readonly X509Certificate[], anchors: reado
     }
     const next = pool.splice(nextIndex, 1)[0]!;
     if (!next.ca) {
-      return { verified: false, path, reason: `${formatDn(next.subject)} signs ${formatDn(current.subject)} but is not a CA certificate` };
+      const reason = `${formatDn(next.subject)} signs ${formatDn(current.subject)} but is not a CA certificate`;
+      return { verified: false, path, reason };
     }
     path.push(next);
     current = next;
@@ -97,10 +122,20 @@ function describe(c: X509Certificate) {
   return { subject: formatDn(c.subject), issuer: formatDn(c.issuer), sha256: certificateIdOf(c) };
 }
 
+interface Verification {
+  credentials: DeviceFiles;
+  presented: X509Certificate[];
+  caLabel: string;
+  evidence: Evidence;
+  reproduce: string;
+  now: Date;
+}
+
 /**
- * ca.verifies-endpoint: does the CA file alone (not the system store) anchor the chain the endpoint presented?
+ * ca.verifies-endpoint for one presented chain: does the CA file alone (not the system store) anchor it?
  * `presentedChainPem` is the server's chain as the TLS stage saw it, leaf first (one certificate per string, or
- * several PEM blocks in one string). Pure: no I/O.
+ * several PEM blocks in one string). Skips (`SKIP_CODES`) without a CA file; `error` CA_CHAIN_UNREADABLE when the
+ * chain does not parse. Pure: no I/O.
  */
 export function checkCaVerifiesChain(
   credentials: DeviceFiles,
@@ -113,105 +148,174 @@ export function checkCaVerifiesChain(
   const skip = skipIfMissing(meta, started, credentials, ['ca']);
   if (skip) return skip;
   const ca = credentials.ca!;
-  const now = opts.now ?? new Date();
-  const port = opts.port ?? 8883;
   const caArg = ca.path ? shq(ca.path) : 'AmazonRootCA1.pem';
-  const reproduce = `openssl s_client -connect ${hostPort(opts.address ?? endpoint, port)} -servername ${shq(endpoint)} -CAfile ${caArg} -verify_return_error -showcerts </dev/null`;
+  const reproduce =
+    `openssl s_client -connect ${hostPort(opts.address ?? endpoint, opts.port ?? 8883)} -servername ${shq(endpoint)}` +
+    ` -CAfile ${caArg} -verify_return_error -showcerts </dev/null`;
 
   if (presentedChainPem.length === 0) {
-    return makeResult(meta, started, {
+    return buildResult(meta, started, {
       status: 'skip',
       code: 'CA_NO_PRESENTED_CHAIN',
       summary: 'no server certificate chain to verify (the TLS handshake did not get that far)',
       evidence: { endpoint },
-    });
+    } satisfies CaOutcome);
   }
   let presented: X509Certificate[];
   try {
     presented = parsePresented(presentedChainPem);
   } catch {
-    return makeResult(meta, started, {
+    return buildResult(meta, started, {
       status: 'error',
       code: 'CA_CHAIN_UNREADABLE',
       summary: 'the server certificate chain handed to this check could not be parsed',
       evidence: { endpoint, certificates: presentedChainPem.length },
-    });
+    } satisfies CaOutcome);
   }
-
-  const caLabel = ca.isDefault ? 'the bundled Amazon roots' : 'the CA file';
   const evidence: Evidence = {
     endpoint,
     caFile: ca.path ?? 'bundled Amazon roots',
     presented: presented.map(describe),
     caCertificates: ca.certs.map((c) => formatDn(c.subject)),
   };
-  const result = verifyPath(presented, ca.certs);
+  const v: Verification = {
+    credentials,
+    presented,
+    caLabel: ca.isDefault ? 'the bundled Amazon roots' : 'the CA file',
+    evidence,
+    reproduce,
+    now: opts.now ?? new Date(),
+  };
+  const path = verifyPath(presented, ca.certs);
+  return buildResult(meta, started, path.verified ? verifiedOutcome(v, path) : notVerifiedOutcome(v, path));
+}
 
-  if (result.verified) {
-    const anchor = result.anchor!;
-    const root = matchKnownRoot(anchor);
-    const anchorName = root ? root.name : formatDn(anchor.subject);
-    const outOfTime = [...result.path, anchor].find((c) => {
-      const d = certDetails(c);
-      return now < d.notBefore || now > d.notAfter;
-    });
-    const verifiedEvidence = {
-      ...evidence,
-      verifiedPath: result.path.map((c) => formatDn(c.subject)),
-      anchor: anchorName,
-      anchorSha256: certificateIdOf(anchor),
-    };
-    if (outOfTime) {
-      const d = certDetails(outOfTime);
-      return makeResult(meta, started, {
-        status: 'warn',
-        code: 'CA_CHAIN_NOT_TIME_VALID',
-        summary: `${caLabel} anchors the server chain (${anchorName}), but ${formatDn(outOfTime.subject)} is ${now > d.notAfter ? `expired since ${isoDate(d.notAfter)}` : `not valid until ${isoDate(d.notBefore)}`} at ${isoDate(now)}`,
-        evidence: { ...verifiedEvidence, now: isoDate(now) },
-        hint: 'either the server presents an expired certificate (or something in the path intercepts TLS), or this machine\'s clock is wrong: compare date -u with a trusted time source',
-        reproduce,
-      });
-    }
-    if (!isSelfSigned(anchor)) {
-      return makeResult(meta, started, {
-        status: 'warn',
-        code: 'CA_VERIFIES_CHAIN_PARTIAL',
-        summary: `${caLabel} verifies the server chain only up to ${anchorName}, which is not a root: OpenSSL-based clients (and Node) need the root itself`,
-        evidence: verifiedEvidence,
-        hint: 'add the root that issued it (for AWS IoT: AmazonRootCA1.pem / AmazonRootCA3.pem) to the CA file',
-        reproduce,
-      });
-    }
-    return makeResult(meta, started, {
-      status: 'pass',
-      code: 'CA_VERIFIES_CHAIN',
-      summary: `${caLabel} verifies the server chain: ${[...result.path, anchor].map((c) => formatDn(c.subject).replace(/^.*CN=/, '')).join(' <- ')}`,
-      evidence: verifiedEvidence,
+/** The chain verified: pass, or a warning when a certificate on it is out of its validity period or the anchor is no root. */
+function verifiedOutcome(v: Verification, result: PathResult): CaOutcome {
+  const { caLabel, now, reproduce } = v;
+  const anchor = result.anchor!;
+  const root = matchKnownRoot(anchor);
+  const anchorName = root ? root.name : formatDn(anchor.subject);
+  const outOfTime = [...result.path, anchor].find((c) => {
+    const d = certDetails(c);
+    return now < d.notBefore || now > d.notAfter;
+  });
+  const evidence = {
+    ...v.evidence,
+    verifiedPath: result.path.map((c) => formatDn(c.subject)),
+    anchor: anchorName,
+    anchorSha256: certificateIdOf(anchor),
+  };
+  if (outOfTime) {
+    const d = certDetails(outOfTime);
+    const when = now > d.notAfter ? `expired since ${isoDate(d.notAfter)}` : `not valid until ${isoDate(d.notBefore)}`;
+    return {
+      status: 'warn',
+      code: 'CA_CHAIN_NOT_TIME_VALID',
+      summary: `${caLabel} anchors the server chain (${anchorName}), but ${formatDn(outOfTime.subject)} is ${when} at ${isoDate(now)}`,
+      evidence: { ...evidence, now: isoDate(now) },
+      hint:
+        'either the server presents an expired certificate (or something in the path intercepts TLS), ' +
+        "or this machine's clock is wrong: compare date -u with a trusted time source",
       reproduce,
-    });
+    };
   }
+  if (!isSelfSigned(anchor)) {
+    return {
+      status: 'warn',
+      code: 'CA_VERIFIES_CHAIN_PARTIAL',
+      summary:
+        `${caLabel} verifies the server chain only up to ${anchorName}, which is not a root: ` +
+        'OpenSSL-based clients (and Node) need the root itself',
+      evidence,
+      hint: 'add the root that issued it (for AWS IoT: AmazonRootCA1.pem / AmazonRootCA3.pem) to the CA file',
+      reproduce,
+    };
+  }
+  const names = [...result.path, anchor].map((c) => formatDn(c.subject).replace(/^.*CN=/, ''));
+  return {
+    status: 'pass',
+    code: 'CA_VERIFIES_CHAIN',
+    summary: `${caLabel} verifies the server chain: ${names.join(' <- ')}`,
+    evidence,
+    reproduce,
+  };
+}
 
-  // Not verified: say what would have worked.
+/** The chain did not verify: fail, with a hint saying what would have worked (the Amazon root it chains to, if any). */
+function notVerifiedOutcome(v: Verification, result: PathResult): CaOutcome {
+  const { credentials, presented, evidence } = v;
+  const ca = credentials.ca!;
   let hint: string;
   const amazon = ca.isDefault ? undefined : verifyPath(presented, amazonRootCertificates());
   const leaf = presented[0]!;
-  const deviceIssuer = credentials.cert
-    ? ca.certs.some((c) => [credentials.cert!.leaf, ...credentials.cert!.chain].some((d) => isIssuedBy(d, c)))
-    : false;
+  const device = credentials.cert;
+  const deviceIssuer = device ? ca.certs.some((c) => [device.leaf, ...device.chain].some((d) => isIssuedBy(d, c))) : false;
   if (amazon?.verified) {
     const name = matchKnownRoot(amazon.anchor!)?.name ?? formatDn(amazon.anchor!.subject);
-    hint = `the endpoint chains to ${name}, which the CA file lacks${deviceIssuer ? ' (it holds the CA that issued the device certificate instead)' : ''}: use AmazonRootCA1.pem and AmazonRootCA3.pem from https://www.amazontrust.com/repository/`;
+    hint =
+      `the endpoint chains to ${name}, which the CA file lacks` +
+      `${deviceIssuer ? ' (it holds the CA that issued the device certificate instead)' : ''}: ` +
+      'use AmazonRootCA1.pem and AmazonRootCA3.pem from https://www.amazontrust.com/repository/';
     evidence.wouldVerifyWith = name;
   } else {
     const top = result.path[result.path.length - 1] ?? leaf;
-    hint = `the server's chain leads to ${formatDn(top.issuer)}, which is not an Amazon root: a TLS-inspecting proxy, a wrong endpoint or --connect-to target, or a custom domain with its own certificate may be in the path`;
+    hint =
+      `the server's chain leads to ${formatDn(top.issuer)}, which is not an Amazon root: a TLS-inspecting proxy, ` +
+      'a wrong endpoint or --connect-to target, or a custom domain with its own certificate may be in the path';
   }
-  return makeResult(meta, started, {
+  return {
     status: 'fail',
     code: 'CA_DOES_NOT_VERIFY_CHAIN',
-    summary: `${caLabel} does not verify the server chain: ${result.reason}`,
+    summary: `${v.caLabel} does not verify the server chain: ${result.reason}`,
     evidence: { ...evidence, verifiedPath: result.path.map((c) => formatDn(c.subject)) },
     hint,
-    reproduce,
-  });
+    reproduce: v.reproduce,
+  };
 }
+
+/**
+ * The ca.verifies-endpoint check: waits for every route, then verifies each distinct presented chain (by leaf
+ * SHA-256 fingerprint) against the CA file; a skip `CA_NO_PRESENTED_CHAIN` when no route completed TLS.
+ */
+export const caVerifiesEndpointCheck: DoctorCheck = {
+  id: CA_VERIFIES_ENDPOINT.id,
+  title: CA_VERIFIES_ENDPOINT.title,
+  family: 'ca',
+  needs: ROUTE_IDS.map((r) => `route.${r}`),
+  async run(ctx, deps): Promise<CheckResult[]> {
+    const seen = new Map<string, string>();
+    const results: CheckResult[] = [];
+    for (const [checkId, list] of deps) {
+      const tls = list.find((r) => r.stage === 'tls');
+      const chain = (tls?.evidence.chain as PeerCertificateInfo[] | undefined) ?? [];
+      const leaf = chain[0];
+      if (!tls?.route || !leaf || seen.has(leaf.fingerprint256)) continue;
+      seen.set(leaf.fingerprint256, checkId);
+      const port = (tls.evidence.port as number | undefined) ?? undefined;
+      const address = tls.evidence.address as string | undefined;
+      const pems = chain.map((c) => c.pem);
+      const result = checkCaVerifiesChain(ctx.credentials, pems, ctx.target.endpoint, {
+        now: ctx.now(),
+        ...(port ? { port } : {}),
+        ...(address ? { address } : {}),
+      });
+      const first = results.length === 0;
+      results.push({
+        ...result,
+        id: first ? result.id : `${result.id}:${tls.route}`,
+        evidence: { ...result.evidence, route: tls.route, leafFingerprint256: leaf.fingerprint256 },
+      });
+    }
+    if (results.length === 0) {
+      results.push(
+        buildResult(CA_VERIFIES_ENDPOINT, { durationMs: 0 }, {
+          status: 'skip',
+          code: 'CA_NO_PRESENTED_CHAIN',
+          summary: 'no route completed a TLS handshake, so there is no presented chain to verify',
+        } satisfies CaOutcome),
+      );
+    }
+    return results;
+  },
+};

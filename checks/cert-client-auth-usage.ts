@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { certDetails, OID } from '../src/probes/pem.js';
-import { makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
+import { credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'cert.client-auth-usage', title: 'Certificate may be used for TLS client authentication' };
 
@@ -18,7 +19,7 @@ export const certClientAuthUsageCheck: LocalCheck = credentialCheck(META, ['cert
     const reissue = 'have the device certificate re-issued with extendedKeyUsage=clientAuth and keyUsage=digitalSignature (AWS-issued certificates have both)';
     const ekuOids = d.extKeyUsageOids;
     if (ekuOids && !ekuOids.includes(OID.clientAuth) && !ekuOids.includes(OID.anyExtendedKeyUsage)) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'fail',
         code: 'CERT_NO_CLIENT_AUTH_EKU',
         summary: `extended key usage is ${d.extKeyUsage!.join(', ') || 'empty'}; it does not include clientAuth (TLS Web Client Authentication)`,
@@ -29,7 +30,7 @@ export const certClientAuthUsageCheck: LocalCheck = credentialCheck(META, ['cert
     }
     if (d.keyUsage && !d.keyUsage.includes('digitalSignature')) {
       const agreementOnly = d.keyUsage.includes('keyAgreement');
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: agreementOnly ? 'warn' : 'fail',
         code: 'CERT_NO_DIGITAL_SIGNATURE_USAGE',
         summary: `key usage is ${d.keyUsage.join(', ') || 'empty'}; it lacks digitalSignature, which a TLS client needs to prove it holds the key`,
@@ -40,5 +41,5 @@ export const certClientAuthUsageCheck: LocalCheck = credentialCheck(META, ['cert
     }
     const parts = [d.extKeyUsage ? `extended key usage ${d.extKeyUsage.join(', ')}` : 'no extended key usage restriction',
       d.keyUsage ? `key usage ${d.keyUsage.join(', ')}` : 'no key usage restriction'];
-    return [makeResult(META, started, { status: 'pass', code: 'CERT_CLIENT_AUTH_USAGE_OK', summary: parts.join('; '), evidence, reproduce })];
+    return [buildResult(META, started, { status: 'pass', code: 'CERT_CLIENT_AUTH_USAGE_OK', summary: parts.join('; '), evidence, reproduce })];
 });

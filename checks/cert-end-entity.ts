@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { certDetails, formatDn } from '../src/probes/pem.js';
-import { makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
+import { credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'cert.end-entity', title: 'Device certificate is an end-entity certificate (not a CA)' };
 
@@ -14,7 +15,7 @@ export const certEndEntityCheck: LocalCheck = credentialCheck(META, ['cert'], (c
     const reproduce = x509Cmd(cert, '-noout -subject -ext basicConstraints,keyUsage');
     const evidence = { subject: formatDn(cert.leaf.subject), basicConstraintsCA: details.isCA, selfSigned: details.selfSigned };
     if (!details.isCA) {
-      return [makeResult(META, started, { status: 'pass', code: 'CERT_END_ENTITY_OK', summary: 'end-entity certificate (CA:FALSE or no basicConstraints)', evidence, reproduce })];
+      return [buildResult(META, started, { status: 'pass', code: 'CERT_END_ENTITY_OK', summary: 'end-entity certificate (CA:FALSE or no basicConstraints)', evidence, reproduce })];
     }
     const eeIndex = cert.chain.findIndex((c) => !c.ca);
     const hint =
@@ -22,7 +23,7 @@ export const certEndEntityCheck: LocalCheck = credentialCheck(META, ['cert'], (c
         ? `the file also holds an end-entity certificate (${formatDn(cert.chain[eeIndex]!.subject)}) at position ${eeIndex + 2}: put the device certificate first`
         : 'use the device certificate AWS IoT issued or registered for this thing; when you sign your own, use basicConstraints=CA:FALSE and extendedKeyUsage=clientAuth';
     return [
-      makeResult(META, started, {
+      buildResult(META, started, {
         status: 'warn',
         code: 'CERT_IS_CA',
         summary: `the device certificate is a CA certificate (basicConstraints CA:TRUE${details.selfSigned ? ', self-signed' : ''}); a device should present an end-entity certificate`,

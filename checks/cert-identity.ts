@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { certDetails, describeKey, formatDn } from '../src/probes/pem.js';
-import { isoDate, makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
+import { isoDate, credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'cert.identity', title: 'Device certificate identity' };
 
@@ -13,7 +14,7 @@ export const certIdentityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
     const d = certDetails(leaf);
     const subject = formatDn(leaf.subject);
     const issuer = formatDn(leaf.issuer);
-    return [makeResult(META, started, {
+    return [buildResult(META, started, {
       status: 'pass',
       code: 'CERT_IDENTITY',
       summary: `certificate id ${cert.certificateId} (${subject}, issued by ${issuer})`,

@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { describeKey, formatDn, publicKeySha256 } from '../src/probes/pem.js';
-import { makeResult, pkeyCmd, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
+import { pkeyCmd, credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'cert.key-match', title: 'Private key matches certificate' };
 
@@ -20,7 +21,7 @@ export const certKeyMatchCheck: LocalCheck = credentialCheck(META, ['cert', 'key
     };
     const reproduce = `diff <(${x509Cmd(cert, '-noout -pubkey')}) <(${pkeyCmd(credentials, '-pubout')})`;
     if (certPub === keyPub) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'pass',
         code: 'CERT_KEY_MATCH_OK',
         summary: `the private key is the one the certificate was issued for (${keyKey.label})`,
@@ -34,7 +35,7 @@ export const certKeyMatchCheck: LocalCheck = credentialCheck(META, ['cert', 'key
       : certKey.type !== keyKey.type
         ? `the certificate holds an ${certKey.label} key but the key file holds ${keyKey.label}: find the key that was generated together with this certificate (or its CSR)`
         : 'find the private key that was generated together with this certificate (or its CSR); AWS offers the key of a console-created certificate for download only once';
-    return [makeResult(META, started, {
+    return [buildResult(META, started, {
       status: 'fail',
       code: 'KEY_CERT_MISMATCH',
       summary: 'the private key does not belong to this certificate: TLS client authentication will fail',

@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { certDetails, describeKey } from '../src/probes/pem.js';
-import { makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
+import { credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'cert.key-strength', title: 'Certificate key and signature are ones AWS IoT accepts' };
 
@@ -23,12 +24,12 @@ export const certKeyStrengthCheck: LocalCheck = credentialCheck(META, ['cert'], 
     const reproduce = x509Cmd(cert, "-noout -text | grep -E 'Public-Key|NIST CURVE|Signature Algorithm' | sort -u");
     const reissue = 'issue a new device key and certificate: openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 (or RSA 2048), then a new CSR';
     const fail = (code: string, summary: string, hint = reissue) =>
-      [makeResult(META, started, { status: 'fail', code, summary, evidence, hint, reproduce })];
+      [buildResult(META, started, { status: 'fail', code, summary, evidence, hint, reproduce })];
     if (key.type === 'rsa') {
       if ((key.bits ?? 0) < 2048) return fail('CERT_KEY_TOO_WEAK', `RSA ${key.bits}-bit key: AWS IoT requires RSA keys of at least 2048 bits`);
     } else if (key.type === 'ec') {
       if (key.curve === 'P-521') {
-        return [makeResult(META, started, {
+        return [buildResult(META, started, {
           status: 'warn',
           code: 'CERT_KEY_CURVE_UNCOMMON',
           summary: 'EC P-521 key: AWS IoT documents P-256 and P-384; P-521 may be refused',
@@ -47,7 +48,7 @@ export const certKeyStrengthCheck: LocalCheck = credentialCheck(META, ['cert'], 
       return fail('CERT_SIGNATURE_WEAK', `the certificate is signed with ${signatureAlgorithm}: AWS IoT requires SHA-256 or stronger`,
         'have the certificate re-issued with a SHA-256 (or stronger) signature');
     }
-    return [makeResult(META, started, {
+    return [buildResult(META, started, {
       status: 'pass',
       code: 'CERT_KEY_STRENGTH_OK',
       summary: `${key.label} key, ${signatureAlgorithm} signature: accepted by AWS IoT`,

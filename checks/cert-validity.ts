@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { certDetails, formatDn } from '../src/probes/pem.js';
-import { DAY_MS, isoDate, makeResult, credentialCheck, x509Cmd, type LocalCheck } from './cert-util.js';
+import { DAY_MS, isoDate, credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'cert.validity', title: 'Certificate is within its validity period' };
 
@@ -30,7 +31,7 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
     const reproduce = `${x509Cmd(cert, '-noout -dates')}; date -u`;
     const clockHint = `this machine's clock reads ${isoDate(now)}, which looks unset (no RTC, or NTP not synced yet): set the clock first, then judge the certificate`;
     if (now < notBefore) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'fail',
         code: 'CERT_NOT_YET_VALID',
         summary: `the certificate is not valid until ${isoDate(notBefore)} (${plural(days(notBefore.getTime() - now.getTime()), 'day')} from now)`,
@@ -40,7 +41,7 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
       })];
     }
     if (now > notAfter) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'fail',
         code: 'CERT_EXPIRED',
         summary: `the certificate expired on ${isoDate(notAfter)} (${plural(days(now.getTime() - notAfter.getTime()), 'day')} ago)`,
@@ -52,7 +53,7 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
     for (const c of cert.chain) {
       const d = certDetails(c);
       if (now < d.notBefore || now > d.notAfter) {
-        return [makeResult(META, started, {
+        return [buildResult(META, started, {
           status: 'fail',
           code: 'CERT_CHAIN_EXPIRED',
           summary: `the chain certificate ${formatDn(c.subject)} in the certificate file is ${now > d.notAfter ? `expired since ${isoDate(d.notAfter)}` : `not valid until ${isoDate(d.notBefore)}`}`,
@@ -64,7 +65,7 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
     }
     const left = notAfter.getTime() - now.getTime();
     if (ctx.target.warnDays > 0 && left <= ctx.target.warnDays * DAY_MS) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'warn',
         code: 'CERT_EXPIRES_SOON',
         summary: `the certificate expires on ${isoDate(notAfter)}, in ${plural(days(left), 'day')} (warning threshold ${ctx.target.warnDays} days)`,
@@ -73,7 +74,7 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
         reproduce,
       })];
     }
-    return [makeResult(META, started, {
+    return [buildResult(META, started, {
       status: clockUnset ? 'warn' : 'pass',
       code: clockUnset ? 'CLOCK_LOOKS_UNSET' : 'CERT_VALIDITY_OK',
       summary: clockUnset

@@ -3,20 +3,31 @@
  * whose clock is wrong sees valid certificates as expired or not yet valid, and its SigV4 requests are refused.
  */
 import type { CheckResult } from '../src/model/index.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
 import { shq } from '../src/probes/shell.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
+/** Largest offset between the device and server clocks that still passes, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 120;
-const HTTPS_ROUTE_CHECKS = ['route.https-8443', 'route.https-443'];
+/** The checks whose HTTPS protocol results carry the server's `date` header. */
+export const HTTPS_ROUTE_CHECKS = ['route.https-8443', 'route.https-443'];
 
-interface ServerTime {
+/** Every code clock.skew reports. */
+export const CLOCK_SKEW_CODES = ['CLOCK_UNKNOWN', 'CLOCK_SKEW', 'CLOCK_OK'] as const;
+export type ClockSkewCode = (typeof CLOCK_SKEW_CODES)[number];
+
+/** The server's clock as an HTTPS answer showed it: its `date` header, when it arrived, the offset (s), the route. */
+export interface ServerTime {
   serverDate: string;
   receivedAt: string;
   offsetSeconds: number;
   route: string;
 }
 
-/** Server minus local clock, from the first HTTPS protocol result that carries a date header. */
+/**
+ * Server minus local clock (seconds, positive when this machine is behind), from the first HTTPS protocol result
+ * whose evidence carries `serverDate` (RFC 9110 §6.6.1 `Date`, 1 s resolution) and `receivedAt`; undefined when none.
+ */
 export function serverTimeFrom(results: Iterable<readonly CheckResult[]>): ServerTime | undefined {
   for (const list of results) {
     for (const r of list) {
@@ -38,7 +49,8 @@ function reproduce(ctx: CheckContext): string {
   const flags = [`--cacert ${shq(t.caPath ?? 'AmazonRootCA1.pem')}`];
   if (t.certPath) flags.push(`--cert ${shq(t.certPath)}`);
   if (t.keyPath) flags.push(`--key ${shq(t.keyPath)}`);
-  return `curl -s -o /dev/null -D - ${flags.join(' ')} -X POST 'https://${t.endpoint}:8443/topics/iot-doctor%2Fclock' | grep -i '^date:'; date -u`;
+  const url = `'https://${t.endpoint}:8443/topics/iot-doctor%2Fclock'`;
+  return `curl -s -o /dev/null -D - ${flags.join(' ')} -X POST ${url} | grep -i '^date:'; date -u`;
 }
 
 function formatOffset(seconds: number): string {
@@ -47,67 +59,54 @@ function formatOffset(seconds: number): string {
   return `${text} ${seconds > 0 ? 'behind' : 'ahead of'} the server`;
 }
 
-const TITLE = `Device clock within ${CLOCK_TOLERANCE_SECONDS / 60} minutes of the server's`;
+const META = { id: 'clock.skew', title: `Device clock within ${CLOCK_TOLERANCE_SECONDS / 60} minutes of the server's` };
 
+function skewOutcome(ctx: CheckContext, t: ServerTime | undefined): Outcome<ClockSkewCode> {
+  if (!t) {
+    return {
+      status: 'skip',
+      code: 'CLOCK_UNKNOWN',
+      evidence: { localTime: ctx.now().toISOString() },
+      summary: 'no HTTPS route got an answer, so the server clock could not be read',
+    };
+  }
+  const evidence = {
+    offsetSeconds: t.offsetSeconds,
+    serverDate: t.serverDate,
+    localTime: t.receivedAt,
+    route: t.route,
+    toleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+  };
+  if (Math.abs(t.offsetSeconds) > CLOCK_TOLERANCE_SECONDS) {
+    return {
+      status: 'warn',
+      code: 'CLOCK_SKEW',
+      evidence,
+      reproduce: reproduce(ctx),
+      summary: `this machine's clock is ${formatOffset(t.offsetSeconds)} (server says ${t.serverDate})`,
+      hint:
+        'Set the clock from NTP (UDP 123 must be allowed) or a reliable time source. A wrong clock makes valid ' +
+        'certificates look expired or not yet valid, and breaks SigV4.',
+    };
+  }
+  return {
+    status: 'pass',
+    code: 'CLOCK_OK',
+    evidence,
+    summary: t.offsetSeconds === 0 ? 'in step with the server' : `${formatOffset(t.offsetSeconds)}, within tolerance`,
+  };
+}
+
+/**
+ * clock.skew: this machine's clock against the `date` header of an AWS IoT HTTPS answer; warns beyond
+ * `CLOCK_TOLERANCE_SECONDS`, skips (CLOCK_UNKNOWN) when no HTTPS route got an answer.
+ */
 export const clockSkewCheck: DoctorCheck = {
-  id: 'clock.skew',
-  title: TITLE,
+  ...META,
   family: 'clock',
   needs: HTTPS_ROUTE_CHECKS,
   async run(ctx, deps): Promise<CheckResult[]> {
     const started = performance.now();
-    const t = serverTimeFrom(deps.values());
-    const base = { id: 'clock.skew', route: null, stage: null, title: TITLE };
-    const durationMs = Math.round(performance.now() - started);
-    const clockSkewResult = ((): CheckResult => {
-      if (!t) {
-        return {
-          ...base, status: 'skip', code: 'CLOCK_UNKNOWN', durationMs, evidence: { localTime: ctx.now().toISOString() },
-          summary: 'no HTTPS route got an answer, so the server clock could not be read',
-        };
-      }
-      const evidence = { offsetSeconds: t.offsetSeconds, serverDate: t.serverDate, localTime: t.receivedAt, route: t.route, toleranceSeconds: CLOCK_TOLERANCE_SECONDS };
-      if (Math.abs(t.offsetSeconds) > CLOCK_TOLERANCE_SECONDS) {
-        return {
-          ...base, status: 'warn', code: 'CLOCK_SKEW', durationMs, evidence, reproduce: reproduce(ctx),
-          summary: `this machine's clock is ${formatOffset(t.offsetSeconds)} (server says ${t.serverDate})`,
-          hint: 'Set the clock from NTP (UDP 123 must be allowed) or a reliable time source. A wrong clock makes valid certificates look expired or not yet valid, and breaks SigV4.',
-        };
-      }
-      return {
-        ...base, status: 'pass', code: 'CLOCK_OK', durationMs, evidence,
-        summary: t.offsetSeconds === 0 ? 'in step with the server' : `${formatOffset(t.offsetSeconds)}, within tolerance`,
-      };
-    })();
-    const results = [clockSkewResult];
-    const leaf = ctx.credentials.cert?.leaf;
-    const validityBase = { id: 'clock.cert-validity', route: null, stage: null, title: 'Device certificate valid by the server\'s clock' };
-    if (!leaf) return results;
-    if (!t) {
-      results.push({ ...validityBase, status: 'skip', code: 'CLOCK_UNKNOWN', durationMs: 0, evidence: {}, summary: 'server clock unknown' });
-      return results;
-    }
-    const serverNow = Date.parse(t.serverDate);
-    const notBefore = Date.parse(leaf.validFrom);
-    const notAfter = Date.parse(leaf.validTo);
-    const evidence = { serverDate: t.serverDate, notBefore: new Date(notBefore).toISOString(), notAfter: new Date(notAfter).toISOString() };
-    if (serverNow < notBefore) {
-      results.push({
-        ...validityBase, status: 'fail', code: 'CERT_NOT_YET_VALID_BY_SERVER_CLOCK', durationMs: 0, evidence,
-        summary: `by the server's clock the device certificate is not valid before ${evidence.notBefore}`,
-        hint: 'The certificate was issued with a start date in the future: reissue it, or wait until then.',
-        reproduce: `openssl x509 -in ${shq(ctx.target.certPath ?? 'cert.pem')} -noout -dates`,
-      });
-    } else if (serverNow > notAfter) {
-      results.push({
-        ...validityBase, status: 'fail', code: 'CERT_EXPIRED_BY_SERVER_CLOCK', durationMs: 0, evidence,
-        summary: `by the server's clock the device certificate expired on ${evidence.notAfter}`,
-        hint: 'Issue a new device certificate, register and activate it, and attach the policy.',
-        reproduce: `openssl x509 -in ${shq(ctx.target.certPath ?? 'cert.pem')} -noout -dates`,
-      });
-    } else {
-      results.push({ ...validityBase, status: 'pass', code: 'CERT_VALID_BY_SERVER_CLOCK', durationMs: 0, evidence, summary: `valid until ${evidence.notAfter} by the server's clock` });
-    }
-    return results;
+    return [buildResult(META, started, skewOutcome(ctx, serverTimeFrom(deps.values())))];
   },
 };

@@ -10,21 +10,13 @@ import {
   type PolicyDocumentInput,
 } from '../src/policy/index.js';
 import type { ApiFailure, AuthActionType, AuthInfoInput, CloudSession, IotApi, PolicyDocumentInfo } from '../src/probes/iot-api.js';
-import {
-  awsIot,
-  certificateContext,
-  directDocuments,
-  failureOutcome,
-  inventoryFor,
-  principalFor,
-  probeClientIds,
-  result,
-  startCloud,
-  type CloudMeta,
-  type Outcome,
-  type Principal,
-  withinBudget,
-} from './cloud-util.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
+import { startCloud, type CloudMeta, withinBudget } from './cloud-check-util.js';
+import { awsIot } from './cloud-cli-util.js';
+import { certificateContext, probeClientIds } from './cloud-context-util.js';
+import { failureOutcome } from './cloud-failure-util.js';
+import { directDocuments, inventoryFor } from './cloud-inventory-util.js';
+import { principalFor, type Principal } from './cloud-principal-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.authorization', title: 'Policies allow the probe to connect, publish, subscribe and receive' };
@@ -284,7 +276,7 @@ export const cloudAuthorizationCheck: DoctorCheck = {
   run(ctx) {
     const started = performance.now();
     return withinBudget(ctx, ACTIONS.map((a) => ACTION_META[a]), started, async () => {
-      const all = (o: Outcome): CheckResult[] => ACTIONS.map((a) => result(ACTION_META[a], started, o));
+      const all = (o: Outcome): CheckResult[] => ACTIONS.map((a) => buildResult(ACTION_META[a], started, o));
       const c = await startCloud(ctx);
       if (!c.ok) return all(c.outcome);
       const { api, session } = c;
@@ -334,7 +326,7 @@ export const cloudAuthorizationCheck: DoctorCheck = {
         const perId = clientIds.map((id) => records.get(id)![j]!);
         const worst = perId.reduce((a, b) => (RANK[b.decision] > RANK[a.decision] ? b : a));
         const reproduce = reproduceFor(ctx, session, principal, worst.clientId, [infos.get(worst.clientId)![j]!]);
-        return result(ACTION_META[action], started, outcomeFor(action, worst, perId, ctx, local, reproduce));
+        return buildResult(ACTION_META[action], started, outcomeFor(action, worst, perId, ctx, local, reproduce));
       });
     });
   },

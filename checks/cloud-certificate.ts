@@ -2,7 +2,11 @@ import type { CheckResult, Evidence } from '../src/model/index.js';
 import type { CertificateInfo, CloudSession, IotApi } from '../src/probes/iot-api.js';
 import { shq } from '../src/probes/shell.js';
 import type { Target } from '../src/target.js';
-import { awsIot, certificateIdFor, cloudCheck, failureOutcome, iso, result, type Outcome } from './cloud-util.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
+import { cloudCheck, iso } from './cloud-check-util.js';
+import { awsIot } from './cloud-cli-util.js';
+import { failureOutcome } from './cloud-failure-util.js';
+import { certificateIdFor } from './cloud-principal-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.certificate', title: 'Device certificate is registered and ACTIVE in AWS IoT' };
@@ -94,7 +98,7 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
   const out = await api.describeCACertificate(caId);
   if (!out.ok) {
     if (out.kind === 'not-found') {
-      return result(CA_META, started, {
+      return buildResult(CA_META, started, {
         status: 'skip',
         code: 'CA_NOT_IN_ACCOUNT',
         summary: `CA ${caId} is not registered in this account and region (multi-account registration or another account's CA)`,
@@ -102,7 +106,7 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
         reproduce,
       });
     }
-    return result(CA_META, started, failureOutcome(out, "the CA certificate's status", reproduce, ctx.target));
+    return buildResult(CA_META, started, failureOutcome(out, "the CA certificate's status", reproduce, ctx.target));
   }
   const ca = out.value;
   const evidence: Evidence = {
@@ -113,7 +117,7 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
     ...(ca.validity ? { validity: { notBefore: iso(ca.validity.notBefore), notAfter: iso(ca.validity.notAfter) } } : {}),
   };
   if (ca.status !== 'ACTIVE') {
-    return result(CA_META, started, {
+    return buildResult(CA_META, started, {
       status: 'warn',
       code: 'CA_NOT_ACTIVE',
       summary: `the CA that issued the certificate (${caId}) is ${ca.status}: certificates already registered under it keep working; only new registrations (auto-registration, JITR) are blocked`,
@@ -122,7 +126,7 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
       reproduce,
     });
   }
-  return result(CA_META, started, { status: 'pass', code: 'CA_ACTIVE', summary: `the issuing CA ${caId} is ACTIVE`, evidence, reproduce });
+  return buildResult(CA_META, started, { status: 'pass', code: 'CA_ACTIVE', summary: `the issuing CA ${caId} is ACTIVE`, evidence, reproduce });
 }
 
 /**
@@ -131,7 +135,7 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
  */
 export const cloudCertificateCheck: DoctorCheck = cloudCheck(META, async (ctx, started, c) => {
   const cid = certificateIdFor(ctx);
-  if (!cid.ok) return [result(META, started, cid.outcome)];
+  if (!cid.ok) return [buildResult(META, started, cid.outcome)];
   const { api, session } = c;
   const reproduce = awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', cid.id]]);
   const out = await api.describeCertificate(cid.id);
@@ -139,7 +143,7 @@ export const cloudCertificateCheck: DoctorCheck = cloudCheck(META, async (ctx, s
     if (out.kind === 'not-found') {
       const accountId = api.knownAccountId(session);
       return [
-        result(META, started, {
+        buildResult(META, started, {
           status: 'fail',
           code: 'CERT_NOT_REGISTERED',
           summary: `certificate ${cid.id} is not registered in ${accountId ? `account ${accountId}, ` : 'this account, '}region ${session.region}`,
@@ -149,10 +153,10 @@ export const cloudCertificateCheck: DoctorCheck = cloudCheck(META, async (ctx, s
         }),
       ];
     }
-    return [result(META, started, failureOutcome(out, 'the certificate status', reproduce, ctx.target))];
+    return [buildResult(META, started, failureOutcome(out, 'the certificate status', reproduce, ctx.target))];
   }
   const outcome = describeOutcome(out.value, session, ctx.target, ctx.now());
-  const main = result(META, started, {
+  const main = buildResult(META, started, {
     ...outcome,
     evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeCertificate: out.attempts } } : {}) },
     reproduce,

@@ -1,5 +1,7 @@
 import { iotApiFor } from '../src/probes/iot-api.js';
-import { awsConfigureList, result, sessionFailureOutcome } from './cloud-util.js';
+import { buildResult } from '../src/model/result.js';
+import { awsConfigureList } from './cloud-cli-util.js';
+import { sessionFailureOutcome } from './cloud-failure-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.credentials', title: 'AWS credentials and region are available for the cloud checks' };
@@ -14,14 +16,14 @@ export const cloudCredentialsCheck: DoctorCheck = {
   async run(ctx) {
     const started = performance.now();
     const s = await iotApiFor(ctx).session();
-    if (!s.ok) return [result(META, started, sessionFailureOutcome(s, ctx.target, true))];
+    if (!s.ok) return [buildResult(META, started, sessionFailureOutcome(s, ctx.target, true))];
     const session = s.value;
     const extras = [
       session.accountId ? `account ${session.accountId}` : '',
       session.endpointUrl ? `API endpoint ${session.endpointUrl} (${session.endpointFrom})` : '',
     ].filter(Boolean);
     return [
-      result(META, started, {
+      buildResult(META, started, {
         status: 'pass',
         code: 'CLOUD_CREDENTIALS_OK',
         summary: `AWS credentials from ${session.source}, region ${session.region}${extras.length ? `, ${extras.join(', ')}` : ''}`,

@@ -1,6 +1,9 @@
 import type { Evidence } from '../src/model/index.js';
 import { regionFromEndpoint } from '../src/target.js';
-import { awsIot, cloudCheck, failureOutcome, result, type Outcome } from './cloud-util.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
+import { cloudCheck } from './cloud-check-util.js';
+import { awsIot } from './cloud-cli-util.js';
+import { failureOutcome } from './cloud-failure-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.endpoint', title: "Endpoint is this account's iot:Data-ATS endpoint" };
@@ -60,7 +63,7 @@ export function compareEndpoint(configured: string, accountEndpoint: string, api
 export const cloudEndpointCheck: DoctorCheck = cloudCheck(META, async (ctx, started, c) => {
   const reproduce = awsIot(ctx.target, c.session, 'describe-endpoint', [['--endpoint-type', 'iot:Data-ATS']]);
   const out = await c.api.describeEndpoint('iot:Data-ATS');
-  if (!out.ok) return [result(META, started, failureOutcome(out, "the account's endpoint", reproduce, ctx.target))];
+  if (!out.ok) return [buildResult(META, started, failureOutcome(out, "the account's endpoint", reproduce, ctx.target))];
   const outcome = compareEndpoint(ctx.target.endpoint, out.value, c.session.region);
-  return [result(META, started, { ...outcome, evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeEndpoint: out.attempts } } : {}) }, reproduce })];
+  return [buildResult(META, started, { ...outcome, evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeEndpoint: out.attempts } } : {}) }, reproduce })];
 });

@@ -1,5 +1,10 @@
 import type { Evidence } from '../src/model/index.js';
-import { awsIot, failureOutcome, inventoryFor, principalCheck, probeClientIds, result } from './cloud-util.js';
+import { buildResult } from '../src/model/result.js';
+import { principalCheck } from './cloud-check-util.js';
+import { awsIot } from './cloud-cli-util.js';
+import { probeClientIds } from './cloud-context-util.js';
+import { failureOutcome } from './cloud-failure-util.js';
+import { inventoryFor } from './cloud-inventory-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.policy-attached', title: 'An AWS IoT policy reaches the certificate' };
@@ -12,7 +17,7 @@ const META = { id: 'cloud.policy-attached', title: 'An AWS IoT policy reaches th
 export const cloudPolicyAttachedCheck: DoctorCheck = principalCheck(META, async (ctx, started, { api, session }, principal) => {
   const listCmd = awsIot(ctx.target, session, 'list-attached-policies', [['--target', principal.certArn]]);
   const inv = await inventoryFor(ctx, api, session, principal);
-  if (!inv.ok) return [result(META, started, inv.outcome)];
+  if (!inv.ok) return [buildResult(META, started, inv.outcome)];
   const { direct, viaGroups, things } = inv.value;
   const firstThing = things?.[0];
   const reproduce = firstThing
@@ -39,11 +44,11 @@ export const cloudPolicyAttachedCheck: DoctorCheck = principalCheck(META, async 
     if (groupsUnknown) {
       const failure = inv.value.groupFailures[0] ?? inv.value.thingsFailure!;
       const out = failureOutcome(failure, 'whether thing-group policies reach the certificate (none is attached to it directly)', reproduce, ctx.target);
-      return [result(META, started, { ...out, evidence: { ...evidence, ...out.evidence } })];
+      return [buildResult(META, started, { ...out, evidence: { ...evidence, ...out.evidence } })];
     }
     const attach = awsIot(ctx.target, session, 'attach-policy', ['--policy-name', '<policy-name>', ['--target', principal.certArn]]);
     return [
-      result(META, started, {
+      buildResult(META, started, {
         status: 'fail',
         code: 'NO_POLICY_ATTACHED',
         summary: `no policy is attached to certificate ${principal.certificateId}${things?.length ? ' or to the groups of its things' : ''}: AWS IoT denies every action`,
@@ -60,7 +65,7 @@ export const cloudPolicyAttachedCheck: DoctorCheck = principalCheck(META, async 
     const groupThings = [...new Set(viaGroups.map((g) => g.thingName))];
     if (!ids.some((id) => groupThings.includes(id))) {
       return [
-        result(META, started, {
+        buildResult(META, started, {
           status: 'warn',
           code: 'POLICY_ONLY_VIA_THING_GROUP',
           summary: `only thing-group policies reach the certificate: ${names(policies)}; they apply only when the client id is the thing name (${groupThings.join(', ')}), not with ${ids.join(', ')}`,
@@ -72,7 +77,7 @@ export const cloudPolicyAttachedCheck: DoctorCheck = principalCheck(META, async 
     }
   }
   return [
-    result(META, started, {
+    buildResult(META, started, {
       status: 'pass',
       code: 'POLICY_ATTACHED',
       summary: `${policies.length} ${policies.length === 1 ? 'policy reaches' : 'policies reach'} the certificate: ${names(policies)}`,

@@ -1,6 +1,11 @@
 import type { Evidence } from '../src/model/index.js';
 import { policyUsesThingVariables, policyVariables } from '../src/policy/index.js';
-import { awsIot, directDocuments, failureOutcome, inventoryFor, principalCheck, probeClientIds, result } from './cloud-util.js';
+import { buildResult } from '../src/model/result.js';
+import { principalCheck } from './cloud-check-util.js';
+import { awsIot } from './cloud-cli-util.js';
+import { probeClientIds } from './cloud-context-util.js';
+import { failureOutcome } from './cloud-failure-util.js';
+import { directDocuments, inventoryFor } from './cloud-inventory-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.thing', title: 'Certificate is attached to the thing its policy expects' };
@@ -13,14 +18,14 @@ const META = { id: 'cloud.thing', title: 'Certificate is attached to the thing i
 export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, started, { api, session }, principal) => {
   const reproduce = awsIot(ctx.target, session, 'list-principal-things', [['--principal', principal.certArn]]);
   const inv = await inventoryFor(ctx, api, session, principal);
-  if (!inv.ok) return [result(META, started, inv.outcome)];
+  if (!inv.ok) return [buildResult(META, started, inv.outcome)];
   const { things, thingsFailure } = inv.value;
-  if (!things) return [result(META, started, failureOutcome(thingsFailure!, 'the things attached to the certificate', reproduce, ctx.target))];
+  if (!things) return [buildResult(META, started, failureOutcome(thingsFailure!, 'the things attached to the certificate', reproduce, ctx.target))];
 
   const docs = await directDocuments(api, principal, inv.value);
   if (!docs.ok) {
     const out = failureOutcome(docs.failure, 'whether the policies use thing variables', reproduce, ctx.target);
-    return [result(META, started, { ...out, evidence: { ...out.evidence, things } })];
+    return [buildResult(META, started, { ...out, evidence: { ...out.evidence, things } })];
   }
   const usingThing = docs.docs.filter((d) => {
     try {
@@ -33,7 +38,7 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
   const evidence: Evidence = { certificateArn: principal.certArn, things, clientIds };
   if (usingThing.length === 0) {
     return [
-      result(META, started, {
+      buildResult(META, started, {
         status: 'pass',
         code: 'NO_THING_NEEDED',
         summary: `no policy on the certificate uses thing variables${things.length ? `; attached thing${things.length === 1 ? '' : 's'}: ${things.join(', ')}` : ''}`,
@@ -48,7 +53,7 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
   const full: Evidence = { ...evidence, policies: policyNames, variables };
   if (missing.length === 0) {
     return [
-      result(META, started, {
+      buildResult(META, started, {
         status: 'pass',
         code: 'THING_OK',
         summary: `${policyNames.join(', ')} use${policyNames.length === 1 ? 's' : ''} thing variables and the certificate is attached to thing ${clientIds.join(', ')} (the client id)`,
@@ -62,7 +67,7 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
       (ctx.target.clientIdFromUser ? '' : ' The probe used its own client id; the device itself may work with its thing name.')
     : `Attach the certificate to a thing named like the client id: aws iot create-thing --thing-name ${missing[0]} and ${awsIot(ctx.target, session, 'attach-thing-principal', [['--thing-name', missing[0]!], ['--principal', principal.certArn]])}.`;
   return [
-    result(META, started, {
+    buildResult(META, started, {
       status: 'fail',
       code: 'THING_NOT_ATTACHED_FOR_POLICY',
       summary:

@@ -14,7 +14,7 @@ import { cloudPolicyAttachedCheck } from './cloud-policy-attached.js';
 import { cloudThingCheck } from './cloud-thing.js';
 import type { DoctorCheck } from './types.js';
 
-export type { CloudTarget } from './cloud-util.js';
+export type { CloudTarget } from './cloud-principal-util.js';
 
 /** Catalogue order. They declare no `needs`: shared AWS answers are memoized per run, so all of them start at once. */
 export const cloudChecks: DoctorCheck[] = [

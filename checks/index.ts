@@ -6,15 +6,20 @@ import type { Check } from '../src/model/check.js';
 import { ROUTES } from '../src/model/index.js';
 import { validateCatalogue } from '../src/runner/index.js';
 import type { Target } from '../src/target.js';
-import { caVerifiesEndpointCheck } from './ca-endpoint.js';
+import { caVerifiesEndpointCheck } from './ca-verifies-endpoint.js';
 import { certChecks } from './cert.js';
+import { clockCertValidityCheck } from './clock-cert-validity.js';
 import { clockSkewCheck } from './clock-skew.js';
 import { cloudChecks } from './cloud.js';
 import { probeClientIdCheck } from './probe-client-id.js';
 import { routeCheck } from './route.js';
 import type { DoctorCheck } from './types.js';
 
-/** The checks of a run of `target`, in report order. */
+/**
+ * The checks of a `check` run for `target`, in report order: local credential checks, the probe client id (MQTT
+ * routes with protocol stages), one route check per selected route, then ca.verifies-endpoint, the clock checks and,
+ * with `--cloud`, the cloud checks. Each check lives in `checks/<id with . replaced by ->.ts`.
+ */
 export function catalogue(target: Target): DoctorCheck[] {
   return [
     ...certChecks,
@@ -22,6 +27,7 @@ export function catalogue(target: Target): DoctorCheck[] {
     ...target.routes.map(routeCheck),
     caVerifiesEndpointCheck,
     clockSkewCheck,
+    clockCertValidityCheck,
     ...(target.cloud ? cloudChecks : []),
   ];
 }
@@ -33,6 +39,7 @@ export const ALL_CHECKS: readonly Check<never>[] = [
   ...Object.keys(ROUTES).map((id) => routeCheck(id)),
   caVerifiesEndpointCheck,
   clockSkewCheck,
+  clockCertValidityCheck,
   ...cloudChecks,
 ];
 

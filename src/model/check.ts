@@ -1,5 +1,9 @@
 import type { CheckResult } from './index.js';
 
+/** Check families: the prefix of every check id (`files.cert`, `ca.contents`, `route.mqtt-8883`, `probe.client-id`). */
+export const CHECK_FAMILIES = ['files', 'cert', 'ca', 'route', 'probe', 'clock', 'cloud'] as const;
+export type CheckFamily = (typeof CHECK_FAMILIES)[number];
+
 /**
  * A unit of work the runner schedules. `needs` names other checks whose results this one reads; the runner starts a
  * check as soon as everything it needs has finished, so independent checks run concurrently. A `needs` entry that
@@ -9,7 +13,8 @@ export interface Check<Ctx> {
   /** `route.mqtt-8883`, `cert.key-match`, `cloud.certificate` ... */
   id: string;
   title: string;
-  family: 'files' | 'cert' | 'route' | 'clock' | 'cloud';
+  /** The id's prefix (`familyOf(id)` in checks/family-util.ts). */
+  family: CheckFamily;
   needs?: readonly string[];
   /**
    * Run the check. `signal` (always given by the runner) aborts when the runner gives up on the check (its deadline

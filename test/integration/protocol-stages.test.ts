@@ -46,7 +46,7 @@ async function runAgainst(scenario: string, extra: Partial<Target> = {}): Promis
     region: lab.region,
     ...extra,
   };
-  const routeOnly = catalogue(target).filter((c) => c.family === 'route' || c.family === 'clock');
+  const routeOnly = catalogue(target).filter((c) => c.family === 'route' || c.family === 'clock' || c.family === 'probe');
   expect(routeOnly.some((c) => c.id === 'probe.client-id')).toBe(true);
   return { report: await runDoctor(target, { checks: routeOnly }), lab };
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { cloudTargetFromReport, isCloudResult, mergeCloudResults } from '../../checks/cloud.js';
 import { compareEndpoint } from '../../checks/cloud-endpoint.js';
-import { awsIot, parseCertArn, partitionOf, probeClientIds, withinBudget } from '../../checks/cloud-util.js';
+import { withinBudget } from '../../checks/cloud-check-util.js';
+import { awsIot } from '../../checks/cloud-cli-util.js';
+import { probeClientIds } from '../../checks/cloud-context-util.js';
+import { parseCertArn, partitionOf } from '../../checks/cloud-principal-util.js';
 import { routeClientId } from '../../checks/route-protocol.js';
 import { ROUTES, SCHEMA_VERSION, type CheckResult, type Report } from '../../src/model/index.js';
 import { classifyError } from '../../src/probes/iot-api.js';

@@ -1,66 +1,44 @@
+/**
+ * Helpers shared by the local (offline) credential checks (`files.*`, `cert.*`, `ca.*`): the skip when a file they
+ * read is missing, the `openssl` reproduce commands, and the results of a `files.*` check with problems.
+ */
 import type { Check, DependencyResults } from '../src/model/check.js';
-import type { CheckResult, Evidence, Status } from '../src/model/index.js';
+import type { CheckResult, Evidence } from '../src/model/index.js';
+import { blockedOutcome, buildResult, inputMissingOutcome, type ResultMeta } from '../src/model/result.js';
 import type { DeviceFileProblem, DeviceFiles } from '../src/probes/device-files.js';
 import { shq } from '../src/probes/shell.js';
-import type { LocalCheckContext } from './cert-context.js';
+import type { LocalCheckContext } from './local-context.js';
+import { familyOf } from './family-util.js';
 
+/** A check that reads only the parsed credential files: runs in `check` and, alone, in `iot-doctor cert`. */
 export type LocalCheck = Check<LocalCheckContext>;
 
-export interface ResultFields {
-  /** Defaults to the check id. */
-  id?: string;
-  status: Status;
-  code: string;
-  summary: string;
-  evidence?: Evidence;
-  hint?: string;
-  reproduce?: string;
-}
-
-export function makeResult(check: { id: string; title: string }, startedAt: number, f: ResultFields): CheckResult {
-  return {
-    id: f.id ?? check.id,
-    route: null,
-    stage: null,
-    title: check.title,
-    status: f.status,
-    code: f.code,
-    summary: f.summary,
-    evidence: f.evidence ?? {},
-    ...(f.hint ? { hint: f.hint } : {}),
-    ...(f.reproduce ? { reproduce: f.reproduce } : {}),
-    durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
-  };
-}
-
-type Part = 'cert' | 'key' | 'ca';
+/** A credential file: the device certificate, its private key, the CA file. */
+export type Part = 'cert' | 'key' | 'ca';
 
 const FLAG: Record<Part, string> = { cert: '--cert', key: '--key', ca: '--ca' };
 const NOUN: Record<Part, string> = { cert: 'certificate file', key: 'private key file', ca: 'CA file' };
 
-/** Fail problems first, then warnings; stable within each. */
+/** The load problems of one credential file: fail problems first, then warnings; stable within each. */
 export function problemsFor(credentials: DeviceFiles, part: Part): DeviceFileProblem[] {
   const list = credentials.problems.filter((p) => p.file === part);
   return [...list.filter((p) => p.status === 'fail'), ...list.filter((p) => p.status === 'warn')];
 }
 
 /**
- * When a part the check needs is missing, the skip result that says why: "blocked by files.key:
- * KEY_ENCRYPTED_NO_PASSPHRASE", or "no private key file given (--key)".
- */
-/**
  * A check over the parsed credentials: `skip` with the reason when a part it reads is missing or unreadable,
- * otherwise `body` runs. It waits for the files checks of those parts, plus `extraNeeds`.
+ * otherwise `body` runs (`startedAt` is its `performance.now()` start, ms). It waits for the files checks of those
+ * parts, plus `extraNeeds`. `family` is the id's prefix.
  */
 export function credentialCheck(
-  meta: { id: string; title: string },
+  meta: ResultMeta & { id: string },
   parts: readonly Part[],
   body: (ctx: LocalCheckContext, startedAt: number, deps?: DependencyResults) => Promise<CheckResult[]> | CheckResult[],
   extraNeeds: readonly string[] = [],
 ): LocalCheck {
   return {
     ...meta,
-    family: 'cert',
+    family: familyOf(meta.id),
     needs: [...parts.map((p) => `files.${p}`), ...extraNeeds],
     async run(ctx, deps) {
       const started = performance.now();
@@ -71,8 +49,13 @@ export function credentialCheck(
   };
 }
 
+/**
+ * When a part the check needs is missing, the skip result that says why: `BLOCKED` "blocked by files.key:
+ * KEY_ENCRYPTED_NO_PASSPHRASE" when its file failed to load, else `INPUT_MISSING` "no private key file given
+ * (--key)"; undefined when every part is there.
+ */
 export function skipIfMissing(
-  check: { id: string; title: string },
+  check: ResultMeta,
   startedAt: number,
   credentials: DeviceFiles,
   parts: readonly Part[],
@@ -80,20 +63,8 @@ export function skipIfMissing(
   for (const part of parts) {
     if (credentials[part]) continue;
     const problem = problemsFor(credentials, part).find((p) => p.status === 'fail');
-    if (problem) {
-      return makeResult(check, startedAt, {
-        status: 'skip',
-        code: 'BLOCKED',
-        summary: `blocked by files.${part}: ${problem.code}`,
-        evidence: { blockedBy: `files.${part}`, blockingCode: problem.code },
-      });
-    }
-    return makeResult(check, startedAt, {
-      status: 'skip',
-      code: 'INPUT_MISSING',
-      summary: `no ${NOUN[part]} given (${FLAG[part]})`,
-      evidence: { missing: FLAG[part] },
-    });
+    if (problem) return buildResult(check, startedAt, blockedOutcome(`files.${part}`, problem.code));
+    return buildResult(check, startedAt, inputMissingOutcome(FLAG[part], `no ${NOUN[part]} given (${FLAG[part]})`));
   }
   return undefined;
 }
@@ -125,13 +96,15 @@ export function pkeyCmd(credentials: DeviceFiles, args: string): string {
   return `openssl pkey${der ? ' -inform DER' : ''} -in ${p} ${args}`;
 }
 
+/** A date as ISO 8601 UTC without milliseconds when they are zero: `2026-01-31T12:00:00Z`. */
 export function isoDate(d: Date): string {
   return d.toISOString().replace('.000Z', 'Z');
 }
 
+/** One day in milliseconds. */
 export const DAY_MS = 86_400_000;
 
-/** The command that shows a file problem by hand. */
+/** The command that shows a file problem by hand (`openssl`, `wc`, `ls`, `grep`); undefined without a path. */
 export function reproduceForProblem(problem: DeviceFileProblem): string | undefined {
   if (!problem.path) return undefined;
   const p = shq(problem.path);
@@ -174,20 +147,24 @@ export function reproduceForProblem(problem: DeviceFileProblem): string | undefi
  * further ones `<check id>:<CODE>` so every result id stays unique and stable.
  */
 export function problemResults(
-  check: { id: string; title: string },
+  check: ResultMeta,
   startedAt: number,
   problems: readonly DeviceFileProblem[],
   baseEvidence: Evidence,
 ): CheckResult[] {
   return problems.map((problem, i) =>
-    makeResult(check, startedAt, {
-      id: i === 0 ? check.id : `${check.id}:${problem.code}`,
-      status: problem.status,
-      code: problem.code,
-      summary: problem.message,
-      evidence: { ...baseEvidence, ...(problem.path ? { path: problem.path } : {}) },
-      ...(problem.hint ? { hint: problem.hint } : {}),
-      ...(reproduceForProblem(problem) ? { reproduce: reproduceForProblem(problem) } : {}),
-    }),
+    buildResult(
+      check,
+      startedAt,
+      {
+        status: problem.status,
+        code: problem.code,
+        summary: problem.message,
+        evidence: { ...baseEvidence, ...(problem.path ? { path: problem.path } : {}) },
+        hint: problem.hint,
+        reproduce: reproduceForProblem(problem),
+      },
+      i === 0 ? check.id : `${check.id}:${problem.code}`,
+    ),
   );
 }

@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { AMAZON_ROOTS } from '../src/assets/amazon-roots.js';
-import { makeResult, problemResults, problemsFor, shq, type LocalCheck } from './cert-util.js';
+import { problemResults, problemsFor, shq, type LocalCheck } from './local-util.js';
 
 const META = { id: 'files.ca', title: 'CA file holds readable certificates' };
 
@@ -15,11 +16,11 @@ export const filesCaCheck: LocalCheck = {
     const problems = problemsFor(credentials, 'ca');
     if (problems.length > 0) return problemResults(META, started, problems, evidence);
     if (!ca) {
-      return [makeResult(META, started, { status: 'skip', code: 'CA_FILE_NOT_GIVEN', summary: 'no CA file given (--ca)' })];
+      return [buildResult(META, started, { status: 'skip', code: 'CA_FILE_NOT_GIVEN', summary: 'no CA file given (--ca)' })];
     }
     if (ca.isDefault) {
       return [
-        makeResult(META, started, {
+        buildResult(META, started, {
           status: 'pass',
           code: 'CA_FILE_DEFAULT',
           summary: `no --ca given: using the bundled ${AMAZON_ROOTS.map((r) => r.awsFileName).join(', ')}`,
@@ -28,7 +29,7 @@ export const filesCaCheck: LocalCheck = {
       ];
     }
     return [
-      makeResult(META, started, {
+      buildResult(META, started, {
         status: 'pass',
         code: 'CA_FILE_OK',
         summary: `${ca.certs.length} certificate${ca.certs.length === 1 ? '' : 's'} in the CA file`,

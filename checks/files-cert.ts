@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { describeKey, formatDn } from '../src/probes/pem.js';
-import { makeResult, problemResults, problemsFor, x509Cmd, type LocalCheck } from './cert-util.js';
+import { problemResults, problemsFor, x509Cmd, type LocalCheck } from './local-util.js';
 
 const META = { id: 'files.cert', title: 'Certificate file holds a readable device certificate' };
 
@@ -23,12 +24,12 @@ export const filesCertCheck: LocalCheck = {
     const problems = problemsFor(credentials, 'cert');
     if (problems.length > 0) return problemResults(META, started, problems, evidence);
     if (!cert) {
-      return [makeResult(META, started, { status: 'skip', code: 'CERT_FILE_NOT_GIVEN', summary: 'no certificate file given (--cert)' })];
+      return [buildResult(META, started, { status: 'skip', code: 'CERT_FILE_NOT_GIVEN', summary: 'no certificate file given (--cert)' })];
     }
     const form = cert.format === 'pkcs12' ? 'PKCS#12' : cert.format.toUpperCase();
     const chain = cert.chain.length > 0 ? ` followed by ${cert.chain.length} chain certificate${cert.chain.length > 1 ? 's' : ''}` : '';
     return [
-      makeResult(META, started, {
+      buildResult(META, started, {
         status: 'pass',
         code: 'CERT_FILE_OK',
         summary: `${form} file with the device certificate${chain}`,

@@ -1,5 +1,6 @@
+import { buildResult } from '../src/model/result.js';
 import { describeKey } from '../src/probes/pem.js';
-import { makeResult, pkeyCmd, problemResults, problemsFor, type LocalCheck } from './cert-util.js';
+import { pkeyCmd, problemResults, problemsFor, type LocalCheck } from './local-util.js';
 
 const META = { id: 'files.key', title: 'Private key file holds a usable private key' };
 
@@ -22,11 +23,11 @@ export const filesKeyCheck: LocalCheck = {
     const problems = problemsFor(credentials, 'key');
     if (problems.length > 0) return problemResults(META, started, problems, evidence);
     if (!key) {
-      return [makeResult(META, started, { status: 'skip', code: 'KEY_FILE_NOT_GIVEN', summary: 'no private key file given (--key)' })];
+      return [buildResult(META, started, { status: 'skip', code: 'KEY_FILE_NOT_GIVEN', summary: 'no private key file given (--key)' })];
     }
     const from = credentials.cert && credentials.cert.path === key.path ? ', taken from the certificate file' : '';
     return [
-      makeResult(META, started, {
+      buildResult(META, started, {
         status: 'pass',
         code: 'KEY_FILE_OK',
         summary: `${describeKey(key.object).label} private key, ${key.wasEncrypted ? 'encrypted and opened with the passphrase' : 'not encrypted'}${from}`,

@@ -1,6 +1,7 @@
+import { buildResult } from '../src/model/result.js';
 import type { X509Certificate } from 'node:crypto';
 import { certificateIdOf, formatDn, isIssuedBy, matchKnownRoot } from '../src/probes/pem.js';
-import { makeResult, shq, credentialCheck, type LocalCheck } from './cert-util.js';
+import { shq, credentialCheck, type LocalCheck } from './local-util.js';
 
 const META = { id: 'ca.contents', title: 'CA file holds the Amazon roots that anchor AWS IoT endpoints' };
 
@@ -36,7 +37,7 @@ export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, s
 
     if (caCerts.length === 0) {
       const holdsDevice = device && ca.certs.some((c) => certificateIdOf(c) === device.certificateId);
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'fail',
         code: 'CA_NO_CA_CERT',
         summary: holdsDevice
@@ -48,7 +49,7 @@ export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, s
       })];
     }
     if (roots.some((r) => ROOTS_IN_USE.has(r.name))) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'pass',
         code: 'CA_HAS_AMAZON_ROOTS',
         summary: ca.isDefault
@@ -59,7 +60,7 @@ export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, s
       })];
     }
     if (roots.length > 0) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'warn',
         code: 'CA_ONLY_RESERVED_AMAZON_ROOTS',
         summary: `holds only ${roots.map((r) => r.label).join(', ')}; AWS IoT endpoints chain to Amazon Root CA 1 (RSA) or 3 (EC) today`,
@@ -69,7 +70,7 @@ export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, s
       })];
     }
     if (issuers.length > 0) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'warn',
         code: 'CA_IS_DEVICE_ISSUER',
         summary: `the CA file holds the CA that issued the device certificate (${formatDn(issuers[0]!.subject)}), not a server root: the device uses --ca to verify AWS IoT, which chains to Amazon Root CA 1 or 3`,
@@ -79,7 +80,7 @@ export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, s
       })];
     }
     if (ca.certs.some((c) => LEGACY_VERISIGN.test(c.subject))) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'warn',
         code: 'CA_LEGACY_VERISIGN_ROOT',
         summary: 'the CA file holds the legacy VeriSign Class 3 G5 root (for old non-ATS endpoints); -ats endpoints chain to Amazon Root CA 1 or 3',
@@ -90,14 +91,14 @@ export const caContentsCheck: LocalCheck = credentialCheck(META, ['ca'], (ctx, s
     }
     const verifiesEndpoint = deps?.get('ca.verifies-endpoint')?.some((r) => r.code === 'CA_VERIFIES_CHAIN');
     if (verifiesEndpoint) {
-      return [makeResult(META, started, {
+      return [buildResult(META, started, {
         status: 'pass',
         code: 'CA_CUSTOM_ROOT_VERIFIES_ENDPOINT',
         summary: `no Amazon root in the CA file, but it verifies the chain this endpoint presented (${caCerts.map((c) => formatDn(c.subject)).slice(0, 3).join('; ')}): a custom domain or a test endpoint`,
         evidence,
       })];
     }
-    return [makeResult(META, started, {
+    return [buildResult(META, started, {
       status: 'warn',
       code: 'CA_NO_AMAZON_ROOT',
       summary: `the CA file holds ${caCerts.length} CA certificate${caCerts.length === 1 ? '' : 's'} and none is an Amazon root (${caCerts.map((c) => formatDn(c.subject)).slice(0, 3).join('; ')})`,

@@ -1,0 +1,101 @@
+/**
+ * The shape of a cloud check: the run's API session, the common skip without credentials or region, the
+ * certificate principal, and one deadline over all the AWS calls of a check.
+ */
+import type { CheckResult } from '../src/model/index.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
+import { iotApiFor, type CloudSession, type IotApi } from '../src/probes/iot-api.js';
+import type { Target } from '../src/target.js';
+import { sessionFailureOutcome } from './cloud-failure-util.js';
+import { principalFor, type Principal } from './cloud-principal-util.js';
+import { familyOf } from './family-util.js';
+import type { CheckContext, DoctorCheck } from './types.js';
+
+/** Id and title of a cloud check or of one of its results. */
+export interface CloudMeta {
+  id: string;
+  title: string;
+}
+
+export type Started = { ok: true; api: IotApi; session: CloudSession } | { ok: false; outcome: Outcome };
+
+/**
+ * A single-result cloud check: a deadline over all its API calls, and the common skip (no credentials, no region)
+ * before `body` runs with the run's API client and session.
+ */
+export function cloudCheck(
+  meta: CloudMeta,
+  body: (ctx: CheckContext, started: number, cloud: Extract<Started, { ok: true }>) => Promise<CheckResult[]>,
+): DoctorCheck {
+  return {
+    ...meta,
+    family: familyOf(meta.id),
+    run(ctx) {
+      const started = performance.now();
+      return withinBudget(ctx, [meta], started, async () => {
+        const c = await startCloud(ctx);
+        if (!c.ok) return [buildResult(meta, started, c.outcome)];
+        return body(ctx, started, c);
+      });
+    },
+  };
+}
+
+/** A cloud check about the certificate's principal: also skips (with the reason) when the certificate is unknown. */
+export function principalCheck(
+  meta: CloudMeta,
+  body: (ctx: CheckContext, started: number, cloud: Extract<Started, { ok: true }>, principal: Principal) => Promise<CheckResult[]>,
+): DoctorCheck {
+  return cloudCheck(meta, async (ctx, started, c) => {
+    const p = await principalFor(ctx, c.api, c.session);
+    if (!p.ok) return [buildResult(meta, started, p.outcome)];
+    return body(ctx, started, c, p.value);
+  });
+}
+
+/** The run's API and session, or the skip every cloud check reports when there are no credentials / no region. */
+export async function startCloud(ctx: CheckContext): Promise<Started> {
+  const api = iotApiFor(ctx);
+  const s = await api.session();
+  if (!s.ok) return { ok: false, outcome: sessionFailureOutcome(s, ctx.target, false) };
+  return { ok: true, api, session: s.value };
+}
+
+
+export function iso(d: Date | undefined): string | undefined {
+  return d ? d.toISOString().replace('.000Z', 'Z') : undefined;
+}
+
+/**
+ * The most a cloud check may take: a slow API answering every call just before its deadline still ends here with a
+ * warning, well inside the runner's guard (which would turn the check into an `error`).
+ */
+export function budgetMs(target: Target): number {
+  return target.timeoutMs * 6;
+}
+
+export async function withinBudget(ctx: CheckContext, metas: CloudMeta[], started: number, work: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  const limit = budgetMs(ctx.target);
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<CheckResult[]>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(
+        metas.map((m) =>
+          buildResult(m, started, {
+            status: 'warn',
+            code: 'CLOUD_API_UNREACHABLE',
+            summary: `the AWS IoT API calls of this check did not finish within ${limit} ms`,
+            evidence: { budgetMs: limit, timeoutMs: ctx.target.timeoutMs },
+            hint: 'The AWS IoT API answers very slowly from here: check the network and proxy, or raise --timeout.',
+          }),
+        ),
+      );
+    }, limit);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work(), overrun]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The policies that reach the certificate: attached directly, and through the thing groups of its attached things.
+ * Memoized on the run's `IotApi`, so concurrent cloud checks make each AWS call once.
+ */
+import type { Outcome } from '../src/model/result.js';
+import type { ApiFailure, ApiOutcome, CloudSession, IotApi, PolicyDocumentInfo, PolicyRefInfo } from '../src/probes/iot-api.js';
+import { awsIot } from './cloud-cli-util.js';
+import { failureOutcome } from './cloud-failure-util.js';
+import type { Principal } from './cloud-principal-util.js';
+import type { CheckContext } from './types.js';
+
+export interface GroupPolicy extends PolicyRefInfo {
+  /** The attached thing whose groups carry the policy; it applies only when the client id equals this name. */
+  thingName: string;
+  /** The thing group, when ListThingGroupsForThing was allowed. */
+  group?: string;
+}
+
+export interface Inventory {
+  /** Attached to the certificate: apply to every connection with it. */
+  direct: PolicyRefInfo[];
+  /** From the thing groups of attached things. */
+  viaGroups: GroupPolicy[];
+  /** Things attached to the certificate; undefined when ListPrincipalThings failed. */
+  things?: string[];
+  thingsFailure?: ApiFailure;
+  /** GetEffectivePolicies per thing failed: thing-group policies may be missing. */
+  groupFailures: ApiFailure[];
+  /** Documents from GetEffectivePolicies(principal, thing), per thing. */
+  effectiveByThing: Map<string, PolicyDocumentInfo[]>;
+  attempts: Record<string, number>;
+}
+
+const MAX_THINGS = 10;
+
+export function countAttempts(into: Record<string, number>, ...outcomes: ApiOutcome<unknown>[]): void {
+  for (const o of outcomes) {
+    if (o.ok && o.attempts > 1) into[o.operation] = (into[o.operation] ?? 0) + o.attempts;
+  }
+}
+
+export function inventoryFor(ctx: CheckContext, api: IotApi, session: CloudSession, principal: Principal): Promise<{ ok: true; value: Inventory } | { ok: false; outcome: Outcome }> {
+  return api.memo(`inventory:${principal.certArn}`, async () => {
+    const [attached, things] = await Promise.all([api.listAttachedPolicies(principal.certArn), api.listPrincipalThings(principal.certArn)]);
+    if (!attached.ok) {
+      return {
+        ok: false as const,
+        outcome: failureOutcome(attached, 'the policies attached to the certificate', awsIot(ctx.target, session, 'list-attached-policies', [['--target', principal.certArn]]), ctx.target),
+      };
+    }
+    const inv: Inventory = { direct: attached.value, viaGroups: [], groupFailures: [], effectiveByThing: new Map(), attempts: {} };
+    countAttempts(inv.attempts, attached, things);
+    if (things.ok) inv.things = things.value;
+    else inv.thingsFailure = things;
+    const directNames = new Set(attached.value.map((p) => p.policyName));
+    await Promise.all(
+      (inv.things ?? []).slice(0, MAX_THINGS).map(async (thingName) => {
+        const eff = await api.getEffectivePolicies(principal.certArn, thingName);
+        countAttempts(inv.attempts, eff);
+        if (!eff.ok) {
+          inv.groupFailures.push(eff);
+          return;
+        }
+        inv.effectiveByThing.set(thingName, eff.value);
+        const fromGroups = eff.value.filter((p) => !directNames.has(p.policyName));
+        if (fromGroups.length === 0) return;
+        const groupOf = await groupNames(api, principal, thingName, new Set(fromGroups.map((p) => p.policyName)));
+        for (const p of fromGroups) {
+          const g: GroupPolicy = { policyName: p.policyName, thingName, ...(p.policyArn ? { policyArn: p.policyArn } : {}) };
+          const group = groupOf.get(p.policyName);
+          if (group) g.group = group;
+          inv.viaGroups.push(g);
+        }
+      }),
+    );
+    return { ok: true as const, value: inv };
+  });
+}
+
+/** Which thing group carries each policy (best effort: needs iot:ListThingGroupsForThing). */
+async function groupNames(api: IotApi, principal: Principal, thingName: string, wanted: Set<string>): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const groups = await api.listThingGroupsForThing(thingName);
+  if (!groups.ok) return out;
+  await Promise.all(
+    groups.value.map(async (g) => {
+      const arn = g.groupArn ?? `arn:${principal.partition}:iot:${principal.region}:${principal.accountId}:thinggroup/${g.groupName}`;
+      const attached = await api.listAttachedPolicies(arn, true);
+      if (!attached.ok) return;
+      for (const p of attached.value) if (wanted.has(p.policyName) && !out.has(p.policyName)) out.set(p.policyName, g.groupName);
+    }),
+  );
+  return out;
+}
+
+/** Documents of the policies attached to the certificate: GetEffectivePolicies, else GetPolicy one by one. */
+export function directDocuments(api: IotApi, principal: Principal, inv: Inventory): Promise<{ ok: true; docs: PolicyDocumentInfo[] } | { ok: false; failure: ApiFailure; permissions: string[] }> {
+  return api.memo(`direct-docs:${principal.certArn}`, async () => {
+    if (inv.direct.length === 0) return { ok: true as const, docs: [] };
+    const wanted = inv.direct.map((p) => p.policyName);
+    const found = new Map<string, PolicyDocumentInfo>();
+    const permissions: string[] = [];
+    const eff = await api.getEffectivePolicies(principal.certArn);
+    if (eff.ok) {
+      for (const p of eff.value) if (wanted.includes(p.policyName)) found.set(p.policyName, p);
+    } else {
+      permissions.push(eff.permission);
+    }
+    const missing = wanted.filter((n) => !found.has(n));
+    const got = await Promise.all(missing.map((n) => api.getPolicy(n)));
+    for (const g of got) {
+      if (!g.ok) return { ok: false as const, failure: g, permissions: [...permissions, g.permission] };
+      found.set(g.value.policyName, g.value);
+    }
+    return { ok: true as const, docs: wanted.map((n) => found.get(n)).filter((p): p is PolicyDocumentInfo => !!p) };
+  });
+}
