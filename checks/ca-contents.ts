@@ -1,9 +1,21 @@
 import { buildResult } from '../src/model/result.js';
 import type { X509Certificate } from 'node:crypto';
 import { certificateIdOf, formatDn, isIssuedBy, matchKnownRoot } from '../src/probes/pem.js';
-import { shq, credentialCheck, type LocalCheck } from './local-util.js';
+import { shq, credentialCheck, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'ca.contents', title: 'CA file holds the Amazon roots that anchor AWS IoT endpoints' };
+
+/** Every code ca.contents reports. */
+export const CA_CONTENTS_CODES = [
+  'CA_NO_CA_CERT',
+  'CA_HAS_AMAZON_ROOTS',
+  'CA_ONLY_RESERVED_AMAZON_ROOTS',
+  'CA_IS_DEVICE_ISSUER',
+  'CA_LEGACY_VERISIGN_ROOT',
+  'CA_CUSTOM_ROOT_VERIFIES_ENDPOINT',
+  'CA_NO_AMAZON_ROOT',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 const GET_ROOTS = 'use AmazonRootCA1.pem (RSA) and AmazonRootCA3.pem (EC) from https://www.amazontrust.com/repository/, in one file if your stack takes a bundle';
 /** Roots AWS IoT ATS endpoints chain to today; Root CA 2 and 4 are reserved. Starfield G2 cross-signs them. */

@@ -19,7 +19,7 @@ import {
 } from '../src/probes/pem.js';
 import { hostPort, shq } from '../src/probes/shell.js';
 import type { PeerCertificateInfo } from '../src/probes/tls.js';
-import { isoDate, skipIfMissing } from './local-util.js';
+import { isoDate, LOCAL_SKIP_CODES, skipIfMissing } from './local-util.js';
 import type { DoctorCheck } from './types.js';
 
 /** Id and title of ca.verifies-endpoint. */
@@ -28,7 +28,7 @@ export const CA_VERIFIES_ENDPOINT = {
   title: "CA file verifies the endpoint's server certificate chain",
 } as const;
 
-/** Every code ca.verifies-endpoint reports (plus the skip codes of `SKIP_CODES`). */
+/** Every code ca.verifies-endpoint reports. */
 export const CA_VERIFIES_ENDPOINT_CODES = [
   'CA_NO_PRESENTED_CHAIN',
   'CA_CHAIN_UNREADABLE',
@@ -36,6 +36,7 @@ export const CA_VERIFIES_ENDPOINT_CODES = [
   'CA_VERIFIES_CHAIN_PARTIAL',
   'CA_VERIFIES_CHAIN',
   'CA_DOES_NOT_VERIFY_CHAIN',
+  ...LOCAL_SKIP_CODES,
 ] as const;
 export type CaVerifiesEndpointCode = (typeof CA_VERIFIES_ENDPOINT_CODES)[number];
 type CaOutcome = Outcome<CaVerifiesEndpointCode>;

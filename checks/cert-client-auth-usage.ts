@@ -1,8 +1,16 @@
 import { buildResult } from '../src/model/result.js';
 import { certDetails, OID } from '../src/probes/pem.js';
-import { credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
+import { credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'cert.client-auth-usage', title: 'Certificate may be used for TLS client authentication' };
+
+/** Every code cert.client-auth-usage reports. */
+export const CERT_CLIENT_AUTH_USAGE_CODES = [
+  'CERT_CLIENT_AUTH_USAGE_OK',
+  'CERT_NO_CLIENT_AUTH_EKU',
+  'CERT_NO_DIGITAL_SIGNATURE_USAGE',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 /**
  * cert.client-auth-usage: when extendedKeyUsage is present it must include clientAuth (or anyExtendedKeyUsage); when

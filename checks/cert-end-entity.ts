@@ -1,8 +1,15 @@
 import { buildResult } from '../src/model/result.js';
 import { certDetails, formatDn } from '../src/probes/pem.js';
-import { credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
+import { credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'cert.end-entity', title: 'Device certificate is an end-entity certificate (not a CA)' };
+
+/** Every code cert.end-entity reports. */
+export const CERT_END_ENTITY_CODES = [
+  'CERT_END_ENTITY_OK',
+  'CERT_IS_CA',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 /**
  * cert.end-entity. A CA certificate (basicConstraints CA:TRUE) in the device slot almost always means the wrong file

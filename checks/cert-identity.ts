@@ -1,8 +1,14 @@
 import { buildResult } from '../src/model/result.js';
 import { certDetails, describeKey, formatDn } from '../src/probes/pem.js';
-import { isoDate, credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
+import { isoDate, credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'cert.identity', title: 'Device certificate identity' };
+
+/** Every code cert.identity reports. */
+export const CERT_IDENTITY_CODES = [
+  'CERT_IDENTITY',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 /**
  * cert.identity: always a pass when the certificate is readable. Its evidence is what a support ticket needs: the AWS

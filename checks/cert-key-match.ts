@@ -1,8 +1,15 @@
 import { buildResult } from '../src/model/result.js';
 import { describeKey, formatDn, publicKeySha256 } from '../src/probes/pem.js';
-import { pkeyCmd, credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
+import { pkeyCmd, credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'cert.key-match', title: 'Private key matches certificate' };
+
+/** Every code cert.key-match reports. */
+export const CERT_KEY_MATCH_CODES = [
+  'CERT_KEY_MATCH_OK',
+  'KEY_CERT_MISMATCH',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 /** cert.key-match: the public key in the certificate is the public half of the private key. */
 export const certKeyMatchCheck: LocalCheck = credentialCheck(META, ['cert', 'key'], (ctx, started) => {

@@ -1,8 +1,19 @@
 import { buildResult } from '../src/model/result.js';
 import { certDetails, describeKey } from '../src/probes/pem.js';
-import { credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
+import { credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'cert.key-strength', title: 'Certificate key and signature are ones AWS IoT accepts' };
+
+/** Every code cert.key-strength reports. */
+export const CERT_KEY_STRENGTH_CODES = [
+  'CERT_KEY_STRENGTH_OK',
+  'CERT_KEY_TOO_WEAK',
+  'CERT_KEY_CURVE_UNCOMMON',
+  'CERT_KEY_CURVE_UNSUPPORTED',
+  'CERT_KEY_TYPE_UNSUPPORTED',
+  'CERT_SIGNATURE_WEAK',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 /** What AWS IoT accepts for device certificates (see docs/aws-iot-facts.md sections 2.5 and 5). */
 export const AWS_ACCEPTED_KEYS = 'RSA of 2048 bits or more, or EC on NIST P-256 or P-384; signed with SHA-256 or stronger';

@@ -1,8 +1,19 @@
 import { buildResult } from '../src/model/result.js';
 import { certDetails, formatDn } from '../src/probes/pem.js';
-import { DAY_MS, isoDate, credentialCheck, x509Cmd, type LocalCheck } from './local-util.js';
+import { DAY_MS, isoDate, credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
 const META = { id: 'cert.validity', title: 'Certificate is within its validity period' };
+
+/** Every code cert.validity reports. */
+export const CERT_VALIDITY_CODES = [
+  'CERT_VALIDITY_OK',
+  'CERT_EXPIRES_SOON',
+  'CERT_EXPIRED',
+  'CERT_CHAIN_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CLOCK_LOOKS_UNSET',
+  ...LOCAL_SKIP_CODES,
+] as const;
 
 /** Before this, a clock is almost certainly unset (embedded devices without RTC boot in 1970). */
 const PLAUSIBLE_CLOCK = Date.UTC(2020, 0, 1);

@@ -11,7 +11,7 @@ import {
 } from '../src/policy/index.js';
 import type { ApiFailure, AuthActionType, AuthInfoInput, CloudSession, IotApi, PolicyDocumentInfo } from '../src/probes/iot-api.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
-import { startCloud, type CloudMeta, withinBudget } from './cloud-check-util.js';
+import { startCloud, type CloudMeta, withinBudget, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { certificateContext, probeClientIds } from './cloud-context-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
@@ -20,6 +20,14 @@ import { principalFor, type Principal } from './cloud-principal-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.authorization', title: 'Policies allow the probe to connect, publish, subscribe and receive' };
+
+/** Every code cloud.authorization (and its per-action results) reports. */
+export const CLOUD_AUTHORIZATION_CODES = [
+  'AUTH_ALLOWED',
+  'AUTH_EXPLICIT_DENY',
+  'AUTH_IMPLICIT_DENY',
+  ...CLOUD_COMMON_CODES,
+] as const;
 
 const ACTIONS: readonly AuthActionType[] = ['CONNECT', 'PUBLISH', 'SUBSCRIBE', 'RECEIVE'];
 

@@ -3,13 +3,25 @@ import type { CertificateInfo, CloudSession, IotApi } from '../src/probes/iot-ap
 import { shq } from '../src/probes/shell.js';
 import type { Target } from '../src/target.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
-import { cloudCheck, iso } from './cloud-check-util.js';
+import { cloudCheck, iso, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
 import { certificateIdFor } from './cloud-principal-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.certificate', title: 'Device certificate is registered and ACTIVE in AWS IoT' };
+
+/** Every code cloud.certificate and cloud.certificate.ca reports. */
+export const CLOUD_CERTIFICATE_CODES = [
+  'CERT_REGISTERED_ACTIVE',
+  'CERT_NOT_ACTIVE',
+  'CERT_EXPIRED_PER_AWS',
+  'CERT_NOT_REGISTERED',
+  'CA_ACTIVE',
+  'CA_NOT_ACTIVE',
+  'CA_NOT_IN_ACCOUNT',
+  ...CLOUD_COMMON_CODES,
+] as const;
 const CA_META = { id: 'cloud.certificate.ca', title: "Device certificate's CA is ACTIVE in AWS IoT" };
 
 function activateCommand(target: Target, session: CloudSession, id: string): string {

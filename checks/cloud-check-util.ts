@@ -3,13 +3,19 @@
  * certificate principal, and one deadline over all the AWS calls of a check.
  */
 import type { CheckResult } from '../src/model/index.js';
-import { buildResult, type Outcome } from '../src/model/result.js';
+import { buildResult, SKIP_CODES, type Outcome } from '../src/model/result.js';
 import { iotApiFor, type CloudSession, type IotApi } from '../src/probes/iot-api.js';
 import type { Target } from '../src/target.js';
-import { sessionFailureOutcome } from './cloud-failure-util.js';
+import { CLOUD_FAILURE_CODES, sessionFailureOutcome } from './cloud-failure-util.js';
 import { principalFor, type Principal } from './cloud-principal-util.js';
 import { familyOf } from './family-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
+
+/**
+ * Codes every cloud check can report besides its own: AWS could not be asked (`CLOUD_FAILURE_CODES`, including the
+ * overrun of `withinBudget`), or the certificate to look up is missing or blocked (`SKIP_CODES`).
+ */
+export const CLOUD_COMMON_CODES = [...CLOUD_FAILURE_CODES, SKIP_CODES.BLOCKED, SKIP_CODES.INPUT_MISSING] as const;
 
 /** Id and title of a cloud check or of one of its results. */
 export interface CloudMeta {

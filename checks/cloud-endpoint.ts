@@ -1,12 +1,22 @@
 import type { Evidence } from '../src/model/index.js';
 import { regionFromEndpoint } from '../src/target.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
-import { cloudCheck } from './cloud-check-util.js';
+import { cloudCheck, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.endpoint', title: "Endpoint is this account's iot:Data-ATS endpoint" };
+
+/** Every code cloud.endpoint reports. */
+export const CLOUD_ENDPOINT_CODES = [
+  'ENDPOINT_MATCHES',
+  'ENDPOINT_LEGACY',
+  'ENDPOINT_REGION_MISMATCH',
+  'ENDPOINT_CUSTOM_DOMAIN',
+  'ENDPOINT_OTHER_ACCOUNT',
+  ...CLOUD_COMMON_CODES,
+] as const;
 
 /** `<prefix>.iot.<region>.amazonaws.com` without `-ats`: the deprecated VeriSign/Symantec endpoint. */
 const LEGACY = /^([a-z0-9]+)\.iot\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;

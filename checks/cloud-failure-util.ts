@@ -8,6 +8,18 @@ import type { ApiFailure } from '../src/probes/iot-api.js';
 import type { Target } from '../src/target.js';
 import { awsConfigureList } from './cloud-cli-util.js';
 
+/** Codes of a cloud check that could not ask AWS (`sessionFailureOutcome`, `failureOutcome`). */
+export const CLOUD_FAILURE_CODES = [
+  'CLOUD_NO_CREDENTIALS',
+  'CLOUD_NO_REGION',
+  'CLOUD_SDK_UNAVAILABLE',
+  'IAM_ACCESS_DENIED',
+  'CLOUD_API_UNREACHABLE',
+  'CLOUD_API_THROTTLED',
+  'CLOUD_CREDENTIALS_REJECTED',
+  'CLOUD_API_ERROR',
+] as const;
+
 const CREDENTIALS_HINT =
   'Give the cloud checks read-only AWS IoT access: `aws configure`, or `aws sso login --profile NAME` and --profile NAME, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN). ' +
   'Without access, hand the JSON report to someone who has it: they can run the cloud checks from the report (--from report.json).';

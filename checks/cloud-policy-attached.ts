@@ -1,6 +1,6 @@
 import type { Evidence } from '../src/model/index.js';
 import { buildResult } from '../src/model/result.js';
-import { principalCheck } from './cloud-check-util.js';
+import { principalCheck, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { probeClientIds } from './cloud-context-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
@@ -8,6 +8,14 @@ import { inventoryFor } from './cloud-inventory-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.policy-attached', title: 'An AWS IoT policy reaches the certificate' };
+
+/** Every code cloud.policy-attached reports. */
+export const CLOUD_POLICY_ATTACHED_CODES = [
+  'POLICY_ATTACHED',
+  'POLICY_ONLY_VIA_THING_GROUP',
+  'NO_POLICY_ATTACHED',
+  ...CLOUD_COMMON_CODES,
+] as const;
 
 /**
  * cloud.policy-attached: ListAttachedPolicies on the certificate (every page), plus the policies its things' groups

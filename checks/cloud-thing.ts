@@ -1,7 +1,7 @@
 import type { Evidence } from '../src/model/index.js';
 import { policyUsesThingVariables, policyVariables } from '../src/policy/index.js';
 import { buildResult } from '../src/model/result.js';
-import { principalCheck } from './cloud-check-util.js';
+import { principalCheck, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { probeClientIds } from './cloud-context-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
@@ -9,6 +9,14 @@ import { directDocuments, inventoryFor } from './cloud-inventory-util.js';
 import type { DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.thing', title: 'Certificate is attached to the thing its policy expects' };
+
+/** Every code cloud.thing reports. */
+export const CLOUD_THING_CODES = [
+  'THING_OK',
+  'NO_THING_NEEDED',
+  'THING_NOT_ATTACHED_FOR_POLICY',
+  ...CLOUD_COMMON_CODES,
+] as const;
 
 /**
  * cloud.thing: ListPrincipalThings. A policy attached to the certificate that uses `${iot:Connection.Thing.*}`

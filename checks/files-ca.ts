@@ -1,8 +1,16 @@
 import { buildResult } from '../src/model/result.js';
 import { AMAZON_ROOTS } from '../src/assets/amazon-roots.js';
-import { problemResults, problemsFor, shq, type LocalCheck } from './local-util.js';
+import { problemResults, problemsFor, shq, type LocalCheck, credentialProblemCodes } from './local-util.js';
 
 const META = { id: 'files.ca', title: 'CA file holds readable certificates' };
+
+/** Every code files.ca reports. */
+export const FILES_CA_CODES = [
+  'CA_FILE_DEFAULT',
+  'CA_FILE_NOT_GIVEN',
+  'CA_FILE_OK',
+  ...credentialProblemCodes('ca'),
+] as const;
 
 /** files.ca: the CA file holds readable certificates (or the bundled Amazon roots are used). */
 export const filesCaCheck: LocalCheck = {

@@ -1,8 +1,15 @@
 import { buildResult } from '../src/model/result.js';
 import { describeKey, formatDn } from '../src/probes/pem.js';
-import { problemResults, problemsFor, x509Cmd, type LocalCheck } from './local-util.js';
+import { problemResults, problemsFor, x509Cmd, type LocalCheck, credentialProblemCodes } from './local-util.js';
 
 const META = { id: 'files.cert', title: 'Certificate file holds a readable device certificate' };
+
+/** Every code files.cert reports. */
+export const FILES_CERT_CODES = [
+  'CERT_FILE_NOT_GIVEN',
+  'CERT_FILE_OK',
+  ...credentialProblemCodes('cert'),
+] as const;
 
 /** files.cert: the certificate file holds a readable device certificate. */
 export const filesCertCheck: LocalCheck = {

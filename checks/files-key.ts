@@ -1,8 +1,15 @@
 import { buildResult } from '../src/model/result.js';
 import { describeKey } from '../src/probes/pem.js';
-import { pkeyCmd, problemResults, problemsFor, type LocalCheck } from './local-util.js';
+import { pkeyCmd, problemResults, problemsFor, type LocalCheck, credentialProblemCodes } from './local-util.js';
 
 const META = { id: 'files.key', title: 'Private key file holds a usable private key' };
+
+/** Every code files.key reports. */
+export const FILES_KEY_CODES = [
+  'KEY_FILE_NOT_GIVEN',
+  'KEY_FILE_OK',
+  ...credentialProblemCodes('key'),
+] as const;
 
 /** files.key: the private key file holds a private key this tool (and the TLS stack) can open. */
 export const filesKeyCheck: LocalCheck = {

@@ -4,7 +4,7 @@
  */
 import type { Check, DependencyResults } from '../src/model/check.js';
 import type { CheckResult, Evidence } from '../src/model/index.js';
-import { blockedOutcome, buildResult, inputMissingOutcome, type ResultMeta } from '../src/model/result.js';
+import { blockedOutcome, buildResult, inputMissingOutcome, SKIP_CODES, type ResultMeta } from '../src/model/result.js';
 import type { DeviceFileProblem, DeviceFiles } from '../src/probes/device-files.js';
 import { shq } from '../src/probes/shell.js';
 import type { LocalCheckContext } from './local-context.js';
@@ -15,6 +15,55 @@ export type LocalCheck = Check<LocalCheckContext>;
 
 /** A credential file: the device certificate, its private key, the CA file. */
 export type Part = 'cert' | 'key' | 'ca';
+
+/** The skips of a credential check (`credentialCheck`, `skipIfMissing`): a file it reads failed, or was not given. */
+export const LOCAL_SKIP_CODES = [SKIP_CODES.BLOCKED, SKIP_CODES.INPUT_MISSING] as const;
+
+/**
+ * Codes of the problems loading the credential files finds (src/probes/pem.ts), reported by files.cert, files.key and
+ * files.ca as their results' codes. A test keeps this list equal to the codes the loader can add.
+ */
+export const CREDENTIAL_PROBLEM_CODES = [
+  'CERT_FILE_EMPTY',
+  'CERT_FILE_CORRUPT',
+  'CERT_FILE_DER',
+  'CERT_FILE_JUNK',
+  'CERT_FILE_HAS_INVALID_BLOCKS',
+  'CERT_FILE_HOLDS_CA',
+  'CERT_FILE_HOLDS_CSR',
+  'CERT_FILE_HOLDS_PRIVATE_KEY',
+  'CERT_FILE_HOLDS_PUBLIC_KEY',
+  'KEY_FILE_EMPTY',
+  'KEY_FILE_CORRUPT',
+  'KEY_FILE_DER',
+  'KEY_FILE_JUNK',
+  'KEY_FILE_HOLDS_CERTIFICATE',
+  'KEY_FILE_HOLDS_CSR',
+  'KEY_FILE_HOLDS_PUBLIC_KEY',
+  'KEY_FILE_OPENSSH',
+  'KEY_FILE_WORLD_READABLE',
+  'KEY_ENCRYPTED_NO_PASSPHRASE',
+  'KEY_PASSPHRASE_WRONG',
+  'KEY_UNSUPPORTED',
+  'CA_FILE_EMPTY',
+  'CA_FILE_DER',
+  'CA_FILE_HOLDS_PRIVATE_KEY',
+  'CA_BUNDLE_JUNK',
+  'CA_BUNDLE_HAS_INVALID_BLOCKS',
+  'P12_NO_PASSPHRASE',
+  'P12_PASSPHRASE_WRONG',
+  'P12_UNSUPPORTED',
+  'P12_NO_CERTIFICATE',
+  'P12_NO_PRIVATE_KEY',
+] as const;
+export type CredentialProblemCode = (typeof CREDENTIAL_PROBLEM_CODES)[number];
+
+const PROBLEM_PREFIXES: Record<Part, readonly string[]> = { cert: ['CERT_', 'P12_'], key: ['KEY_', 'P12_'], ca: ['CA_'] };
+
+/** The problem codes the files check of `part` can report (by code prefix; PKCS#12 problems under cert and key). */
+export function credentialProblemCodes(part: Part): CredentialProblemCode[] {
+  return CREDENTIAL_PROBLEM_CODES.filter((c) => PROBLEM_PREFIXES[part].some((prefix) => c.startsWith(prefix)));
+}
 
 const FLAG: Record<Part, string> = { cert: '--cert', key: '--key', ca: '--ca' };
 const NOUN: Record<Part, string> = { cert: 'certificate file', key: 'private key file', ca: 'CA file' };

@@ -16,7 +16,9 @@ import {
   str,
   uniq,
   type Facts,
+  isCode,
 } from './facts.js';
+import type { ResultCode } from './codes.js';
 import { isLegacyName } from './tls.js';
 
 /** CERT_NOT_REGISTERED: DescribeCertificate does not know the certificate in this account and region. */
@@ -112,7 +114,7 @@ function attachedPolicyNames(facts: Facts): string[] {
 function authVerdict(facts: Facts, action: Action): AuthVerdict | undefined {
   const r = facts.is(`cloud.authorization.${action.toLowerCase()}`, 'AUTH_IMPLICIT_DENY', 'AUTH_EXPLICIT_DENY');
   if (!r) return undefined;
-  const deny = r.code === 'AUTH_EXPLICIT_DENY' ? 'explicit' : 'implicit';
+  const deny = isCode(r, 'AUTH_EXPLICIT_DENY') ? 'explicit' : 'implicit';
   const checked = names(r.evidence['implicitDenyBy']);
   const policies = deny === 'explicit' ? names(r.evidence['deniedBy']) : checked.length > 0 ? checked : attachedPolicyNames(facts);
   const missing = Array.isArray(r.evidence['missingContextValues']) ? (r.evidence['missingContextValues'] as unknown[]).map(String) : [];
@@ -176,15 +178,15 @@ export function policyDeniesConnect(facts: Facts): Finding[] {
   ];
 }
 
-const PUBLISH_SYMPTOMS = ['MQTT_PUBACK_REFUSED', 'MQTT_CLOSED_AFTER_PUBLISH'];
+const PUBLISH_SYMPTOMS: readonly ResultCode[] = ['MQTT_PUBACK_REFUSED', 'MQTT_CLOSED_AFTER_PUBLISH'];
 
 /** An MQTT route connected: the certificate, its status and iot:Connect are fine, so a later refusal is a topic policy. */
 function someMqttConnected(facts: Facts): boolean {
-  return facts.routes().some((r) => facts.cell(r, 'protocol')?.code === 'MQTT_CONNACK_OK');
+  return facts.routes().some((r) => isCode(facts.cell(r, 'protocol'), 'MQTT_CONNACK_OK'));
 }
 
 function someRouteAuthenticated(facts: Facts): boolean {
-  return facts.routes().some((r) => ['MQTT_CONNACK_OK', 'HTTP_PUBLISH_OK'].includes(facts.cell(r, 'protocol')?.code ?? ''));
+  return facts.routes().some((r) => isCode(facts.cell(r, 'protocol'), 'MQTT_CONNACK_OK', 'HTTP_PUBLISH_OK'));
 }
 
 function isNotAuthorized(r: CheckResult): boolean {
@@ -200,7 +202,7 @@ export function policyDeniesPublish(facts: Facts): Finding[] {
   if (v || someMqttConnected(facts)) symptoms = [...symptoms, ...forbidden];
   if (!v && (symptoms.length === 0 || allowed(facts, 'PUBLISH'))) return [];
   const topic = resourceName(v?.resource, 'topic') ?? facts.topic() ?? '<topic>';
-  const confidence = v ? 'certain' : symptoms.some((s) => s.code === 'MQTT_CLOSED_AFTER_PUBLISH' || s.code === 'HTTP_FORBIDDEN' || isNotAuthorized(s)) ? 'likely' : 'possible';
+  const confidence = v ? 'certain' : symptoms.some((s) => isCode(s, 'MQTT_CLOSED_AFTER_PUBLISH') || isCode(s, 'HTTP_FORBIDDEN') || isNotAuthorized(s)) ? 'likely' : 'possible';
   return [
     finding('POLICY_DENIES_PUBLISH', {
       severity: 'error',
@@ -270,7 +272,7 @@ export function endpointOtherAccount(facts: Facts): Finding[] {
   const ev = r.evidence;
   const configured = str(ev['actual']) ?? str(ev['configured']) ?? str(ev['endpoint']) ?? facts.endpointName() ?? 'the configured endpoint';
   const accountEndpoint = str(ev['accountEndpoint']) ?? str(ev['expected']) ?? str(ev['describedEndpoint']) ?? str(ev['endpointAddress']);
-  const kind = r.code === 'ENDPOINT_REGION_MISMATCH' ? 'region' : 'account';
+  const kind = isCode(r, 'ENDPOINT_REGION_MISMATCH') ? 'region' : 'account';
   return [
     finding('ENDPOINT_OTHER_ACCOUNT', {
       severity: 'error',
@@ -320,7 +322,7 @@ interface Candidate {
 }
 
 /** Cloud results that mean the API could not answer the question (no credentials, no permission, no answer). */
-const CLOUD_BLOCKERS = [
+const CLOUD_BLOCKERS: readonly ResultCode[] = [
   'CLOUD_NO_CREDENTIALS',
   'CLOUD_NO_REGION',
   'CLOUD_SDK_UNAVAILABLE',
@@ -335,16 +337,16 @@ const CLOUD_BLOCKERS = [
 function cloudStatus(facts: Facts): { text: string; results: CheckResult[]; code: string } {
   const cloud = facts.results.filter((r) => r.id.startsWith('cloud.'));
   if (cloud.length === 0) return { text: 'The cloud checks did not run', results: [], code: 'NOT_RUN' };
-  const blocking = cloud.filter((r) => CLOUD_BLOCKERS.includes(r.code));
+  const blocking = cloud.filter((r) => isCode(r, ...CLOUD_BLOCKERS));
   const first = blocking[0];
   if (!first) return { text: 'The cloud checks that ran did not find the cause', results: [], code: 'RAN' };
   const perm = str(first.evidence['permission']);
   const text =
-    first.code === 'CLOUD_NO_CREDENTIALS'
+    isCode(first, 'CLOUD_NO_CREDENTIALS')
       ? 'The cloud checks could not run: no AWS credentials were available'
-      : first.code === 'IAM_ACCESS_DENIED'
+      : isCode(first, 'IAM_ACCESS_DENIED')
         ? `The cloud checks were refused by IAM${perm ? ` (missing ${perm})` : ''}`
-        : first.code === 'CLOUD_API_UNREACHABLE'
+        : isCode(first, 'CLOUD_API_UNREACHABLE')
           ? 'The cloud checks could not reach the AWS IoT API'
           : `The cloud checks could not run (${first.code}: ${first.summary})`;
   return { text, results: blocking, code: first.code };
@@ -362,9 +364,9 @@ export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<strin
   const topic = facts.topic() ?? '<topic>';
   const certId = certificateId(facts);
   const certArn = '<certificate ARN>';
-  const mqttConnect = symptoms.some((s) => s.code === 'MQTT_CLOSED_AFTER_CONNECT' || s.code === 'MQTT_CONNACK_REFUSED');
+  const mqttConnect = symptoms.some((s) => isCode(s, 'MQTT_CLOSED_AFTER_CONNECT') || isCode(s, 'MQTT_CONNACK_REFUSED'));
   const http = symptoms.some((s) => s.code.startsWith('HTTP_'));
-  const certLevel = symptoms.some((s) => s.code === 'CLIENT_CERT_REJECTED');
+  const certLevel = symptoms.some((s) => isCode(s, 'CLIENT_CERT_REJECTED'));
 
   const all: Candidate[] = [
     {
@@ -428,15 +430,15 @@ export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<strin
   const status = cloudStatus(facts);
   const seen = uniq(
     symptoms.map((s) =>
-      s.code === 'MQTT_CLOSED_AFTER_CONNECT'
+      isCode(s, 'MQTT_CLOSED_AFTER_CONNECT')
         ? 'closed the connection right after MQTT CONNECT (no CONNACK)'
-        : s.code === 'MQTT_CONNACK_REFUSED'
+        : isCode(s, 'MQTT_CONNACK_REFUSED')
           ? `refused the MQTT CONNECT (${str(s.evidence['reason']) ?? `reason ${String(s.evidence['reasonCode'] ?? '?')}`})`
-          : s.code === 'CLIENT_CERT_REJECTED'
+          : isCode(s, 'CLIENT_CERT_REJECTED')
             ? 'rejected the client certificate'
-            : s.code === 'HTTP_CLOSED_WITHOUT_RESPONSE'
+            : isCode(s, 'HTTP_CLOSED_WITHOUT_RESPONSE')
               ? 'closed the HTTPS publish without an answer'
-              : `answered the HTTPS publish with ${s.code === 'HTTP_UNAUTHORIZED' ? '401' : '403'}`,
+              : `answered the HTTPS publish with ${isCode(s, 'HTTP_UNAUTHORIZED') ? '401' : '403'}`,
     ),
   );
   return [

@@ -3,7 +3,16 @@
  * certificate is out of its validity, or the files were given in the wrong slots.
  */
 import type { CheckResult, Finding } from '../model/index.js';
-import { credentialSymptoms, finding, ids, routeSeverity, str, type Facts } from './facts.js';
+import {
+  credentialSymptoms,
+  finding,
+  ids,
+  routeSeverity,
+  str,
+  type Facts,
+  isCode,
+} from './facts.js';
+import type { ResultCode } from './codes.js';
 
 /** KEY_CERT_MISMATCH: the private key is not the one the certificate was issued for. */
 export function keyCertMismatch(facts: Facts): Finding[] {
@@ -30,17 +39,17 @@ export function keyCertMismatch(facts: Facts): Finding[] {
 type Validity = 'expired' | 'not-yet-valid';
 
 function validityFinding(facts: Facts, which: Validity): Finding[] {
-  const localCodes = which === 'expired' ? ['CERT_EXPIRED', 'CERT_CHAIN_EXPIRED'] : ['CERT_NOT_YET_VALID'];
+  const localCodes: ResultCode[] = which === 'expired' ? ['CERT_EXPIRED', 'CERT_CHAIN_EXPIRED'] : ['CERT_NOT_YET_VALID'];
   const serverCode = which === 'expired' ? 'CERT_EXPIRED_BY_SERVER_CLOCK' : 'CERT_NOT_YET_VALID_BY_SERVER_CLOCK';
   const local = facts.is('cert.validity', ...localCodes);
   const server = facts.get('clock.cert-validity');
-  const byServer = server?.code === serverCode ? server : undefined;
+  const byServer = isCode(server, serverCode) ? server : undefined;
   // The certificate is fine by the server's clock: the local clock is what is wrong (CLOCK_SKEW says so).
-  if (!byServer && (!local || server?.code === 'CERT_VALID_BY_SERVER_CLOCK')) return [];
+  if (!byServer && (!local || isCode(server, 'CERT_VALID_BY_SERVER_CLOCK'))) return [];
   const clockOk = facts.is('clock.skew', 'CLOCK_OK');
   const base: CheckResult = (byServer ?? local)!;
   const code = which === 'expired' ? 'CERT_EXPIRED' : 'CERT_NOT_YET_VALID';
-  const chain = local?.code === 'CERT_CHAIN_EXPIRED';
+  const chain = isCode(local, 'CERT_CHAIN_EXPIRED');
   const date = str(base.evidence[which === 'expired' ? 'notAfter' : 'notBefore']) ?? str(local?.evidence[which === 'expired' ? 'notAfter' : 'notBefore']);
   const judgedBy = byServer ? 'server clock' : 'local clock';
   const symptoms = credentialSymptoms(facts);
@@ -121,14 +130,14 @@ function unusableCredentialCells(facts: Facts): CheckResult[] {
   return facts.routeCells(['NO_CLIENT_CREDENTIALS', 'TLS_CLIENT_CREDENTIALS_UNUSABLE']);
 }
 
-const SWAP_CODES = new Set(['CERT_FILE_HOLDS_PRIVATE_KEY', 'KEY_FILE_HOLDS_CERTIFICATE', 'CERT_FILE_HOLDS_CA', 'CA_FILE_HOLDS_PRIVATE_KEY']);
+const SWAP_CODES: readonly ResultCode[] = ['CERT_FILE_HOLDS_PRIVATE_KEY', 'KEY_FILE_HOLDS_CERTIFICATE', 'CERT_FILE_HOLDS_CA', 'CA_FILE_HOLDS_PRIVATE_KEY'];
 
 /**
  * CREDENTIALS_UNUSABLE: a credential file that cannot be used as given (encrypted key without its passphrase, junk,
  * an unreadable PKCS#12 ...), when it is not simply in the wrong slot (CERT_FILES_SWAPPED).
  */
 export function credentialsUnusable(facts: Facts): Finding[] {
-  const problems = facts.results.filter((r) => /^files\.(cert|key|ca)(:|$)/.test(r.id) && r.status === 'fail' && !SWAP_CODES.has(r.code));
+  const problems = facts.results.filter((r) => /^files\.(cert|key|ca)(:|$)/.test(r.id) && r.status === 'fail' && !isCode(r, ...SWAP_CODES));
   if (problems.length === 0) return [];
   const blocked = unusableCredentialCells(facts);
   const files = [...new Set(problems.map((r) => r.id.slice('files.'.length).split(':')[0]!))];

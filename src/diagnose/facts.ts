@@ -13,6 +13,8 @@ import {
   type Severity,
   type StageId,
 } from '../model/index.js';
+import { EXPECTED_BLOCKED } from '../profile.js';
+import type { DiagnosisCode, ResultCode } from './codes.js';
 
 export interface DiagnoseContext {
   /** Routes a site profile expects to be blocked: their blocking is not a finding. */
@@ -20,10 +22,20 @@ export interface DiagnoseContext {
 }
 
 /** TLS failures that happen before any certificate is seen: the transport was cut, not the trust. */
-export const TRANSPORT_TLS_CODES: ReadonlySet<string> = new Set(['TLS_STALLED', 'TLS_RESET', 'TLS_CLOSED', 'TLS_NOT_TLS']);
+export const TRANSPORT_TLS_CODES: readonly ResultCode[] = ['TLS_STALLED', 'TLS_RESET', 'TLS_CLOSED', 'TLS_NOT_TLS'];
+
+/** Whether result `r` (possibly absent) carries one of `codes`. Typed, so a rule cannot read a code no check has. */
+export function isCode(r: Pick<CheckResult, 'code'> | undefined, ...codes: readonly ResultCode[]): boolean {
+  return !!r && (codes as readonly string[]).includes(r.code);
+}
+
+/** The entry of a table keyed by result code for `code` (a report's plain string); undefined when none. */
+export function byCode<T>(table: Partial<Readonly<Record<ResultCode, T>>>, code: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, code) ? (table as Record<string, T>)[code] : undefined;
+}
 
 /** How a TCP connect failed, by code. */
-export const TCP_BLOCK_HOW: Readonly<Record<string, 'timeout' | 'refused' | 'unreachable'>> = {
+export const TCP_BLOCK_HOW: Partial<Readonly<Record<ResultCode, 'timeout' | 'refused' | 'unreachable'>>> = {
   TCP_TIMEOUT: 'timeout',
   TCP_REFUSED: 'refused',
   TCP_UNREACHABLE: 'unreachable',
@@ -48,7 +60,7 @@ export class Facts {
     this.results = results;
     for (const r of results) if (!this.byId.has(r.id)) this.byId.set(r.id, r);
     // Routes a profile already marked (EXPECTED_BLOCKED cells) count as expected-blocked too.
-    const marked = results.filter((r) => r.code === 'EXPECTED_BLOCKED' && r.route).map((r) => r.route as RouteId);
+    const marked = results.filter((r) => isCode(r, EXPECTED_BLOCKED) && r.route).map((r) => r.route as RouteId);
     this.expectedBlocked = new Set([...(ctx.expectedBlocked ?? []), ...marked]);
   }
 
@@ -56,9 +68,9 @@ export class Facts {
   blockedAsExpected(route: RouteId): boolean {
     if (!this.expectedBlocked.has(route)) return false;
     const cells = this.cells(route);
-    if (cells.some((c) => c.code === 'EXPECTED_BLOCKED')) return true;
+    if (cells.some((c) => isCode(c, EXPECTED_BLOCKED))) return true;
     const b = cells.find(isFailing);
-    return !!b && (b.stage === 'tcp' || (b.stage === 'tls' && TRANSPORT_TLS_CODES.has(b.code)));
+    return !!b && (b.stage === 'tcp' || (b.stage === 'tls' && isCode(b, ...TRANSPORT_TLS_CODES)));
   }
 
   get(id: string): CheckResult | undefined {
@@ -66,14 +78,14 @@ export class Facts {
   }
 
   /** The first result of a check id whose code is one of `codes` (also `<id>:<CODE>` results of file checks). */
-  find(idPrefix: string, codes: readonly string[]): CheckResult | undefined {
-    return this.results.find((r) => (r.id === idPrefix || r.id.startsWith(`${idPrefix}:`)) && codes.includes(r.code));
+  find(idPrefix: string, codes: readonly ResultCode[]): CheckResult | undefined {
+    return this.results.find((r) => (r.id === idPrefix || r.id.startsWith(`${idPrefix}:`)) && isCode(r, ...codes));
   }
 
   /** The result of check `id` when it has code `code`. */
-  is(id: string, ...codes: string[]): CheckResult | undefined {
+  is(id: string, ...codes: ResultCode[]): CheckResult | undefined {
     const r = this.byId.get(id);
-    return r && codes.includes(r.code) ? r : undefined;
+    return r && isCode(r, ...codes) ? r : undefined;
   }
 
   /** Routes with at least one stage result, in catalogue order. */
@@ -118,9 +130,9 @@ export class Facts {
   }
 
   /** Route cells with one of `codes` on routes that count. */
-  routeCells(codes: readonly string[], stage?: StageId): CheckResult[] {
+  routeCells(codes: readonly ResultCode[], stage?: StageId): CheckResult[] {
     return this.relevantRoutes().flatMap((route) =>
-      this.cells(route).filter((c) => codes.includes(c.code) && (!stage || c.stage === stage)),
+      this.cells(route).filter((c) => isCode(c, ...codes) && (!stage || c.stage === stage)),
     );
   }
 
@@ -142,7 +154,7 @@ export class Facts {
       if (r.stage === 'tls' && typeof r.evidence['sni'] === 'string') return r.evidence['sni'];
     }
     for (const r of this.results) {
-      if (r.stage === 'dns' && r.code !== 'DNS_OVERRIDE' && typeof r.evidence['name'] === 'string') return r.evidence['name'];
+      if (r.stage === 'dns' && !isCode(r, 'DNS_OVERRIDE') && typeof r.evidence['name'] === 'string') return r.evidence['name'];
     }
     return undefined;
   }
@@ -205,7 +217,7 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 /** Finding fields other than the code. */
 export type FindingInput = Omit<Finding, 'code'>;
 
-export function finding(code: string, f: FindingInput): Finding {
+export function finding(code: DiagnosisCode, f: FindingInput): Finding {
   return {
     code,
     severity: f.severity,
@@ -260,7 +272,7 @@ export function topIssuer(chain: readonly ChainEntry[]): string | undefined {
 }
 
 /** Route results that show the server refused the device after (or during) the handshake. */
-export const AUTH_SYMPTOM_CODES = [
+export const AUTH_SYMPTOM_CODES: readonly ResultCode[] = [
   'CLIENT_CERT_REJECTED',
   'MQTT_CLOSED_AFTER_CONNECT',
   'MQTT_CONNACK_REFUSED',

@@ -3,6 +3,7 @@
  * rests on, a confidence and what to do. Rules never touch the network, the clock or the file system.
  */
 import type { CheckResult, Confidence, Finding, Severity } from '../model/index.js';
+import { SKIP_CODES } from '../model/result.js';
 import { clockSkew } from './clock.js';
 import { credentialProviderFindings } from './credential-provider.js';
 import {
@@ -17,49 +18,15 @@ import {
   policyDeniesSubscribe,
 } from './cloud.js';
 import { certExpired, certFilesSwapped, certNotYetValid, credentialsUnusable, keyCertMismatch } from './credentials.js';
-import { Facts, finding, ids, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';
+import { DIAGNOSIS_CODES } from './codes.js';
+import { Facts, finding, ids, isCode, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';
 import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './network.js';
 import { profileMismatch } from './profile.js';
 import { alpnStripped, endpointNameMismatch, tlsIntercepted, wrongCaFile } from './tls.js';
 
 export type { DiagnoseContext } from './facts.js';
 
-/** Every code a finding can carry, in the order findings of equal weight are listed (root-most cause first). */
-export const DIAGNOSIS_CODES = [
-  'CERT_FILES_SWAPPED',
-  'CREDENTIALS_UNUSABLE',
-  'DNS_FAILURE',
-  'ALL_ROUTES_BLOCKED',
-  'PORT_BLOCKED',
-  'SNI_FILTERED',
-  'TLS_INTERCEPTED',
-  'WRONG_CA_FILE',
-  'LEGACY_ENDPOINT',
-  'ENDPOINT_NAME_MISMATCH',
-  'ENDPOINT_OTHER_ACCOUNT',
-  'ALPN_STRIPPED',
-  'KEY_CERT_MISMATCH',
-  'CERT_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CLOCK_SKEW',
-  'CERT_NOT_REGISTERED',
-  'CERT_NOT_ACTIVE',
-  'NO_POLICY_ATTACHED',
-  'POLICY_DENIES_CONNECT',
-  'POLICY_DENIES_PUBLISH',
-  'POLICY_DENIES_SUBSCRIBE',
-  'AUTH_REJECTED_UNEXPLAINED',
-  'ROLE_ALIAS_NOT_FOUND',
-  'CREDENTIALS_THING_NAME_INVALID',
-  'ASSUME_ROLE_DENIED',
-  'ROLE_ASSUMPTION_FAILED',
-  'ROLE_DURATION_TOO_LONG',
-  'PROFILE_MISMATCH',
-  'UNEXPLAINED_FAILURE',
-  'OTHER_WARNINGS',
-  'HEALTHY',
-] as const;
-export type DiagnosisCode = (typeof DIAGNOSIS_CODES)[number];
+export { DIAGNOSIS_CODES, type DiagnosisCode } from './codes.js';
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, error: 1, warning: 2, info: 3 };
 const CONFIDENCE_RANK: Record<Confidence, number> = { certain: 0, likely: 1, possible: 2 };
@@ -126,7 +93,7 @@ function healthy(facts: Facts): Finding[] {
   if (considered.length === 0 || considered.some(isProblem) || !considered.some((r) => r.status === 'pass')) return [];
   const routes = facts.relevantRoutes();
   const working = routes.filter((r) => facts.works(r));
-  const skipped = considered.filter((r) => r.status === 'skip' && r.code !== 'SKIPPED');
+  const skipped = considered.filter((r) => r.status === 'skip' && !isCode(r, SKIP_CODES.SKIPPED));
   const checks = considered.filter((r) => !r.route && r.status === 'pass');
   const expected = facts.routes().filter((r) => facts.blockedAsExpected(r));
   const notes: string[] = [];

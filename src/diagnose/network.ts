@@ -17,9 +17,12 @@ import {
   str,
   uniq,
   type Facts,
+  isCode,
+  byCode,
 } from './facts.js';
+import type { ResultCode } from './codes.js';
 
-const DNS_FAIL_CODES = ['DNS_NXDOMAIN', 'DNS_NO_ANSWER', 'DNS_TEMPORARY_FAILURE', 'DNS_TIMEOUT', 'DNS_ERROR'];
+const DNS_FAIL_CODES: readonly ResultCode[] = ['DNS_NXDOMAIN', 'DNS_NO_ANSWER', 'DNS_TEMPORARY_FAILURE', 'DNS_TIMEOUT', 'DNS_ERROR'];
 
 const DNS_EXPLANATIONS: Record<string, string> = {
   DNS_NXDOMAIN:
@@ -44,9 +47,9 @@ export function dnsFailure(facts: Facts): Finding[] {
         severity: everyRoute ? 'critical' : routeSeverity(facts),
         confidence: 'certain',
         title: `The endpoint name ${name} does not resolve`,
-        explanation: `Before any connection the device must turn ${name} into an address, and ${DNS_EXPLANATIONS[first.code] ?? DNS_EXPLANATIONS['DNS_ERROR']} No route can start without it.`,
+        explanation: `Before any connection the device must turn ${name} into an address, and ${byCode(DNS_EXPLANATIONS, first.code) ?? DNS_EXPLANATIONS.DNS_ERROR} No route can start without it.`,
         remediation: [
-          first.code === 'DNS_NXDOMAIN'
+          isCode(first, 'DNS_NXDOMAIN')
             ? 'Copy the endpoint from `aws iot describe-endpoint --endpoint-type iot:Data-ATS` (it ends in -ats.iot.<region>.amazonaws.com) and compare it letter by letter with the device configuration.'
             : 'Check the DNS server the device uses (DHCP or static setting) and that outbound DNS (UDP and TCP 53) is allowed.',
           `Try it by hand from the same network: nslookup ${name}`,
@@ -101,7 +104,7 @@ const HOW_EXPLANATION: Record<'timeout' | 'refused' | 'unreachable', (ports: str
 export function portBlocked(facts: Facts): Finding[] {
   const blocked = facts.relevantRoutes().flatMap((route) => {
     const tcp = facts.cell(route, 'tcp');
-    const how = tcp && tcp.status === 'fail' ? TCP_BLOCK_HOW[tcp.code] : undefined;
+    const how = tcp && tcp.status === 'fail' ? byCode(TCP_BLOCK_HOW, tcp.code) : undefined;
     return how && tcp ? [{ route, tcp, how }] : [];
   });
   const out: Finding[] = [];
@@ -165,7 +168,7 @@ function networkBlocker(facts: Facts, route: RouteId): CheckResult | undefined {
   const b = facts.blocker(route);
   if (!b) return undefined;
   if (b.stage === 'tcp') return b;
-  if (b.stage === 'tls' && TRANSPORT_TLS_CODES.has(b.code)) return b;
+  if (b.stage === 'tls' && isCode(b, ...TRANSPORT_TLS_CODES)) return b;
   return undefined;
 }
 
@@ -216,7 +219,7 @@ export function sniFiltered(facts: Facts): Finding[] {
     if (tcp?.status !== 'pass' || tls?.status !== 'fail') return [];
     // Bytes from the server mean a ServerHello came back: then it is not the ClientHello that was cut off.
     if (num(tls.evidence['bytesFromServer'])) return [];
-    const how = tls.code === 'TLS_RESET' ? 'reset' : tls.code === 'TLS_CLOSED' ? 'closed' : tls.code === 'TLS_STALLED' ? 'stalled' : undefined;
+    const how = isCode(tls, 'TLS_RESET') ? 'reset' : isCode(tls, 'TLS_CLOSED') ? 'closed' : isCode(tls, 'TLS_STALLED') ? 'stalled' : undefined;
     return how ? [{ route, tcp, tls, how }] : [];
   });
   if (hit.length === 0) return [];
@@ -230,7 +233,7 @@ export function sniFiltered(facts: Facts): Finding[] {
       .routes()
       .filter((r) => !group.some((h) => h.route === r))
       .map((r) => facts.cell(r, 'tls'))
-      .filter((c): c is CheckResult => !!c && (c.status === 'pass' || (c.status === 'fail' && !TRANSPORT_TLS_CODES.has(c.code) && c.code !== 'TLS_ALERT')));
+      .filter((c): c is CheckResult => !!c && (c.status === 'pass' || (c.status === 'fail' && !isCode(c, ...TRANSPORT_TLS_CODES) && !isCode(c, 'TLS_ALERT'))));
     const sni = str(group[0]!.tls.evidence['sni']) ?? facts.endpointName() ?? 'the endpoint';
     const what = how === 'reset' ? 'reset' : how === 'closed' ? 'closed without an answer' : 'left without an answer';
     const confidence = how === 'reset' && tlsElsewhere.length > 0 ? 'likely' : 'possible';

@@ -1,11 +1,19 @@
 /** Site-profile causes: the run does not match what the site profile expects. */
 import type { Finding } from '../model/index.js';
-import { finding, ids, list, str, uniq, type Facts } from './facts.js';
+import {
+  finding,
+  ids,
+  list,
+  str,
+  uniq,
+  type Facts,
+  isCode,
+} from './facts.js';
 
 /** PROFILE_MISMATCH: a route expected blocked connected, or something the profile requires did not run or was skipped. */
 export function profileMismatch(facts: Facts): Finding[] {
-  const open = facts.results.filter((r) => r.code === 'UNEXPECTEDLY_OPEN');
-  const missing = facts.results.filter((r) => r.code === 'REQUIRED_NOT_RUN' || r.code === 'REQUIRED_SKIPPED');
+  const open = facts.results.filter((r) => isCode(r, 'UNEXPECTEDLY_OPEN'));
+  const missing = facts.results.filter((r) => isCode(r, 'REQUIRED_NOT_RUN') || isCode(r, 'REQUIRED_SKIPPED'));
   if (open.length === 0 && missing.length === 0) return [];
   const profile = str(open[0]?.evidence['profile']) ?? str(missing[0]?.evidence['profile']) ?? 'the site profile';
   const openRoutes = uniq(open.map((r) => r.route).filter((r): r is NonNullable<typeof r> => !!r));

@@ -15,10 +15,12 @@ import {
   topIssuer,
   uniq,
   type Facts,
+  isCode,
 } from './facts.js';
+import type { ResultCode } from './codes.js';
 
 /** CA-file verdicts of `ca.contents` that point at a wrong server trust file. */
-const WRONG_CA_CONTENTS = ['CA_IS_DEVICE_ISSUER', 'CA_NO_AMAZON_ROOT', 'CA_LEGACY_VERISIGN_ROOT', 'CA_ONLY_RESERVED_AMAZON_ROOTS', 'CA_NO_CA_CERT'];
+const WRONG_CA_CONTENTS: readonly ResultCode[] = ['CA_IS_DEVICE_ISSUER', 'CA_NO_AMAZON_ROOT', 'CA_LEGACY_VERISIGN_ROOT', 'CA_ONLY_RESERVED_AMAZON_ROOTS', 'CA_NO_CA_CERT'];
 
 function clockLooksWrong(facts: Facts): CheckResult | undefined {
   return facts.is('clock.skew', 'CLOCK_SKEW') ?? facts.is('cert.validity', 'CLOCK_LOOKS_UNSET');
@@ -40,18 +42,18 @@ export function wrongCaFile(facts: Facts): Finding[] {
   const amazonChain = untrusted.some((c) => chainLooksAmazon(chainOf(c)));
   let confidence: 'certain' | 'likely';
   if (wouldVerifyWith) confidence = 'certain';
-  else if (untrusted.length > 0 && contents && (amazonChain || contents.code === 'CA_IS_DEVICE_ISSUER' || contents.code === 'CA_NO_CA_CERT')) confidence = 'likely';
+  else if (untrusted.length > 0 && contents && (amazonChain || isCode(contents, 'CA_IS_DEVICE_ISSUER') || isCode(contents, 'CA_NO_CA_CERT'))) confidence = 'likely';
   else return [];
   const caFile = str(verify?.evidence['caFile']) ?? str(contents?.evidence['path']) ?? 'the CA file';
   const routes = uniq(untrusted.map((c) => c.route!));
-  const deviceIssuer = contents?.code === 'CA_IS_DEVICE_ISSUER';
+  const deviceIssuer = isCode(contents, 'CA_IS_DEVICE_ISSUER');
   const name = facts.endpointName() ?? '<endpoint>';
   return [
     finding('WRONG_CA_FILE', {
       severity: untrusted.length > 0 ? routeSeverity(facts) : 'error',
       confidence,
       title: `The CA file does not verify the endpoint${wouldVerifyWith ? `, which chains to ${wouldVerifyWith}` : ''}`,
-      explanation: `The device checks the server with ${caFile}, and that file cannot verify the chain the endpoint presents${routes.length > 0 ? ` (seen on ${list(routes)})` : ''}.${wouldVerifyWith ? ` The same chain verifies with the Amazon roots (${wouldVerifyWith}), so the server is genuine and the file is wrong.` : ''}${deviceIssuer ? ' The file holds the CA that issued the device certificate: that CA is for AWS to check the device, not for the device to check AWS.' : ''}${contents?.code === 'CA_NO_CA_CERT' ? ` It holds no CA certificate at all (${contents.summary}).` : ''} AWS IoT ATS endpoints chain to Amazon Root CA 1 (RSA) or Amazon Root CA 3 (EC).`,
+      explanation: `The device checks the server with ${caFile}, and that file cannot verify the chain the endpoint presents${routes.length > 0 ? ` (seen on ${list(routes)})` : ''}.${wouldVerifyWith ? ` The same chain verifies with the Amazon roots (${wouldVerifyWith}), so the server is genuine and the file is wrong.` : ''}${deviceIssuer ? ' The file holds the CA that issued the device certificate: that CA is for AWS to check the device, not for the device to check AWS.' : ''}${isCode(contents, 'CA_NO_CA_CERT') ? ` It holds no CA certificate at all (${contents!.summary}).` : ''} AWS IoT ATS endpoints chain to Amazon Root CA 1 (RSA) or Amazon Root CA 3 (EC).`,
       remediation: [
         'Give the device AmazonRootCA1.pem and AmazonRootCA3.pem (one bundle file if the stack takes several) from https://www.amazontrust.com/repository/ as its server CA.',
         `Check by hand: openssl s_client -connect ${facts.connectTarget(routes[0])} -servername ${name} -CAfile AmazonRootCA1.pem -verify_return_error </dev/null`,
@@ -77,7 +79,7 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
   const { verify, wouldVerifyWith } = caVerdict(facts);
 
   // 1. The CA file does not verify the chain, and the chain does not look like the Amazon hierarchy.
-  const foreign = tlsCells.filter((c) => c.code === 'TLS_CHAIN_UNTRUSTED' && !chainLooksAmazon(chainOf(c)));
+  const foreign = tlsCells.filter((c) => isCode(c, 'TLS_CHAIN_UNTRUSTED') && !chainLooksAmazon(chainOf(c)));
   // 2. Different ports present different leaf certificates, and at least one is foreign or untrusted.
   const leafByRoute = new Map<RouteId, string>();
   for (const c of tlsCells) {
@@ -136,7 +138,7 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
         ...(verify && !wouldVerifyWith ? [verify] : []),
         // One ca.verifies-endpoint result per distinct chain: the intercepted ports' ones belong here too.
         ...facts.results.filter(
-          (r) => r.id.startsWith('ca.verifies-endpoint:') && r.code === 'CA_DOES_NOT_VERIFY_CHAIN' && used.some((c) => c.route === r.evidence['route']),
+          (r) => r.id.startsWith('ca.verifies-endpoint:') && isCode(r, 'CA_DOES_NOT_VERIFY_CHAIN') && used.some((c) => c.route === r.evidence['route']),
         ),
         ...(reasons.includes('server-certificate-out-of-date') ? [facts.get('clock.skew'), facts.is('ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID')] : []),
       ]),
@@ -160,8 +162,8 @@ function handshakeRefusals(facts: Facts): CheckResult[] {
     (c): c is CheckResult =>
       !!c &&
       c.status === 'fail' &&
-      ((c.code === 'TLS_ALERT' && ['unrecognized_name', 'handshake_failure'].includes(String(c.evidence['alert']))) ||
-        ((c.code === 'TLS_CLOSED' || c.code === 'TLS_RESET') && !num(c.evidence['bytesFromServer']))),
+      ((isCode(c, 'TLS_ALERT') && ['unrecognized_name', 'handshake_failure'].includes(String(c.evidence['alert']))) ||
+        ((isCode(c, 'TLS_CLOSED') || isCode(c, 'TLS_RESET')) && !num(c.evidence['bytesFromServer']))),
   );
   return refused.length > 0 && refused.length === tls.length ? refused : [];
 }
@@ -177,7 +179,7 @@ function refusalConfidence(facts: Facts, cells: CheckResult[], name: string): 'l
     return 'likely';
   }
   if (cells.every((c) => c.evidence['alert'] === 'unrecognized_name')) return 'likely';
-  if (cells.every((c) => c.code === 'TLS_ALERT')) return 'possible';
+  if (cells.every((c) => isCode(c, 'TLS_ALERT'))) return 'possible';
   return undefined;
 }
 
@@ -199,7 +201,7 @@ export function endpointNameMismatch(facts: Facts): Finding[] {
       ? [leaf.subject]
       : [];
   const legacy = isLegacyName(name);
-  const how = refusals.map((c) => (c.code === 'TLS_ALERT' ? String(c.evidence['alert']) : 'a close'));
+  const how = refusals.map((c) => (isCode(c, 'TLS_ALERT') ? String(c.evidence['alert']) : 'a close'));
   const saw =
     certCells.length > 0
       ? `the certificate it got is for ${list(certificateNames.slice(0, 4)) || 'other names'}`
@@ -243,7 +245,7 @@ export function alpnStripped(facts: Facts): Finding[] {
   const alpnCells = facts.routeCells(['ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'], 'alpn');
   const missingToken = facts
     .routeCells(['HTTP_MISSING_AUTH_TOKEN'], 'protocol')
-    .filter((c) => facts.cell(c.route!, 'alpn')?.code !== 'ALPN_SELECTED');
+    .filter((c) => !isCode(facts.cell(c.route!, 'alpn'), 'ALPN_SELECTED'));
   const cells = [...alpnCells, ...missingToken];
   if (cells.length === 0) return [];
   const routes = uniq(cells.map((c) => c.route!));

@@ -16,6 +16,8 @@ import {
   type Status,
 } from '../model/index.js';
 import { renderRepeatHtml } from './repeat-text.js';
+import { SKIP_CODES } from '../model/result.js';
+import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../profile.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
@@ -35,13 +37,13 @@ const e = escapeHtml;
 const BAR_FILL: Record<Status, string> = { pass: '#2da44e', warn: '#bf8700', fail: '#cf222e', skip: '#8c959f', error: '#8250df' };
 
 function statusClass(r: CheckResult): string {
-  if (r.code === 'EXPECTED_BLOCKED') return 'st-expected';
+  if (r.code === EXPECTED_BLOCKED) return 'st-expected';
   return `st-${r.status}`;
 }
 
 function statusWords(r: CheckResult): string {
-  if (r.code === 'EXPECTED_BLOCKED') return `${STATUS_SYMBOLS.skip} expected blocked`;
-  if (r.code === 'UNEXPECTEDLY_OPEN') return `${STATUS_SYMBOLS.warn} unexpectedly open`;
+  if (r.code === EXPECTED_BLOCKED) return `${STATUS_SYMBOLS.skip} expected blocked`;
+  if (r.code === UNEXPECTEDLY_OPEN) return `${STATUS_SYMBOLS.warn} unexpectedly open`;
   return `${STATUS_SYMBOLS[r.status]} ${r.status}`;
 }
 
@@ -114,7 +116,7 @@ function matrix(report: Report): string {
       const r = cells.find((c) => c.route === route && c.stage === stage);
       if (!r) return '<td></td>';
       const time = r.status === 'skip' ? '' : ` <span class="ms">${r.durationMs} ms</span>`;
-      const code = r.status === 'pass' || r.code === 'SKIPPED' ? '' : `<span class="code mono">${e(r.code)}</span>`;
+      const code = r.status === 'pass' || r.code === SKIP_CODES.SKIPPED ? '' : `<span class="code mono">${e(r.code)}</span>`;
       return `<td class="${statusClass(r)}" title="${e(r.summary)}">${e(statusWords(r))}${time}${code}</td>`;
     });
     return `<tr><th scope="row">${e(stage)}</th>${tds.join('')}</tr>`;

@@ -13,6 +13,8 @@ import {
   type Report,
 } from '../model/index.js';
 import { renderRepeatMarkdown } from './repeat-text.js';
+import { SKIP_CODES } from '../model/result.js';
+import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../profile.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
@@ -46,8 +48,8 @@ export function mdBlock(text: string, lang = ''): string {
 
 /** "✔ pass", "- expected blocked", "! unexpectedly open": symbol and word, never colour alone. */
 export function cellLabel(r: CheckResult): string {
-  if (r.code === 'EXPECTED_BLOCKED') return `${STATUS_SYMBOLS.skip} expected blocked`;
-  if (r.code === 'UNEXPECTEDLY_OPEN') return `${STATUS_SYMBOLS.warn} unexpectedly open`;
+  if (r.code === EXPECTED_BLOCKED) return `${STATUS_SYMBOLS.skip} expected blocked`;
+  if (r.code === UNEXPECTEDLY_OPEN) return `${STATUS_SYMBOLS.warn} unexpectedly open`;
   return `${STATUS_SYMBOLS[r.status]} ${r.status}`;
 }
 
@@ -63,7 +65,7 @@ function matrix(report: Report): string {
       const r = cells.find((c) => c.route === route && c.stage === stage);
       if (!r) return ' ';
       const time = r.status === 'skip' ? '' : ` ${r.durationMs} ms`;
-      return `${cellLabel(r)}${time}${r.status === 'pass' || r.code === 'SKIPPED' ? '' : `<br>${mdCode(r.code)}`}`;
+      return `${cellLabel(r)}${time}${r.status === 'pass' || r.code === SKIP_CODES.SKIPPED ? '' : `<br>${mdCode(r.code)}`}`;
     });
     return `| ${stage} | ${row.join(' | ')} |`;
   });

@@ -11,6 +11,8 @@ import {
 } from '../model/index.js';
 import { renderRepeatText } from './repeat-text.js';
 import { bold, indent, paint, statusLabel } from './style.js';
+import { SKIP_CODES } from '../model/result.js';
+import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../profile.js';
 
 export interface TableOptions {
   color: boolean;
@@ -19,8 +21,8 @@ export interface TableOptions {
 function cell(result: CheckResult | undefined, color: boolean): string {
   if (!result) return '';
   // Site profile outcomes read as what they mean at this site.
-  if (result.code === 'EXPECTED_BLOCKED') return paint('- expected blocked', 'skip', color);
-  if (result.code === 'UNEXPECTEDLY_OPEN') return paint('! unexpectedly open', 'warn', color);
+  if (result.code === EXPECTED_BLOCKED) return paint('- expected blocked', 'skip', color);
+  if (result.code === UNEXPECTEDLY_OPEN) return paint('! unexpectedly open', 'warn', color);
   const time = result.status === 'skip' ? '' : ` ${result.durationMs} ms`;
   return `${statusLabel(result.status, color)}${time}`;
 }
@@ -63,7 +65,7 @@ export function renderRouteDetails(results: readonly CheckResult[], opts: TableO
   for (const route of routesIn(results)) {
     const cells = results.filter((r) => r.route === route);
     const notPass = cells.filter((r) => r.status !== 'pass');
-    const blocked = notPass.filter((r) => r.status === 'skip' && r.code === 'SKIPPED');
+    const blocked = notPass.filter((r) => r.status === 'skip' && r.code === SKIP_CODES.SKIPPED);
     for (const r of notPass) if (!blocked.includes(r)) blocks.push(detailBlock(r, opts));
     if (blocked.length > 0) {
       blocks.push(paint(`  ${route}: ${blocked.map((r) => r.stage).join(', ')} skipped (${blocked[0]!.summary})`, 'skip', opts.color));
