@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CHECK_CODES, PROFILE_RESULT_CODES, ROUTE_RESULT_CODES } from '../../checks/codes.js';
+import { CHECK_CODES, PROFILE_RESULT_CODES, ROUTE_CODES } from '../../checks/codes.js';
 import { CREDENTIAL_PROBLEM_CODES } from '../../checks/local-util.js';
 import { AUTH_SYMPTOM_CODES, TCP_BLOCK_HOW, TRANSPORT_TLS_CODES } from '../../src/diagnose/facts.js';
 
@@ -46,7 +46,7 @@ describe('result codes', () => {
     expect(codes.size).toBeGreaterThan(60);
     const fromChecks = new Set<string>([
       ...Object.values(CHECK_CODES).flat(),
-      ...ROUTE_RESULT_CODES,
+      ...ROUTE_CODES,
       ...PROFILE_RESULT_CODES,
     ]);
     for (const [code, file] of codes) expect(fromChecks.has(code), `${code} read in ${file}`).toBe(true);
