@@ -251,7 +251,9 @@ function notVerifiedOutcome(v: Verification, result: PathResult): CaOutcome {
   const amazon = ca.isDefault ? undefined : verifyPath(presented, amazonRootCertificates());
   const leaf = presented[0]!;
   const device = credentials.cert;
-  const deviceIssuer = device ? ca.certs.some((c) => [device.leaf, ...device.chain].some((d) => isIssuedBy(d, c))) : false;
+  const deviceIssuer = device
+    ? ca.certs.some((c) => [device.leaf, ...device.chain].some((d) => isIssuedBy(d, c)))
+    : false;
   if (amazon?.verified) {
     const name = matchKnownRoot(amazon.anchor!)?.name ?? formatDn(amazon.anchor!.subject);
     hint =

@@ -5,22 +5,20 @@ import { isoDate, credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } 
 const META = { id: 'cert.identity', title: 'Device certificate identity' };
 
 /** Every code cert.identity reports. */
-export const CERT_IDENTITY_CODES = [
-  'CERT_IDENTITY',
-  ...LOCAL_SKIP_CODES,
-] as const;
+export const CERT_IDENTITY_CODES = ['CERT_IDENTITY', ...LOCAL_SKIP_CODES] as const;
 
 /**
  * cert.identity: always a pass when the certificate is readable. Its evidence is what a support ticket needs: the AWS
  * IoT certificate id (SHA-256 of the DER), subject, issuer, serial and validity.
  */
 export const certIdentityCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
-    const cert = ctx.credentials.cert!;
-    const { leaf } = cert;
-    const d = certDetails(leaf);
-    const subject = formatDn(leaf.subject);
-    const issuer = formatDn(leaf.issuer);
-    return [buildResult(META, started, {
+  const cert = ctx.credentials.cert!;
+  const { leaf } = cert;
+  const d = certDetails(leaf);
+  const subject = formatDn(leaf.subject);
+  const issuer = formatDn(leaf.issuer);
+  return [
+    buildResult(META, started, {
       status: 'pass',
       code: 'CERT_IDENTITY',
       summary: `certificate id ${cert.certificateId} (${subject}, issued by ${issuer})`,
@@ -40,5 +38,6 @@ export const certIdentityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
         format: cert.format,
       },
       reproduce: `${x509Cmd(cert, '-outform DER')} | openssl dgst -sha256`,
-    })];
+    }),
+  ];
 });

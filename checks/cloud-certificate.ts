@@ -25,7 +25,10 @@ export const CLOUD_CERTIFICATE_CODES = [
 const CA_META = { id: 'cloud.certificate.ca', title: "Device certificate's CA is ACTIVE in AWS IoT" };
 
 function activateCommand(target: Target, session: CloudSession, id: string): string {
-  return awsIot(target, session, 'update-certificate', [['--certificate-id', id], ['--new-status', 'ACTIVE']]);
+  return awsIot(target, session, 'update-certificate', [
+    ['--certificate-id', id],
+    ['--new-status', 'ACTIVE'],
+  ]);
 }
 
 /** What to do about a certificate that is not ACTIVE, per status. */
@@ -100,7 +103,11 @@ function describeOutcome(c: CertificateInfo, session: CloudSession, target: Targ
     code: 'CERT_REGISTERED_ACTIVE',
     summary: `certificate ${c.certificateId} is registered and ACTIVE in ${session.region}${mode}`,
     evidence,
-    ...(sniOnly ? { hint: 'This certificate needs SNI: make sure the device TLS stack sends the endpoint name (server_name / host_name).' } : {}),
+    ...(sniOnly
+      ? {
+          hint: 'This certificate needs SNI: make sure the device TLS stack sends the endpoint name (server_name / host_name).',
+        }
+      : {}),
   };
 }
 
@@ -126,7 +133,9 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
     status: ca.status,
     ...(ca.autoRegistrationStatus ? { autoRegistrationStatus: ca.autoRegistrationStatus } : {}),
     ...(ca.certificateMode ? { certificateMode: ca.certificateMode } : {}),
-    ...(ca.validity ? { validity: { notBefore: iso(ca.validity.notBefore), notAfter: iso(ca.validity.notAfter) } } : {}),
+    ...(ca.validity
+      ? { validity: { notBefore: iso(ca.validity.notBefore), notAfter: iso(ca.validity.notAfter) } }
+      : {}),
   };
   if (ca.status !== 'ACTIVE') {
     return buildResult(CA_META, started, {
@@ -138,7 +147,13 @@ async function caResult(ctx: CheckContext, api: IotApi, session: CloudSession, c
       reproduce,
     });
   }
-  return buildResult(CA_META, started, { status: 'pass', code: 'CA_ACTIVE', summary: `the issuing CA ${caId} is ACTIVE`, evidence, reproduce });
+  return buildResult(CA_META, started, {
+    status: 'pass',
+    code: 'CA_ACTIVE',
+    summary: `the issuing CA ${caId} is ACTIVE`,
+    evidence,
+    reproduce,
+  });
 }
 
 /**
@@ -170,7 +185,10 @@ export const cloudCertificateCheck: DoctorCheck = cloudCheck(META, async (ctx, s
   const outcome = describeOutcome(out.value, session, ctx.target, ctx.now());
   const main = buildResult(META, started, {
     ...outcome,
-    evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeCertificate: out.attempts } } : {}) },
+    evidence: {
+      ...outcome.evidence,
+      ...(out.attempts > 1 ? { apiAttempts: { DescribeCertificate: out.attempts } } : {}),
+    },
     reproduce,
   });
   const caId = out.value.caCertificateId;

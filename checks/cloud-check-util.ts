@@ -50,7 +50,12 @@ export function cloudCheck(
 /** A cloud check about the certificate's principal: also skips (with the reason) when the certificate is unknown. */
 export function principalCheck(
   meta: CloudMeta,
-  body: (ctx: CheckContext, started: number, cloud: Extract<Started, { ok: true }>, principal: Principal) => Promise<CheckResult[]>,
+  body: (
+    ctx: CheckContext,
+    started: number,
+    cloud: Extract<Started, { ok: true }>,
+    principal: Principal,
+  ) => Promise<CheckResult[]>,
 ): DoctorCheck {
   return cloudCheck(meta, async (ctx, started, c) => {
     const p = await principalFor(ctx, c.api, c.session);
@@ -67,7 +72,7 @@ export async function startCloud(ctx: CheckContext): Promise<Started> {
   return { ok: true, api, session: s.value };
 }
 
-
+/** A date as ISO 8601 UTC without zero milliseconds (`2026-01-31T12:00:00Z`); undefined stays undefined. */
 export function iso(d: Date | undefined): string | undefined {
   return d ? d.toISOString().replace('.000Z', 'Z') : undefined;
 }
@@ -80,7 +85,16 @@ export function budgetMs(target: Target): number {
   return target.timeoutMs * 6;
 }
 
-export async function withinBudget(ctx: CheckContext, metas: CloudMeta[], started: number, work: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+/**
+ * Runs `work` (all the AWS calls of one check) under `budgetMs` (6 × --timeout, in ms). On overrun, one
+ * `CLOUD_API_UNREACHABLE` warning per entry of `metas` instead; never throws by itself.
+ */
+export async function withinBudget(
+  ctx: CheckContext,
+  metas: CloudMeta[],
+  started: number,
+  work: () => Promise<CheckResult[]>,
+): Promise<CheckResult[]> {
   const limit = budgetMs(ctx.target);
   let timer: NodeJS.Timeout | undefined;
   const overrun = new Promise<CheckResult[]>((resolve) => {

@@ -6,7 +6,12 @@ import { shq } from '../src/probes/shell.js';
 import type { Target } from '../src/target.js';
 
 /** `aws iot <sub> <args> --region R [--profile P] [--endpoint-url U]`, every value shell-quoted. */
-export function awsIot(target: Target, session: CloudSession | undefined, sub: string, args: (string | [string, string])[]): string {
+export function awsIot(
+  target: Target,
+  session: CloudSession | undefined,
+  sub: string,
+  args: (string | [string, string])[],
+): string {
   const parts = ['aws', 'iot', sub];
   for (const a of args) {
     if (Array.isArray(a)) parts.push(a[0], shq(a[1]));
@@ -19,6 +24,7 @@ export function awsIot(target: Target, session: CloudSession | undefined, sub: s
   return parts.join(' ');
 }
 
+/** `aws configure list [--profile P]`: shows where the AWS CLI would take credentials and region from. */
 export function awsConfigureList(target: Target): string {
   return `aws configure list${target.profile ? ` --profile ${shq(target.profile)}` : ''}`;
 }

@@ -8,10 +8,7 @@ import { CLOUD_COMMON_CODES } from './cloud-check-util.js';
 const META = { id: 'cloud.credentials', title: 'AWS credentials and region are available for the cloud checks' };
 
 /** Every code cloud.credentials reports. */
-export const CLOUD_CREDENTIALS_CODES = [
-  'CLOUD_CREDENTIALS_OK',
-  ...CLOUD_COMMON_CODES,
-] as const;
+export const CLOUD_CREDENTIALS_CODES = ['CLOUD_CREDENTIALS_OK', ...CLOUD_COMMON_CODES] as const;
 
 /**
  * cloud.credentials: the SDK's standard credential chain and the region. Reports the kind of source only (env,

@@ -27,9 +27,20 @@ export function compareEndpoint(configured: string, accountEndpoint: string, api
   const actual = configured.toLowerCase();
   const expected = accountEndpoint.toLowerCase();
   const endpointRegion = regionFromEndpoint(actual);
-  const evidence: Evidence = { expected, actual, ...(endpointRegion ? { endpointRegion } : {}), apiRegion, endpointType: 'iot:Data-ATS' };
+  const evidence: Evidence = {
+    expected,
+    actual,
+    ...(endpointRegion ? { endpointRegion } : {}),
+    apiRegion,
+    endpointType: 'iot:Data-ATS',
+  };
   if (actual === expected) {
-    return { status: 'pass', code: 'ENDPOINT_MATCHES', summary: `${actual} is the account's iot:Data-ATS endpoint in ${apiRegion}`, evidence };
+    return {
+      status: 'pass',
+      code: 'ENDPOINT_MATCHES',
+      summary: `${actual} is the account's iot:Data-ATS endpoint in ${apiRegion}`,
+      evidence,
+    };
   }
   const legacy = LEGACY.exec(actual);
   if (legacy) {
@@ -73,7 +84,17 @@ export function compareEndpoint(configured: string, accountEndpoint: string, api
 export const cloudEndpointCheck: DoctorCheck = cloudCheck(META, async (ctx, started, c) => {
   const reproduce = awsIot(ctx.target, c.session, 'describe-endpoint', [['--endpoint-type', 'iot:Data-ATS']]);
   const out = await c.api.describeEndpoint('iot:Data-ATS');
-  if (!out.ok) return [buildResult(META, started, failureOutcome(out, "the account's endpoint", reproduce, ctx.target))];
+  if (!out.ok)
+    return [buildResult(META, started, failureOutcome(out, "the account's endpoint", reproduce, ctx.target))];
   const outcome = compareEndpoint(ctx.target.endpoint, out.value, c.session.region);
-  return [buildResult(META, started, { ...outcome, evidence: { ...outcome.evidence, ...(out.attempts > 1 ? { apiAttempts: { DescribeEndpoint: out.attempts } } : {}) }, reproduce })];
+  return [
+    buildResult(META, started, {
+      ...outcome,
+      evidence: {
+        ...outcome.evidence,
+        ...(out.attempts > 1 ? { apiAttempts: { DescribeEndpoint: out.attempts } } : {}),
+      },
+      reproduce,
+    }),
+  ];
 });

@@ -63,7 +63,12 @@ export function sessionFailureOutcome(failure: ApiFailure, target: Target, own: 
  * An API failure as an outcome: AccessDenied is a skip naming the permission; no answer is a warning; the other
  * kinds say what the service answered. `what` says what could not be checked.
  */
-export function failureOutcome(failure: ApiFailure, what: string, reproduce: string | undefined, target: Target): Outcome {
+export function failureOutcome(
+  failure: ApiFailure,
+  what: string,
+  reproduce: string | undefined,
+  target: Target,
+): Outcome {
   const base = { ...(reproduce ? { reproduce } : {}) };
   const evidence: Evidence = {
     operation: failure.operation,

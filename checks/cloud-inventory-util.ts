@@ -3,7 +3,14 @@
  * Memoized on the run's `IotApi`, so concurrent cloud checks make each AWS call once.
  */
 import type { Outcome } from '../src/model/result.js';
-import type { ApiFailure, ApiOutcome, CloudSession, IotApi, PolicyDocumentInfo, PolicyRefInfo } from '../src/probes/iot-api.js';
+import type {
+  ApiFailure,
+  ApiOutcome,
+  CloudSession,
+  IotApi,
+  PolicyDocumentInfo,
+  PolicyRefInfo,
+} from '../src/probes/iot-api.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
 import type { Principal } from './cloud-principal-util.js';
@@ -33,22 +40,47 @@ export interface Inventory {
 
 const MAX_THINGS = 10;
 
+/** Adds to `into` (by operation name) the attempts of each successful call that needed retries. */
 export function countAttempts(into: Record<string, number>, ...outcomes: ApiOutcome<unknown>[]): void {
   for (const o of outcomes) {
     if (o.ok && o.attempts > 1) into[o.operation] = (into[o.operation] ?? 0) + o.attempts;
   }
 }
 
-export function inventoryFor(ctx: CheckContext, api: IotApi, session: CloudSession, principal: Principal): Promise<{ ok: true; value: Inventory } | { ok: false; outcome: Outcome }> {
+/**
+ * The policies reaching the certificate: ListAttachedPolicies (direct) and, for up to 10 things from
+ * ListPrincipalThings, GetEffectivePolicies (thing-group policies; facts §7). Memoized per certificate ARN.
+ * Fails (with the outcome to report) only when ListAttachedPolicies fails; other failures are recorded.
+ */
+export function inventoryFor(
+  ctx: CheckContext,
+  api: IotApi,
+  session: CloudSession,
+  principal: Principal,
+): Promise<{ ok: true; value: Inventory } | { ok: false; outcome: Outcome }> {
   return api.memo(`inventory:${principal.certArn}`, async () => {
-    const [attached, things] = await Promise.all([api.listAttachedPolicies(principal.certArn), api.listPrincipalThings(principal.certArn)]);
+    const [attached, things] = await Promise.all([
+      api.listAttachedPolicies(principal.certArn),
+      api.listPrincipalThings(principal.certArn),
+    ]);
     if (!attached.ok) {
       return {
         ok: false as const,
-        outcome: failureOutcome(attached, 'the policies attached to the certificate', awsIot(ctx.target, session, 'list-attached-policies', [['--target', principal.certArn]]), ctx.target),
+        outcome: failureOutcome(
+          attached,
+          'the policies attached to the certificate',
+          awsIot(ctx.target, session, 'list-attached-policies', [['--target', principal.certArn]]),
+          ctx.target,
+        ),
       };
     }
-    const inv: Inventory = { direct: attached.value, viaGroups: [], groupFailures: [], effectiveByThing: new Map(), attempts: {} };
+    const inv: Inventory = {
+      direct: attached.value,
+      viaGroups: [],
+      groupFailures: [],
+      effectiveByThing: new Map(),
+      attempts: {},
+    };
     countAttempts(inv.attempts, attached, things);
     if (things.ok) inv.things = things.value;
     else inv.thingsFailure = things;
@@ -66,7 +98,11 @@ export function inventoryFor(ctx: CheckContext, api: IotApi, session: CloudSessi
         if (fromGroups.length === 0) return;
         const groupOf = await groupNames(api, principal, thingName, new Set(fromGroups.map((p) => p.policyName)));
         for (const p of fromGroups) {
-          const g: GroupPolicy = { policyName: p.policyName, thingName, ...(p.policyArn ? { policyArn: p.policyArn } : {}) };
+          const g: GroupPolicy = {
+            policyName: p.policyName,
+            thingName,
+            ...(p.policyArn ? { policyArn: p.policyArn } : {}),
+          };
           const group = groupOf.get(p.policyName);
           if (group) g.group = group;
           inv.viaGroups.push(g);
@@ -78,23 +114,35 @@ export function inventoryFor(ctx: CheckContext, api: IotApi, session: CloudSessi
 }
 
 /** Which thing group carries each policy (best effort: needs iot:ListThingGroupsForThing). */
-async function groupNames(api: IotApi, principal: Principal, thingName: string, wanted: Set<string>): Promise<Map<string, string>> {
+async function groupNames(
+  api: IotApi,
+  principal: Principal,
+  thingName: string,
+  wanted: Set<string>,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const groups = await api.listThingGroupsForThing(thingName);
   if (!groups.ok) return out;
   await Promise.all(
     groups.value.map(async (g) => {
-      const arn = g.groupArn ?? `arn:${principal.partition}:iot:${principal.region}:${principal.accountId}:thinggroup/${g.groupName}`;
+      const arn =
+        g.groupArn ??
+        `arn:${principal.partition}:iot:${principal.region}:${principal.accountId}:thinggroup/${g.groupName}`;
       const attached = await api.listAttachedPolicies(arn, true);
       if (!attached.ok) return;
-      for (const p of attached.value) if (wanted.has(p.policyName) && !out.has(p.policyName)) out.set(p.policyName, g.groupName);
+      for (const p of attached.value)
+        if (wanted.has(p.policyName) && !out.has(p.policyName)) out.set(p.policyName, g.groupName);
     }),
   );
   return out;
 }
 
 /** Documents of the policies attached to the certificate: GetEffectivePolicies, else GetPolicy one by one. */
-export function directDocuments(api: IotApi, principal: Principal, inv: Inventory): Promise<{ ok: true; docs: PolicyDocumentInfo[] } | { ok: false; failure: ApiFailure; permissions: string[] }> {
+export function directDocuments(
+  api: IotApi,
+  principal: Principal,
+  inv: Inventory,
+): Promise<{ ok: true; docs: PolicyDocumentInfo[] } | { ok: false; failure: ApiFailure; permissions: string[] }> {
   return api.memo(`direct-docs:${principal.certArn}`, async () => {
     if (inv.direct.length === 0) return { ok: true as const, docs: [] };
     const wanted = inv.direct.map((p) => p.policyName);

@@ -13,6 +13,10 @@ import type { CheckContext } from './types.js';
 /** What the cloud checks read from the Target: `certificateId` stands in for the certificate file (`--from` a report). */
 export type CloudTarget = Target & { certificateId?: string };
 
+/**
+ * The certificate id (SHA-256 of the DER, 64 lowercase hex; facts §5) to look up: from the certificate file, else
+ * given (`--certificate-id`, a report). Otherwise the skip outcome: BLOCKED by files.cert, or INPUT_MISSING.
+ */
 export function certificateIdFor(ctx: CheckContext): { ok: true; id: string } | { ok: false; outcome: Outcome } {
   const fromFile = ctx.credentials.cert?.certificateId;
   const given = (ctx.target as CloudTarget).certificateId;
@@ -24,6 +28,7 @@ export function certificateIdFor(ctx: CheckContext): { ok: true; id: string } | 
   return { ok: false, outcome: inputMissingOutcome('--cert', summary) };
 }
 
+/** The AWS partition of a region: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`. */
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
@@ -42,7 +47,10 @@ export interface Principal {
   certificate?: CertificateInfo;
 }
 
-export function parseCertArn(arn: string): { partition: string; region: string; accountId: string; certificateId: string } | undefined {
+/** `arn:<partition>:iot:<region>:<account>:cert/<64 hex>` split into its parts; undefined for any other string. */
+export function parseCertArn(
+  arn: string,
+): { partition: string; region: string; accountId: string; certificateId: string } | undefined {
   const m = /^arn:([\w-]+):iot:([a-z0-9-]+):(\d{12}):cert\/([0-9a-fA-F]{64})$/.exec(arn);
   if (!m) return undefined;
   return { partition: m[1]!, region: m[2]!, accountId: m[3]!, certificateId: m[4]!.toLowerCase() };
@@ -52,7 +60,11 @@ export function parseCertArn(arn: string): { partition: string; region: string; 
  * The certificate as an IAM principal (its ARN needs the account id): from DescribeCertificate, or, when that is
  * denied, from an account id the credentials already revealed.
  */
-export function principalFor(ctx: CheckContext, api: IotApi, session: CloudSession): Promise<{ ok: true; value: Principal } | { ok: false; outcome: Outcome }> {
+export function principalFor(
+  ctx: CheckContext,
+  api: IotApi,
+  session: CloudSession,
+): Promise<{ ok: true; value: Principal } | { ok: false; outcome: Outcome }> {
   const cid = certificateIdFor(ctx);
   if (!cid.ok) return Promise.resolve(cid);
   return api.memo(`principal:${cid.id}`, async () => {
@@ -63,25 +75,41 @@ export function principalFor(ctx: CheckContext, api: IotApi, session: CloudSessi
       const region = parsed?.region ?? session.region;
       const partition = parsed?.partition ?? partitionOf(region);
       const certArn = dc.value.certificateArn || `arn:${partition}:iot:${region}:${accountId}:cert/${cid.id}`;
-      return { ok: true as const, value: { certificateId: cid.id, certArn, accountId, region, partition, certificate: dc.value } };
+      return {
+        ok: true as const,
+        value: { certificateId: cid.id, certArn, accountId, region, partition, certificate: dc.value },
+      };
     }
     if (dc.kind === 'not-found') {
-      const summary =
-        `blocked by cloud.certificate: CERT_NOT_REGISTERED (certificate ${cid.id} is not registered in ${session.region})`;
+      const summary = `blocked by cloud.certificate: CERT_NOT_REGISTERED (certificate ${cid.id} is not registered in ${session.region})`;
       const extra = { certificateId: cid.id, region: session.region };
-      return { ok: false as const, outcome: blockedOutcome('cloud.certificate', 'CERT_NOT_REGISTERED', summary, extra) };
+      return {
+        ok: false as const,
+        outcome: blockedOutcome('cloud.certificate', 'CERT_NOT_REGISTERED', summary, extra),
+      };
     }
     const accountId = api.knownAccountId(session);
     if (dc.kind === 'access-denied' && accountId) {
       const partition = partitionOf(session.region);
       return {
         ok: true as const,
-        value: { certificateId: cid.id, certArn: `arn:${partition}:iot:${session.region}:${accountId}:cert/${cid.id}`, accountId, region: session.region, partition },
+        value: {
+          certificateId: cid.id,
+          certArn: `arn:${partition}:iot:${session.region}:${accountId}:cert/${cid.id}`,
+          accountId,
+          region: session.region,
+          partition,
+        },
       };
     }
     return {
       ok: false as const,
-      outcome: failureOutcome(dc, 'the certificate principal (its ARN)', awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', cid.id]]), ctx.target),
+      outcome: failureOutcome(
+        dc,
+        'the certificate principal (its ARN)',
+        awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', cid.id]]),
+        ctx.target,
+      ),
     };
   });
 }

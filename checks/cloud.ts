@@ -26,6 +26,7 @@ export const cloudChecks: DoctorCheck[] = [
   cloudThingCheck,
 ];
 
+/** Whether a result belongs to the cloud checks (`cloud` or `cloud.*` ids). */
 export function isCloudResult(r: Pick<CheckResult, 'id'>): boolean {
   return r.id === 'cloud' || r.id.startsWith('cloud.');
 }
@@ -49,7 +50,9 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
   const routes = (t.routes ?? []).filter((r): r is RouteId => typeof r === 'string' && isRouteId(r));
   if (routes.length) out.routes = routes;
 
-  const certificateId = t.certificateId ?? evidenceString(report.results, 'certificateId', (r) => r.id === 'cert.identity' || r.id === 'cloud.certificate');
+  const certificateId =
+    t.certificateId ??
+    evidenceString(report.results, 'certificateId', (r) => r.id === 'cert.identity' || r.id === 'cloud.certificate');
   if (certificateId) out.certificateId = certificateId.toLowerCase();
 
   // The client ids the MQTT routes really used, from their results.
@@ -73,7 +76,11 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
   return out;
 }
 
-function evidenceString(results: readonly CheckResult[], key: string, where: (r: CheckResult) => boolean): string | undefined {
+function evidenceString(
+  results: readonly CheckResult[],
+  key: string,
+  where: (r: CheckResult) => boolean,
+): string | undefined {
   for (const r of results) {
     if (!where(r)) continue;
     const v = r.evidence?.[key];

@@ -24,7 +24,9 @@ export const filesCaCheck: LocalCheck = {
     const problems = problemsFor(credentials, 'ca');
     if (problems.length > 0) return problemResults(META, started, problems, evidence);
     if (!ca) {
-      return [buildResult(META, started, { status: 'skip', code: 'CA_FILE_NOT_GIVEN', summary: 'no CA file given (--ca)' })];
+      return [
+        buildResult(META, started, { status: 'skip', code: 'CA_FILE_NOT_GIVEN', summary: 'no CA file given (--ca)' }),
+      ];
     }
     if (ca.isDefault) {
       return [

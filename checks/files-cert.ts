@@ -5,11 +5,7 @@ import { problemResults, problemsFor, x509Cmd, type LocalCheck, credentialProble
 const META = { id: 'files.cert', title: 'Certificate file holds a readable device certificate' };
 
 /** Every code files.cert reports. */
-export const FILES_CERT_CODES = [
-  'CERT_FILE_NOT_GIVEN',
-  'CERT_FILE_OK',
-  ...credentialProblemCodes('cert'),
-] as const;
+export const FILES_CERT_CODES = ['CERT_FILE_NOT_GIVEN', 'CERT_FILE_OK', ...credentialProblemCodes('cert')] as const;
 
 /** files.cert: the certificate file holds a readable device certificate. */
 export const filesCertCheck: LocalCheck = {
@@ -31,10 +27,19 @@ export const filesCertCheck: LocalCheck = {
     const problems = problemsFor(credentials, 'cert');
     if (problems.length > 0) return problemResults(META, started, problems, evidence);
     if (!cert) {
-      return [buildResult(META, started, { status: 'skip', code: 'CERT_FILE_NOT_GIVEN', summary: 'no certificate file given (--cert)' })];
+      return [
+        buildResult(META, started, {
+          status: 'skip',
+          code: 'CERT_FILE_NOT_GIVEN',
+          summary: 'no certificate file given (--cert)',
+        }),
+      ];
     }
     const form = cert.format === 'pkcs12' ? 'PKCS#12' : cert.format.toUpperCase();
-    const chain = cert.chain.length > 0 ? ` followed by ${cert.chain.length} chain certificate${cert.chain.length > 1 ? 's' : ''}` : '';
+    const chain =
+      cert.chain.length > 0
+        ? ` followed by ${cert.chain.length} chain certificate${cert.chain.length > 1 ? 's' : ''}`
+        : '';
     return [
       buildResult(META, started, {
         status: 'pass',

@@ -5,11 +5,7 @@ import { pkeyCmd, problemResults, problemsFor, type LocalCheck, credentialProble
 const META = { id: 'files.key', title: 'Private key file holds a usable private key' };
 
 /** Every code files.key reports. */
-export const FILES_KEY_CODES = [
-  'KEY_FILE_NOT_GIVEN',
-  'KEY_FILE_OK',
-  ...credentialProblemCodes('key'),
-] as const;
+export const FILES_KEY_CODES = ['KEY_FILE_NOT_GIVEN', 'KEY_FILE_OK', ...credentialProblemCodes('key')] as const;
 
 /** files.key: the private key file holds a private key this tool (and the TLS stack) can open. */
 export const filesKeyCheck: LocalCheck = {
@@ -30,7 +26,13 @@ export const filesKeyCheck: LocalCheck = {
     const problems = problemsFor(credentials, 'key');
     if (problems.length > 0) return problemResults(META, started, problems, evidence);
     if (!key) {
-      return [buildResult(META, started, { status: 'skip', code: 'KEY_FILE_NOT_GIVEN', summary: 'no private key file given (--key)' })];
+      return [
+        buildResult(META, started, {
+          status: 'skip',
+          code: 'KEY_FILE_NOT_GIVEN',
+          summary: 'no private key file given (--key)',
+        }),
+      ];
     }
     const from = credentials.cert && credentials.cert.path === key.path ? ', taken from the certificate file' : '';
     return [

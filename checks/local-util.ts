@@ -58,7 +58,11 @@ export const CREDENTIAL_PROBLEM_CODES = [
 ] as const;
 export type CredentialProblemCode = (typeof CREDENTIAL_PROBLEM_CODES)[number];
 
-const PROBLEM_PREFIXES: Record<Part, readonly string[]> = { cert: ['CERT_', 'P12_'], key: ['KEY_', 'P12_'], ca: ['CA_'] };
+const PROBLEM_PREFIXES: Record<Part, readonly string[]> = {
+  cert: ['CERT_', 'P12_'],
+  key: ['KEY_', 'P12_'],
+  ca: ['CA_'],
+};
 
 /** The problem codes the files check of `part` can report (by code prefix; PKCS#12 problems under cert and key). */
 export function credentialProblemCodes(part: Part): CredentialProblemCode[] {

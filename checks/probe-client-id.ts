@@ -23,7 +23,12 @@ function clientIdOutcome(target: Target, subject: string | undefined): Outcome<P
   }
   const looksOurs = target.clientId.startsWith('iot-doctor');
   if (looksOurs) {
-    return { status: 'pass', code: 'CLIENT_ID_UNIQUE', summary: `client id ${target.clientId} is a probe id`, evidence };
+    return {
+      status: 'pass',
+      code: 'CLIENT_ID_UNIQUE',
+      summary: `client id ${target.clientId} is a probe id`,
+      evidence,
+    };
   }
   const own = commonName === target.clientId ? " (the certificate's own name)" : '';
   return {

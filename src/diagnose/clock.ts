@@ -29,7 +29,7 @@ export function clockSkew(facts: Facts): Finding[] {
       ? `differs from the AWS server's clock by ${describeOffset(offsetSeconds)}${serverDate ? ` (server date ${serverDate})` : ''}`
       : unset
         ? `reads ${localTime ?? 'a date before 2020'}, so it looks unset (no RTC, or NTP has not synced)`
-        : 'disagrees with the server: the certificate is valid by the server\'s clock but not by this one';
+        : "disagrees with the server: the certificate is valid by the server's clock but not by this one";
   return [
     finding('CLOCK_SKEW', {
       severity: explains.length > 0 ? routeSeverity(facts) : 'warning',

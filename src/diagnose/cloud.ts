@@ -352,14 +352,8 @@ function cloudStatus(facts: Facts): { text: string; results: CheckResult[]; code
   return { text, results: blocking, code: first.code };
 }
 
-/**
- * AUTH_REJECTED_UNEXPLAINED: the server rejects the device after the handshake (closed after CONNECT, 403,
- * client certificate refused) and no finding explains it. Names every cause that is still possible and the check
- * that decides each.
- */
-export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<string>): Finding[] {
-  const symptoms = authSymptoms(facts).filter((s) => !claimed.has(s.id));
-  if (symptoms.length === 0) return [];
+/** The causes a rejection after the handshake can have, given how the routes were rejected. */
+function authCandidates(facts: Facts, symptoms: readonly CheckResult[]): Candidate[] {
   const clientId = facts.clientId() ?? '<client id>';
   const topic = facts.topic() ?? '<topic>';
   const certId = certificateId(facts);
@@ -401,6 +395,12 @@ export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<strin
       decidedBy: `cloud.authorization.publish (aws iot test-authorization --principal ${certArn} --auth-infos actionType=PUBLISH,resources=arn:aws:iot:<region>:<account>:topic/${topic})`,
     });
   }
+  return all;
+}
+
+/** The candidates the cloud checks or a working route have not ruled out, and the results that ruled the others out. */
+function remainingCandidates(facts: Facts, all: Candidate[]): { candidates: Candidate[]; cleared: CheckResult[] } {
+  const clientId = facts.clientId() ?? '<client id>';
   const ruledOut = new Set<string>();
   const cleared: CheckResult[] = [];
   const clear = (r: CheckResult | undefined, ...codes: string[]): void => {
@@ -427,20 +427,36 @@ export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<strin
       { code: 'DUPLICATE_CLIENT_ID', title: `Another connection uses client id ${clientId} and takes it over`, decidedBy: 'a run with a fresh --client-id' },
     ];
   }
-  const status = cloudStatus(facts);
-  const seen = uniq(
-    symptoms.map((s) =>
-      isCode(s, 'MQTT_CLOSED_AFTER_CONNECT')
-        ? 'closed the connection right after MQTT CONNECT (no CONNACK)'
-        : isCode(s, 'MQTT_CONNACK_REFUSED')
-          ? `refused the MQTT CONNECT (${str(s.evidence['reason']) ?? `reason ${String(s.evidence['reasonCode'] ?? '?')}`})`
-          : isCode(s, 'CLIENT_CERT_REJECTED')
-            ? 'rejected the client certificate'
-            : isCode(s, 'HTTP_CLOSED_WITHOUT_RESPONSE')
-              ? 'closed the HTTPS publish without an answer'
-              : `answered the HTTPS publish with ${isCode(s, 'HTTP_UNAUTHORIZED') ? '401' : '403'}`,
-    ),
+  return { candidates, cleared };
+}
+
+/** How the server rejected the device on one route, in words. */
+function rejectionPhrase(s: CheckResult): string {
+  return (
+    isCode(s, 'MQTT_CLOSED_AFTER_CONNECT')
+      ? 'closed the connection right after MQTT CONNECT (no CONNACK)'
+      : isCode(s, 'MQTT_CONNACK_REFUSED')
+        ? `refused the MQTT CONNECT (${str(s.evidence['reason']) ?? `reason ${String(s.evidence['reasonCode'] ?? '?')}`})`
+        : isCode(s, 'CLIENT_CERT_REJECTED')
+          ? 'rejected the client certificate'
+          : isCode(s, 'HTTP_CLOSED_WITHOUT_RESPONSE')
+            ? 'closed the HTTPS publish without an answer'
+            : `answered the HTTPS publish with ${isCode(s, 'HTTP_UNAUTHORIZED') ? '401' : '403'}`
   );
+}
+
+/**
+ * AUTH_REJECTED_UNEXPLAINED: the server rejects the device after the handshake (closed after CONNECT, 403,
+ * client certificate refused) and no finding explains it. Names every cause that is still possible and the check
+ * that decides each. `claimed` holds the ids of results another finding already explains.
+ */
+export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<string>): Finding[] {
+  const symptoms = authSymptoms(facts).filter((s) => !claimed.has(s.id));
+  if (symptoms.length === 0) return [];
+  const clientId = facts.clientId() ?? '<client id>';
+  const { candidates, cleared } = remainingCandidates(facts, authCandidates(facts, symptoms));
+  const status = cloudStatus(facts);
+  const seen = uniq(symptoms.map(rejectionPhrase));
   return [
     finding('AUTH_REJECTED_UNEXPLAINED', {
       severity: routeSeverity(facts),

@@ -43,14 +43,17 @@ export const TCP_BLOCK_HOW: Partial<Readonly<Record<ResultCode, 'timeout' | 'ref
 
 export const FAILING: ReadonlySet<string> = new Set(['fail', 'error']);
 
+/** Whether a result (possibly absent) failed or could not complete. */
 export function isFailing(r: CheckResult | undefined): boolean {
   return !!r && FAILING.has(r.status);
 }
 
+/** Whether a result failed, warned or could not complete. */
 export function isProblem(r: CheckResult): boolean {
   return r.status === 'fail' || r.status === 'error' || r.status === 'warn';
 }
 
+/** The results of one run, indexed by id, with the route questions every rule asks. Read-only. */
 export class Facts {
   readonly results: readonly CheckResult[];
   readonly expectedBlocked: ReadonlySet<RouteId>;
@@ -99,7 +102,9 @@ export class Facts {
   }
 
   cell(route: RouteId, stage: StageId): CheckResult | undefined {
-    return this.byId.get(routeResultId(route, stage)) ?? this.results.find((r) => r.route === route && r.stage === stage);
+    return (
+      this.byId.get(routeResultId(route, stage)) ?? this.results.find((r) => r.route === route && r.stage === stage)
+    );
   }
 
   cells(route: RouteId): CheckResult[] {
@@ -154,7 +159,8 @@ export class Facts {
       if (r.stage === 'tls' && typeof r.evidence['sni'] === 'string') return r.evidence['sni'];
     }
     for (const r of this.results) {
-      if (r.stage === 'dns' && !isCode(r, 'DNS_OVERRIDE') && typeof r.evidence['name'] === 'string') return r.evidence['name'];
+      if (r.stage === 'dns' && !isCode(r, 'DNS_OVERRIDE') && typeof r.evidence['name'] === 'string')
+        return r.evidence['name'];
     }
     return undefined;
   }
@@ -171,22 +177,27 @@ export class Facts {
   }
 }
 
+/** The standard AWS IoT port of a route (8883, 443 or 8443). */
 export function portOf(route: RouteId): number {
   return ROUTES[route].port;
 }
 
+/** `items` without repeats, in first-seen order. */
 export function uniq<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
 }
 
+/** The distinct ids of the given results (absent ones skipped), for a finding's `evidence`. */
 export function ids(results: readonly (CheckResult | undefined)[]): string[] {
   return uniq(results.filter((r): r is CheckResult => !!r).map((r) => r.id));
 }
 
+/** `v` when it is a non-empty string, else undefined. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/** `v` when it is a finite number, else undefined. */
 export function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
@@ -205,11 +216,13 @@ export function names(v: unknown): string[] {
   });
 }
 
+/** An English list: `a`, `a and b`, `a, b and c` (`conj` replaces `and`). */
 export function list(items: readonly string[], conj = 'and'): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} ${conj} ${items.at(-1)}`;
 }
 
+/** `word` for 1, else `many` (default `word` + s). */
 export function plural(n: number, word: string, many = `${word}s`): string {
   return n === 1 ? word : many;
 }
@@ -217,6 +230,7 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 /** Finding fields other than the code. */
 export type FindingInput = Omit<Finding, 'code'>;
 
+/** A `Finding` with the given code; evidence ids deduplicated, `candidates` left out when empty. */
 export function finding(code: DiagnosisCode, f: FindingInput): Finding {
   return {
     code,
@@ -248,6 +262,7 @@ export interface ChainEntry {
   subjectAltName?: string;
 }
 
+/** The presented chain a tls cell recorded in its evidence (`chain`), leaf first; [] when none. */
 export function chainOf(r: CheckResult | undefined): ChainEntry[] {
   const chain = r?.evidence['chain'];
   if (!Array.isArray(chain)) return [];
@@ -262,6 +277,7 @@ export function chainOf(r: CheckResult | undefined): ChainEntry[] {
   });
 }
 
+/** Whether any certificate of the chain names Amazon or Starfield as subject or issuer (facts §2.3). */
 export function chainLooksAmazon(chain: readonly ChainEntry[]): boolean {
   return chain.some((c) => looksAmazon(c.issuer) || looksAmazon(c.subject));
 }
@@ -286,6 +302,7 @@ export function credentialSymptoms(facts: Facts): CheckResult[] {
   return facts.routeCells([...AUTH_SYMPTOM_CODES, 'TLS_ERROR']);
 }
 
+/** Route cells on routes that count where the server refused the device (`AUTH_SYMPTOM_CODES`). */
 export function authSymptoms(facts: Facts): CheckResult[] {
   return facts.routeCells(AUTH_SYMPTOM_CODES);
 }

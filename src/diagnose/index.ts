@@ -31,6 +31,7 @@ export { DIAGNOSIS_CODES, type DiagnosisCode } from './codes.js';
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, error: 1, warning: 2, info: 3 };
 const CONFIDENCE_RANK: Record<Confidence, number> = { certain: 0, likely: 1, possible: 2 };
 
+/** Sort order of findings: severity, then confidence, then the order of `DIAGNOSIS_CODES`. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
@@ -62,7 +63,13 @@ function unexplainedFailure(facts: Facts, claimed: ReadonlySet<string>): Finding
       confidence: 'possible',
       title: `${left.length} ${left.length === 1 ? 'result fails' : 'results fail'} without a known root cause`,
       explanation: `No diagnosis rule matches ${left.length === 1 ? 'this result' : 'these results'}: ${left.map((r) => `${r.id} ${r.code} (${r.summary})`).join('; ')}.${errors.length > 0 ? ` ${list(errors.map((r) => r.id))} could not complete at all: that is a problem of the tool or of this machine, not a verdict about the network.` : ''} The hints of the checks say what to look at.`,
-      remediation: [...hints, ...left.filter((r) => r.reproduce).slice(0, 3).map((r) => `Reproduce ${r.id} by hand: ${r.reproduce}`)],
+      remediation: [
+        ...hints,
+        ...left
+          .filter((r) => r.reproduce)
+          .slice(0, 3)
+          .map((r) => `Reproduce ${r.id} by hand: ${r.reproduce}`),
+      ],
       params: { codes: left.map((r) => r.code), ids: left.map((r) => r.id) },
       evidence: ids(left),
     }),
@@ -97,15 +104,21 @@ function healthy(facts: Facts): Finding[] {
   const checks = considered.filter((r) => !r.route && r.status === 'pass');
   const expected = facts.routes().filter((r) => facts.blockedAsExpected(r));
   const notes: string[] = [];
-  if (expected.length > 0) notes.push(`${list(expected)} ${expected.length === 1 ? 'is' : 'are'} blocked here as the site profile expects.`);
+  if (expected.length > 0)
+    notes.push(`${list(expected)} ${expected.length === 1 ? 'is' : 'are'} blocked here as the site profile expects.`);
   if (skipped.length > 0) {
-    notes.push(`Not part of this verdict (skipped): ${[...new Set(skipped.map((r) => `${r.id} (${r.code})`))].slice(0, 8).join(', ')}${skipped.length > 8 ? ' …' : ''}.`);
+    notes.push(
+      `Not part of this verdict (skipped): ${[...new Set(skipped.map((r) => `${r.id} (${r.code})`))].slice(0, 8).join(', ')}${skipped.length > 8 ? ' …' : ''}.`,
+    );
   }
   return [
     finding('HEALTHY', {
       severity: 'info',
       confidence: 'certain',
-      title: routes.length > 0 ? `All checks passed: ${list(working)} ${working.length === 1 ? 'works' : 'work'}` : 'All checks passed',
+      title:
+        routes.length > 0
+          ? `All checks passed: ${list(working)} ${working.length === 1 ? 'works' : 'work'}`
+          : 'All checks passed',
       explanation: `Every selected route and check passed${routes.length > 0 ? `: ${list(working)} connected${working.some((r) => facts.cell(r, 'round-trip')?.status === 'pass') ? ' and made the message round trip' : ''}` : ''}, and ${checks.length} local and cloud ${checks.length === 1 ? 'check' : 'checks'} found nothing wrong.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
       remediation: [],
       params: { routes: working, checks: checks.length, skipped: skipped.length, expectedBlocked: expected },
@@ -167,6 +180,12 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
   const claimed = new Set(primary.flatMap((f) => f.evidence));
   const auth = authRejectedUnexplained(facts, claimed);
   for (const f of auth) f.evidence.forEach((id) => claimed.add(id));
-  const findings = [...primary, ...auth, ...unexplainedFailure(facts, claimed), ...otherWarnings(facts, claimed), ...healthy(facts)];
+  const findings = [
+    ...primary,
+    ...auth,
+    ...unexplainedFailure(facts, claimed),
+    ...otherWarnings(facts, claimed),
+    ...healthy(facts),
+  ];
   return findings.sort(compareFindings);
 }

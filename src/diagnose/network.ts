@@ -22,15 +22,23 @@ import {
 } from './facts.js';
 import type { ResultCode } from './codes.js';
 
-const DNS_FAIL_CODES: readonly ResultCode[] = ['DNS_NXDOMAIN', 'DNS_NO_ANSWER', 'DNS_TEMPORARY_FAILURE', 'DNS_TIMEOUT', 'DNS_ERROR'];
+const DNS_FAIL_CODES: readonly ResultCode[] = [
+  'DNS_NXDOMAIN',
+  'DNS_NO_ANSWER',
+  'DNS_TEMPORARY_FAILURE',
+  'DNS_TIMEOUT',
+  'DNS_ERROR',
+];
 
 const DNS_EXPLANATIONS: Record<string, string> = {
   DNS_NXDOMAIN:
     'the DNS answered that the name does not exist. The endpoint name has a typo, belongs to another region, or was copied from an old configuration.',
-  DNS_NO_ANSWER: 'the DNS knows the name but returned no address for it: a split-horizon zone or a filtering resolver may hide it.',
+  DNS_NO_ANSWER:
+    'the DNS knows the name but returned no address for it: a split-horizon zone or a filtering resolver may hide it.',
   DNS_TEMPORARY_FAILURE:
     'the resolver could not be reached or failed to answer: the device has no working DNS server, or outbound DNS is blocked.',
-  DNS_TIMEOUT: 'the resolver did not answer in time: the DNS server is unreachable or outbound DNS (port 53) is filtered.',
+  DNS_TIMEOUT:
+    'the resolver did not answer in time: the DNS server is unreachable or outbound DNS (port 53) is filtered.',
   DNS_ERROR: 'name resolution failed with an unexpected error.',
 };
 
@@ -55,7 +63,12 @@ export function dnsFailure(facts: Facts): Finding[] {
           `Try it by hand from the same network: nslookup ${name}`,
           'If the site requires a DNS override or a proxy, configure the device for it (or pin the address with --resolve to test the rest).',
         ],
-        params: { name, code: first.code, error: str(first.evidence['error']) ?? null, routes: failed.map((r) => r.route) },
+        params: {
+          name,
+          code: first.code,
+          error: str(first.evidence['error']) ?? null,
+          routes: failed.map((r) => r.route),
+        },
         evidence: ids(failed),
       }),
     );
@@ -64,7 +77,9 @@ export function dnsFailure(facts: Facts): Finding[] {
   if (privateCells.length > 0) {
     const first = privateCells[0]!;
     const name = str(first.evidence['name']) ?? facts.endpointName() ?? 'the endpoint';
-    const addresses = Array.isArray(first.evidence['addresses']) ? (first.evidence['addresses'] as unknown[]).map(String) : [];
+    const addresses = Array.isArray(first.evidence['addresses'])
+      ? (first.evidence['addresses'] as unknown[]).map(String)
+      : [];
     const routesFailedLater = privateCells.filter((c) => c.route && facts.blocker(c.route));
     out.push(
       finding('DNS_FAILURE', {
@@ -87,7 +102,9 @@ export function dnsFailure(facts: Facts): Finding[] {
 /** Routes that get past TCP and TLS and select their ALPN, which a blocked route could move to. */
 function alternativeFor(facts: Facts, route: RouteId): RouteId | undefined {
   const spec = ROUTES[route];
-  const candidates = facts.routes().filter((r) => r !== route && ROUTES[r].protocol === spec.protocol && ROUTES[r].port !== spec.port);
+  const candidates = facts
+    .routes()
+    .filter((r) => r !== route && ROUTES[r].protocol === spec.protocol && ROUTES[r].port !== spec.port);
   return candidates.find((r) => facts.works(r)) ?? candidates.find((r) => facts.getsThrough(r));
 }
 
@@ -128,11 +145,11 @@ export function portBlocked(facts: Facts): Finding[] {
           : `Use port ${spec.port} (${alt}), which works from this network.`,
       );
     }
-    const untested = group
-      .map((b) => b.route)
-      .filter((r) => r === 'mqtt-8883' && !facts.routes().includes('mqtt-443'));
+    const untested = group.map((b) => b.route).filter((r) => r === 'mqtt-8883' && !facts.routes().includes('mqtt-443'));
     if (untested.length > 0 && alternatives.length === 0) {
-      remediation.push(`Check whether 443 with ALPN ${ALPN_MQTT} works instead: iot-doctor check --routes mqtt-443 (same flags).`);
+      remediation.push(
+        `Check whether 443 with ALPN ${ALPN_MQTT} works instead: iot-doctor check --routes mqtt-443 (same flags).`,
+      );
     }
     remediation.push(
       `Or ask the network administrator to allow outbound TCP ${portsText} to ${facts.endpointName() ?? 'the endpoint'} (by host name where the firewall supports it).`,
@@ -155,7 +172,11 @@ export function portBlocked(facts: Facts): Finding[] {
         },
         evidence: ids([
           ...group.map((b) => b.tcp),
-          ...alternatives.flatMap((r) => [facts.cell(r, 'tcp'), facts.cell(r, 'alpn'), facts.cell(r, 'protocol')].filter((c) => c?.status === 'pass')),
+          ...alternatives.flatMap((r) =>
+            [facts.cell(r, 'tcp'), facts.cell(r, 'alpn'), facts.cell(r, 'protocol')].filter(
+              (c) => c?.status === 'pass',
+            ),
+          ),
         ]),
       }),
     );
@@ -176,7 +197,9 @@ function networkBlocker(facts: Facts, route: RouteId): CheckResult | undefined {
 export function allRoutesBlocked(facts: Facts): Finding[] {
   const routes = facts.relevantRoutes();
   if (routes.length === 0) return [];
-  const dnsOk = routes.map((r) => facts.cell(r, 'dns')).filter((c) => c && (c.status === 'pass' || c.status === 'warn'));
+  const dnsOk = routes
+    .map((r) => facts.cell(r, 'dns'))
+    .filter((c) => c && (c.status === 'pass' || c.status === 'warn'));
   if (dnsOk.length === 0) return [];
   const blockers = routes.map((r) => networkBlocker(facts, r));
   if (blockers.some((b) => !b)) return [];
@@ -187,7 +210,9 @@ export function allRoutesBlocked(facts: Facts): Finding[] {
   const how: Record<string, string> = {};
   routes.forEach((r, i) => (how[r] = blockers[i]!.code));
   const addresses = uniq(
-    dnsOk.flatMap((c) => (Array.isArray(c!.evidence['addresses']) ? (c!.evidence['addresses'] as unknown[]).map(String) : [])),
+    dnsOk.flatMap((c) =>
+      Array.isArray(c!.evidence['addresses']) ? (c!.evidence['addresses'] as unknown[]).map(String) : [],
+    ),
   );
   return [
     finding('ALL_ROUTES_BLOCKED', {
@@ -203,9 +228,21 @@ export function allRoutesBlocked(facts: Facts): Finding[] {
       params: { routes, how, addresses },
       evidence: ids([...dnsOk, ...blockers]),
       candidates: [
-        { code: 'EGRESS_FIREWALL', title: 'An egress firewall blocks every port to the endpoint', decidedBy: 'the network administrator, or the same probe from another network' },
-        { code: 'PROXY_REQUIRED', title: 'Only a web proxy may reach the Internet', decidedBy: 'HTTPS_PROXY / the site proxy settings (curl -v https://example.com without a proxy)' },
-        { code: 'WRONG_ADDRESS', title: 'The name resolves to an address that is not AWS IoT', decidedBy: 'the dns stage evidence (a private or unexpected address, --connect-to or --resolve)' },
+        {
+          code: 'EGRESS_FIREWALL',
+          title: 'An egress firewall blocks every port to the endpoint',
+          decidedBy: 'the network administrator, or the same probe from another network',
+        },
+        {
+          code: 'PROXY_REQUIRED',
+          title: 'Only a web proxy may reach the Internet',
+          decidedBy: 'HTTPS_PROXY / the site proxy settings (curl -v https://example.com without a proxy)',
+        },
+        {
+          code: 'WRONG_ADDRESS',
+          title: 'The name resolves to an address that is not AWS IoT',
+          decidedBy: 'the dns stage evidence (a private or unexpected address, --connect-to or --resolve)',
+        },
       ],
     }),
   ];
@@ -219,7 +256,13 @@ export function sniFiltered(facts: Facts): Finding[] {
     if (tcp?.status !== 'pass' || tls?.status !== 'fail') return [];
     // Bytes from the server mean a ServerHello came back: then it is not the ClientHello that was cut off.
     if (num(tls.evidence['bytesFromServer'])) return [];
-    const how = isCode(tls, 'TLS_RESET') ? 'reset' : isCode(tls, 'TLS_CLOSED') ? 'closed' : isCode(tls, 'TLS_STALLED') ? 'stalled' : undefined;
+    const how = isCode(tls, 'TLS_RESET')
+      ? 'reset'
+      : isCode(tls, 'TLS_CLOSED')
+        ? 'closed'
+        : isCode(tls, 'TLS_STALLED')
+          ? 'stalled'
+          : undefined;
     return how ? [{ route, tcp, tls, how }] : [];
   });
   if (hit.length === 0) return [];
@@ -233,7 +276,12 @@ export function sniFiltered(facts: Facts): Finding[] {
       .routes()
       .filter((r) => !group.some((h) => h.route === r))
       .map((r) => facts.cell(r, 'tls'))
-      .filter((c): c is CheckResult => !!c && (c.status === 'pass' || (c.status === 'fail' && !isCode(c, ...TRANSPORT_TLS_CODES) && !isCode(c, 'TLS_ALERT'))));
+      .filter(
+        (c): c is CheckResult =>
+          !!c &&
+          (c.status === 'pass' ||
+            (c.status === 'fail' && !isCode(c, ...TRANSPORT_TLS_CODES) && !isCode(c, 'TLS_ALERT'))),
+      );
     const sni = str(group[0]!.tls.evidence['sni']) ?? facts.endpointName() ?? 'the endpoint';
     const what = how === 'reset' ? 'reset' : how === 'closed' ? 'closed without an answer' : 'left without an answer';
     const confidence = how === 'reset' && tlsElsewhere.length > 0 ? 'likely' : 'possible';
@@ -246,16 +294,31 @@ export function sniFiltered(facts: Facts): Finding[] {
         remediation: [
           `Ask the network administrator whether ${sni} (or *.iot.<region>.amazonaws.com) is on a TLS/SNI filter list for ${ports.length > 1 ? 'ports' : 'port'} ${portsText}, and for it to be allowed.`,
           `Tell filtering apart from the server by hand: openssl s_client -connect ${facts.connectTarget(group[0]!.route)} -servername ${sni} versus the same with -servername example.com; only the first failing means SNI filtering.`,
-          ...(tlsElsewhere.length > 0 ? [`Meanwhile use a route that gets through: ${list(uniq(tlsElsewhere.map((c) => c.route!)))}.`] : []),
+          ...(tlsElsewhere.length > 0
+            ? [`Meanwhile use a route that gets through: ${list(uniq(tlsElsewhere.map((c) => c.route!)))}.`]
+            : []),
         ],
         params: { ports, how, routes: group.map((h) => h.route), sni },
         evidence: ids([...group.flatMap((h) => [h.tcp, h.tls]), ...tlsElsewhere]),
         candidates:
           confidence === 'possible'
             ? [
-                { code: 'SNI_FILTER', title: `A firewall filters TLS by the server name ${sni}`, decidedBy: 'openssl s_client with -servername example.com on the same port (passes when it is the name that is filtered)' },
-                { code: 'INSPECTING_PROXY', title: 'A proxy holds or drops TLS it cannot inspect', decidedBy: 'the same probe from another network' },
-                { code: 'NOT_TLS_SERVER', title: 'The address does not serve TLS on this port', decidedBy: '--connect-to / --resolve and the dns stage evidence' },
+                {
+                  code: 'SNI_FILTER',
+                  title: `A firewall filters TLS by the server name ${sni}`,
+                  decidedBy:
+                    'openssl s_client with -servername example.com on the same port (passes when it is the name that is filtered)',
+                },
+                {
+                  code: 'INSPECTING_PROXY',
+                  title: 'A proxy holds or drops TLS it cannot inspect',
+                  decidedBy: 'the same probe from another network',
+                },
+                {
+                  code: 'NOT_TLS_SERVER',
+                  title: 'The address does not serve TLS on this port',
+                  decidedBy: '--connect-to / --resolve and the dns stage evidence',
+                },
               ]
             : [],
       }),

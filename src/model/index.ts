@@ -116,6 +116,7 @@ export interface Report {
   repeat?: RepeatSummary;
 }
 
+/** The worst of `statuses` by `STATUS_RANK` (error > fail > warn > skip > pass); `pass` when there are none. */
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'pass';
   let seen = false;
@@ -126,6 +127,7 @@ export function worstStatus(statuses: Iterable<Status>): Status {
   return worst;
 }
 
+/** How many results have each status. */
 export function countStatuses(results: readonly CheckResult[]): Record<Status, number> {
   const counts: Record<Status, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
   for (const r of results) counts[r.status] += 1;

@@ -54,7 +54,12 @@ export function elapsedMs(startedAt: number): number {
  * or `{ startedAt }`) or a fixed `{ durationMs }`. `id` overrides `meta.id` for checks with several results
  * (`<check id>:<CODE>`, `<check id>:<route>`). Pure apart from reading the monotonic clock; never throws.
  */
-export function buildResult(meta: ResultMeta, timing: number | ResultTiming, outcome: Outcome, id?: string): CheckResult {
+export function buildResult(
+  meta: ResultMeta,
+  timing: number | ResultTiming,
+  outcome: Outcome,
+  id?: string,
+): CheckResult {
   const durationMs =
     typeof timing === 'number'
       ? elapsedMs(timing)

@@ -14,6 +14,7 @@ export const FORMAT_EXTENSIONS: Readonly<Record<ReportFormat, string>> = {
   nagios: 'txt',
 };
 
+/** Whether `value` names one of `REPORT_FORMATS` (the `--format` values). */
 export function isReportFormat(value: string): value is ReportFormat {
   return (FORMATS as readonly string[]).includes(value);
 }

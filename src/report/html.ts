@@ -21,6 +21,7 @@ import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../profile.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
+/** `text` with ANSI colour codes removed and `& < > " '` escaped for HTML text and attribute values. */
 export function escapeHtml(text: string): string {
   return text
     .replace(ANSI, '')
@@ -34,7 +35,13 @@ export function escapeHtml(text: string): string {
 const e = escapeHtml;
 
 /** Colours for the bars (the matrix uses the CSS classes); every status also has a symbol and a word. */
-const BAR_FILL: Record<Status, string> = { pass: '#2da44e', warn: '#bf8700', fail: '#cf222e', skip: '#8c959f', error: '#8250df' };
+const BAR_FILL: Record<Status, string> = {
+  pass: '#2da44e',
+  warn: '#bf8700',
+  fail: '#cf222e',
+  skip: '#8c959f',
+  error: '#8250df',
+};
 
 function statusClass(r: CheckResult): string {
   if (r.code === EXPECTED_BLOCKED) return 'st-expected';
@@ -116,7 +123,8 @@ function matrix(report: Report): string {
       const r = cells.find((c) => c.route === route && c.stage === stage);
       if (!r) return '<td></td>';
       const time = r.status === 'skip' ? '' : ` <span class="ms">${r.durationMs} ms</span>`;
-      const code = r.status === 'pass' || r.code === SKIP_CODES.SKIPPED ? '' : `<span class="code mono">${e(r.code)}</span>`;
+      const code =
+        r.status === 'pass' || r.code === SKIP_CODES.SKIPPED ? '' : `<span class="code mono">${e(r.code)}</span>`;
       return `<td class="${statusClass(r)}" title="${e(r.summary)}">${e(statusWords(r))}${time}${code}</td>`;
     });
     return `<tr><th scope="row">${e(stage)}</th>${tds.join('')}</tr>`;
@@ -142,7 +150,8 @@ function findingHtml(f: Finding, i: number): string {
   ];
   if (f.candidates?.length) {
     parts.push('<p><strong>Possible causes</strong></p><ul>');
-    for (const c of f.candidates) parts.push(`<li>${e(c.title)} (<code>${e(c.code)}</code>); told apart by ${e(c.decidedBy)}</li>`);
+    for (const c of f.candidates)
+      parts.push(`<li>${e(c.title)} (<code>${e(c.code)}</code>); told apart by ${e(c.decidedBy)}</li>`);
     parts.push('</ul>');
   }
   if (f.remediation.length) {
@@ -150,7 +159,8 @@ function findingHtml(f: Finding, i: number): string {
     for (const s of f.remediation) parts.push(`<li>${e(s)}</li>`);
     parts.push('</ol>');
   }
-  if (f.evidence.length) parts.push(`<p class="evidence">Evidence: ${f.evidence.map((id) => `<code>${e(id)}</code>`).join(', ')}</p>`);
+  if (f.evidence.length)
+    parts.push(`<p class="evidence">Evidence: ${f.evidence.map((id) => `<code>${e(id)}</code>`).join(', ')}</p>`);
   parts.push('</article>');
   return parts.join('\n');
 }
@@ -177,14 +187,19 @@ function timingFigure(route: RouteId, cells: readonly CheckResult[]): string {
     const rect = `<rect x="${x.toFixed(1)}" y="0" width="${w.toFixed(1)}" height="${BAR_H}" fill="${BAR_FILL[c.status]}" stroke="#ffffff" stroke-width="1"><title>${e(`${c.stage}: ${c.durationMs} ms, ${statusWords(c)} (${c.code})`)}</title></rect>`;
     // About 7.5 px per character at 12 px: the longest label that fits, or none.
     const text = [`${c.stage} ${c.durationMs} ms`, `${c.durationMs} ms`].find((t) => t.length * 7.5 + 10 <= w);
-    const label = text ? `<text x="${(x + 5).toFixed(1)}" y="${BAR_H / 2 + 4}" font-size="12" fill="#ffffff" font-family="DejaVu Sans, Arial, sans-serif">${e(text)}</text>` : '';
+    const label = text
+      ? `<text x="${(x + 5).toFixed(1)}" y="${BAR_H / 2 + 4}" font-size="12" fill="#ffffff" font-family="DejaVu Sans, Arial, sans-serif">${e(text)}</text>`
+      : '';
     x += w;
     return rect + label;
   });
   const aria = `${route}: ${timed.map((c) => `${c.stage} ${c.durationMs} ms ${c.status}`).join(', ') || 'no timed stage'}; total ${total} ms`;
   const items = cells
     .filter((c) => c.status !== 'skip' || c.durationMs > 0)
-    .map((c) => `<li><span class="swatch" style="background:${BAR_FILL[c.status]}"></span>${e(c.stage ?? '')} ${c.durationMs} ms (${e(statusWords(c))})</li>`);
+    .map(
+      (c) =>
+        `<li><span class="swatch" style="background:${BAR_FILL[c.status]}"></span>${e(c.stage ?? '')} ${c.durationMs} ms (${e(statusWords(c))})</li>`,
+    );
   return [
     '<figure class="timing">',
     `<figcaption>${e(route)} (${e(ROUTES[route].title)}): ${total} ms</figcaption>`,
@@ -197,7 +212,14 @@ function timingFigure(route: RouteId, cells: readonly CheckResult[]): string {
 function timings(report: Report): string {
   const routes = routesIn(report.results);
   if (routes.length === 0) return '';
-  const byRoute = new Map(routes.map((r) => [r, STAGE_IDS.map((s) => report.results.find((c) => c.route === r && c.stage === s)).filter((c): c is CheckResult => !!c)]));
+  const byRoute = new Map(
+    routes.map((r) => [
+      r,
+      STAGE_IDS.map((s) => report.results.find((c) => c.route === r && c.stage === s)).filter(
+        (c): c is CheckResult => !!c,
+      ),
+    ]),
+  );
   return [
     '<section id="timings">',
     '<h2>Stage timings</h2>',
@@ -231,7 +253,8 @@ function checks(report: Report): string {
   const others = report.results.filter((r) => !r.route);
   if (others.length === 0) return '';
   const rows = others.map(
-    (r) => `<tr><td class="${statusClass(r)}">${e(statusWords(r))}</td><td>${e(r.title)}<br><span class="mono ms">${e(r.id)}</span></td><td class="mono">${e(r.code)}</td><td>${e(r.summary)}</td></tr>`,
+    (r) =>
+      `<tr><td class="${statusClass(r)}">${e(statusWords(r))}</td><td>${e(r.title)}<br><span class="mono ms">${e(r.id)}</span></td><td class="mono">${e(r.code)}</td><td>${e(r.summary)}</td></tr>`,
   );
   return [
     '<section id="checks">',
@@ -257,7 +280,12 @@ function header(report: Report): string {
   if (t.connectTo.length) facts.push(['Connect to', t.connectTo.join(', ')]);
   if (t.siteProfile) facts.push(['Profile', t.siteProfile]);
   const verdictClass = report.exitCode === 0 ? 'ok' : report.exitCode === 1 ? 'bad' : 'tool';
-  const verdictWord = report.exitCode === 0 ? `${STATUS_SYMBOLS.pass} Nothing failed` : report.exitCode === 1 ? `${STATUS_SYMBOLS.fail} Something failed` : `${STATUS_SYMBOLS.error} A check could not complete`;
+  const verdictWord =
+    report.exitCode === 0
+      ? `${STATUS_SYMBOLS.pass} Nothing failed`
+      : report.exitCode === 1
+        ? `${STATUS_SYMBOLS.fail} Something failed`
+        : `${STATUS_SYMBOLS.error} A check could not complete`;
   return [
     '<header>',
     '<h1>iot-doctor report</h1>',
@@ -268,8 +296,19 @@ function header(report: Report): string {
   ].join('\n');
 }
 
+/** The report as one self-contained HTML page (inline CSS and SVG; the CSP allows no script or external resource). */
 export function renderHtml(report: Report): string {
-  const body = [header(report), '<main>', diagnosis(report), matrix(report), report.repeat ? renderRepeatHtml(report.repeat, e) : '', timings(report), details(report), checks(report), '</main>']
+  const body = [
+    header(report),
+    '<main>',
+    diagnosis(report),
+    matrix(report),
+    report.repeat ? renderRepeatHtml(report.repeat, e) : '',
+    timings(report),
+    details(report),
+    checks(report),
+    '</main>',
+  ]
     .filter(Boolean)
     .join('\n');
   return [

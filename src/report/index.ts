@@ -32,6 +32,7 @@ export function scrubKeyMaterial(text: string): string {
   return text.replace(PRIVATE_KEY_BLOCK, '[private key removed]');
 }
 
+/** The report in `format` (one of `REPORT_FORMATS`), as the text to write to stdout or a file. */
 export function renderReport(report: Report, format: ReportFormat, opts: RenderOptions): string {
   let out: string;
   switch (format) {
@@ -89,7 +90,8 @@ export function parseReport(text: string, source = 'report'): Report {
   }
   const problems: string[] = [];
   if (!isObject(data['tool'])) problems.push('tool');
-  if (!isObject(data['target']) || typeof (data['target'] as Record<string, unknown>)['endpoint'] !== 'string') problems.push('target.endpoint');
+  if (!isObject(data['target']) || typeof (data['target'] as Record<string, unknown>)['endpoint'] !== 'string')
+    problems.push('target.endpoint');
   if (typeof data['startedAt'] !== 'string') problems.push('startedAt');
   if (typeof data['durationMs'] !== 'number') problems.push('durationMs');
   if (!Array.isArray(data['diagnosis'])) problems.push('diagnosis');
@@ -99,13 +101,20 @@ export function parseReport(text: string, source = 'report'): Report {
   if (!Array.isArray(results)) problems.push('results');
   else {
     results.forEach((r, i) => {
-      if (!isObject(r) || typeof r['id'] !== 'string' || typeof r['code'] !== 'string' || !(STATUSES as readonly unknown[]).includes(r['status'])) {
+      if (
+        !isObject(r) ||
+        typeof r['id'] !== 'string' ||
+        typeof r['code'] !== 'string' ||
+        !(STATUSES as readonly unknown[]).includes(r['status'])
+      ) {
         problems.push(`results[${i}]`);
       }
     });
   }
   if (problems.length > 0) {
-    throw new UsageError(`${source} is not a complete iot-doctor report: missing or malformed ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? ' …' : ''}`);
+    throw new UsageError(
+      `${source} is not a complete iot-doctor report: missing or malformed ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? ' …' : ''}`,
+    );
   }
   return { ...data, target: withSiteProfileName(data['target'] as Record<string, unknown>) } as unknown as Report;
 }

@@ -8,6 +8,7 @@ import {
 } from '../model/index.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
+/** A schemaVersion 1 `Report` from a run's results and findings; `durationMs` rounded, `summary` counted. */
 export function buildReport(input: {
   target: TargetSummary;
   startedAt: Date;
@@ -29,6 +30,7 @@ export function buildReport(input: {
   };
 }
 
+/** The report as pretty-printed JSON (2 spaces) with a final newline: the `--format json` output. */
 export function renderJson(report: Report): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }

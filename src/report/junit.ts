@@ -7,7 +7,8 @@ import { ROUTES, routesIn, type CheckResult, type Finding, type Report, type Rou
 import { repeatJunitCases } from './repeat-text.js';
 
 /** Characters XML 1.0 cannot carry at all (controls other than tab, newline, carriage return; lone surrogates). */
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INVALID_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 function clean(text: string): string {
@@ -21,7 +22,12 @@ export function xmlText(text: string): string {
 
 /** Escape for a double-quoted attribute; newlines and tabs survive as character references. */
 export function xmlAttr(text: string): string {
-  return xmlText(text).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+  return xmlText(text)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
 }
 
 function seconds(ms: number): string {
@@ -66,7 +72,13 @@ function resultCase(r: CheckResult, classname: string, name: string, warnFails: 
       return { ...base, kind: 'failure', type: r.code, message: `${r.code}: ${r.summary}`, body: resultBody(r) };
     case 'warn':
       return warnFails
-        ? { ...base, kind: 'failure', type: r.code, message: `warning (strict) ${r.code}: ${r.summary}`, body: resultBody(r) }
+        ? {
+            ...base,
+            kind: 'failure',
+            type: r.code,
+            message: `warning (strict) ${r.code}: ${r.summary}`,
+            body: resultBody(r),
+          }
         : { ...base, kind: 'pass', out: `WARNING ${resultBody(r)}` };
   }
 }
@@ -88,7 +100,13 @@ function findingBody(f: Finding): string {
 function findingCase(f: Finding): Case {
   const base = { name: `${f.code}: ${f.title}`, classname: 'iot-doctor.diagnosis', timeMs: 0 };
   if (f.severity === 'critical' || f.severity === 'error') {
-    return { ...base, kind: 'failure', type: f.code, message: `${f.code} (${f.severity}, ${f.confidence}): ${f.title}`, body: findingBody(f) };
+    return {
+      ...base,
+      kind: 'failure',
+      type: f.code,
+      message: `${f.code} (${f.severity}, ${f.confidence}): ${f.title}`,
+      body: findingBody(f),
+    };
   }
   return { ...base, kind: 'pass', out: `${f.code} (${f.severity}, ${f.confidence})\n${findingBody(f)}` };
 }
@@ -97,15 +115,25 @@ function renderCase(c: Case): string {
   const attrs = `name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}" time="${seconds(c.timeMs)}"`;
   const inner: string[] = [];
   if (c.kind === 'failure' || c.kind === 'error') {
-    inner.push(`      <${c.kind} type="${xmlAttr(c.type ?? '')}" message="${xmlAttr(c.message ?? '')}">${xmlText(c.body ?? '')}</${c.kind}>`);
+    inner.push(
+      `      <${c.kind} type="${xmlAttr(c.type ?? '')}" message="${xmlAttr(c.message ?? '')}">${xmlText(c.body ?? '')}</${c.kind}>`,
+    );
   } else if (c.kind === 'skipped') {
     inner.push(`      <skipped message="${xmlAttr(c.message ?? '')}"/>`);
   }
   if (c.out) inner.push(`      <system-out>${xmlText(c.out)}</system-out>`);
-  return inner.length === 0 ? `    <testcase ${attrs}/>` : `    <testcase ${attrs}>\n${inner.join('\n')}\n    </testcase>`;
+  return inner.length === 0
+    ? `    <testcase ${attrs}/>`
+    : `    <testcase ${attrs}>\n${inner.join('\n')}\n    </testcase>`;
 }
 
-function counts(cases: readonly Case[]): { tests: number; failures: number; errors: number; skipped: number; timeMs: number } {
+function counts(cases: readonly Case[]): {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  timeMs: number;
+} {
   return {
     tests: cases.length,
     failures: cases.filter((c) => c.kind === 'failure').length,
@@ -119,7 +147,11 @@ function renderSuite(s: Suite, id: number, timestamp: string): string {
   const n = counts(s.cases);
   const head = `  <testsuite name="${xmlAttr(s.name)}" tests="${n.tests}" failures="${n.failures}" errors="${n.errors}" skipped="${n.skipped}" time="${seconds(n.timeMs)}" timestamp="${xmlAttr(timestamp)}" id="${id}" package="iot-doctor">`;
   const props = s.properties.length
-    ? [`    <properties>`, ...s.properties.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(v)}"/>`), `    </properties>`]
+    ? [
+        `    <properties>`,
+        ...s.properties.map(([k, v]) => `      <property name="${xmlAttr(k)}" value="${xmlAttr(v)}"/>`),
+        `    </properties>`,
+      ]
     : [];
   return [head, ...props, ...s.cases.map(renderCase), '  </testsuite>'].join('\n');
 }
@@ -130,6 +162,7 @@ function junitTimestamp(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace(/\.\d+Z$/, '');
 }
 
+/** The report as JUnit XML: a suite per route (one case per stage) and suites for the other checks. */
 export function renderJunit(report: Report): string {
   // Under --strict a warning fails the run: the report shows it as exit 1 with no failing result.
   const warnFails = report.exitCode === 1 && !report.results.some((r) => r.status === 'fail');
@@ -154,11 +187,19 @@ export function renderJunit(report: Report): string {
   }
   const local = report.results.filter((r) => !r.route && !r.id.startsWith('cloud.'));
   if (local.length) {
-    suites.push({ name: 'local', properties: common, cases: local.map((r) => resultCase(r, `iot-doctor.${r.id.split(/[.:]/)[0]}`, `${r.id}: ${r.title}`, warnFails)) });
+    suites.push({
+      name: 'local',
+      properties: common,
+      cases: local.map((r) => resultCase(r, `iot-doctor.${r.id.split(/[.:]/)[0]}`, `${r.id}: ${r.title}`, warnFails)),
+    });
   }
   const cloud = report.results.filter((r) => !r.route && r.id.startsWith('cloud.'));
   if (cloud.length) {
-    suites.push({ name: 'cloud', properties: common, cases: cloud.map((r) => resultCase(r, 'iot-doctor.cloud', `${r.id}: ${r.title}`, warnFails)) });
+    suites.push({
+      name: 'cloud',
+      properties: common,
+      cases: cloud.map((r) => resultCase(r, 'iot-doctor.cloud', `${r.id}: ${r.title}`, warnFails)),
+    });
   }
   if (report.repeat) suites.push({ name: 'repeat', properties: common, cases: repeatJunitCases(report.repeat) });
   if (report.diagnosis.length) {

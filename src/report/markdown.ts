@@ -73,10 +73,17 @@ function matrix(report: Report): string {
 }
 
 function finding(f: Finding, i: number): string {
-  const lines = [`### ${i + 1}. ${mdCode(f.code)} ${mdText(f.title)}`, '', `*${f.severity}, ${f.confidence}*`, '', mdText(f.explanation)];
+  const lines = [
+    `### ${i + 1}. ${mdCode(f.code)} ${mdText(f.title)}`,
+    '',
+    `*${f.severity}, ${f.confidence}*`,
+    '',
+    mdText(f.explanation),
+  ];
   if (f.candidates?.length) {
     lines.push('', '**Possible causes**', '');
-    for (const c of f.candidates) lines.push(`- ${mdText(c.title)} (${mdCode(c.code)}); told apart by ${mdText(c.decidedBy)}`);
+    for (const c of f.candidates)
+      lines.push(`- ${mdText(c.title)} (${mdCode(c.code)}); told apart by ${mdText(c.decidedBy)}`);
   }
   if (f.remediation.length) {
     lines.push('', '**What to do**', '');
@@ -88,7 +95,12 @@ function finding(f: Finding, i: number): string {
 
 function detail(r: CheckResult): string {
   const where = r.route ? `${r.route} / ${r.stage}` : r.id;
-  const lines = [`### ${cellLabel(r)}: ${mdText(where)} ${mdCode(r.code)}`, '', `- **Expected:** ${mdText(r.title)}`, `- **Seen:** ${mdText(r.summary)}`];
+  const lines = [
+    `### ${cellLabel(r)}: ${mdText(where)} ${mdCode(r.code)}`,
+    '',
+    `- **Expected:** ${mdText(r.title)}`,
+    `- **Seen:** ${mdText(r.summary)}`,
+  ];
   if (r.hint) lines.push(`- **Do:** ${mdText(r.hint)}`);
   if (r.reproduce) lines.push('', 'Reproduce by hand:', '', mdBlock(r.reproduce, 'sh'));
   return lines.join('\n');
@@ -101,6 +113,7 @@ function otherChecks(results: readonly CheckResult[]): string {
   return ['| Status | Check | Code | Seen |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The report as GitHub-flavoured Markdown: the route matrix, the other checks and the diagnosis. */
 export function renderMarkdown(report: Report): string {
   const t = report.target;
   const s = report.summary;
@@ -131,5 +144,8 @@ export function renderMarkdown(report: Report): string {
 
   const others = otherChecks(report.results);
   if (others) out.push('## Checks', '', others, '');
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -13,7 +13,8 @@ const ARN_ACCOUNT_RE = /\b(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)(\d{12})(?=:)/g
 const ACCOUNT_RE = /(?<![\w.])\d{12}(?!\w|\.\d)/g;
 const IPV4_RE = /(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/g;
 /** Candidate IPv6 tokens: hex groups with colons (checked with isIPv6 before replacing). */
-const IPV6_RE = /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4})(?:%[\w.]+)?(?![\w:]|\.\d)/gi;
+const IPV6_RE =
+  /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4})(?:%[\w.]+)?(?![\w:]|\.\d)/gi;
 
 export const REDACTED_ACCOUNT = '000000000000';
 
@@ -58,7 +59,10 @@ class Redactor {
   }
 
   text(s: string): string {
-    let out = s.replace(ENDPOINT_RE, (_m, prefix: string, ats: string | undefined, rest: string) => `${this.prefix(prefix)}${ats ?? ''}${rest}`);
+    let out = s.replace(
+      ENDPOINT_RE,
+      (_m, prefix: string, ats: string | undefined, rest: string) => `${this.prefix(prefix)}${ats ?? ''}${rest}`,
+    );
     // A known prefix also on its own (e.g. in an evidence field holding just the prefix).
     for (const [prefix, placeholder] of this.prefixes) {
       if (prefix.length >= 8) out = out.replace(new RegExp(`\\b${prefix}\\b`, 'gi'), placeholder);
@@ -67,7 +71,9 @@ class Redactor {
     out = out.replace(ACCOUNT_RE, REDACTED_ACCOUNT);
     out = out.replace(IPV6_RE, (m) => {
       const bare = m.replace(/%.*$/, '');
-      return isIPv6(bare) && bare.includes(':') && !/^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){2,}$/i.test(bare) ? this.v6(bare) : m;
+      return isIPv6(bare) && bare.includes(':') && !/^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){2,}$/i.test(bare)
+        ? this.v6(bare)
+        : m;
     });
     out = out.replace(IPV4_RE, (m) => (isIPv4(m) ? this.v4(m) : m));
     return out;

@@ -46,14 +46,25 @@ export function renderMatrix(results: readonly CheckResult[], opts: TableOptions
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
   });
   for (const stage of stages) {
-    table.push([stage, ...routes.map((route) => cell(routeResults.find((r) => r.route === route && r.stage === stage), opts.color))]);
+    table.push([
+      stage,
+      ...routes.map((route) =>
+        cell(
+          routeResults.find((r) => r.route === route && r.stage === stage),
+          opts.color,
+        ),
+      ),
+    ]);
   }
   return table.toString();
 }
 
 function detailBlock(result: CheckResult, opts: TableOptions): string {
   const where = result.route ? `${result.route} / ${result.stage}` : result.id;
-  const lines = [`${statusLabel(result.status, opts.color)}  ${bold(where, opts.color)}  ${result.code}`, `  seen:  ${result.summary}`];
+  const lines = [
+    `${statusLabel(result.status, opts.color)}  ${bold(where, opts.color)}  ${result.code}`,
+    `  seen:  ${result.summary}`,
+  ];
   if (result.hint) lines.push(`  do:    ${result.hint}`);
   if (result.reproduce) lines.push(`  by hand: ${result.reproduce}`);
   return lines.join('\n');
@@ -68,12 +79,19 @@ export function renderRouteDetails(results: readonly CheckResult[], opts: TableO
     const blocked = notPass.filter((r) => r.status === 'skip' && r.code === SKIP_CODES.SKIPPED);
     for (const r of notPass) if (!blocked.includes(r)) blocks.push(detailBlock(r, opts));
     if (blocked.length > 0) {
-      blocks.push(paint(`  ${route}: ${blocked.map((r) => r.stage).join(', ')} skipped (${blocked[0]!.summary})`, 'skip', opts.color));
+      blocks.push(
+        paint(
+          `  ${route}: ${blocked.map((r) => r.stage).join(', ')} skipped (${blocked[0]!.summary})`,
+          'skip',
+          opts.color,
+        ),
+      );
     }
   }
   return blocks.join('\n');
 }
 
+/** The results outside the route matrix, one line each (status, title, summary); problems add the hint and command. */
 export function renderOtherChecks(results: readonly CheckResult[], opts: TableOptions): string {
   const others = results.filter((r) => !r.route);
   return others
@@ -86,6 +104,7 @@ export function renderOtherChecks(results: readonly CheckResult[], opts: TableOp
     .join('\n');
 }
 
+/** The findings, numbered, with explanation and remediation, for the table output. */
 export function renderDiagnosis(findings: readonly Finding[], opts: TableOptions): string {
   return findings
     .map((f, i) => {
@@ -107,6 +126,7 @@ export function renderDiagnosis(findings: readonly Finding[], opts: TableOptions
     .join('\n\n');
 }
 
+/** `N pass, N warn, N fail, N skip, N error in N ms (exit N)`. */
 export function summaryLine(report: Report): string {
   const s = report.summary;
   return `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skip} skip, ${s.error} error in ${report.durationMs} ms (exit ${report.exitCode})`;
@@ -116,7 +136,9 @@ export function summaryLine(report: Report): string {
 export function renderTable(report: Report, opts: TableOptions): string {
   const sections: string[] = [];
   const t = report.target;
-  sections.push(`${bold('iot-doctor', opts.color)} ${report.tool.version}  endpoint ${t.endpoint}  client id ${t.clientId ?? '-'}`);
+  sections.push(
+    `${bold('iot-doctor', opts.color)} ${report.tool.version}  endpoint ${t.endpoint}  client id ${t.clientId ?? '-'}`,
+  );
   const matrix = renderMatrix(report.results, opts);
   if (matrix) sections.push(matrix);
   const details = renderRouteDetails(report.results, opts);
@@ -124,7 +146,8 @@ export function renderTable(report: Report, opts: TableOptions): string {
   const others = renderOtherChecks(report.results, opts);
   if (others) sections.push(`${bold('Checks', opts.color)}\n${others}`);
   if (report.repeat) sections.push(`${bold('Repeated attempts', opts.color)}\n${renderRepeatText(report.repeat)}`);
-  if (report.diagnosis.length) sections.push(`${bold('Diagnosis', opts.color)}\n${renderDiagnosis(report.diagnosis, opts)}`);
+  if (report.diagnosis.length)
+    sections.push(`${bold('Diagnosis', opts.color)}\n${renderDiagnosis(report.diagnosis, opts)}`);
   sections.push(summaryLine(report));
   return `${sections.join('\n\n')}\n`;
 }

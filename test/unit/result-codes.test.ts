@@ -44,11 +44,7 @@ describe('result codes', () => {
   it('every result code a diagnosis rule reads is in some check list (or a route, profile or runner list)', () => {
     const codes = codesReadByRules();
     expect(codes.size).toBeGreaterThan(60);
-    const fromChecks = new Set<string>([
-      ...Object.values(CHECK_CODES).flat(),
-      ...ROUTE_CODES,
-      ...PROFILE_RESULT_CODES,
-    ]);
+    const fromChecks = new Set<string>([...Object.values(CHECK_CODES).flat(), ...ROUTE_CODES, ...PROFILE_RESULT_CODES]);
     for (const [code, file] of codes) expect(fromChecks.has(code), `${code} read in ${file}`).toBe(true);
     for (const code of [...TRANSPORT_TLS_CODES, ...AUTH_SYMPTOM_CODES, ...Object.keys(TCP_BLOCK_HOW)]) {
       expect(fromChecks.has(code), code).toBe(true);
