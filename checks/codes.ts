@@ -2,7 +2,7 @@
  * Every result code a check can report, by check id, and their union `ResultCode`. Diagnosis rules and reporters
  * take `ResultCode`, so renaming a code in a check breaks the build where a rule still reads the old one.
  */
-import { EXPECTED_BLOCKED, REQUIRED_NOT_RUN, REQUIRED_SKIPPED, UNEXPECTEDLY_OPEN } from '../src/profile.js';
+import { EXPECTED_BLOCKED, REQUIRED_NOT_RUN, REQUIRED_SKIPPED, UNEXPECTEDLY_OPEN } from '../src/site-profile.js';
 import { CA_CONTENTS_CODES } from './ca-contents.js';
 import { CA_VERIFIES_ENDPOINT_CODES } from './ca-verifies-endpoint.js';
 import { CERT_CLIENT_AUTH_USAGE_CODES } from './cert-client-auth-usage.js';

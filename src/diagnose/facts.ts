@@ -13,7 +13,7 @@ import {
   type Severity,
   type StageId,
 } from '../model/index.js';
-import { EXPECTED_BLOCKED } from '../profile.js';
+import { EXPECTED_BLOCKED } from '../site-profile.js';
 import type { DiagnosisCode, ResultCode } from './codes.js';
 
 export interface DiagnoseContext {

@@ -17,7 +17,7 @@ import {
 } from '../model/index.js';
 import { renderRepeatHtml } from './repeat-text.js';
 import { SKIP_CODES } from '../model/result.js';
-import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../profile.js';
+import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../site-profile.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 

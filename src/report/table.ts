@@ -12,7 +12,7 @@ import {
 import { renderRepeatText } from './repeat-text.js';
 import { bold, indent, paint, statusLabel } from './style.js';
 import { SKIP_CODES } from '../model/result.js';
-import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../profile.js';
+import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../site-profile.js';
 
 export interface TableOptions {
   color: boolean;
