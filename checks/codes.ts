@@ -24,12 +24,10 @@ import { FILES_CERT_CODES } from './files-cert.js';
 import { FILES_KEY_CODES } from './files-key.js';
 import { PROBE_CLIENT_ID_CODES } from './probe-client-id.js';
 import { ROUTE_CODES } from './route-codes.js';
+import { RUNNER_CODES } from '../src/runner/index.js';
 
 /** Codes a site profile (src/profile.ts) puts on results: an expected block, an unexpected opening, a requirement. */
 export const PROFILE_RESULT_CODES = [EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN, REQUIRED_NOT_RUN, REQUIRED_SKIPPED] as const;
-
-/** Codes the runner (src/runner) gives a check that did not finish in time or threw. */
-export const RUNNER_RESULT_CODES = ['CHECK_TIMEOUT', 'CHECK_CRASHED'] as const;
 
 /** Route cell codes: `ROUTE_CODES` of checks/route-codes.ts. */
 export { ROUTE_CODES };
@@ -63,14 +61,14 @@ export type ResultCode =
   | (typeof CHECK_CODES)[keyof typeof CHECK_CODES][number]
   | (typeof ROUTE_CODES)[number]
   | (typeof PROFILE_RESULT_CODES)[number]
-  | (typeof RUNNER_RESULT_CODES)[number];
+  | (typeof RUNNER_CODES)[number];
 
 /** Every `ResultCode`, deduplicated, in no particular order. */
 export const RESULT_CODES: ReadonlySet<ResultCode> = new Set<ResultCode>([
   ...Object.values(CHECK_CODES).flat(),
   ...ROUTE_CODES,
   ...PROFILE_RESULT_CODES,
-  ...RUNNER_RESULT_CODES,
+  ...RUNNER_CODES,
 ]);
 
 /** Narrows a report's code (a plain string, e.g. read from JSON) to `ResultCode` when it is one. */
