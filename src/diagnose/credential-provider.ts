@@ -2,12 +2,14 @@
  * Credential-provider causes (`credentials-443`): the answer of `GET /role-aliases/<alias>/credentials`, classified by
  * the route per the error table of field notes §6.3, named as a root cause with what to change (field notes §6.2).
  */
+import type { RouteCode } from '../../checks/route-codes.js';
 import type { Finding } from '../model/index.js';
+import type { DiagnosisCode } from './codes.js';
 import { finding, ids, str, type Facts } from './facts.js';
 
 interface Rule {
-  code: string;
-  routeCode: string;
+  code: DiagnosisCode;
+  routeCode: RouteCode;
   title: (alias: string, thing: string) => string;
   explanation: (alias: string, thing: string) => string;
   remediation: (alias: string, thing: string) => string[];
