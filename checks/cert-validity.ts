@@ -28,64 +28,84 @@ function plural(n: number, word: string): string {
 
 /** cert.validity: not yet valid, expired, or expiring within warnDays, judged by this machine's clock. */
 export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ctx, started) => {
-    const cert = ctx.credentials.cert!;
-    const now = ctx.now();
-    const { notBefore, notAfter } = certDetails(cert.leaf);
-    const clockUnset = now.getTime() < PLAUSIBLE_CLOCK;
-    const evidence = {
-      notBefore: isoDate(notBefore),
-      notAfter: isoDate(notAfter),
-      now: isoDate(now),
-      warnDays: ctx.target.warnDays,
-      ...(clockUnset ? { clockLooksUnset: true } : {}),
-    };
-    const reproduce = `${x509Cmd(cert, '-noout -dates')}; date -u`;
-    const clockHint = `this machine's clock reads ${isoDate(now)}, which looks unset (no RTC, or NTP not synced yet): set the clock first, then judge the certificate`;
-    if (now < notBefore) {
-      return [buildResult(META, started, {
+  const cert = ctx.credentials.cert!;
+  const now = ctx.now();
+  const { notBefore, notAfter } = certDetails(cert.leaf);
+  const clockUnset = now.getTime() < PLAUSIBLE_CLOCK;
+  const evidence = {
+    notBefore: isoDate(notBefore),
+    notAfter: isoDate(notAfter),
+    now: isoDate(now),
+    warnDays: ctx.target.warnDays,
+    ...(clockUnset ? { clockLooksUnset: true } : {}),
+  };
+  const reproduce = `${x509Cmd(cert, '-noout -dates')}; date -u`;
+  const clockHint = `this machine's clock reads ${isoDate(now)}, which looks unset (no RTC, or NTP not synced yet): set the clock first, then judge the certificate`;
+  if (now < notBefore) {
+    return [
+      buildResult(META, started, {
         status: 'fail',
         code: 'CERT_NOT_YET_VALID',
         summary: `the certificate is not valid until ${isoDate(notBefore)} (${plural(days(notBefore.getTime() - now.getTime()), 'day')} from now)`,
         evidence,
-        hint: clockUnset ? clockHint : 'either the clock of this machine is behind, or the certificate was issued with a future start date: compare with date -u and re-issue if needed',
+        hint: clockUnset
+          ? clockHint
+          : 'either the clock of this machine is behind, or the certificate was issued with a future start date: compare with date -u and re-issue if needed',
         reproduce,
-      })];
-    }
-    if (now > notAfter) {
-      return [buildResult(META, started, {
+      }),
+    ];
+  }
+  if (now > notAfter) {
+    return [
+      buildResult(META, started, {
         status: 'fail',
         code: 'CERT_EXPIRED',
         summary: `the certificate expired on ${isoDate(notAfter)} (${plural(days(now.getTime() - notAfter.getTime()), 'day')} ago)`,
         evidence,
-        hint: clockUnset ? clockHint : 'issue a new device certificate, register and activate it in AWS IoT, and attach the same policy and thing',
+        hint: clockUnset
+          ? clockHint
+          : 'issue a new device certificate, register and activate it in AWS IoT, and attach the same policy and thing',
         reproduce,
-      })];
-    }
-    for (const c of cert.chain) {
-      const d = certDetails(c);
-      if (now < d.notBefore || now > d.notAfter) {
-        return [buildResult(META, started, {
+      }),
+    ];
+  }
+  for (const c of cert.chain) {
+    const d = certDetails(c);
+    if (now < d.notBefore || now > d.notAfter) {
+      return [
+        buildResult(META, started, {
           status: 'fail',
           code: 'CERT_CHAIN_EXPIRED',
           summary: `the chain certificate ${formatDn(c.subject)} in the certificate file is ${now > d.notAfter ? `expired since ${isoDate(d.notAfter)}` : `not valid until ${isoDate(d.notBefore)}`}`,
-          evidence: { ...evidence, chainSubject: formatDn(c.subject), chainNotBefore: isoDate(d.notBefore), chainNotAfter: isoDate(d.notAfter) },
-          hint: clockUnset ? clockHint : 'replace the intermediate certificate in the file with its current version from the issuing CA',
+          evidence: {
+            ...evidence,
+            chainSubject: formatDn(c.subject),
+            chainNotBefore: isoDate(d.notBefore),
+            chainNotAfter: isoDate(d.notAfter),
+          },
+          hint: clockUnset
+            ? clockHint
+            : 'replace the intermediate certificate in the file with its current version from the issuing CA',
           reproduce,
-        })];
-      }
+        }),
+      ];
     }
-    const left = notAfter.getTime() - now.getTime();
-    if (ctx.target.warnDays > 0 && left <= ctx.target.warnDays * DAY_MS) {
-      return [buildResult(META, started, {
+  }
+  const left = notAfter.getTime() - now.getTime();
+  if (ctx.target.warnDays > 0 && left <= ctx.target.warnDays * DAY_MS) {
+    return [
+      buildResult(META, started, {
         status: 'warn',
         code: 'CERT_EXPIRES_SOON',
         summary: `the certificate expires on ${isoDate(notAfter)}, in ${plural(days(left), 'day')} (warning threshold ${ctx.target.warnDays} days)`,
         evidence,
         hint: 'rotate the device certificate before it expires: register the new one, attach policy and thing, then switch the device',
         reproduce,
-      })];
-    }
-    return [buildResult(META, started, {
+      }),
+    ];
+  }
+  return [
+    buildResult(META, started, {
       status: clockUnset ? 'warn' : 'pass',
       code: clockUnset ? 'CLOCK_LOOKS_UNSET' : 'CERT_VALIDITY_OK',
       summary: clockUnset
@@ -94,5 +114,6 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
       evidence,
       ...(clockUnset ? { hint: clockHint } : {}),
       reproduce,
-    })];
+    }),
+  ];
 });

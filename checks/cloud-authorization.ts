@@ -9,7 +9,14 @@ import {
   type EvalContext,
   type PolicyDocumentInput,
 } from '../src/policy/index.js';
-import type { ApiFailure, AuthActionType, AuthInfoInput, CloudSession, IotApi, PolicyDocumentInfo } from '../src/probes/iot-api.js';
+import type {
+  ApiFailure,
+  AuthActionType,
+  AuthInfoInput,
+  CloudSession,
+  IotApi,
+  PolicyDocumentInfo,
+} from '../src/probes/iot-api.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
 import { startCloud, type CloudMeta, withinBudget, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
@@ -19,7 +26,10 @@ import { directDocuments, inventoryFor } from './cloud-inventory-util.js';
 import { principalFor, type Principal } from './cloud-principal-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
-const META = { id: 'cloud.authorization', title: 'Policies allow the probe to connect, publish, subscribe and receive' };
+const META = {
+  id: 'cloud.authorization',
+  title: 'Policies allow the probe to connect, publish, subscribe and receive',
+};
 
 /** Every code cloud.authorization (and its per-action results) reports. */
 export const CLOUD_AUTHORIZATION_CODES = [
@@ -64,11 +74,20 @@ function authInfos(principal: Principal, clientId: string, topic: string): AuthI
   return ACTIONS.map((actionType) => {
     const { kind } = TEST_AUTHORIZATION_ACTIONS[actionType];
     const name = actionType === 'CONNECT' ? clientId : topic;
-    return { actionType, resources: [resourceArn(kind, name, principal.region, principal.accountId, principal.partition)] };
+    return {
+      actionType,
+      resources: [resourceArn(kind, name, principal.region, principal.accountId, principal.partition)],
+    };
   });
 }
 
-function reproduceFor(ctx: CheckContext, session: CloudSession, principal: Principal, clientId: string, infos: AuthInfoInput[]): string {
+function reproduceFor(
+  ctx: CheckContext,
+  session: CloudSession,
+  principal: Principal,
+  clientId: string,
+  infos: AuthInfoInput[],
+): string {
   return awsIot(ctx.target, session, 'test-authorization', [
     ['--principal', principal.certArn],
     ['--client-id', clientId],
@@ -84,17 +103,26 @@ async function evaluateLocally(
   principal: Principal,
   clientIds: string[],
   denied: ApiFailure,
-): Promise<{ ok: true; records: Map<string, AuthRecord[]>; notes: string[]; policies: string[] } | { ok: false; outcome: Outcome }> {
+): Promise<
+  | { ok: true; records: Map<string, AuthRecord[]>; notes: string[]; policies: string[] }
+  | { ok: false; outcome: Outcome }
+> {
   const inv = await inventoryFor(ctx, api, session, principal);
   if (!inv.ok) {
     const o = inv.outcome;
-    const perm = typeof o.evidence?.['permission'] === 'string' ? (o.evidence['permission'] as string) : 'iot:ListAttachedPolicies';
+    const perm =
+      typeof o.evidence?.['permission'] === 'string'
+        ? (o.evidence['permission'] as string)
+        : 'iot:ListAttachedPolicies';
     return { ok: false, outcome: o.code === 'IAM_ACCESS_DENIED' ? deniedToo(o, denied, [perm]) : o };
   }
   const direct = await directDocuments(api, principal, inv.value);
   if (!direct.ok) {
     const o = failureOutcome(direct.failure, 'the policies', undefined, ctx.target);
-    return { ok: false, outcome: direct.failure.kind === 'access-denied' ? deniedToo(o, denied, direct.permissions) : o };
+    return {
+      ok: false,
+      outcome: direct.failure.kind === 'access-denied' ? deniedToo(o, denied, direct.permissions) : o,
+    };
   }
 
   const notes: string[] = [];
@@ -104,12 +132,17 @@ async function evaluateLocally(
         parsePolicy(d.policyDocument, d.policyName);
         return [{ policyName: d.policyName, document: d.policyDocument }];
       } catch (err) {
-        notes.push(`policy ${d.policyName} could not be parsed and was left out: ${err instanceof Error ? err.message : String(err)}`);
+        notes.push(
+          `policy ${d.policyName} could not be parsed and was left out: ${err instanceof Error ? err.message : String(err)}`,
+        );
         return [];
       }
     });
   const things = inv.value.things;
-  if (!things) notes.push(`things attached to the certificate unknown (${inv.value.thingsFailure?.permission ?? 'iot:ListPrincipalThings'} denied): thing variables treated as unresolved`);
+  if (!things)
+    notes.push(
+      `things attached to the certificate unknown (${inv.value.thingsFailure?.permission ?? 'iot:ListPrincipalThings'} denied): thing variables treated as unresolved`,
+    );
   const certCtx = certificateContext(ctx, principal);
   const records = new Map<string, AuthRecord[]>();
   const evaluated = new Set<string>();
@@ -133,7 +166,9 @@ async function evaluateLocally(
           if (thing.value.thingTypeName) evalCtx.thingTypeName = thing.value.thingTypeName;
           evalCtx.thingAttributes = thing.value.attributes;
         } else {
-          notes.push(`thing ${clientId} could not be described (${thing.permission}): its type and attributes are unresolved`);
+          notes.push(
+            `thing ${clientId} could not be described (${thing.permission}): its type and attributes are unresolved`,
+          );
         }
       }
     }
@@ -149,7 +184,9 @@ async function evaluateLocally(
         deniedBy: d.deniedBy,
         implicitDenyBy: d.decision === 'IMPLICIT_DENY' ? d.implicitDenyPolicies : [],
         missingContextValues: d.missingContextValues,
-        ...(d.unsupportedConditionOperators.length ? { unsupportedConditionOperators: d.unsupportedConditionOperators } : {}),
+        ...(d.unsupportedConditionOperators.length
+          ? { unsupportedConditionOperators: d.unsupportedConditionOperators }
+          : {}),
         ...(d.undecidableKeys.length ? { undecidableKeys: d.undecidableKeys } : {}),
       });
     }
@@ -225,8 +262,15 @@ function outcomeFor(
     ...(worst.implicitDenyBy.length ? { implicitDenyBy: worst.implicitDenyBy } : {}),
     missingContextValues: worst.missingContextValues,
     source: local ? 'local-evaluation' : 'TestAuthorization',
-    ...(worst.unsupportedConditionOperators ? { unsupportedConditionOperators: worst.unsupportedConditionOperators } : {}),
-    ...(all.length > 1 ? { clientIds: all.map((r) => r.clientId), decisions: Object.fromEntries(all.map((r) => [r.clientId, r.decision])) } : {}),
+    ...(worst.unsupportedConditionOperators
+      ? { unsupportedConditionOperators: worst.unsupportedConditionOperators }
+      : {}),
+    ...(all.length > 1
+      ? {
+          clientIds: all.map((r) => r.clientId),
+          decisions: Object.fromEntries(all.map((r) => [r.clientId, r.decision])),
+        }
+      : {}),
     ...(local ? { policiesEvaluated: local.policies, ...(local.notes.length ? { notes: local.notes } : {}) } : {}),
   };
   const how = local ? ' (evaluated locally: these AWS credentials may not call iot:TestAuthorization)' : '';
@@ -254,14 +298,20 @@ function outcomeFor(
   }
   const missing = worst.missingContextValues;
   const thingVars = missing.filter((m) => /^iot:Connection\.Thing\./i.test(m));
-  const checked = worst.implicitDenyBy.length ? ` (policies checked: ${worst.implicitDenyBy.join(', ')})` : ' (no policy reaches the certificate)';
+  const checked = worst.implicitDenyBy.length
+    ? ` (policies checked: ${worst.implicitDenyBy.join(', ')})`
+    : ' (no policy reaches the certificate)';
   const statement = JSON.stringify({ Effect: 'Allow', Action: iamAction, Resource: worst.resource });
   const hints = [`Add to a policy attached to the certificate: ${statement}`];
   if (thingVars.length) {
-    hints.push(`The policy uses ${thingVars.join(', ')}: these resolve only when the client id is the name of a thing attached to the certificate (probe with --client-id <thing-name>).`);
+    hints.push(
+      `The policy uses ${thingVars.join(', ')}: these resolve only when the client id is the name of a thing attached to the certificate (probe with --client-id <thing-name>).`,
+    );
   }
   if (action === 'CONNECT' && !ctx.target.clientIdFromUser && worst.implicitDenyBy.length) {
-    hints.push(`The probe used its own client id (${worst.clientId}); if the policy allows only the device's id, probe with --client-id <device-id> (the device is disconnected while the probe runs).`);
+    hints.push(
+      `The probe used its own client id (${worst.clientId}); if the policy allows only the device's id, probe with --client-id <device-id> (the device is disconnected while the probe runs).`,
+    );
   }
   return {
     status: 'fail',
@@ -284,60 +334,68 @@ export const cloudAuthorizationCheck: DoctorCheck = {
   family: 'cloud',
   run(ctx) {
     const started = performance.now();
-    return withinBudget(ctx, ACTIONS.map((a) => ACTION_META[a]), started, async () => {
-      const all = (o: Outcome): CheckResult[] => ACTIONS.map((a) => buildResult(ACTION_META[a], started, o));
-      const c = await startCloud(ctx);
-      if (!c.ok) return all(c.outcome);
-      const { api, session } = c;
-      const p = await principalFor(ctx, api, session);
-      if (!p.ok) return all(p.outcome);
-      const principal = p.value;
-      const clientIds = probeClientIds(ctx.target);
-      const infos = new Map(clientIds.map((id) => [id, authInfos(principal, id, topicForClientId(ctx.target, id))]));
-      const tested = await Promise.all(clientIds.map((id) => api.testAuthorization(principal.certArn, id, infos.get(id)!)));
+    return withinBudget(
+      ctx,
+      ACTIONS.map((a) => ACTION_META[a]),
+      started,
+      async () => {
+        const all = (o: Outcome): CheckResult[] => ACTIONS.map((a) => buildResult(ACTION_META[a], started, o));
+        const c = await startCloud(ctx);
+        if (!c.ok) return all(c.outcome);
+        const { api, session } = c;
+        const p = await principalFor(ctx, api, session);
+        if (!p.ok) return all(p.outcome);
+        const principal = p.value;
+        const clientIds = probeClientIds(ctx.target);
+        const infos = new Map(clientIds.map((id) => [id, authInfos(principal, id, topicForClientId(ctx.target, id))]));
+        const tested = await Promise.all(
+          clientIds.map((id) => api.testAuthorization(principal.certArn, id, infos.get(id)!)),
+        );
 
-      const firstReproduce = reproduceFor(ctx, session, principal, clientIds[0]!, infos.get(clientIds[0]!)!);
-      const other = tested.find((t) => !t.ok && t.kind !== 'access-denied');
-      if (other && !other.ok) return all(failureOutcome(other, 'the authorization of the probe', firstReproduce, ctx.target));
+        const firstReproduce = reproduceFor(ctx, session, principal, clientIds[0]!, infos.get(clientIds[0]!)!);
+        const other = tested.find((t) => !t.ok && t.kind !== 'access-denied');
+        if (other && !other.ok)
+          return all(failureOutcome(other, 'the authorization of the probe', firstReproduce, ctx.target));
 
-      let records: Map<string, AuthRecord[]>;
-      let local: { policies: string[]; notes: string[] } | undefined;
-      const denied = tested.find((t) => !t.ok);
-      if (denied && !denied.ok) {
-        const l = await evaluateLocally(ctx, api, session, principal, clientIds, denied);
-        if (!l.ok) return all({ ...l.outcome, reproduce: firstReproduce });
-        records = l.records;
-        local = { policies: l.policies, notes: l.notes };
-      } else {
-        records = new Map();
-        tested.forEach((t, i) => {
-          if (!t.ok) return;
-          const id = clientIds[i]!;
-          records.set(
-            id,
-            ACTIONS.map((a, j) => {
-              const r = t.value.find((x) => x.actionType === a) ?? t.value[j];
-              return {
-                clientId: id,
-                resource: r?.resources[0] ?? infos.get(id)![j]!.resources[0]!,
-                decision: asDecision(r?.decision ?? 'IMPLICIT_DENY'),
-                allowedBy: r?.allowedBy ?? [],
-                deniedBy: r?.explicitDenyBy ?? [],
-                implicitDenyBy: r?.implicitDenyBy ?? [],
-                missingContextValues: r?.missingContextValues ?? [],
-              };
-            }),
-          );
+        let records: Map<string, AuthRecord[]>;
+        let local: { policies: string[]; notes: string[] } | undefined;
+        const denied = tested.find((t) => !t.ok);
+        if (denied && !denied.ok) {
+          const l = await evaluateLocally(ctx, api, session, principal, clientIds, denied);
+          if (!l.ok) return all({ ...l.outcome, reproduce: firstReproduce });
+          records = l.records;
+          local = { policies: l.policies, notes: l.notes };
+        } else {
+          records = new Map();
+          tested.forEach((t, i) => {
+            if (!t.ok) return;
+            const id = clientIds[i]!;
+            records.set(
+              id,
+              ACTIONS.map((a, j) => {
+                const r = t.value.find((x) => x.actionType === a) ?? t.value[j];
+                return {
+                  clientId: id,
+                  resource: r?.resources[0] ?? infos.get(id)![j]!.resources[0]!,
+                  decision: asDecision(r?.decision ?? 'IMPLICIT_DENY'),
+                  allowedBy: r?.allowedBy ?? [],
+                  deniedBy: r?.explicitDenyBy ?? [],
+                  implicitDenyBy: r?.implicitDenyBy ?? [],
+                  missingContextValues: r?.missingContextValues ?? [],
+                };
+              }),
+            );
+          });
+        }
+
+        return ACTIONS.map((action, j) => {
+          const perId = clientIds.map((id) => records.get(id)![j]!);
+          const worst = perId.reduce((a, b) => (RANK[b.decision] > RANK[a.decision] ? b : a));
+          const reproduce = reproduceFor(ctx, session, principal, worst.clientId, [infos.get(worst.clientId)![j]!]);
+          return buildResult(ACTION_META[action], started, outcomeFor(action, worst, perId, ctx, local, reproduce));
         });
-      }
-
-      return ACTIONS.map((action, j) => {
-        const perId = clientIds.map((id) => records.get(id)![j]!);
-        const worst = perId.reduce((a, b) => (RANK[b.decision] > RANK[a.decision] ? b : a));
-        const reproduce = reproduceFor(ctx, session, principal, worst.clientId, [infos.get(worst.clientId)![j]!]);
-        return buildResult(ACTION_META[action], started, outcomeFor(action, worst, perId, ctx, local, reproduce));
-      });
-    });
+      },
+    );
   },
 };
 

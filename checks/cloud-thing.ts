@@ -28,7 +28,14 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
   const inv = await inventoryFor(ctx, api, session, principal);
   if (!inv.ok) return [buildResult(META, started, inv.outcome)];
   const { things, thingsFailure } = inv.value;
-  if (!things) return [buildResult(META, started, failureOutcome(thingsFailure!, 'the things attached to the certificate', reproduce, ctx.target))];
+  if (!things)
+    return [
+      buildResult(
+        META,
+        started,
+        failureOutcome(thingsFailure!, 'the things attached to the certificate', reproduce, ctx.target),
+      ),
+    ];
 
   const docs = await directDocuments(api, principal, inv.value);
   if (!docs.ok) {
@@ -55,7 +62,11 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
       }),
     ];
   }
-  const variables = [...new Set(usingThing.flatMap((d) => safeVariables(d.policyDocument)).filter((v) => /^iot:Connection\.Thing\./i.test(v)))];
+  const variables = [
+    ...new Set(
+      usingThing.flatMap((d) => safeVariables(d.policyDocument)).filter((v) => /^iot:Connection\.Thing\./i.test(v)),
+    ),
+  ];
   const policyNames = usingThing.map((d) => d.policyName);
   const missing = clientIds.filter((id) => !things.includes(id));
   const full: Evidence = { ...evidence, policies: policyNames, variables };
@@ -72,8 +83,18 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
   }
   const hint = things.length
     ? `The client id must be the thing name: connect as ${things.length === 1 ? things[0] : `one of ${things.join(', ')}`} (--client-id ${things[0]}).` +
-      (ctx.target.clientIdFromUser ? '' : ' The probe used its own client id; the device itself may work with its thing name.')
-    : `Attach the certificate to a thing named like the client id: aws iot create-thing --thing-name ${missing[0]} and ${awsIot(ctx.target, session, 'attach-thing-principal', [['--thing-name', missing[0]!], ['--principal', principal.certArn]])}.`;
+      (ctx.target.clientIdFromUser
+        ? ''
+        : ' The probe used its own client id; the device itself may work with its thing name.')
+    : `Attach the certificate to a thing named like the client id: aws iot create-thing --thing-name ${missing[0]} and ${awsIot(
+        ctx.target,
+        session,
+        'attach-thing-principal',
+        [
+          ['--thing-name', missing[0]!],
+          ['--principal', principal.certArn],
+        ],
+      )}.`;
   return [
     buildResult(META, started, {
       status: 'fail',

@@ -54,7 +54,10 @@ export function writeReport(report: Report, dir: string, formats: readonly Repor
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}`);
     const paths: string[] = [];
-    for (const format of new Set<ReportFormat>(['json', ...formats.filter((f) => f !== 'table' && f !== 'list' && f !== 'nagios')])) {
+    for (const format of new Set<ReportFormat>([
+      'json',
+      ...formats.filter((f) => f !== 'table' && f !== 'list' && f !== 'nagios'),
+    ])) {
       const path = `${base}.${FORMAT_EXTENSIONS[format]}`;
       writeFileSync(path, renderReport(report, format, { color: false }));
       paths.push(path);

@@ -64,7 +64,9 @@ export function certNotActive(facts: Facts): Finding[] {
           ? ['Issue and register a new certificate for the device, attach the policy and thing, and install it.']
           : [
               'Activate it: aws iot update-certificate --certificate-id <id> --new-status ACTIVE',
-              ...(status === 'PENDING_TRANSFER' ? ['Or accept the pending transfer first: aws iot accept-certificate-transfer --certificate-id <id>'] : []),
+              ...(status === 'PENDING_TRANSFER'
+                ? ['Or accept the pending transfer first: aws iot accept-certificate-transfer --certificate-id <id>']
+                : []),
             ],
       params: { status },
       evidence: ids([r, ...symptoms]),
@@ -116,8 +118,11 @@ function authVerdict(facts: Facts, action: Action): AuthVerdict | undefined {
   if (!r) return undefined;
   const deny = isCode(r, 'AUTH_EXPLICIT_DENY') ? 'explicit' : 'implicit';
   const checked = names(r.evidence['implicitDenyBy']);
-  const policies = deny === 'explicit' ? names(r.evidence['deniedBy']) : checked.length > 0 ? checked : attachedPolicyNames(facts);
-  const missing = Array.isArray(r.evidence['missingContextValues']) ? (r.evidence['missingContextValues'] as unknown[]).map(String) : [];
+  const policies =
+    deny === 'explicit' ? names(r.evidence['deniedBy']) : checked.length > 0 ? checked : attachedPolicyNames(facts);
+  const missing = Array.isArray(r.evidence['missingContextValues'])
+    ? (r.evidence['missingContextValues'] as unknown[]).map(String)
+    : [];
   return {
     result: r,
     action,
@@ -163,7 +168,11 @@ export function policyDeniesConnect(facts: Facts): Finding[] {
         v.deny === 'explicit'
           ? `Remove or narrow the Deny statement in ${list(v.policies) || 'the denying policy'}.`
           : `Allow it: add "iot:Connect" on "arn:aws:iot:<region>:<account>:client/${clientId}" (or client/\${iot:Connection.Thing.ThingName} with the thing attached) to the device policy.`,
-        ...(thing ? ['Attach the thing to the certificate: aws iot attach-thing-principal --thing-name <thing> --principal <certificate ARN>.'] : []),
+        ...(thing
+          ? [
+              'Attach the thing to the certificate: aws iot attach-thing-principal --thing-name <thing> --principal <certificate ARN>.',
+            ]
+          : []),
         'Or configure the device with a client id the policy already allows (often the thing name).',
         ...(v.result.reproduce ? [`Check by hand: ${v.result.reproduce}`] : []),
       ],
@@ -202,7 +211,11 @@ export function policyDeniesPublish(facts: Facts): Finding[] {
   if (v || someMqttConnected(facts)) symptoms = [...symptoms, ...forbidden];
   if (!v && (symptoms.length === 0 || allowed(facts, 'PUBLISH'))) return [];
   const topic = resourceName(v?.resource, 'topic') ?? facts.topic() ?? '<topic>';
-  const confidence = v ? 'certain' : symptoms.some((s) => isCode(s, 'MQTT_CLOSED_AFTER_PUBLISH') || isCode(s, 'HTTP_FORBIDDEN') || isNotAuthorized(s)) ? 'likely' : 'possible';
+  const confidence = v
+    ? 'certain'
+    : symptoms.some((s) => isCode(s, 'MQTT_CLOSED_AFTER_PUBLISH') || isCode(s, 'HTTP_FORBIDDEN') || isNotAuthorized(s))
+      ? 'likely'
+      : 'possible';
   return [
     finding('POLICY_DENIES_PUBLISH', {
       severity: 'error',
@@ -213,9 +226,17 @@ export function policyDeniesPublish(facts: Facts): Finding[] {
         v?.deny === 'explicit'
           ? `Remove or narrow the Deny statement in ${list(v.policies) || 'the denying policy'}.`
           : `Allow it: add "iot:Publish" on "arn:aws:iot:<region>:<account>:topic/${topic}" (note: topic/, not topicfilter/) to the device policy.`,
-        ...(v?.result.reproduce ? [`Check by hand: ${v.result.reproduce}`] : ['Confirm with the cloud checks (AWS credentials with iot:TestAuthorization), or aws iot test-authorization --auth-infos actionType=PUBLISH,resources=<topic ARN>.']),
+        ...(v?.result.reproduce
+          ? [`Check by hand: ${v.result.reproduce}`]
+          : [
+              'Confirm with the cloud checks (AWS credentials with iot:TestAuthorization), or aws iot test-authorization --auth-infos actionType=PUBLISH,resources=<topic ARN>.',
+            ]),
       ],
-      params: { topic, ...(v ? { deny: v.deny, policies: v.policies } : {}), routes: uniq(symptoms.map((s) => s.route)) },
+      params: {
+        topic,
+        ...(v ? { deny: v.deny, policies: v.policies } : {}),
+        routes: uniq(symptoms.map((s) => s.route)),
+      },
       evidence: ids([v?.result, ...symptoms]),
     }),
   ];
@@ -225,8 +246,12 @@ export function policyDeniesPublish(facts: Facts): Finding[] {
 export function policyDeniesSubscribe(facts: Facts): Finding[] {
   const sub = authVerdict(facts, 'SUBSCRIBE');
   const recv = authVerdict(facts, 'RECEIVE');
-  const subSymptoms = allowed(facts, 'SUBSCRIBE') ? [] : facts.routeCells(['MQTT_SUBACK_REFUSED', 'MQTT_CLOSED_AFTER_SUBSCRIBE']);
-  const recvSymptoms = allowed(facts, 'RECEIVE') ? [] : facts.routeCells(['MQTT_MESSAGE_NOT_RECEIVED', 'MQTT_CLOSED_BEFORE_DELIVERY', 'HTTP_MESSAGE_NOT_RECEIVED']);
+  const subSymptoms = allowed(facts, 'SUBSCRIBE')
+    ? []
+    : facts.routeCells(['MQTT_SUBACK_REFUSED', 'MQTT_CLOSED_AFTER_SUBSCRIBE']);
+  const recvSymptoms = allowed(facts, 'RECEIVE')
+    ? []
+    : facts.routeCells(['MQTT_MESSAGE_NOT_RECEIVED', 'MQTT_CLOSED_BEFORE_DELIVERY', 'HTTP_MESSAGE_NOT_RECEIVED']);
   const verdicts = [sub, recv].filter((v): v is AuthVerdict => !!v);
   const symptoms = [...subSymptoms, ...recvSymptoms];
   if (verdicts.length === 0 && symptoms.length === 0) return [];
@@ -235,7 +260,8 @@ export function policyDeniesSubscribe(facts: Facts): Finding[] {
     ...(subSymptoms.length > 0 ? (['SUBSCRIBE'] as const) : []),
     ...(recvSymptoms.length > 0 ? (['RECEIVE'] as const) : []),
   ]);
-  const topic = resourceName(sub?.resource, 'topicfilter') ?? resourceName(recv?.resource, 'topic') ?? facts.topic() ?? '<topic>';
+  const topic =
+    resourceName(sub?.resource, 'topicfilter') ?? resourceName(recv?.resource, 'topic') ?? facts.topic() ?? '<topic>';
   const confidence = verdicts.length > 0 ? 'certain' : subSymptoms.length > 0 ? 'likely' : 'possible';
   const policies = uniq(verdicts.flatMap((v) => v.policies));
   const deny = verdicts.some((v) => v.deny === 'explicit') ? 'explicit' : verdicts.length > 0 ? 'implicit' : undefined;
@@ -256,8 +282,16 @@ export function policyDeniesSubscribe(facts: Facts): Finding[] {
       ...(confidence === 'possible'
         ? {
             candidates: [
-              { code: 'POLICY_DENIES_SUBSCRIBE', title: `iot:Receive on topic/${topic} is not allowed`, decidedBy: 'cloud.authorization.receive (aws iot test-authorization actionType=RECEIVE)' },
-              { code: 'SLOW_DELIVERY', title: 'The message arrived after the deadline', decidedBy: 'a run with a longer --timeout' },
+              {
+                code: 'POLICY_DENIES_SUBSCRIBE',
+                title: `iot:Receive on topic/${topic} is not allowed`,
+                decidedBy: 'cloud.authorization.receive (aws iot test-authorization actionType=RECEIVE)',
+              },
+              {
+                code: 'SLOW_DELIVERY',
+                title: 'The message arrived after the deadline',
+                decidedBy: 'a run with a longer --timeout',
+              },
             ],
           }
         : {}),
@@ -270,14 +304,23 @@ export function endpointOtherAccount(facts: Facts): Finding[] {
   const r = facts.is('cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'ENDPOINT_REGION_MISMATCH');
   if (!r) return [];
   const ev = r.evidence;
-  const configured = str(ev['actual']) ?? str(ev['configured']) ?? str(ev['endpoint']) ?? facts.endpointName() ?? 'the configured endpoint';
-  const accountEndpoint = str(ev['accountEndpoint']) ?? str(ev['expected']) ?? str(ev['describedEndpoint']) ?? str(ev['endpointAddress']);
+  const configured =
+    str(ev['actual']) ??
+    str(ev['configured']) ??
+    str(ev['endpoint']) ??
+    facts.endpointName() ??
+    'the configured endpoint';
+  const accountEndpoint =
+    str(ev['accountEndpoint']) ?? str(ev['expected']) ?? str(ev['describedEndpoint']) ?? str(ev['endpointAddress']);
   const kind = isCode(r, 'ENDPOINT_REGION_MISMATCH') ? 'region' : 'account';
   return [
     finding('ENDPOINT_OTHER_ACCOUNT', {
       severity: 'error',
       confidence: 'certain',
-      title: kind === 'region' ? `The endpoint ${configured} is in another region than the account checked` : `The endpoint ${configured} belongs to another AWS account`,
+      title:
+        kind === 'region'
+          ? `The endpoint ${configured} is in another region than the account checked`
+          : `The endpoint ${configured} belongs to another AWS account`,
       explanation: `Each AWS account has its own data endpoint per region, and certificates, policies and things exist only behind that endpoint. ${kind === 'region' ? `The endpoint is in ${str(ev['endpointRegion']) ?? 'another region'}, but the account was checked in ${str(ev['apiRegion']) ?? str(ev['region']) ?? 'another region'}.` : `DescribeEndpoint for these credentials returns ${accountEndpoint ?? 'a different endpoint'}.`} A device configured with another account's endpoint connects at TLS level and is then rejected, because its certificate is not registered there.`,
       remediation: [
         `Configure the device with ${accountEndpoint ?? 'the endpoint from aws iot describe-endpoint --endpoint-type iot:Data-ATS'} (the account and region where its certificate is registered).`,
@@ -295,9 +338,20 @@ export function legacyEndpoint(facts: Facts): Finding[] {
   const name = facts.endpointName();
   const byName = name && isLegacyName(name);
   if (!r && !byName) return [];
-  const endpoint = str(r?.evidence['actual']) ?? str(r?.evidence['configured']) ?? str(r?.evidence['endpoint']) ?? name ?? 'the endpoint';
-  const ats = str(r?.evidence['accountEndpoint']) ?? str(r?.evidence['expected']) ?? (byName ? endpoint.replace(/^([a-z0-9]+)\.iot\./i, '$1-ats.iot.') : undefined);
-  const routeEvidence = facts.relevantRoutes().flatMap((route) => [facts.cell(route, 'dns'), facts.cell(route, 'tls')]).filter((c) => !!c);
+  const endpoint =
+    str(r?.evidence['actual']) ??
+    str(r?.evidence['configured']) ??
+    str(r?.evidence['endpoint']) ??
+    name ??
+    'the endpoint';
+  const ats =
+    str(r?.evidence['accountEndpoint']) ??
+    str(r?.evidence['expected']) ??
+    (byName ? endpoint.replace(/^([a-z0-9]+)\.iot\./i, '$1-ats.iot.') : undefined);
+  const routeEvidence = facts
+    .relevantRoutes()
+    .flatMap((route) => [facts.cell(route, 'dns'), facts.cell(route, 'tls')])
+    .filter((c) => !!c);
   const failing = routeEvidence.filter((c) => c!.status === 'fail');
   return [
     finding('LEGACY_ENDPOINT', {
@@ -341,14 +395,13 @@ function cloudStatus(facts: Facts): { text: string; results: CheckResult[]; code
   const first = blocking[0];
   if (!first) return { text: 'The cloud checks that ran did not find the cause', results: [], code: 'RAN' };
   const perm = str(first.evidence['permission']);
-  const text =
-    isCode(first, 'CLOUD_NO_CREDENTIALS')
-      ? 'The cloud checks could not run: no AWS credentials were available'
-      : isCode(first, 'IAM_ACCESS_DENIED')
-        ? `The cloud checks were refused by IAM${perm ? ` (missing ${perm})` : ''}`
-        : isCode(first, 'CLOUD_API_UNREACHABLE')
-          ? 'The cloud checks could not reach the AWS IoT API'
-          : `The cloud checks could not run (${first.code}: ${first.summary})`;
+  const text = isCode(first, 'CLOUD_NO_CREDENTIALS')
+    ? 'The cloud checks could not run: no AWS credentials were available'
+    : isCode(first, 'IAM_ACCESS_DENIED')
+      ? `The cloud checks were refused by IAM${perm ? ` (missing ${perm})` : ''}`
+      : isCode(first, 'CLOUD_API_UNREACHABLE')
+        ? 'The cloud checks could not reach the AWS IoT API'
+        : `The cloud checks could not run (${first.code}: ${first.summary})`;
   return { text, results: blocking, code: first.code };
 }
 
@@ -423,8 +476,18 @@ function remainingCandidates(facts: Facts, all: Candidate[]): { candidates: Cand
     candidates = [
       ...(facts.is('cloud.endpoint', 'ENDPOINT_MATCHES')
         ? []
-        : [{ code: 'ENDPOINT_OTHER_ACCOUNT', title: 'The endpoint belongs to another account or region', decidedBy: 'cloud.endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)' }]),
-      { code: 'DUPLICATE_CLIENT_ID', title: `Another connection uses client id ${clientId} and takes it over`, decidedBy: 'a run with a fresh --client-id' },
+        : [
+            {
+              code: 'ENDPOINT_OTHER_ACCOUNT',
+              title: 'The endpoint belongs to another account or region',
+              decidedBy: 'cloud.endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)',
+            },
+          ]),
+      {
+        code: 'DUPLICATE_CLIENT_ID',
+        title: `Another connection uses client id ${clientId} and takes it over`,
+        decidedBy: 'a run with a fresh --client-id',
+      },
     ];
   }
   return { candidates, cleared };
@@ -432,17 +495,15 @@ function remainingCandidates(facts: Facts, all: Candidate[]): { candidates: Cand
 
 /** How the server rejected the device on one route, in words. */
 function rejectionPhrase(s: CheckResult): string {
-  return (
-    isCode(s, 'MQTT_CLOSED_AFTER_CONNECT')
-      ? 'closed the connection right after MQTT CONNECT (no CONNACK)'
-      : isCode(s, 'MQTT_CONNACK_REFUSED')
-        ? `refused the MQTT CONNECT (${str(s.evidence['reason']) ?? `reason ${String(s.evidence['reasonCode'] ?? '?')}`})`
-        : isCode(s, 'CLIENT_CERT_REJECTED')
-          ? 'rejected the client certificate'
-          : isCode(s, 'HTTP_CLOSED_WITHOUT_RESPONSE')
-            ? 'closed the HTTPS publish without an answer'
-            : `answered the HTTPS publish with ${isCode(s, 'HTTP_UNAUTHORIZED') ? '401' : '403'}`
-  );
+  return isCode(s, 'MQTT_CLOSED_AFTER_CONNECT')
+    ? 'closed the connection right after MQTT CONNECT (no CONNACK)'
+    : isCode(s, 'MQTT_CONNACK_REFUSED')
+      ? `refused the MQTT CONNECT (${str(s.evidence['reason']) ?? `reason ${String(s.evidence['reasonCode'] ?? '?')}`})`
+      : isCode(s, 'CLIENT_CERT_REJECTED')
+        ? 'rejected the client certificate'
+        : isCode(s, 'HTTP_CLOSED_WITHOUT_RESPONSE')
+          ? 'closed the HTTPS publish without an answer'
+          : `answered the HTTPS publish with ${isCode(s, 'HTTP_UNAUTHORIZED') ? '401' : '403'}`;
 }
 
 /**
@@ -466,7 +527,9 @@ export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<strin
       remediation: [
         ...(status.code === 'RAN'
           ? []
-          : ['Run again with read-only AWS credentials for the account (--profile or the AWS_* environment; iot:DescribeEndpoint, iot:DescribeCertificate, iot:ListAttachedPolicies, iot:TestAuthorization) so the cloud checks decide.']),
+          : [
+              'Run again with read-only AWS credentials for the account (--profile or the AWS_* environment; iot:DescribeEndpoint, iot:DescribeCertificate, iot:ListAttachedPolicies, iot:TestAuthorization) so the cloud checks decide.',
+            ]),
         ...candidates.map((c) => `${c.title}? Decided by ${c.decidedBy}.`),
       ],
       params: {

@@ -20,7 +20,13 @@ import {
 import type { ResultCode } from './codes.js';
 
 /** CA-file verdicts of `ca.contents` that point at a wrong server trust file. */
-const WRONG_CA_CONTENTS: readonly ResultCode[] = ['CA_IS_DEVICE_ISSUER', 'CA_NO_AMAZON_ROOT', 'CA_LEGACY_VERISIGN_ROOT', 'CA_ONLY_RESERVED_AMAZON_ROOTS', 'CA_NO_CA_CERT'];
+const WRONG_CA_CONTENTS: readonly ResultCode[] = [
+  'CA_IS_DEVICE_ISSUER',
+  'CA_NO_AMAZON_ROOT',
+  'CA_LEGACY_VERISIGN_ROOT',
+  'CA_ONLY_RESERVED_AMAZON_ROOTS',
+  'CA_NO_CA_CERT',
+];
 
 function clockLooksWrong(facts: Facts): CheckResult | undefined {
   return facts.is('clock.skew', 'CLOCK_SKEW') ?? facts.is('cert.validity', 'CLOCK_LOOKS_UNSET');
@@ -31,7 +37,11 @@ function caVerdict(facts: Facts): { verify?: CheckResult; wouldVerifyWith?: stri
   const verify = facts.is('ca.verifies-endpoint', 'CA_DOES_NOT_VERIFY_CHAIN');
   const contents = facts.is('ca.contents', ...WRONG_CA_CONTENTS);
   const would = str(verify?.evidence['wouldVerifyWith']);
-  return { ...(verify ? { verify } : {}), ...(would ? { wouldVerifyWith: would } : {}), ...(contents ? { contents } : {}) };
+  return {
+    ...(verify ? { verify } : {}),
+    ...(would ? { wouldVerifyWith: would } : {}),
+    ...(contents ? { contents } : {}),
+  };
 }
 
 /** WRONG_CA_FILE: the CA file does not verify the server chain, and the chain does verify with the Amazon roots. */
@@ -42,7 +52,12 @@ export function wrongCaFile(facts: Facts): Finding[] {
   const amazonChain = untrusted.some((c) => chainLooksAmazon(chainOf(c)));
   let confidence: 'certain' | 'likely';
   if (wouldVerifyWith) confidence = 'certain';
-  else if (untrusted.length > 0 && contents && (amazonChain || isCode(contents, 'CA_IS_DEVICE_ISSUER') || isCode(contents, 'CA_NO_CA_CERT'))) confidence = 'likely';
+  else if (
+    untrusted.length > 0 &&
+    contents &&
+    (amazonChain || isCode(contents, 'CA_IS_DEVICE_ISSUER') || isCode(contents, 'CA_NO_CA_CERT'))
+  )
+    confidence = 'likely';
   else return [];
   const caFile = str(verify?.evidence['caFile']) ?? str(contents?.evidence['path']) ?? 'the CA file';
   const routes = uniq(untrusted.map((c) => c.route!));
@@ -65,8 +80,16 @@ export function wrongCaFile(facts: Facts): Finding[] {
         confidence === 'certain'
           ? []
           : [
-              { code: 'WRONG_CA_FILE', title: 'The CA file is not the Amazon root', decidedBy: 'ca.verifies-endpoint (does the chain verify with the Amazon roots?)' },
-              { code: 'TLS_INTERCEPTED', title: 'A proxy re-signs the connection', decidedBy: 'the issuer of the presented chain (openssl s_client -showcerts)' },
+              {
+                code: 'WRONG_CA_FILE',
+                title: 'The CA file is not the Amazon root',
+                decidedBy: 'ca.verifies-endpoint (does the chain verify with the Amazon roots?)',
+              },
+              {
+                code: 'TLS_INTERCEPTED',
+                title: 'A proxy re-signs the connection',
+                decidedBy: 'the issuer of the presented chain (openssl s_client -showcerts)',
+              },
             ],
     }),
   ];
@@ -75,7 +98,9 @@ export function wrongCaFile(facts: Facts): Finding[] {
 /** TLS_INTERCEPTED: the chain the device sees is not the endpoint's. */
 export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Finding[] {
   const routes = facts.relevantRoutes();
-  const tlsCells = routes.map((r) => facts.cell(r, 'tls')).filter((c): c is CheckResult => !!c && chainOf(c).length > 0);
+  const tlsCells = routes
+    .map((r) => facts.cell(r, 'tls'))
+    .filter((c): c is CheckResult => !!c && chainOf(c).length > 0);
   const { verify, wouldVerifyWith } = caVerdict(facts);
 
   // 1. The CA file does not verify the chain, and the chain does not look like the Amazon hierarchy.
@@ -90,13 +115,19 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
   // The odd ones out: the genuine certificate is the one presented with an Amazon chain (or, for a custom domain or
   // the lab, the one the CA file verifies); only the ports presenting another one are intercepted.
   const amazon = tlsCells.filter((c) => chainLooksAmazon(chainOf(c)));
-  const genuine = new Set((amazon.length > 0 ? amazon : tlsCells.filter((c) => c.status === 'pass')).map((c) => leafByRoute.get(c.route!)));
+  const genuine = new Set(
+    (amazon.length > 0 ? amazon : tlsCells.filter((c) => c.status === 'pass')).map((c) => leafByRoute.get(c.route!)),
+  );
   const divergent =
     distinct.length > 1 && tlsCells.some((c) => c.status !== 'pass' || !chainLooksAmazon(chainOf(c)))
-      ? tlsCells.filter((c) => leafByRoute.has(c.route!) && (genuine.size === 0 || !genuine.has(leafByRoute.get(c.route!))))
+      ? tlsCells.filter(
+          (c) => leafByRoute.has(c.route!) && (genuine.size === 0 || !genuine.has(leafByRoute.get(c.route!))),
+        )
       : [];
   // 3. A server certificate out of its validity while the clock looks right: AWS does not serve expired certificates.
-  const outOfDate = clockLooksWrong(facts) ? [] : facts.routeCells(['TLS_SERVER_CERT_EXPIRED', 'TLS_SERVER_CERT_NOT_YET_VALID'], 'tls');
+  const outOfDate = clockLooksWrong(facts)
+    ? []
+    : facts.routeCells(['TLS_SERVER_CERT_EXPIRED', 'TLS_SERVER_CERT_NOT_YET_VALID'], 'tls');
 
   const reasons: string[] = [];
   if (foreign.length > 0 && wrongCa.length === 0 && !wouldVerifyWith) reasons.push('untrusted-issuer');
@@ -108,23 +139,30 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
   const issuers = uniq(used.map((c) => topIssuer(chainOf(c))).filter((i): i is string => !!i));
   const fingerprints: Record<string, string> = {};
   for (const [route, fp] of leafByRoute) fingerprints[route] = fp;
-  const confidence = reasons.includes('untrusted-issuer') || reasons.includes('chain-differs-between-ports') ? 'likely' : 'possible';
+  const confidence =
+    reasons.includes('untrusted-issuer') || reasons.includes('chain-differs-between-ports') ? 'likely' : 'possible';
   const name = facts.endpointName() ?? '<endpoint>';
   const parts: string[] = [];
   if (reasons.includes('untrusted-issuer')) {
-    parts.push(`the server chain on ${list(uniq(foreign.map((c) => c.route!)))} is issued by ${list(issuers.map((i) => `"${i}"`)) || 'an unknown CA'}, not by Amazon Trust Services, and the CA file does not trust it`);
+    parts.push(
+      `the server chain on ${list(uniq(foreign.map((c) => c.route!)))} is issued by ${list(issuers.map((i) => `"${i}"`)) || 'an unknown CA'}, not by Amazon Trust Services, and the CA file does not trust it`,
+    );
   }
   if (reasons.includes('chain-differs-between-ports')) {
-    parts.push(`the ports present different server certificates (${[...leafByRoute.entries()].map(([r, fp]) => `${r} ${fp.slice(0, 11)}…`).join(', ')})`);
+    parts.push(
+      `the ports present different server certificates (${[...leafByRoute.entries()].map(([r, fp]) => `${r} ${fp.slice(0, 11)}…`).join(', ')})`,
+    );
   }
   if (reasons.includes('server-certificate-out-of-date')) {
-    parts.push(`the server certificate on ${list(uniq(outOfDate.map((c) => c.route!)))} is outside its validity period although this machine's clock looks right; AWS IoT never serves such a certificate`);
+    parts.push(
+      `the server certificate on ${list(uniq(outOfDate.map((c) => c.route!)))} is outside its validity period although this machine's clock looks right; AWS IoT never serves such a certificate`,
+    );
   }
   return [
     finding('TLS_INTERCEPTED', {
       severity: routeSeverity(facts),
       confidence,
-      title: 'The server certificate is not the endpoint\'s: TLS is intercepted or answered by another server',
+      title: "The server certificate is not the endpoint's: TLS is intercepted or answered by another server",
       explanation: `The device is not talking to AWS IoT directly: ${parts.join('; and ')}. A TLS-inspecting proxy (corporate security gateways do this) re-signs connections with its own CA. Mutual TLS cannot pass through such a proxy: even when the device trusted the proxy CA, AWS would never see the client certificate.`,
       remediation: [
         `Ask the network administrator to exclude ${name} (or *.iot.<region>.amazonaws.com) from TLS inspection, or to let the device bypass the proxy.`,
@@ -138,14 +176,31 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
         ...(verify && !wouldVerifyWith ? [verify] : []),
         // One ca.verifies-endpoint result per distinct chain: the intercepted ports' ones belong here too.
         ...facts.results.filter(
-          (r) => r.id.startsWith('ca.verifies-endpoint:') && isCode(r, 'CA_DOES_NOT_VERIFY_CHAIN') && used.some((c) => c.route === r.evidence['route']),
+          (r) =>
+            r.id.startsWith('ca.verifies-endpoint:') &&
+            isCode(r, 'CA_DOES_NOT_VERIFY_CHAIN') &&
+            used.some((c) => c.route === r.evidence['route']),
         ),
-        ...(reasons.includes('server-certificate-out-of-date') ? [facts.get('clock.skew'), facts.is('ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID')] : []),
+        ...(reasons.includes('server-certificate-out-of-date')
+          ? [facts.get('clock.skew'), facts.is('ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID')]
+          : []),
       ]),
       candidates: [
-        { code: 'INSPECTING_PROXY', title: 'A TLS-inspecting proxy or firewall re-signs the connection', decidedBy: 'the issuer of the presented chain; the network administrator' },
-        { code: 'WRONG_SERVER', title: 'The name or --connect-to address leads to another server', decidedBy: 'the dns and tcp stage evidence (addresses used)' },
-        { code: 'CUSTOM_DOMAIN', title: 'A custom domain with its own server certificate', decidedBy: 'aws iot describe-domain-configuration (is the name a configured custom domain?)' },
+        {
+          code: 'INSPECTING_PROXY',
+          title: 'A TLS-inspecting proxy or firewall re-signs the connection',
+          decidedBy: 'the issuer of the presented chain; the network administrator',
+        },
+        {
+          code: 'WRONG_SERVER',
+          title: 'The name or --connect-to address leads to another server',
+          decidedBy: 'the dns and tcp stage evidence (addresses used)',
+        },
+        {
+          code: 'CUSTOM_DOMAIN',
+          title: 'A custom domain with its own server certificate',
+          decidedBy: 'aws iot describe-domain-configuration (is the name a configured custom domain?)',
+        },
       ],
     }),
   ];
@@ -219,17 +274,34 @@ export function endpointNameMismatch(facts: Facts): Finding[] {
       explanation: `The device asked for ${name}, but ${saw}. Either the endpoint name is wrong (a typo, the legacy name without -ats, another region), a custom domain lacks its certificate, or something other than AWS IoT answers at that address.`,
       remediation: [
         'Use the endpoint from `aws iot describe-endpoint --endpoint-type iot:Data-ATS` exactly as returned.',
-        ...(legacy ? ['The name has no -ats: that is the deprecated Symantec/VeriSign endpoint; switch to the -ats one.'] : []),
+        ...(legacy
+          ? ['The name has no -ats: that is the deprecated Symantec/VeriSign endpoint; switch to the -ats one.']
+          : []),
         'For a custom domain, check its domain configuration and server certificate (aws iot describe-domain-configuration).',
       ],
       params: { endpoint: name, certificateNames, routes: uniq(cells.map((c) => c.route!)) },
       evidence: ids(cells),
       candidates: [
-        { code: 'WRONG_ENDPOINT_NAME', title: 'The endpoint name is mistyped, legacy or of another region', decidedBy: 'cloud.endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)' },
-        { code: 'TLS_INTERCEPTED', title: 'A proxy or another server answers', decidedBy: 'the presented chain issuer (openssl s_client -showcerts)' },
+        {
+          code: 'WRONG_ENDPOINT_NAME',
+          title: 'The endpoint name is mistyped, legacy or of another region',
+          decidedBy: 'cloud.endpoint (aws iot describe-endpoint --endpoint-type iot:Data-ATS)',
+        },
+        {
+          code: 'TLS_INTERCEPTED',
+          title: 'A proxy or another server answers',
+          decidedBy: 'the presented chain issuer (openssl s_client -showcerts)',
+        },
         ...(certCells.length > 0
           ? []
-          : [{ code: 'TLS_VERSION_OR_CIPHER', title: 'The server refuses the TLS version or cipher suites offered', decidedBy: 'openssl s_client -connect <endpoint>:8883 -servername <the describe-endpoint name> (passes when it is the name)' }]),
+          : [
+              {
+                code: 'TLS_VERSION_OR_CIPHER',
+                title: 'The server refuses the TLS version or cipher suites offered',
+                decidedBy:
+                  'openssl s_client -connect <endpoint>:8883 -servername <the describe-endpoint name> (passes when it is the name)',
+              },
+            ]),
       ],
     }),
   ];
@@ -250,10 +322,18 @@ export function alpnStripped(facts: Facts): Finding[] {
   if (cells.length === 0) return [];
   const routes = uniq(cells.map((c) => c.route!));
   const offered = uniq(routes.map((r) => ROUTES[r].alpn).filter((a): a is string => !!a));
-  const selected = uniq(alpnCells.map((c) => c.evidence['selected']).filter((s): s is string => typeof s === 'string' && s !== ''));
+  const selected = uniq(
+    alpnCells.map((c) => c.evidence['selected']).filter((s): s is string => typeof s === 'string' && s !== ''),
+  );
   const alternatives = facts
     .routes()
-    .filter((r) => !routes.includes(r) && !ROUTES[r].alpn && facts.works(r) && routes.some((b) => ROUTES[b].protocol === ROUTES[r].protocol));
+    .filter(
+      (r) =>
+        !routes.includes(r) &&
+        !ROUTES[r].alpn &&
+        facts.works(r) &&
+        routes.some((b) => ROUTES[b].protocol === ROUTES[r].protocol),
+    );
   return [
     finding('ALPN_STRIPPED', {
       severity: routeSeverity(facts),

@@ -23,14 +23,25 @@ export interface FrontPolicy {
 
 /** IANA code points of the TLS 1.2 suites AWS IoT policies list (RFC 5289, RFC 5246 appendix A.5, RFC 4492). */
 export const SUITE_IDS: Readonly<Record<string, number>> = {
-  'ECDHE-ECDSA-AES128-GCM-SHA256': 0xc02b, 'ECDHE-RSA-AES128-GCM-SHA256': 0xc02f,
-  'ECDHE-ECDSA-AES128-SHA256': 0xc023, 'ECDHE-RSA-AES128-SHA256': 0xc027,
-  'ECDHE-ECDSA-AES128-SHA': 0xc009, 'ECDHE-RSA-AES128-SHA': 0xc013,
-  'ECDHE-ECDSA-AES256-GCM-SHA384': 0xc02c, 'ECDHE-RSA-AES256-GCM-SHA384': 0xc030,
-  'ECDHE-ECDSA-AES256-SHA384': 0xc024, 'ECDHE-RSA-AES256-SHA384': 0xc028,
-  'ECDHE-RSA-AES256-SHA': 0xc014, 'ECDHE-ECDSA-AES256-SHA': 0xc00a,
-  'AES128-GCM-SHA256': 0x009c, 'AES128-SHA256': 0x003c, 'AES128-SHA': 0x002f,
-  'AES256-GCM-SHA384': 0x009d, 'AES256-SHA256': 0x003d, 'AES256-SHA': 0x0035, 'DHE-RSA-AES256-SHA': 0x0039,
+  'ECDHE-ECDSA-AES128-GCM-SHA256': 0xc02b,
+  'ECDHE-RSA-AES128-GCM-SHA256': 0xc02f,
+  'ECDHE-ECDSA-AES128-SHA256': 0xc023,
+  'ECDHE-RSA-AES128-SHA256': 0xc027,
+  'ECDHE-ECDSA-AES128-SHA': 0xc009,
+  'ECDHE-RSA-AES128-SHA': 0xc013,
+  'ECDHE-ECDSA-AES256-GCM-SHA384': 0xc02c,
+  'ECDHE-RSA-AES256-GCM-SHA384': 0xc030,
+  'ECDHE-ECDSA-AES256-SHA384': 0xc024,
+  'ECDHE-RSA-AES256-SHA384': 0xc028,
+  'ECDHE-RSA-AES256-SHA': 0xc014,
+  'ECDHE-ECDSA-AES256-SHA': 0xc00a,
+  'AES128-GCM-SHA256': 0x009c,
+  'AES128-SHA256': 0x003c,
+  'AES128-SHA': 0x002f,
+  'AES256-GCM-SHA384': 0x009d,
+  'AES256-SHA256': 0x003d,
+  'AES256-SHA': 0x0035,
+  'DHE-RSA-AES256-SHA': 0x0039,
 };
 
 /** What the front needs from a ClientHello: the cipher suites and the versions offered. */
@@ -62,7 +73,7 @@ export function parseOffer(data: Buffer): HelloOffer | 'incomplete' | null {
   at += 1 + hs[at]!; // compression methods
   let versions = [legacy];
   const extEnd = at + 2 + (at + 2 <= hs.length ? hs.readUInt16BE(at) : 0);
-  for (at += 2; at + 4 <= Math.min(extEnd, hs.length); ) {
+  for (at += 2; at + 4 <= Math.min(extEnd, hs.length);) {
     const type = hs.readUInt16BE(at);
     const len = hs.readUInt16BE(at + 2);
     if (type === 0x002b) {
@@ -110,7 +121,12 @@ function relay(client: Socket, first: Buffer, upstream: { host: string; port: nu
  * Listen on `bind:port` (0: any free port) and relay each connection to `upstream` after applying `policy` to its
  * ClientHello (5 s and 64 KB at most to receive it).
  */
-export async function startFieldFront(opts: { bind: string; port?: number; upstream: { host: string; port: number }; policy?: FrontPolicy }): Promise<FieldFront> {
+export async function startFieldFront(opts: {
+  bind: string;
+  port?: number;
+  upstream: { host: string; port: number };
+  policy?: FrontPolicy;
+}): Promise<FieldFront> {
   const refused: number[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {

@@ -154,11 +154,15 @@ async function socksGreeting(socket: Socket, opts: LabProxyOptions, timeoutMs: n
   }
   socket.write(Buffer.from([5, wanted]));
   if (!opts.users) return true;
-  const auth = await readRequest(socket, (b) => {
-    if (b.length < 2) return 0;
-    const ulen = b[1]!;
-    return b.length >= 3 + ulen && b.length >= 3 + ulen + b[2 + ulen]! ? 3 + ulen + b[2 + ulen]! : 0;
-  }, timeoutMs);
+  const auth = await readRequest(
+    socket,
+    (b) => {
+      if (b.length < 2) return 0;
+      const ulen = b[1]!;
+      return b.length >= 3 + ulen && b.length >= 3 + ulen + b[2 + ulen]! ? 3 + ulen + b[2 + ulen]! : 0;
+    },
+    timeoutMs,
+  );
   if (!auth) return false;
   const ulen = auth[1]!;
   const user = auth.subarray(2, 2 + ulen).toString('utf8');

@@ -239,9 +239,12 @@ function authorizeConnect(
   const clientId = connect.clientId;
   const auth = authorizer.authenticate(peerDer);
   if (!auth.ok) {
-    return { why: auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}` };
+    return {
+      why: auth.reason === 'CERT_NOT_REGISTERED' ? 'certificate not registered' : `certificate ${auth.cert?.status}`,
+    };
   }
-  if (auth.cert.certificateMode === 'SNI_ONLY' && !socket.servername) return { why: 'SNI_ONLY certificate used without SNI' };
+  if (auth.cert.certificateMode === 'SNI_ONLY' && !socket.servername)
+    return { why: 'SNI_ONLY certificate used without SNI' };
   const identity: ConnectionIdentity = { certificateId: auth.cert.certificateId, clientId };
   const sourceIp = socket.remoteAddress;
   if (sourceIp) identity.sourceIp = sourceIp;

@@ -116,7 +116,10 @@ function matrix(report: Report): string {
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => cells.some((r) => r.stage === s));
   const head = routes
-    .map((r) => `<th scope="col">${e(r)}<br><small>${e(routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN')}</small></th>`)
+    .map(
+      (r) =>
+        `<th scope="col">${e(r)}<br><small>${e(routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN')}</small></th>`,
+    )
     .join('');
   const rows = stages.map((stage) => {
     const tds = routes.map((route) => {

@@ -174,10 +174,7 @@ function pidAlive(pid: number): boolean {
 }
 
 function namespacePids(ns: string): number[] {
-  return sh('ip', ['netns', 'pids', ns], { allowFail: true })
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
+  return sh('ip', ['netns', 'pids', ns], { allowFail: true }).split(/\s+/).filter(Boolean).map(Number);
 }
 
 function signalPids(pids: number[], signal: NodeJS.Signals): void {
@@ -264,7 +261,9 @@ export class Bed {
       server: `${NS_PREFIX}-${this.id}-server`,
     };
     this.tmp = mkdtempSync(join(tmpdir(), `iotd-bed-${this.id}-`));
-    this.log = opts.log ?? (process.env.IOT_DOCTOR_E2E_DEBUG ? (l) => process.stderr.write(`[bed ${this.id}] ${l}\n`) : () => {});
+    this.log =
+      opts.log ??
+      (process.env.IOT_DOCTOR_E2E_DEBUG ? (l) => process.stderr.write(`[bed ${this.id}] ${l}\n`) : () => {});
     this.maxHelperSeconds = opts.maxHelperSeconds ?? 300;
   }
 
@@ -315,7 +314,10 @@ export class Bed {
   }
 
   private writeHosts(ns: string): void {
-    const lines = ['127.0.0.1 localhost', ...[...this.hostsEntries].flatMap(([name, addrs]) => addrs.map((a) => `${a} ${name}`))];
+    const lines = [
+      '127.0.0.1 localhost',
+      ...[...this.hostsEntries].flatMap(([name, addrs]) => addrs.map((a) => `${a} ${name}`)),
+    ];
     writeFileSync(join('/etc/netns', ns, 'hosts'), lines.join('\n') + '\n');
   }
 
@@ -331,7 +333,13 @@ export class Bed {
     this.ip('-n', router, 'addr', 'add', `${ADDR.routerClientSide}/28`, 'dev', rc);
     this.ip('-n', server, 'addr', 'add', `${ADDR.server}/28`, 'dev', s);
     this.ip('-n', client, 'addr', 'add', `${ADDR.client}/28`, 'dev', c);
-    for (const [ns, dev] of [[router, rs], [router, rc], [server, s], [client, c]] as const) this.ip('-n', ns, 'link', 'set', dev, 'up');
+    for (const [ns, dev] of [
+      [router, rs],
+      [router, rc],
+      [server, s],
+      [client, c],
+    ] as const)
+      this.ip('-n', ns, 'link', 'set', dev, 'up');
     // Routes only within 198.51.100.0/24: nothing can leave the bed.
     this.ip('-n', server, 'route', 'add', ADDR.bed, 'via', ADDR.routerServerSide);
     this.ip('-n', client, 'route', 'add', ADDR.bed, 'via', ADDR.routerClientSide);
@@ -361,7 +369,12 @@ export class Bed {
     }
     this.sysctl(router, 'net.ipv6.conf.all.forwarding', '1');
     const [rs, s, rc, c] = [this.ifname('rs'), this.ifname('s'), this.ifname('rc'), this.ifname('c')];
-    for (const [ns, dev] of [[router, rs], [router, rc], [server, s], [client, c]] as const) {
+    for (const [ns, dev] of [
+      [router, rs],
+      [router, rc],
+      [server, s],
+      [client, c],
+    ] as const) {
       this.sysctl(ns, `net.ipv6.conf.${dev}.disable_ipv6`, '0');
     }
     this.ip('-n', router, '-6', 'addr', 'add', `${ADDR6.routerServerSide}/64`, 'dev', rs, 'nodad');
@@ -395,13 +408,25 @@ export class Bed {
     const devClient = this.ifname(`u${k}`);
     // A higher scheduling priority keeps the link's delay close to the nominal one while the client and the lab
     // keep both CPUs busy with TLS handshakes (`nice` execs the relay: same process).
-    const relay = this.spawnHelper(`relay-${opts.name}`, null, 'nice', ['-n', '-15', python(),
+    const relay = this.spawnHelper(`relay-${opts.name}`, null, 'nice', [
+      '-n',
+      '-15',
+      python(),
       join(REPO_ROOT, 'test/e2e/tun-relay.py'),
-      '--ns-a', this.ns.router, '--dev-a', devRouter,
-      '--ns-b', ns, '--dev-b', devClient,
-      '--delay-ms', String(opts.delayMs),
-      '--loss', String(opts.loss),
-      '--max-seconds', String(this.maxHelperSeconds),
+      '--ns-a',
+      this.ns.router,
+      '--dev-a',
+      devRouter,
+      '--ns-b',
+      ns,
+      '--dev-b',
+      devClient,
+      '--delay-ms',
+      String(opts.delayMs),
+      '--loss',
+      String(opts.loss),
+      '--max-seconds',
+      String(this.maxHelperSeconds),
       ...(opts.seed === undefined ? [] : ['--seed', String(opts.seed)]),
       ...(opts.logSyn ? ['--log-syn'] : []),
     ]);
@@ -447,8 +472,12 @@ export class Bed {
   /** Packet and byte counters of the router's FORWARD chain and nat PREROUTING chain, as text. */
   counters(): string {
     return [
-      sh('ip', ['netns', 'exec', this.ns.router, 'iptables', '-w', '-L', 'FORWARD', '-n', '-v', '-x'], { allowFail: true }),
-      sh('ip', ['netns', 'exec', this.ns.router, 'iptables', '-w', '-t', 'nat', '-L', 'PREROUTING', '-n', '-v', '-x'], { allowFail: true }),
+      sh('ip', ['netns', 'exec', this.ns.router, 'iptables', '-w', '-L', 'FORWARD', '-n', '-v', '-x'], {
+        allowFail: true,
+      }),
+      sh('ip', ['netns', 'exec', this.ns.router, 'iptables', '-w', '-t', 'nat', '-L', 'PREROUTING', '-n', '-v', '-x'], {
+        allowFail: true,
+      }),
     ].join('\n');
   }
 
@@ -502,11 +531,22 @@ export class Bed {
    * Start a long-running helper inside a namespace (null: here). Its stdin stays an open pipe, so a helper can tell
    * that this process went away; it is killed with its process group by `stop()` or `destroy()`.
    */
-  spawnHelper(name: string, ns: string | null, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Helper {
+  spawnHelper(
+    name: string,
+    ns: string | null,
+    cmd: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv } = {},
+  ): Helper {
     if (this.destroyed) throw new Error('bed destroyed');
     const [file, argv] = ns ? ['ip', ['netns', 'exec', ns, cmd, ...args]] : [cmd, args];
     this.log(`start ${name}${ns ? ` in ${ns}` : ''}: ${cmd} ${args.join(' ')}`);
-    const child = spawn(file, argv, { cwd: REPO_ROOT, env: opts.env ?? process.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, {
+      cwd: REPO_ROOT,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child.stdin.on('error', () => {});
     let stdout = '';
     let stderr = '';
@@ -549,12 +589,20 @@ export class Bed {
               resolve(line);
             } else if (exited) {
               done();
-              reject(new Error(`${name} exited (${exitInfo.exitCode ?? exitInfo.signal}) before printing ${pattern}: ${stderr.trim().slice(-2000)}`));
+              reject(
+                new Error(
+                  `${name} exited (${exitInfo.exitCode ?? exitInfo.signal}) before printing ${pattern}: ${stderr.trim().slice(-2000)}`,
+                ),
+              );
             }
           };
           const timer = setTimeout(() => {
             done();
-            reject(new Error(`${name} did not print ${pattern} within ${timeoutMs} ms; stderr: ${stderr.trim().slice(-2000)}`));
+            reject(
+              new Error(
+                `${name} did not print ${pattern} within ${timeoutMs} ms; stderr: ${stderr.trim().slice(-2000)}`,
+              ),
+            );
           }, timeoutMs);
           const done = (): void => {
             clearTimeout(timer);
@@ -669,9 +717,14 @@ export function ensureBuilt(): void {
   const newest = Math.max(...['src', 'checks', 'test/e2e'].map((d) => newestTs(join(REPO_ROOT, d))));
   if (oldest > newest) return;
   const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
-  spawnSync(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.json')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  spawnSync(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.json')], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const missing = outputs.filter((p) => !existsSync(p));
-  if (missing.length) throw new Error(`build did not produce ${missing.join(', ')}: run npx tsc -p tsconfig.json and fix the errors`);
+  if (missing.length)
+    throw new Error(`build did not produce ${missing.join(', ')}: run npx tsc -p tsconfig.json and fix the errors`);
 }
 
 /** Run a command synchronously outside the bed (used for certificate fixtures). */

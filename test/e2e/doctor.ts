@@ -55,16 +55,40 @@ export function cliHasCommand(name: string): boolean {
 export async function startLabInBed(bed: Bed, scenario = 'healthy'): Promise<RunningLab> {
   const dir = join(bed.tmp, `lab-${scenario}`);
   const flags = [
-    '--scenario', scenario, '--dir', dir, '--bind', ADDR.server, '--allow-non-loopback',
-    '--port-8883', '8883', '--port-443', '443', '--port-8443', '8443',
+    '--scenario',
+    scenario,
+    '--dir',
+    dir,
+    '--bind',
+    ADDR.server,
+    '--allow-non-loopback',
+    '--port-8883',
+    '8883',
+    '--port-443',
+    '443',
+    '--port-8443',
+    '8443',
   ];
   const choice = process.env.IOT_DOCTOR_E2E_LAB;
   const via: 'cli' | 'host' = choice === 'host' ? 'host' : choice === 'cli' || cliHasLabCommand() ? 'cli' : 'host';
   // `iot-doctor lab` runs until a signal: the watchdog also stops it when this process goes away or time is up.
   const helper =
     via === 'cli'
-      ? bed.spawnHelper('lab', bed.ns.server, process.execPath, [WATCHDOG, String(LAB_MAX_SECONDS), '--', process.execPath, BIN, 'lab', ...flags])
-      : bed.spawnHelper('lab', bed.ns.server, process.execPath, [LAB_HOST, ...flags, '--max-seconds', String(LAB_MAX_SECONDS)]);
+      ? bed.spawnHelper('lab', bed.ns.server, process.execPath, [
+          WATCHDOG,
+          String(LAB_MAX_SECONDS),
+          '--',
+          process.execPath,
+          BIN,
+          'lab',
+          ...flags,
+        ])
+      : bed.spawnHelper('lab', bed.ns.server, process.execPath, [
+          LAB_HOST,
+          ...flags,
+          '--max-seconds',
+          String(LAB_MAX_SECONDS),
+        ]);
   await helper.waitFor(/lab ready/, 30_000);
   const info = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as LabInfo;
   bed.setHost(info.endpoint, ADDR.server);
@@ -99,14 +123,22 @@ export interface CheckOptions {
 /** The `check` command line that a device owner would type (endpoint name, credential files, JSON on stdout). */
 export function checkArgs(lab: RunningLab, opts: CheckOptions = {}): string[] {
   return [
-    BIN, 'check',
-    '--endpoint', lab.endpoint,
-    '--cert', lab.files.cert,
-    '--key', lab.files.key,
-    '--ca', opts.ca ?? lab.files.ca,
-    '--format', 'json',
-    '--output', '',
-    '--timeout', String(opts.timeoutMs ?? 3000),
+    BIN,
+    'check',
+    '--endpoint',
+    lab.endpoint,
+    '--cert',
+    lab.files.cert,
+    '--key',
+    lab.files.key,
+    '--ca',
+    opts.ca ?? lab.files.ca,
+    '--format',
+    'json',
+    '--output',
+    '',
+    '--timeout',
+    String(opts.timeoutMs ?? 3000),
     ...(opts.routes ? ['--routes', ...opts.routes] : []),
     ...(opts.extra ?? []),
   ];
@@ -115,12 +147,16 @@ export function checkArgs(lab: RunningLab, opts: CheckOptions = {}): string[] {
 /** Run `iot-doctor check` in a namespace of the bed and parse its JSON report. */
 export async function runCheck(bed: Bed, ns: string, lab: RunningLab, opts: CheckOptions = {}): Promise<CheckRun> {
   const timeoutMs = opts.timeoutMs ?? 3000;
-  const run = await bed.run(ns, process.execPath, checkArgs(lab, opts), { timeoutMs: opts.killAfterMs ?? timeoutMs * 8 + 20_000 });
+  const run = await bed.run(ns, process.execPath, checkArgs(lab, opts), {
+    timeoutMs: opts.killAfterMs ?? timeoutMs * 8 + 20_000,
+  });
   let report: Report;
   try {
     report = JSON.parse(run.stdout) as Report;
   } catch {
-    throw new Error(`iot-doctor check printed no JSON report (exit ${run.exitCode}${run.timedOut ? ', killed after its time limit' : ''}): ${run.stderr.trim().slice(0, 2000)}`);
+    throw new Error(
+      `iot-doctor check printed no JSON report (exit ${run.exitCode}${run.timedOut ? ', killed after its time limit' : ''}): ${run.stderr.trim().slice(0, 2000)}`,
+    );
   }
   return { report, run };
 }
@@ -146,20 +182,40 @@ export const STAGES: readonly StageId[] = ['dns', 'tcp', 'tls', 'alpn', 'client-
 /** What a healthy route shows, stage by stage. */
 export const HEALTHY: Readonly<Record<RouteId, Readonly<Record<StageId, string>>>> = {
   'mqtt-8883': {
-    dns: 'DNS_OK', tcp: 'TCP_OK', tls: 'TLS_OK', alpn: 'ALPN_NOT_USED', 'client-auth': 'CLIENT_CERT_ACCEPTED',
-    protocol: 'MQTT_CONNACK_OK', 'round-trip': 'MQTT_ROUND_TRIP_OK',
+    dns: 'DNS_OK',
+    tcp: 'TCP_OK',
+    tls: 'TLS_OK',
+    alpn: 'ALPN_NOT_USED',
+    'client-auth': 'CLIENT_CERT_ACCEPTED',
+    protocol: 'MQTT_CONNACK_OK',
+    'round-trip': 'MQTT_ROUND_TRIP_OK',
   },
   'mqtt-443': {
-    dns: 'DNS_OK', tcp: 'TCP_OK', tls: 'TLS_OK', alpn: 'ALPN_SELECTED', 'client-auth': 'CLIENT_CERT_ACCEPTED',
-    protocol: 'MQTT_CONNACK_OK', 'round-trip': 'MQTT_ROUND_TRIP_OK',
+    dns: 'DNS_OK',
+    tcp: 'TCP_OK',
+    tls: 'TLS_OK',
+    alpn: 'ALPN_SELECTED',
+    'client-auth': 'CLIENT_CERT_ACCEPTED',
+    protocol: 'MQTT_CONNACK_OK',
+    'round-trip': 'MQTT_ROUND_TRIP_OK',
   },
   'https-8443': {
-    dns: 'DNS_OK', tcp: 'TCP_OK', tls: 'TLS_OK', alpn: 'ALPN_NOT_USED', 'client-auth': 'CLIENT_CERT_ACCEPTED',
-    protocol: 'HTTP_PUBLISH_OK', 'round-trip': 'HTTP_ROUND_TRIP_OK',
+    dns: 'DNS_OK',
+    tcp: 'TCP_OK',
+    tls: 'TLS_OK',
+    alpn: 'ALPN_NOT_USED',
+    'client-auth': 'CLIENT_CERT_ACCEPTED',
+    protocol: 'HTTP_PUBLISH_OK',
+    'round-trip': 'HTTP_ROUND_TRIP_OK',
   },
   'https-443': {
-    dns: 'DNS_OK', tcp: 'TCP_OK', tls: 'TLS_OK', alpn: 'ALPN_SELECTED', 'client-auth': 'CLIENT_CERT_ACCEPTED',
-    protocol: 'HTTP_PUBLISH_OK', 'round-trip': 'HTTP_ROUND_TRIP_OK',
+    dns: 'DNS_OK',
+    tcp: 'TCP_OK',
+    tls: 'TLS_OK',
+    alpn: 'ALPN_SELECTED',
+    'client-auth': 'CLIENT_CERT_ACCEPTED',
+    protocol: 'HTTP_PUBLISH_OK',
+    'round-trip': 'HTTP_ROUND_TRIP_OK',
   },
 };
 
@@ -167,7 +223,11 @@ export const HEALTHY: Readonly<Record<RouteId, Readonly<Record<StageId, string>>
  * The cells a route should show when stage `failedAt` fails with `code`: healthy passes before it, the failure, and
  * `skip`/SKIPPED after it.
  */
-export function blockedRoute(route: RouteId, failedAt: StageId, code: string): { stage: StageId; status: string; code: string }[] {
+export function blockedRoute(
+  route: RouteId,
+  failedAt: StageId,
+  code: string,
+): { stage: StageId; status: string; code: string }[] {
   const at = STAGES.indexOf(failedAt);
   return STAGES.map((stage, i) =>
     i < at

@@ -13,12 +13,38 @@ export function dropPort(bed: Bed, port: number): void {
 
 /** A firewall that answers SYNs on the port with a TCP reset: "connection refused" within a round trip. */
 export function resetPort(bed: Bed, port: number): void {
-  bed.iptables('-A', 'FORWARD', '-p', 'tcp', '-d', ADDR.server, '--dport', String(port), '-j', 'REJECT', '--reject-with', 'tcp-reset');
+  bed.iptables(
+    '-A',
+    'FORWARD',
+    '-p',
+    'tcp',
+    '-d',
+    ADDR.server,
+    '--dport',
+    String(port),
+    '-j',
+    'REJECT',
+    '--reject-with',
+    'tcp-reset',
+  );
 }
 
 /** A firewall that answers with ICMP "communication administratively prohibited": EHOSTUNREACH at the client. */
 export function prohibitPort(bed: Bed, port: number): void {
-  bed.iptables('-A', 'FORWARD', '-p', 'tcp', '-d', ADDR.server, '--dport', String(port), '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited');
+  bed.iptables(
+    '-A',
+    'FORWARD',
+    '-p',
+    'tcp',
+    '-d',
+    ADDR.server,
+    '--dport',
+    String(port),
+    '-j',
+    'REJECT',
+    '--reject-with',
+    'icmp-admin-prohibited',
+  );
 }
 
 /**
@@ -27,14 +53,33 @@ export function prohibitPort(bed: Bed, port: number): void {
  */
 export function sniFilter(bed: Bed, name: string, port: number): void {
   bed.iptables(
-    '-A', 'FORWARD', '-p', 'tcp', '-d', ADDR.server, '--dport', String(port),
-    '-m', 'string', '--string', name, '--algo', 'bm', '-j', 'REJECT', '--reject-with', 'tcp-reset',
+    '-A',
+    'FORWARD',
+    '-p',
+    'tcp',
+    '-d',
+    ADDR.server,
+    '--dport',
+    String(port),
+    '-m',
+    'string',
+    '--string',
+    name,
+    '--algo',
+    'bm',
+    '-j',
+    'REJECT',
+    '--reject-with',
+    'tcp-reset',
   );
 }
 
 /** Packets matched by the FORWARD rule whose text contains `needle` (from `iptables -L -v -x`). */
 export function ruleHits(bed: Bed, needle: string): number {
-  const line = bed.counters().split('\n').find((l) => l.includes(needle));
+  const line = bed
+    .counters()
+    .split('\n')
+    .find((l) => l.includes(needle));
   return line ? Number(line.trim().split(/\s+/)[0]) : 0;
 }
 
@@ -54,12 +99,34 @@ export function makeInspectionPki(dir: string, endpoint: string): InspectionPki 
   const ossl = (...args: string[]): string => execSync('openssl', args, dir);
   ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p('ca.key'));
   ossl(
-    'req', '-x509', '-new', '-key', p('ca.key'), '-sha256', '-days', '30', '-out', p('ca.pem'),
-    '-subj', '/O=Example Corp IT Security/CN=Corporate TLS Inspection CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    p('ca.key'),
+    '-sha256',
+    '-days',
+    '30',
+    '-out',
+    p('ca.pem'),
+    '-subj',
+    '/O=Example Corp IT Security/CN=Corporate TLS Inspection CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   );
   ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p('leaf.key'));
-  ossl('req', '-new', '-key', p('leaf.key'), '-out', p('leaf.csr'), '-subj', `/O=Example Corp IT Security/CN=${endpoint}`);
+  ossl(
+    'req',
+    '-new',
+    '-key',
+    p('leaf.key'),
+    '-out',
+    p('leaf.csr'),
+    '-subj',
+    `/O=Example Corp IT Security/CN=${endpoint}`,
+  );
   writeFileSync(
     p('leaf.ext'),
     [
@@ -70,8 +137,22 @@ export function makeInspectionPki(dir: string, endpoint: string): InspectionPki 
     ].join('\n') + '\n',
   );
   ossl(
-    'x509', '-req', '-in', p('leaf.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
-    '-days', '30', '-sha256', '-extfile', p('leaf.ext'), '-out', p('leaf.pem'),
+    'x509',
+    '-req',
+    '-in',
+    p('leaf.csr'),
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    p('leaf.ext'),
+    '-out',
+    p('leaf.pem'),
   );
   const caPem = readFileSync(p('ca.pem'), 'utf8');
   writeFileSync(p('chain.pem'), readFileSync(p('leaf.pem'), 'utf8') + caPem);
@@ -115,16 +196,35 @@ export async function interceptPort(
 ): Promise<InterceptProxy> {
   const helper = bed.spawnHelper('intercept-proxy', bed.ns.router, process.execPath, [
     join(REPO_ROOT, 'dist/test/e2e/intercept-proxy.js'),
-    '--port', String(proxyPort),
-    '--upstream', `${ADDR.server}:${port}`,
-    '--cert', pki.chainPath,
-    '--key', pki.keyPath,
-    '--max-seconds', '300',
+    '--port',
+    String(proxyPort),
+    '--upstream',
+    `${ADDR.server}:${port}`,
+    '--cert',
+    pki.chainPath,
+    '--key',
+    pki.keyPath,
+    '--max-seconds',
+    '300',
   ]);
   await helper.waitFor(/^proxy ready \d+$/, 10_000);
   const match = ['-p', 'tcp', '-d', ADDR.server, '--dport', String(port)];
   if (from === 'squid') {
-    bed.iptables('-t', 'nat', '-A', 'OUTPUT', ...match, '-m', 'owner', '--uid-owner', 'proxy', '-j', 'REDIRECT', '--to-ports', String(proxyPort));
+    bed.iptables(
+      '-t',
+      'nat',
+      '-A',
+      'OUTPUT',
+      ...match,
+      '-m',
+      'owner',
+      '--uid-owner',
+      'proxy',
+      '-j',
+      'REDIRECT',
+      '--to-ports',
+      String(proxyPort),
+    );
   } else {
     bed.iptables('-t', 'nat', '-A', 'PREROUTING', ...match, '-j', 'REDIRECT', '--to-ports', String(proxyPort));
   }

@@ -22,7 +22,8 @@ function parseArgs(argv: string[]): Map<string, string> {
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i];
     const value = argv[i + 1];
-    if (!name?.startsWith('--') || value === undefined) throw new Error(`usage: --name value pairs (at ${name ?? 'end'})`);
+    if (!name?.startsWith('--') || value === undefined)
+      throw new Error(`usage: --name value pairs (at ${name ?? 'end'})`);
     out.set(name.slice(2), value);
   }
   return out;
@@ -36,7 +37,13 @@ function main(): void {
   if (!upHost) throw new Error('--upstream HOST:PORT is required');
   const cert = readFileSync(args.get('cert') ?? '');
   const key = readFileSync(args.get('key') ?? '');
-  const stats = { connections: 0, handshakes: 0, sni: [] as string[], alpnSelected: [] as (string | false)[], upstreamErrors: 0 };
+  const stats = {
+    connections: 0,
+    handshakes: 0,
+    sni: [] as string[],
+    alpnSelected: [] as (string | false)[],
+    upstreamErrors: 0,
+  };
   const context = createSecureContext({ cert, key });
   const sockets = new Set<Socket>();
 
@@ -48,7 +55,12 @@ function main(): void {
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
     const servername = (client as TLSSocket & { servername?: string | false }).servername || undefined;
-    const upstream = connect({ host: upHost, port: upPort, ...(servername ? { servername } : {}), rejectUnauthorized: false });
+    const upstream = connect({
+      host: upHost,
+      port: upPort,
+      ...(servername ? { servername } : {}),
+      rejectUnauthorized: false,
+    });
     sockets.add(upstream);
     upstream.on('close', () => {
       sockets.delete(upstream);

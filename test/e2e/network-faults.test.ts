@@ -30,7 +30,10 @@ if (unavailable) console.log(`e2e network tests skipped: ${unavailable}`);
 function expectDiagnosis(report: Report, anyOf: string[]): void {
   const codes = diagnosisCodes(report);
   if (codes.length === 0) return;
-  expect(codes.filter((c) => anyOf.includes(c)), `diagnosis ${codes.join(', ')}; expected one of ${anyOf.join(', ')}`).not.toEqual([]);
+  expect(
+    codes.filter((c) => anyOf.includes(c)),
+    `diagnosis ${codes.join(', ')}; expected one of ${anyOf.join(', ')}`,
+  ).not.toEqual([]);
 }
 
 /** Findings that say something is broken (a healthy network must have none). */
@@ -75,7 +78,10 @@ describe.skipIf(unavailable !== null)('real networks: firewall, latency and midd
   it('the bed is sealed: every route of every namespace stays inside 198.51.100.0/24, names resolve locally', async () => {
     const b = theBed();
     for (const ns of Object.values(b.ns)) {
-      const routes = (await b.run(null, 'ip', ['-n', ns, '-4', 'route', 'show'])).stdout.trim().split('\n').filter(Boolean);
+      const routes = (await b.run(null, 'ip', ['-n', ns, '-4', 'route', 'show'])).stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean);
       expect(routes.length, ns).toBeGreaterThan(0);
       for (const line of routes) expect(line, `${ns}: ${line}`).toMatch(/^198\.51\.100\.\d+(\/\d+)? /);
       expect((await b.run(null, 'ip', ['-n', ns, '-6', 'route', 'show'])).stdout.trim(), ns).toBe('');
@@ -96,7 +102,9 @@ describe.skipIf(unavailable !== null)('real networks: firewall, latency and midd
       expect(cell(report, route, 'dns').evidence.addresses).toEqual([ADDR.server]);
     }
     expect(report.target.connectTo).toEqual([]);
-    expect(report.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => `${r.id} ${r.code}`)).toEqual([]);
+    expect(
+      report.results.filter((r) => r.status === 'fail' || r.status === 'error').map((r) => `${r.id} ${r.code}`),
+    ).toEqual([]);
     expect(report.exitCode).toBe(0);
     expect(run.exitCode).toBe(0);
     expectDiagnosis(report, ['HEALTHY']);
@@ -193,8 +201,14 @@ describe.skipIf(unavailable !== null)('real networks: firewall, latency and midd
         'mqtt-443': blockedRoute('mqtt-443', 'alpn', 'ALPN_NOT_SELECTED'),
         'https-443': blockedRoute('https-443', 'alpn', 'ALPN_NOT_SELECTED'),
       });
-      expect(cell(second.report, 'mqtt-443', 'alpn').evidence).toMatchObject({ offered: 'x-amzn-mqtt-ca', selected: null });
-      expect(cell(second.report, 'https-443', 'alpn').evidence).toMatchObject({ offered: 'x-amzn-http-ca', selected: null });
+      expect(cell(second.report, 'mqtt-443', 'alpn').evidence).toMatchObject({
+        offered: 'x-amzn-mqtt-ca',
+        selected: null,
+      });
+      expect(cell(second.report, 'https-443', 'alpn').evidence).toMatchObject({
+        offered: 'x-amzn-http-ca',
+        selected: null,
+      });
       expectDiagnosis(second.report, ['ALPN_STRIPPED']);
     } finally {
       const seen = await proxy.stop();

@@ -17,7 +17,11 @@ import type { Target } from '../../src/target.js';
 import { contextFor, targetFor } from './servers.js';
 
 /** A scratch folder and a clean AWS environment for one test file; `restore()` puts the process env back. */
-export function awsEnvSandbox(prefix: string): { tmp: string; clean: (extra?: Record<string, string>) => void; restore: () => void } {
+export function awsEnvSandbox(prefix: string): {
+  tmp: string;
+  clean: (extra?: Record<string, string>) => void;
+  restore: () => void;
+} {
   const saved = { ...process.env };
   const tmp = mkdtempSync(join(tmpdir(), prefix));
   const emptyFile = join(tmp, 'empty');
@@ -26,7 +30,12 @@ export function awsEnvSandbox(prefix: string): { tmp: string; clean: (extra?: Re
     tmp,
     clean(extra = {}) {
       for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
-      Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: emptyFile, AWS_SHARED_CREDENTIALS_FILE: emptyFile, ...extra });
+      Object.assign(process.env, {
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: emptyFile,
+        AWS_SHARED_CREDENTIALS_FILE: emptyFile,
+        ...extra,
+      });
     },
     restore() {
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -39,21 +48,34 @@ export function awsEnvSandbox(prefix: string): { tmp: string; clean: (extra?: Re
 /** The lab device's certificate as loaded credentials (no key: the cloud checks need only the certificate). */
 export function labDeviceCredentials(lab: Lab): DeviceFiles {
   const leaf = new X509Certificate(lab.device.certPem);
-  return { cert: { path: 'lab-device.cert.pem', format: 'pem', leaf, chain: [], certificateId: lab.device.certificateId, pem: lab.device.certPem }, problems: [] };
+  return {
+    cert: {
+      path: 'lab-device.cert.pem',
+      format: 'pem',
+      leaf,
+      chain: [],
+      certificateId: lab.device.certificateId,
+      pem: lab.device.certPem,
+    },
+    problems: [],
+  };
 }
 
 /** A target on the lab's endpoint with the device's own client id and topic (as a user passing them would). */
 export function labCloudTarget(lab: Lab, extra: Partial<Target> = {}): Target {
-  return targetFor({}, {
-    endpoint: lab.endpoint,
-    region: lab.region,
-    clientId: LAB_DEVICE_NAME,
-    clientIdFromUser: true,
-    topic: `iot-doctor/${LAB_DEVICE_NAME}/probe`,
-    topicFromUser: true,
-    timeoutMs: 5000,
-    ...extra,
-  });
+  return targetFor(
+    {},
+    {
+      endpoint: lab.endpoint,
+      region: lab.region,
+      clientId: LAB_DEVICE_NAME,
+      clientIdFromUser: true,
+      topic: `iot-doctor/${LAB_DEVICE_NAME}/probe`,
+      topicFromUser: true,
+      timeoutMs: 5000,
+      ...extra,
+    },
+  );
 }
 
 export async function runLabCloud(

@@ -22,7 +22,11 @@ function qname(msg: Buffer): string {
   return labels.join('.');
 }
 
-export async function startDnsServer(): Promise<{ address: string; queries: () => number; close: () => Promise<void> }> {
+export async function startDnsServer(): Promise<{
+  address: string;
+  queries: () => number;
+  close: () => Promise<void>;
+}> {
   const sock: Socket = createSocket('udp4');
   let count = 0;
   sock.on('message', (msg, rinfo) => {

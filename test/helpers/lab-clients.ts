@@ -92,7 +92,16 @@ export function mqttAttempt(lab: Lab, opts: MqttAttemptOptions = {}): Promise<Mq
         client.end(true);
         return;
       }
-      if (typeof err.code === 'string' && (err.code.startsWith('ERR_SSL') || err.code.startsWith('ERR_TLS') || err.code === 'CERT_HAS_EXPIRED' || err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || err.code === 'SELF_SIGNED_CERT_IN_CHAIN' || err.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || err.code === 'ERR_TLS_CERT_ALTNAME_INVALID')) {
+      if (
+        typeof err.code === 'string' &&
+        (err.code.startsWith('ERR_SSL') ||
+          err.code.startsWith('ERR_TLS') ||
+          err.code === 'CERT_HAS_EXPIRED' ||
+          err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+          err.code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+          err.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+          err.code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+      ) {
         finish({ kind: 'tls-error', error: err });
         client.end(true);
       }
@@ -161,7 +170,9 @@ export function httpsCall(lab: Lab, opts: HttpsOptions = {}): Promise<HttpsResul
         method: opts.method ?? 'POST',
         path,
         ca: lab.caPem,
-        ...(opts.certPem === '' ? {} : { cert: opts.certPem ?? lab.device.certPem, key: opts.keyPem ?? lab.device.keyPem }),
+        ...(opts.certPem === ''
+          ? {}
+          : { cert: opts.certPem ?? lab.device.certPem, key: opts.keyPem ?? lab.device.keyPem }),
         ...(opts.servername === null ? {} : { servername: opts.servername ?? lab.endpoint }),
         ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
         headers: { 'content-type': 'application/json', ...(opts.headers ?? {}) },
@@ -221,7 +232,9 @@ export function tlsHandshake(
       host: lab.bind,
       port: lab.ports[opts.port ?? 'mqtt8883'],
       ca: opts.ca ?? lab.caPem,
-      ...(opts.certPem === '' ? {} : { cert: opts.certPem ?? lab.device.certPem, key: opts.keyPem ?? lab.device.keyPem }),
+      ...(opts.certPem === ''
+        ? {}
+        : { cert: opts.certPem ?? lab.device.certPem, key: opts.keyPem ?? lab.device.keyPem }),
       ...(opts.servername === null ? {} : { servername: opts.servername ?? lab.endpoint }),
       ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
       rejectUnauthorized: opts.rejectUnauthorized ?? true,
@@ -233,7 +246,12 @@ export function tlsHandshake(
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       const peer = socket.getPeerCertificate();
-      resolve({ ok: true, alpnProtocol: socket.alpnProtocol ?? false, peerIssuerCN: String(peer?.issuer?.CN ?? ''), socket });
+      resolve({
+        ok: true,
+        alpnProtocol: socket.alpnProtocol ?? false,
+        peerIssuerCN: String(peer?.issuer?.CN ?? ''),
+        socket,
+      });
     });
     socket.once('error', (error: Error & { code?: string }) => {
       clearTimeout(timer);

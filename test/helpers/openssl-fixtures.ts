@@ -88,13 +88,41 @@ export async function makeFixtures(): Promise<Fixtures> {
   const rsaKey = (name: string, bits = 2048) =>
     ossl('genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${bits}`, '-out', path(name));
   const ecKey = (name: string, curve = 'P-256') =>
-    ossl('genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-pkeyopt', 'ec_param_enc:named_curve', '-out', path(name));
+    ossl(
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      `ec_paramgen_curve:${curve}`,
+      '-pkeyopt',
+      'ec_param_enc:named_curve',
+      '-out',
+      path(name),
+    );
   const csr = (key: string, out: string, cn: string) =>
     ossl('req', '-new', '-key', path(key), '-subj', `/O=iot-doctor tests/CN=${cn}`, '-out', path(out));
   const sign = (csrName: string, out: string, caCert: string, caKey: string, ext: string, extra: string[] = []) =>
-    ossl('x509', '-req', '-in', path(csrName), '-CA', path(caCert), '-CAkey', path(caKey), '-set_serial',
-      String(Math.floor(Math.random() * 1e9) + 1), '-days', '365', '-extfile', path('ext.cnf'), '-extensions', ext,
-      '-out', path(out), ...extra);
+    ossl(
+      'x509',
+      '-req',
+      '-in',
+      path(csrName),
+      '-CA',
+      path(caCert),
+      '-CAkey',
+      path(caKey),
+      '-set_serial',
+      String(Math.floor(Math.random() * 1e9) + 1),
+      '-days',
+      '365',
+      '-extfile',
+      path('ext.cnf'),
+      '-extensions',
+      ext,
+      '-out',
+      path(out),
+      ...extra,
+    );
 
   // Keys, all at once.
   await Promise.all([
@@ -111,10 +139,40 @@ export async function makeFixtures(): Promise<Fixtures> {
 
   // Roots.
   await Promise.all([
-    ossl('req', '-x509', '-new', '-key', path('root.key'), '-subj', '/O=iot-doctor tests/CN=Test Device Root CA', '-days', '3650',
-      '-config', path('ext.cnf'), '-extensions', 'root_ext', '-out', path('root.pem')),
-    ossl('req', '-x509', '-new', '-key', path('other-root.key'), '-subj', '/O=elsewhere/CN=Other Root CA', '-days', '3650',
-      '-config', path('ext.cnf'), '-extensions', 'root_ext', '-out', path('other-root.pem')),
+    ossl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      path('root.key'),
+      '-subj',
+      '/O=iot-doctor tests/CN=Test Device Root CA',
+      '-days',
+      '3650',
+      '-config',
+      path('ext.cnf'),
+      '-extensions',
+      'root_ext',
+      '-out',
+      path('root.pem'),
+    ),
+    ossl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      path('other-root.key'),
+      '-subj',
+      '/O=elsewhere/CN=Other Root CA',
+      '-days',
+      '3650',
+      '-config',
+      path('ext.cnf'),
+      '-extensions',
+      'root_ext',
+      '-out',
+      path('other-root.pem'),
+    ),
   ]);
 
   // Requests.
@@ -150,8 +208,27 @@ export async function makeFixtures(): Promise<Fixtures> {
   await writeFile(join(db, 'serial'), '1000\n');
   await writeFile(path('ca.cnf'), caConf(db));
   const dated = (out: string, start: Date, end: Date) =>
-    ossl('ca', '-batch', '-config', path('ca.cnf'), '-cert', path('root.pem'), '-keyfile', path('root.key'), '-in', path('rsa.csr'),
-      '-out', path(out), '-notext', '-startdate', stamp(start), '-enddate', stamp(end), '-extensions', 'dev_ext');
+    ossl(
+      'ca',
+      '-batch',
+      '-config',
+      path('ca.cnf'),
+      '-cert',
+      path('root.pem'),
+      '-keyfile',
+      path('root.key'),
+      '-in',
+      path('rsa.csr'),
+      '-out',
+      path(out),
+      '-notext',
+      '-startdate',
+      stamp(start),
+      '-enddate',
+      stamp(end),
+      '-extensions',
+      'dev_ext',
+    );
   const now = Date.now();
   const day = 86_400_000;
   await dated('expired.pem', new Date(Date.UTC(2020, 0, 1)), new Date(Date.UTC(2021, 0, 1)));
@@ -163,22 +240,95 @@ export async function makeFixtures(): Promise<Fixtures> {
     ossl('x509', '-in', path('rsa.pem'), '-outform', 'DER', '-out', path('rsa.der')),
     ossl('pkey', '-in', path('rsa.key'), '-outform', 'DER', '-out', path('rsa-key.der')),
     ossl('x509', '-in', path('root.pem'), '-outform', 'DER', '-out', path('root.der')),
-    ossl('pkcs8', '-topk8', '-in', path('rsa.key'), '-v2', 'aes-256-cbc', '-passout', `pass:${PASSPHRASE}`, '-out', path('rsa-enc-pkcs8.key')),
-    ossl('rsa', '-in', path('rsa.key'), '-aes256', '-traditional', '-passout', `pass:${PASSPHRASE}`, '-out', path('rsa-enc-legacy.key')),
+    ossl(
+      'pkcs8',
+      '-topk8',
+      '-in',
+      path('rsa.key'),
+      '-v2',
+      'aes-256-cbc',
+      '-passout',
+      `pass:${PASSPHRASE}`,
+      '-out',
+      path('rsa-enc-pkcs8.key'),
+    ),
+    ossl(
+      'rsa',
+      '-in',
+      path('rsa.key'),
+      '-aes256',
+      '-traditional',
+      '-passout',
+      `pass:${PASSPHRASE}`,
+      '-out',
+      path('rsa-enc-legacy.key'),
+    ),
     ossl('ec', '-in', path('ec.key'), '-aes256', '-passout', `pass:${PASSPHRASE}`, '-out', path('ec-enc-legacy.key')),
-    ossl('pkcs8', '-topk8', '-in', path('rsa.key'), '-v2', 'aes-256-cbc', '-outform', 'DER', '-passout', `pass:${PASSPHRASE}`, '-out', path('rsa-enc-pkcs8.der')),
+    ossl(
+      'pkcs8',
+      '-topk8',
+      '-in',
+      path('rsa.key'),
+      '-v2',
+      'aes-256-cbc',
+      '-outform',
+      'DER',
+      '-passout',
+      `pass:${PASSPHRASE}`,
+      '-out',
+      path('rsa-enc-pkcs8.der'),
+    ),
     ossl('pkey', '-in', path('rsa.key'), '-pubout', '-out', path('rsa.pub')),
     ossl('rsa', '-in', path('rsa.key'), '-traditional', '-out', path('rsa-pkcs1.key')),
-    ossl('pkcs12', '-export', '-in', path('rsa.pem'), '-inkey', path('rsa.key'), '-certfile', path('root.pem'), '-passout', `pass:${PASSPHRASE}`, '-out', path('rsa.p12')),
-    ossl('pkcs12', '-export', '-legacy', '-in', path('rsa.pem'), '-inkey', path('rsa.key'), '-passout', `pass:${PASSPHRASE}`, '-out', path('rsa-legacy.p12')),
-    ossl('pkcs12', '-export', '-in', path('ec.pem'), '-inkey', path('ec.key'), '-passout', `pass:${PASSPHRASE}`, '-out', path('ec.p12')),
+    ossl(
+      'pkcs12',
+      '-export',
+      '-in',
+      path('rsa.pem'),
+      '-inkey',
+      path('rsa.key'),
+      '-certfile',
+      path('root.pem'),
+      '-passout',
+      `pass:${PASSPHRASE}`,
+      '-out',
+      path('rsa.p12'),
+    ),
+    ossl(
+      'pkcs12',
+      '-export',
+      '-legacy',
+      '-in',
+      path('rsa.pem'),
+      '-inkey',
+      path('rsa.key'),
+      '-passout',
+      `pass:${PASSPHRASE}`,
+      '-out',
+      path('rsa-legacy.p12'),
+    ),
+    ossl(
+      'pkcs12',
+      '-export',
+      '-in',
+      path('ec.pem'),
+      '-inkey',
+      path('ec.key'),
+      '-passout',
+      `pass:${PASSPHRASE}`,
+      '-out',
+      path('ec.p12'),
+    ),
   ]);
 
   const read = (name: string) => readFile(path(name), 'utf8');
   await writeFile(path('chain.pem'), (await read('leaf-int.pem')) + (await read('int.pem')));
   await writeFile(path('cert-and-key.pem'), (await read('rsa.pem')) + (await read('rsa.key')));
   await writeFile(path('root-and-other.pem'), (await read('root.pem')) + (await read('other-root.pem')));
-  await writeFile(path('ca-with-junk.pem'), (await read('root.pem')) + '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
+  await writeFile(
+    path('ca-with-junk.pem'),
+    (await read('root.pem')) + '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n',
+  );
   await writeFile(path('corrupt.pem'), (await read('rsa.pem')).replace(/\n[A-Za-z0-9+/]{64}\n/, '\n!!!!\n'));
   await writeFile(path('junk.txt'), 'hello, this is not a certificate\n');
   await writeFile(path('binary.bin'), Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x10]));
@@ -186,9 +336,27 @@ export async function makeFixtures(): Promise<Fixtures> {
   await copyFile(path('rsa.key'), path('rsa-open.key'));
 
   // Keys are private to their owner except the one that tests the warning.
-  for (const name of ['root.key', 'int.key', 'rsa.key', 'other.key', 'leaf-int.key', 'weak.key', 'ec.key', 'ec384.key',
-    'other-root.key', 'rsa-key.der', 'rsa-enc-pkcs8.key', 'rsa-enc-legacy.key', 'ec-enc-legacy.key', 'rsa-enc-pkcs8.der',
-    'rsa-pkcs1.key', 'rsa.p12', 'rsa-legacy.p12', 'ec.p12', 'cert-and-key.pem']) {
+  for (const name of [
+    'root.key',
+    'int.key',
+    'rsa.key',
+    'other.key',
+    'leaf-int.key',
+    'weak.key',
+    'ec.key',
+    'ec384.key',
+    'other-root.key',
+    'rsa-key.der',
+    'rsa-enc-pkcs8.key',
+    'rsa-enc-legacy.key',
+    'ec-enc-legacy.key',
+    'rsa-enc-pkcs8.der',
+    'rsa-pkcs1.key',
+    'rsa.p12',
+    'rsa-legacy.p12',
+    'ec.p12',
+    'cert-and-key.pem',
+  ]) {
     await chmod(path(name), 0o600);
   }
   await chmod(path('rsa-open.key'), 0o644);

@@ -5,7 +5,13 @@
 import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
-import { createCA, issueDeviceCertificate, issueServerCertificate, type Issued, type KeyType } from '../../src/lab/pki.js';
+import {
+  createCA,
+  issueDeviceCertificate,
+  issueServerCertificate,
+  type Issued,
+  type KeyType,
+} from '../../src/lab/pki.js';
 import type { DeviceFiles } from '../../src/probes/device-files.js';
 import type { Target } from '../../src/target.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from '../../src/probes/dns.js';
@@ -48,7 +54,14 @@ export function credentialsFor(pki: Pki, overrides: Partial<{ device: Issued; ca
   const device = overrides.device ?? pki.device;
   const ca = overrides.ca ?? pki.serverCa;
   return {
-    cert: { path: 'device.pem.crt', format: 'pem', leaf: device.cert, chain: [], certificateId: device.certificateId, pem: device.certPem },
+    cert: {
+      path: 'device.pem.crt',
+      format: 'pem',
+      leaf: device.cert,
+      chain: [],
+      certificateId: device.certificateId,
+      pem: device.certPem,
+    },
     key: { path: 'private.pem.key', object: device.privateKey, wasEncrypted: false, pem: device.keyPem },
     ca: { path: 'ca.pem', certs: [ca.cert], pem: ca.certPem, isDefault: false },
     problems: [],
@@ -59,7 +72,12 @@ export function targetFor(ports: Partial<Record<8883 | 443 | 8443, number>>, ext
   return {
     endpoint: ENDPOINT,
     routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'],
-    connectTo: Object.entries(ports).map(([port, toPort]) => ({ host: ENDPOINT, port: Number(port), address: '127.0.0.1', toPort: toPort! })),
+    connectTo: Object.entries(ports).map(([port, toPort]) => ({
+      host: ENDPOINT,
+      port: Number(port),
+      address: '127.0.0.1',
+      toPort: toPort!,
+    })),
     resolve: [],
     certPath: 'device.pem.crt',
     keyPath: 'private.pem.key',
@@ -86,7 +104,9 @@ export function contextFor(target: Target, credentials: DeviceFiles): CheckConte
     resolve: (name) => {
       let p = cache.get(name);
       if (!p) {
-        p = target.dnsServer ? resolveWithServer(name, target.dnsServer, target.timeoutMs) : resolveName(name, target.timeoutMs);
+        p = target.dnsServer
+          ? resolveWithServer(name, target.dnsServer, target.timeoutMs)
+          : resolveName(name, target.timeoutMs);
         cache.set(name, p);
       }
       return p;
@@ -175,7 +195,9 @@ export async function resetOnHelloServer(): Promise<number> {
 
 /** Answers the ClientHello with plain text (a captive portal or an HTTP service on the port). */
 export async function garbageServer(): Promise<number> {
-  return listen(createNetServer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n'))));
+  return listen(
+    createNetServer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n'))),
+  );
 }
 
 /** A port that refuses connections: bound once, then closed. */

@@ -16,12 +16,28 @@ const sandbox = awsEnvSandbox('iot-doctor-cloud-faults-');
 const { tmp } = sandbox;
 let pki: LabPki;
 
-const AUTH_IDS = ['cloud.authorization.connect', 'cloud.authorization.publish', 'cloud.authorization.subscribe', 'cloud.authorization.receive'];
-const ALL_IDS = ['cloud.credentials', 'cloud.endpoint', 'cloud.certificate', 'cloud.policy-attached', ...AUTH_IDS, 'cloud.thing'];
+const AUTH_IDS = [
+  'cloud.authorization.connect',
+  'cloud.authorization.publish',
+  'cloud.authorization.subscribe',
+  'cloud.authorization.receive',
+];
+const ALL_IDS = [
+  'cloud.credentials',
+  'cloud.endpoint',
+  'cloud.certificate',
+  'cloud.policy-attached',
+  ...AUTH_IDS,
+  'cloud.thing',
+];
 
 const cleanEnv = sandbox.clean;
 function labEnv(apiEndpoint: string): void {
-  cleanEnv({ AWS_ACCESS_KEY_ID: 'AKIDFAULTTEST', AWS_SECRET_ACCESS_KEY: 'fault-test-secret', AWS_ENDPOINT_URL_IOT: apiEndpoint });
+  cleanEnv({
+    AWS_ACCESS_KEY_ID: 'AKIDFAULTTEST',
+    AWS_SECRET_ACCESS_KEY: 'fault-test-secret',
+    AWS_ENDPOINT_URL_IOT: apiEndpoint,
+  });
 }
 const runCloud = (lab: Lab, extra: Partial<Target> = {}) => runLabCloud(lab, extra);
 
@@ -70,8 +86,16 @@ describe('AccessDenied', () => {
       expect(r.evidence['source'], id).toBe('local-evaluation');
       expect(r.summary).toMatch(/evaluated locally/);
     }
-    expect(get('cloud.authorization.connect')).toMatchObject({ status: 'pass', code: 'AUTH_ALLOWED', evidence: { allowedBy: ['lab-device-policy'] } });
-    expect(get('cloud.authorization.publish')).toMatchObject({ status: 'fail', code: 'AUTH_EXPLICIT_DENY', evidence: { deniedBy: ['deny-diagnostics'] } });
+    expect(get('cloud.authorization.connect')).toMatchObject({
+      status: 'pass',
+      code: 'AUTH_ALLOWED',
+      evidence: { allowedBy: ['lab-device-policy'] },
+    });
+    expect(get('cloud.authorization.publish')).toMatchObject({
+      status: 'fail',
+      code: 'AUTH_EXPLICIT_DENY',
+      evidence: { deniedBy: ['deny-diagnostics'] },
+    });
     expect(get('cloud.authorization.subscribe').code).toBe('AUTH_ALLOWED');
     expect(get('cloud.authorization.receive').code).toBe('AUTH_ALLOWED');
     // The other checks are unaffected.
@@ -86,15 +110,28 @@ describe('AccessDenied', () => {
       Version: '2012-10-17',
       Statement: [
         { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client', '${iot:Connection.Thing.ThingName}') },
-        { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic', 'iot-doctor/${iot:Connection.Thing.Attributes[site]}/*') },
-        { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter', 'iot-doctor/*'), Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } },
+        {
+          Effect: 'Allow',
+          Action: ['iot:Publish', 'iot:Receive'],
+          Resource: arn('topic', 'iot-doctor/${iot:Connection.Thing.Attributes[site]}/*'),
+        },
+        {
+          Effect: 'Allow',
+          Action: 'iot:Subscribe',
+          Resource: arn('topicfilter', 'iot-doctor/*'),
+          Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+        },
       ],
     });
     l.registry.addThingToGroup(LAB_DEVICE_NAME, 'g1');
     l.registry.attachPolicyToGroup('group-policy', 'g1');
     l.faults.api.accessDenied.add('iot:TestAuthorization');
     const { get } = await runCloud(l, { topic: 'iot-doctor/lab/probe' });
-    for (const id of AUTH_IDS) expect(get(id), id).toMatchObject({ code: 'AUTH_ALLOWED', evidence: { source: 'local-evaluation', allowedBy: ['group-policy'] } });
+    for (const id of AUTH_IDS)
+      expect(get(id), id).toMatchObject({
+        code: 'AUTH_ALLOWED',
+        evidence: { source: 'local-evaluation', allowedBy: ['group-policy'] },
+      });
   });
 
   it('iot:DescribeCertificate denied: cloud.certificate is a skip naming the permission; the rest goes on', async () => {
@@ -102,7 +139,11 @@ describe('AccessDenied', () => {
     l.faults.api.accessDenied.add('iot:DescribeCertificate');
     const { get } = await runCloud(l);
     const r = get('cloud.certificate');
-    expect(r).toMatchObject({ status: 'skip', code: 'IAM_ACCESS_DENIED', evidence: { permission: 'iot:DescribeCertificate', operation: 'DescribeCertificate' } });
+    expect(r).toMatchObject({
+      status: 'skip',
+      code: 'IAM_ACCESS_DENIED',
+      evidence: { permission: 'iot:DescribeCertificate', operation: 'DescribeCertificate' },
+    });
     expect(r.summary).toContain('iot:DescribeCertificate');
     expect(r.hint).toContain('iot:DescribeCertificate');
     expect(r.reproduce).toContain('aws iot describe-certificate');
@@ -113,23 +154,36 @@ describe('AccessDenied', () => {
 
   it('TestAuthorization and the policy reads all denied: IAM_ACCESS_DENIED naming them', async () => {
     const l = await lab('healthy');
-    for (const a of ['iot:TestAuthorization', 'iot:GetEffectivePolicies', 'iot:GetPolicy']) l.faults.api.accessDenied.add(a);
+    for (const a of ['iot:TestAuthorization', 'iot:GetEffectivePolicies', 'iot:GetPolicy'])
+      l.faults.api.accessDenied.add(a);
     const { get } = await runCloud(l);
     for (const id of AUTH_IDS) {
       const r = get(id);
-      expect(r, id).toMatchObject({ status: 'skip', code: 'IAM_ACCESS_DENIED', evidence: { permission: 'iot:TestAuthorization' } });
+      expect(r, id).toMatchObject({
+        status: 'skip',
+        code: 'IAM_ACCESS_DENIED',
+        evidence: { permission: 'iot:TestAuthorization' },
+      });
       expect(r.evidence['permissions']).toEqual(expect.arrayContaining(['iot:TestAuthorization', 'iot:GetPolicy']));
       expect(r.summary).toContain('iot:TestAuthorization');
     }
     expect(get('cloud.policy-attached').code).toBe('POLICY_ATTACHED');
-    expect(get('cloud.thing')).toMatchObject({ status: 'skip', code: 'IAM_ACCESS_DENIED', evidence: { permission: 'iot:GetPolicy' } });
+    expect(get('cloud.thing')).toMatchObject({
+      status: 'skip',
+      code: 'IAM_ACCESS_DENIED',
+      evidence: { permission: 'iot:GetPolicy' },
+    });
   });
 
   it('ListAttachedPolicies denied: the policy check is a skip, never a failure', async () => {
     const l = await lab('healthy');
     l.faults.api.accessDenied.add('iot:ListAttachedPolicies');
     const { get } = await runCloud(l);
-    expect(get('cloud.policy-attached')).toMatchObject({ status: 'skip', code: 'IAM_ACCESS_DENIED', evidence: { permission: 'iot:ListAttachedPolicies' } });
+    expect(get('cloud.policy-attached')).toMatchObject({
+      status: 'skip',
+      code: 'IAM_ACCESS_DENIED',
+      evidence: { permission: 'iot:ListAttachedPolicies' },
+    });
     expect(get('cloud.authorization.connect').code).toBe('AUTH_ALLOWED');
   });
 });
@@ -141,8 +195,16 @@ describe('throttling', () => {
     l.faults.api.throttleOnce.add('DescribeEndpoint');
     const { get } = await runCloud(l);
     expect(l.faults.api.throttleOnce.size).toBe(0);
-    expect(get('cloud.certificate')).toMatchObject({ status: 'pass', code: 'CERT_REGISTERED_ACTIVE', evidence: { apiAttempts: { DescribeCertificate: 2 } } });
-    expect(get('cloud.endpoint')).toMatchObject({ status: 'pass', code: 'ENDPOINT_MATCHES', evidence: { apiAttempts: { DescribeEndpoint: 2 } } });
+    expect(get('cloud.certificate')).toMatchObject({
+      status: 'pass',
+      code: 'CERT_REGISTERED_ACTIVE',
+      evidence: { apiAttempts: { DescribeCertificate: 2 } },
+    });
+    expect(get('cloud.endpoint')).toMatchObject({
+      status: 'pass',
+      code: 'ENDPOINT_MATCHES',
+      evidence: { apiAttempts: { DescribeEndpoint: 2 } },
+    });
   });
 
   it('TestAuthorization throttled once: still four decisions from TestAuthorization', async () => {
@@ -150,7 +212,8 @@ describe('throttling', () => {
     l.faults.api.throttleOnce.add('TestAuthorization');
     const { get } = await runCloud(l);
     expect(l.faults.api.throttleOnce.size).toBe(0);
-    for (const id of AUTH_IDS) expect(get(id), id).toMatchObject({ code: 'AUTH_ALLOWED', evidence: { source: 'TestAuthorization' } });
+    for (const id of AUTH_IDS)
+      expect(get(id), id).toMatchObject({ code: 'AUTH_ALLOWED', evidence: { source: 'TestAuthorization' } });
   });
 });
 
@@ -162,7 +225,8 @@ describe('API unreachable', () => {
     labEnv(`http://127.0.0.1:${port}`);
     const { get, ms } = await runCloud(l, { timeoutMs: 2000 });
     expect(get('cloud.credentials').code).toBe('CLOUD_CREDENTIALS_OK');
-    for (const id of ALL_IDS.slice(1)) expect(get(id), id).toMatchObject({ status: 'warn', code: 'CLOUD_API_UNREACHABLE' });
+    for (const id of ALL_IDS.slice(1))
+      expect(get(id), id).toMatchObject({ status: 'warn', code: 'CLOUD_API_UNREACHABLE' });
     expect(get('cloud.endpoint').summary).toMatch(/did not answer DescribeEndpoint/);
     expect(ms).toBeLessThan(8000);
   });
@@ -199,7 +263,10 @@ describe('credentials', () => {
   it('a named profile from the shared credentials file: source profile:<name>, account id from the profile', async () => {
     const l = await lab('healthy');
     const credentialsFile = join(tmp, 'credentials');
-    writeFileSync(credentialsFile, '[lab-profile]\naws_access_key_id = AKIDPROFILETEST\naws_secret_access_key = profile-test-secret\naws_account_id = 123456789012\n');
+    writeFileSync(
+      credentialsFile,
+      '[lab-profile]\naws_access_key_id = AKIDPROFILETEST\naws_secret_access_key = profile-test-secret\naws_account_id = 123456789012\n',
+    );
     cleanEnv({ AWS_ENDPOINT_URL_IOT: l.apiEndpoint, AWS_SHARED_CREDENTIALS_FILE: credentialsFile });
     const { results, get } = await runCloud(l, { profile: 'lab-profile' });
     expect(get('cloud.credentials')).toMatchObject({
@@ -219,7 +286,11 @@ describe('credentials', () => {
     const l = await lab('healthy');
     cleanEnv({ AWS_ENDPOINT_URL_IOT: l.apiEndpoint });
     const { get } = await runCloud(l, { profile: 'nope' });
-    expect(get('cloud.credentials')).toMatchObject({ status: 'skip', code: 'CLOUD_NO_CREDENTIALS', evidence: { profile: 'nope' } });
+    expect(get('cloud.credentials')).toMatchObject({
+      status: 'skip',
+      code: 'CLOUD_NO_CREDENTIALS',
+      evidence: { profile: 'nope' },
+    });
     expect(get('cloud.credentials').summary).toContain('nope');
   });
 

@@ -21,7 +21,11 @@ const ACCESS_KEY = 'AKIDCLOUDCHECKTEST';
 const SECRET_KEY = 'cloud-check-test-secret';
 
 function useLabEnv(lab: Lab): void {
-  sandbox.clean({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_ENDPOINT_URL_IOT: lab.apiEndpoint });
+  sandbox.clean({
+    AWS_ACCESS_KEY_ID: ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+    AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
+  });
 }
 const credentialsOf = labDeviceCredentials;
 const targetOf = labCloudTarget;
@@ -45,7 +49,12 @@ afterEach(async () => {
 
 afterAll(() => sandbox.restore());
 
-const AUTH_IDS = ['cloud.authorization.connect', 'cloud.authorization.publish', 'cloud.authorization.subscribe', 'cloud.authorization.receive'];
+const AUTH_IDS = [
+  'cloud.authorization.connect',
+  'cloud.authorization.publish',
+  'cloud.authorization.subscribe',
+  'cloud.authorization.receive',
+];
 
 describe('cloud checks against the lab (healthy account)', () => {
   it('every check passes, in catalogue order, with evidence, reproduce commands and no secrets', async () => {
@@ -70,13 +79,23 @@ describe('cloud checks against the lab (healthy account)', () => {
 
     const creds = get('cloud.credentials');
     expect(creds.code).toBe('CLOUD_CREDENTIALS_OK');
-    expect(creds.evidence).toMatchObject({ region: l.region, source: 'env', apiEndpoint: l.apiEndpoint, apiEndpointFrom: 'AWS_ENDPOINT_URL_IOT' });
+    expect(creds.evidence).toMatchObject({
+      region: l.region,
+      source: 'env',
+      apiEndpoint: l.apiEndpoint,
+      apiEndpointFrom: 'AWS_ENDPOINT_URL_IOT',
+    });
 
-    expect(get('cloud.endpoint')).toMatchObject({ code: 'ENDPOINT_MATCHES', reproduce: `aws iot describe-endpoint --endpoint-type iot:Data-ATS --region ${l.region}` });
+    expect(get('cloud.endpoint')).toMatchObject({
+      code: 'ENDPOINT_MATCHES',
+      reproduce: `aws iot describe-endpoint --endpoint-type iot:Data-ATS --region ${l.region}`,
+    });
 
     const cert = get('cloud.certificate');
     expect(cert.code).toBe('CERT_REGISTERED_ACTIVE');
-    expect(cert.reproduce).toBe(`aws iot describe-certificate --certificate-id ${l.device.certificateId} --region ${l.region}`);
+    expect(cert.reproduce).toBe(
+      `aws iot describe-certificate --certificate-id ${l.device.certificateId} --region ${l.region}`,
+    );
     expect(cert.evidence).toMatchObject({
       status: 'ACTIVE',
       certificateMode: 'DEFAULT',
@@ -94,18 +113,31 @@ describe('cloud checks against the lab (healthy account)', () => {
       { policyName: 'lab-device-policy', from: 'certificate' },
       { policyName: 'lab-fleet-telemetry', from: 'thing-group:lab-fleet', thingName: LAB_DEVICE_NAME },
     ]);
-    expect(pol.reproduce).toContain(`aws iot list-attached-policies --target arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}`);
+    expect(pol.reproduce).toContain(
+      `aws iot list-attached-policies --target arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}`,
+    );
 
     for (const id of AUTH_IDS) {
       const a = get(id);
       expect(a.code).toBe('AUTH_ALLOWED');
-      expect(a.evidence).toMatchObject({ clientId: LAB_DEVICE_NAME, decision: 'ALLOWED', allowedBy: ['lab-device-policy'], source: 'TestAuthorization' });
+      expect(a.evidence).toMatchObject({
+        clientId: LAB_DEVICE_NAME,
+        decision: 'ALLOWED',
+        allowedBy: ['lab-device-policy'],
+        source: 'TestAuthorization',
+      });
       expect(a.reproduce).toContain('aws iot test-authorization --principal arn:aws:iot:');
       expect(a.reproduce).toContain(`--client-id ${LAB_DEVICE_NAME}`);
     }
-    expect(get('cloud.authorization.connect').evidence['resource']).toBe(`arn:aws:iot:${l.region}:${l.accountId}:client/${LAB_DEVICE_NAME}`);
-    expect(get('cloud.authorization.subscribe').evidence['resource']).toBe(`arn:aws:iot:${l.region}:${l.accountId}:topicfilter/iot-doctor/${LAB_DEVICE_NAME}/probe`);
-    expect(get('cloud.authorization.receive').evidence['resource']).toBe(`arn:aws:iot:${l.region}:${l.accountId}:topic/iot-doctor/${LAB_DEVICE_NAME}/probe`);
+    expect(get('cloud.authorization.connect').evidence['resource']).toBe(
+      `arn:aws:iot:${l.region}:${l.accountId}:client/${LAB_DEVICE_NAME}`,
+    );
+    expect(get('cloud.authorization.subscribe').evidence['resource']).toBe(
+      `arn:aws:iot:${l.region}:${l.accountId}:topicfilter/iot-doctor/${LAB_DEVICE_NAME}/probe`,
+    );
+    expect(get('cloud.authorization.receive').evidence['resource']).toBe(
+      `arn:aws:iot:${l.region}:${l.accountId}:topic/iot-doctor/${LAB_DEVICE_NAME}/probe`,
+    );
 
     expect(get('cloud.thing')).toMatchObject({ code: 'NO_THING_NEEDED', evidence: { things: [LAB_DEVICE_NAME] } });
 
@@ -117,11 +149,18 @@ describe('cloud checks against the lab (healthy account)', () => {
 
   it('tests authorization with the client ids the MQTT routes really use (our random id: <id>-8883 and <id>-443)', async () => {
     const l = await lab('healthy');
-    const { get } = await runCloud(l, { clientId: 'iot-doctor-0a1b2c3d', clientIdFromUser: false, topic: 'iot-doctor/shared/probe' });
+    const { get } = await runCloud(l, {
+      clientId: 'iot-doctor-0a1b2c3d',
+      clientIdFromUser: false,
+      topic: 'iot-doctor/shared/probe',
+    });
     const connect = get('cloud.authorization.connect');
     expect(connect.code).toBe('AUTH_ALLOWED');
     expect(connect.evidence['clientIds']).toEqual(['iot-doctor-0a1b2c3d-8883', 'iot-doctor-0a1b2c3d-443']);
-    expect(Object.keys(connect.evidence['decisions'] as object)).toEqual(['iot-doctor-0a1b2c3d-8883', 'iot-doctor-0a1b2c3d-443']);
+    expect(Object.keys(connect.evidence['decisions'] as object)).toEqual([
+      'iot-doctor-0a1b2c3d-8883',
+      'iot-doctor-0a1b2c3d-443',
+    ]);
     // The lab policy allows subscriptions only below iot-doctor/${iot:ClientId}/: neither per-route id matches here.
     const sub = get('cloud.authorization.subscribe');
     expect(sub.code).toBe('AUTH_IMPLICIT_DENY');
@@ -129,12 +168,20 @@ describe('cloud checks against the lab (healthy account)', () => {
     expect(sub.hint).toContain('"Action":"iot:Subscribe"');
   });
 
-  it('default topics follow each route\'s client id, which ${iot:ClientId} policies allow', async () => {
+  it("default topics follow each route's client id, which ${iot:ClientId} policies allow", async () => {
     const l = await lab('healthy');
-    const { get } = await runCloud(l, { clientId: 'iot-doctor-0a1b2c3d', clientIdFromUser: false, topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe', topicFromUser: false });
+    const { get } = await runCloud(l, {
+      clientId: 'iot-doctor-0a1b2c3d',
+      clientIdFromUser: false,
+      topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe',
+      topicFromUser: false,
+    });
     const sub = get('cloud.authorization.subscribe');
     expect(sub.code).toBe('AUTH_ALLOWED');
-    expect(Object.keys(sub.evidence['decisions'] as object)).toEqual(['iot-doctor-0a1b2c3d-8883', 'iot-doctor-0a1b2c3d-443']);
+    expect(Object.keys(sub.evidence['decisions'] as object)).toEqual([
+      'iot-doctor-0a1b2c3d-8883',
+      'iot-doctor-0a1b2c3d-443',
+    ]);
     expect(sub.summary).toContain('topicfilter/iot-doctor/iot-doctor-0a1b2c3d-8883/probe');
   });
 
@@ -148,7 +195,13 @@ describe('cloud checks against the lab (healthy account)', () => {
 
   it('every certificate status other than ACTIVE fails CERT_NOT_ACTIVE with the status and the fix', async () => {
     const l = await lab('healthy');
-    for (const status of ['INACTIVE', 'REVOKED', 'PENDING_TRANSFER', 'PENDING_ACTIVATION', 'REGISTER_INACTIVE'] as const) {
+    for (const status of [
+      'INACTIVE',
+      'REVOKED',
+      'PENDING_TRANSFER',
+      'PENDING_ACTIVATION',
+      'REGISTER_INACTIVE',
+    ] as const) {
       l.registry.setCertificateStatus(l.device.certificateId, status);
       const { get } = await runCloud(l);
       const r = get('cloud.certificate');
@@ -157,7 +210,9 @@ describe('cloud checks against the lab (healthy account)', () => {
       expect(r.evidence['status']).toBe(status);
       expect(r.summary).toContain(status);
       if (status === 'INACTIVE' || status === 'PENDING_ACTIVATION' || status === 'REGISTER_INACTIVE') {
-        expect(r.hint).toContain(`aws iot update-certificate --certificate-id ${l.device.certificateId} --new-status ACTIVE --region ${l.region}`);
+        expect(r.hint).toContain(
+          `aws iot update-certificate --certificate-id ${l.device.certificateId} --new-status ACTIVE --region ${l.region}`,
+        );
       }
       if (status === 'REVOKED') expect(r.hint).toMatch(/cannot be activated again/);
       if (status === 'PENDING_TRANSFER') expect(r.hint).toMatch(/accept-certificate-transfer/);
@@ -169,7 +224,11 @@ describe('cloud checks against the lab (healthy account)', () => {
   it('cert-inactive scenario: CERT_NOT_ACTIVE (INACTIVE)', async () => {
     const l = await lab('cert-inactive');
     const { get } = await runCloud(l);
-    expect(get('cloud.certificate')).toMatchObject({ status: 'fail', code: 'CERT_NOT_ACTIVE', evidence: { status: 'INACTIVE' } });
+    expect(get('cloud.certificate')).toMatchObject({
+      status: 'fail',
+      code: 'CERT_NOT_ACTIVE',
+      evidence: { status: 'INACTIVE' },
+    });
   });
 
   it('SNI_ONLY certificate: pass, and the summary says SNI is required', async () => {
@@ -177,7 +236,11 @@ describe('cloud checks against the lab (healthy account)', () => {
     l.registry.setCertificateMode(l.device.certificateId, 'SNI_ONLY');
     const { get } = await runCloud(l);
     const r = get('cloud.certificate');
-    expect(r).toMatchObject({ status: 'pass', code: 'CERT_REGISTERED_ACTIVE', evidence: { certificateMode: 'SNI_ONLY', sniRequired: true } });
+    expect(r).toMatchObject({
+      status: 'pass',
+      code: 'CERT_REGISTERED_ACTIVE',
+      evidence: { certificateMode: 'SNI_ONLY', sniRequired: true },
+    });
     expect(r.summary).toMatch(/must send SNI/);
   });
 
@@ -188,7 +251,11 @@ describe('cloud checks against the lab (healthy account)', () => {
     const { get } = await runCloud(l);
     expect(get('cloud.certificate').code).toBe('CERT_REGISTERED_ACTIVE');
     const ca = get('cloud.certificate.ca');
-    expect(ca).toMatchObject({ status: 'warn', code: 'CA_NOT_ACTIVE', evidence: { caCertificateId: caId, status: 'INACTIVE' } });
+    expect(ca).toMatchObject({
+      status: 'warn',
+      code: 'CA_NOT_ACTIVE',
+      evidence: { caCertificateId: caId, status: 'INACTIVE' },
+    });
     expect(ca.summary).toMatch(/keep working/);
     expect(ca.reproduce).toBe(`aws iot describe-ca-certificate --certificate-id ${caId} --region ${l.region}`);
   });
@@ -198,7 +265,11 @@ describe('cloud checks against the lab (healthy account)', () => {
     const ctx = contextFor(targetOf(l), credentialsOf(l));
     ctx.now = () => new Date(Date.now() + 100 * 365 * 86_400_000);
     const results = await runChecks(cloudChecks, ctx, { guardMs: 30_000 });
-    expect(results.find((r) => r.id === 'cloud.certificate')).toMatchObject({ status: 'warn', code: 'CERT_EXPIRED_PER_AWS', evidence: { status: 'ACTIVE' } });
+    expect(results.find((r) => r.id === 'cloud.certificate')).toMatchObject({
+      status: 'warn',
+      code: 'CERT_EXPIRED_PER_AWS',
+      evidence: { status: 'ACTIVE' },
+    });
   });
 
   it('CA id that this account does not hold: cloud.certificate.ca is a skip CA_NOT_IN_ACCOUNT', async () => {
@@ -206,19 +277,31 @@ describe('cloud checks against the lab (healthy account)', () => {
     l.registry.registerCertificate(l.device.certPem, { caCertificateId: 'fe'.repeat(32) });
     const { get } = await runCloud(l);
     expect(get('cloud.certificate').code).toBe('CERT_REGISTERED_ACTIVE');
-    expect(get('cloud.certificate.ca')).toMatchObject({ status: 'skip', code: 'CA_NOT_IN_ACCOUNT', evidence: { caCertificateId: 'fe'.repeat(32) } });
+    expect(get('cloud.certificate.ca')).toMatchObject({
+      status: 'skip',
+      code: 'CA_NOT_IN_ACCOUNT',
+      evidence: { caCertificateId: 'fe'.repeat(32) },
+    });
   });
 
   it('cert-not-registered: CERT_NOT_REGISTERED names account and region; the checks that need the principal are blocked', async () => {
     const l = await lab('cert-not-registered');
     const { get } = await runCloud(l);
     const r = get('cloud.certificate');
-    expect(r).toMatchObject({ status: 'fail', code: 'CERT_NOT_REGISTERED', evidence: { certificateId: l.device.certificateId, region: l.region } });
+    expect(r).toMatchObject({
+      status: 'fail',
+      code: 'CERT_NOT_REGISTERED',
+      evidence: { certificateId: l.device.certificateId, region: l.region },
+    });
     expect(r.summary).toContain(`region ${l.region}`);
     expect(r.hint).toContain('register-certificate');
     expect(r.hint).toMatch(/other-region|another|elsewhere/);
     for (const id of ['cloud.policy-attached', ...AUTH_IDS, 'cloud.thing']) {
-      expect(get(id), id).toMatchObject({ status: 'skip', code: 'BLOCKED', evidence: { blockedBy: 'cloud.certificate', blockingCode: 'CERT_NOT_REGISTERED' } });
+      expect(get(id), id).toMatchObject({
+        status: 'skip',
+        code: 'BLOCKED',
+        evidence: { blockedBy: 'cloud.certificate', blockingCode: 'CERT_NOT_REGISTERED' },
+      });
     }
     expect(get('cloud.endpoint').code).toBe('ENDPOINT_MATCHES');
   });
@@ -240,7 +323,9 @@ describe('cloud checks against the lab (healthy account)', () => {
     const certArn = `arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}`;
     const r = get('cloud.policy-attached');
     expect(r).toMatchObject({ status: 'fail', code: 'NO_POLICY_ATTACHED' });
-    expect(r.evidence['attachCommand']).toBe(`aws iot attach-policy --policy-name <policy-name> --target ${certArn} --region ${l.region}`);
+    expect(r.evidence['attachCommand']).toBe(
+      `aws iot attach-policy --policy-name <policy-name> --target ${certArn} --region ${l.region}`,
+    );
     expect(r.hint).toContain(`--target ${certArn}`);
     for (const id of AUTH_IDS) expect(get(id), id).toMatchObject({ status: 'fail', code: 'AUTH_IMPLICIT_DENY' });
   });
@@ -248,7 +333,16 @@ describe('cloud checks against the lab (healthy account)', () => {
   it('every page of attached policies is read (more than one page of 250)', async () => {
     const l = await lab('healthy');
     for (let i = 0; i < 260; i += 1) {
-      l.registry.createPolicy(`extra-${i}`, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Publish', Resource: `arn:aws:iot:${l.region}:${l.accountId}:topic/extra/${i}` }] });
+      l.registry.createPolicy(`extra-${i}`, {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: `arn:aws:iot:${l.region}:${l.accountId}:topic/extra/${i}`,
+          },
+        ],
+      });
       l.registry.attachPolicy(`extra-${i}`, l.device.certificateId);
     }
     const { get } = await runCloud(l);
@@ -275,9 +369,15 @@ describe('cloud checks against the lab (healthy account)', () => {
     expect(asThing.get('cloud.policy-attached')).toMatchObject({
       status: 'pass',
       code: 'POLICY_ATTACHED',
-      evidence: { policies: [{ policyName: 'group-device-policy', from: 'thing-group:sensors', thingName: LAB_DEVICE_NAME }] },
+      evidence: {
+        policies: [{ policyName: 'group-device-policy', from: 'thing-group:sensors', thingName: LAB_DEVICE_NAME }],
+      },
     });
-    for (const id of AUTH_IDS) expect(asThing.get(id), id).toMatchObject({ code: 'AUTH_ALLOWED', evidence: { allowedBy: ['group-device-policy'] } });
+    for (const id of AUTH_IDS)
+      expect(asThing.get(id), id).toMatchObject({
+        code: 'AUTH_ALLOWED',
+        evidence: { allowedBy: ['group-device-policy'] },
+      });
 
     const asOther = await runCloud(l, { clientId: 'someone-else' });
     expect(asOther.get('cloud.policy-attached')).toMatchObject({ status: 'warn', code: 'POLICY_ONLY_VIA_THING_GROUP' });
@@ -289,7 +389,11 @@ describe('cloud checks against the lab (healthy account)', () => {
     const l = await lab('policy-explicit-deny');
     const { get } = await runCloud(l);
     const pub = get('cloud.authorization.publish');
-    expect(pub).toMatchObject({ status: 'fail', code: 'AUTH_EXPLICIT_DENY', evidence: { decision: 'EXPLICIT_DENY', deniedBy: ['deny-diagnostics'], action: 'PUBLISH' } });
+    expect(pub).toMatchObject({
+      status: 'fail',
+      code: 'AUTH_EXPLICIT_DENY',
+      evidence: { decision: 'EXPLICIT_DENY', deniedBy: ['deny-diagnostics'], action: 'PUBLISH' },
+    });
     expect(pub.summary).toContain('deny-diagnostics');
     expect(pub.hint).toMatch(/explicit Deny wins/);
     expect(get('cloud.authorization.connect').code).toBe('AUTH_ALLOWED');
@@ -299,7 +403,15 @@ describe('cloud checks against the lab (healthy account)', () => {
     const l = await lab('policy-other-client');
     const { get } = await runCloud(l);
     const c = get('cloud.authorization.connect');
-    expect(c).toMatchObject({ status: 'fail', code: 'AUTH_IMPLICIT_DENY', evidence: { clientId: LAB_DEVICE_NAME, decision: 'IMPLICIT_DENY', implicitDenyBy: ['lab-device-policy', 'lab-fleet-telemetry'] } });
+    expect(c).toMatchObject({
+      status: 'fail',
+      code: 'AUTH_IMPLICIT_DENY',
+      evidence: {
+        clientId: LAB_DEVICE_NAME,
+        decision: 'IMPLICIT_DENY',
+        implicitDenyBy: ['lab-device-policy', 'lab-fleet-telemetry'],
+      },
+    });
     expect(c.summary).toContain(`client/${LAB_DEVICE_NAME}`);
     expect(get('cloud.authorization.publish').code).toBe('AUTH_ALLOWED');
     expect(get('cloud.policy-attached').code).toBe('POLICY_ATTACHED');
@@ -310,19 +422,37 @@ describe('cloud checks against the lab (healthy account)', () => {
     const certArn = `arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}`;
     l.registry.createPolicy('thing-policy', {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:${l.region}:${l.accountId}:client/\${iot:Connection.Thing.ThingName}` }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'iot:Connect',
+          Resource: `arn:aws:iot:${l.region}:${l.accountId}:client/\${iot:Connection.Thing.ThingName}`,
+        },
+      ],
     });
     l.registry.attachPolicy('thing-policy', certArn);
 
     // Attached to thing lab-device-1, probing as lab-device-1: fine.
     const ok = await runCloud(l);
-    expect(ok.get('cloud.thing')).toMatchObject({ status: 'pass', code: 'THING_OK', evidence: { policies: ['thing-policy'], things: [LAB_DEVICE_NAME] } });
+    expect(ok.get('cloud.thing')).toMatchObject({
+      status: 'pass',
+      code: 'THING_OK',
+      evidence: { policies: ['thing-policy'], things: [LAB_DEVICE_NAME] },
+    });
     expect(ok.get('cloud.authorization.connect').code).toBe('AUTH_ALLOWED');
 
     // Probing with another client id: the thing name does not match.
-    const other = await runCloud(l, { clientId: 'iot-doctor-0a1b2c3d', clientIdFromUser: false, routes: ['mqtt-8883'] });
+    const other = await runCloud(l, {
+      clientId: 'iot-doctor-0a1b2c3d',
+      clientIdFromUser: false,
+      routes: ['mqtt-8883'],
+    });
     const t = other.get('cloud.thing');
-    expect(t).toMatchObject({ status: 'fail', code: 'THING_NOT_ATTACHED_FOR_POLICY', evidence: { things: [LAB_DEVICE_NAME], clientIds: ['iot-doctor-0a1b2c3d'] } });
+    expect(t).toMatchObject({
+      status: 'fail',
+      code: 'THING_NOT_ATTACHED_FOR_POLICY',
+      evidence: { things: [LAB_DEVICE_NAME], clientIds: ['iot-doctor-0a1b2c3d'] },
+    });
     expect(t.summary).toContain('iot:Connection.Thing.ThingName');
     expect(t.summary).toContain('iot-doctor-0a1b2c3d');
     expect(t.summary).toContain(LAB_DEVICE_NAME);
@@ -346,7 +476,11 @@ describe('cloud.endpoint', () => {
     const l = await lab('endpoint-other-account');
     const { get } = await runCloud(l);
     const r = get('cloud.endpoint');
-    expect(r).toMatchObject({ status: 'fail', code: 'ENDPOINT_OTHER_ACCOUNT', evidence: { actual: l.endpoint, endpointRegion: l.region, apiRegion: l.region } });
+    expect(r).toMatchObject({
+      status: 'fail',
+      code: 'ENDPOINT_OTHER_ACCOUNT',
+      evidence: { actual: l.endpoint, endpointRegion: l.region, apiRegion: l.region },
+    });
     expect(r.evidence['expected']).not.toBe(l.endpoint);
     expect(r.evidence['expected']).toMatch(/-ats\.iot\.eu-west-1\.amazonaws\.com$/);
   });
@@ -354,7 +488,11 @@ describe('cloud.endpoint', () => {
   it('legacy name and region mismatch', async () => {
     const l = await lab('healthy');
     const legacy = await runCloud(l, { endpoint: l.endpoint.replace('-ats.', '.') });
-    expect(legacy.get('cloud.endpoint')).toMatchObject({ status: 'fail', code: 'ENDPOINT_LEGACY', evidence: { expected: l.endpoint, sameAccount: true } });
+    expect(legacy.get('cloud.endpoint')).toMatchObject({
+      status: 'fail',
+      code: 'ENDPOINT_LEGACY',
+      evidence: { expected: l.endpoint, sameAccount: true },
+    });
     expect(legacy.get('cloud.endpoint').hint).toContain(l.endpoint);
 
     const otherRegion = l.endpoint.replace('.eu-west-1.', '.us-east-1.');

@@ -46,10 +46,14 @@ describe('DNS stage against a real DNS server on loopback (--dns-server)', () =>
 
   it('an endpoint name that resolves to a loopback address is a warning, and the route goes on', async () => {
     const { port } = await tlsServer({ cert: pki.server, clientCa: pki.deviceCa });
-    const target = targetFor({}, {
-      endpoint: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com', dnsServer: dns.address,
-      connectTo: [{ host: '', port: 8883, address: '', toPort: port }],
-    });
+    const target = targetFor(
+      {},
+      {
+        endpoint: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com',
+        dnsServer: dns.address,
+        connectTo: [{ host: '', port: 8883, address: '', toPort: port }],
+      },
+    );
     // The connect-to rule above changes only the port, so the name is still resolved through DNS.
     const results = await probeRoute(ROUTES['mqtt-8883'], contextFor(target, credentialsFor(pki)));
     expect(results[0]).toMatchObject({ status: 'warn', code: 'DNS_PRIVATE_ADDRESS' });
@@ -61,7 +65,10 @@ describe('DNS stage against a real DNS server on loopback (--dns-server)', () =>
 
   it('routes share one DNS answer per run', async () => {
     const before = dns.queries();
-    const target = targetFor({}, { endpoint: 'nx.shared-ats.iot.eu-west-1.amazonaws.com', dnsServer: dns.address, connectTo: [] });
+    const target = targetFor(
+      {},
+      { endpoint: 'nx.shared-ats.iot.eu-west-1.amazonaws.com', dnsServer: dns.address, connectTo: [] },
+    );
     const ctx = contextFor(target, credentialsFor(pki));
     await Promise.all(target.routes.map((r) => probeRoute(ROUTES[r], ctx)));
     expect(dns.queries() - before).toBe(2); // one A and one AAAA query for four routes

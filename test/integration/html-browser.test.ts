@@ -12,9 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model/index.js';
 import { renderReport } from '../../src/report/index.js';
 
-const CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+const CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
+  (p): p is string => !!p,
+);
 const CHROMIUM = CANDIDATES.find((p) => existsSync(p));
-if (!CHROMIUM) console.warn('html-browser: skipped, Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)');
+if (!CHROMIUM)
+  console.warn('html-browser: skipped, Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)');
 
 const sample = JSON.parse(readFileSync(new URL('../fixtures/report-sample.json', import.meta.url), 'utf8')) as Report;
 
@@ -43,10 +46,14 @@ describe.skipIf(!CHROMIUM)('HTML report in headless Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'iot-doctor-html-'));
     page = join(dir, 'report.html');
     writeFileSync(page, renderReport(sample, 'html', { color: false }));
-    const res = await execa(CHROMIUM!, [...flags(join(dir, 'profile-dom')), '--virtual-time-budget=2000', '--dump-dom', pathToFileURL(page).href], {
-      timeout: 60_000,
-      reject: false,
-    });
+    const res = await execa(
+      CHROMIUM!,
+      [...flags(join(dir, 'profile-dom')), '--virtual-time-budget=2000', '--dump-dom', pathToFileURL(page).href],
+      {
+        timeout: 60_000,
+        reject: false,
+      },
+    );
     expect(res.exitCode, res.stderr).toBe(0);
     dom = res.stdout;
   }, 90_000);
@@ -81,7 +88,12 @@ describe.skipIf(!CHROMIUM)('HTML report in headless Chromium', () => {
     const shot = join(dir, 'report.png');
     const res = await execa(
       CHROMIUM!,
-      [...flags(join(dir, 'profile-shot')), '--window-size=1200,2400', `--screenshot=${shot}`, pathToFileURL(page).href],
+      [
+        ...flags(join(dir, 'profile-shot')),
+        '--window-size=1200,2400',
+        `--screenshot=${shot}`,
+        pathToFileURL(page).href,
+      ],
       { timeout: 60_000, reject: false },
     );
     expect(res.exitCode, res.stderr).toBe(0);

@@ -42,7 +42,11 @@ afterAll(async () => {
 
 const arn = (kind: string, name: string): string => `arn:aws:iot:${lab.region}:${lab.accountId}:${kind}/${name}`;
 
-async function testAuthorization(clientId: string | undefined, authInfos: AuthInfo[], extra: { policyNamesToAdd?: string[] } = {}) {
+async function testAuthorization(
+  clientId: string | undefined,
+  authInfos: AuthInfo[],
+  extra: { policyNamesToAdd?: string[] } = {},
+) {
   const out = await iot.send(
     new TestAuthorizationCommand({ principal: certArn, authInfos, ...(clientId ? { clientId } : {}), ...extra }),
   );
@@ -87,7 +91,10 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
   it('ListAttachedPolicies pages with marker / pageSize; GetPolicy returns the document', async () => {
     const names = ['extra-a', 'extra-b', 'extra-c'];
     for (const n of names) {
-      lab.registry.createPolicy(n, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Receive', Resource: '*' }] });
+      lab.registry.createPolicy(n, {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'iot:Receive', Resource: '*' }],
+      });
       lab.registry.attachPolicy(n, certArn);
     }
     try {
@@ -95,7 +102,9 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
       let marker: string | undefined;
       let pages = 0;
       do {
-        const out = await iot.send(new ListAttachedPoliciesCommand({ target: certArn, pageSize: 2, ...(marker ? { marker } : {}) }));
+        const out = await iot.send(
+          new ListAttachedPoliciesCommand({ target: certArn, pageSize: 2, ...(marker ? { marker } : {}) }),
+        );
         seen.push(...(out.policies ?? []).map((p) => p.policyName!));
         marker = out.nextMarker;
         pages += 1;
@@ -112,8 +121,13 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
   });
 
   it('GetEffectivePolicies includes thing-group policies; things and principals are linked', async () => {
-    const eff = await iot.send(new GetEffectivePoliciesCommand({ principal: certArn, thingName: lab.device.thingName }));
-    expect((eff.effectivePolicies ?? []).map((p) => p.policyName)).toEqual(['lab-device-policy', 'lab-fleet-telemetry']);
+    const eff = await iot.send(
+      new GetEffectivePoliciesCommand({ principal: certArn, thingName: lab.device.thingName }),
+    );
+    expect((eff.effectivePolicies ?? []).map((p) => p.policyName)).toEqual([
+      'lab-device-policy',
+      'lab-fleet-telemetry',
+    ]);
     const things = await iot.send(new ListPrincipalThingsCommand({ principal: certArn }));
     expect(things.things).toEqual([lab.device.thingName]);
     const principals = await iot.send(new ListThingPrincipalsCommand({ thingName: lab.device.thingName }));
@@ -134,11 +148,16 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
       { actionType: 'SUBSCRIBE', resources: [arn('topicfilter', 'iot-doctor/#')] },
     ]);
     expect(results.map((r) => r.authDecision)).toEqual(['ALLOWED', 'ALLOWED', 'ALLOWED', 'ALLOWED', 'IMPLICIT_DENY']);
-    expect(results[0]?.allowed?.policies?.[0]).toEqual({ policyName: 'lab-device-policy', policyArn: arn('policy', 'lab-device-policy') });
+    expect(results[0]?.allowed?.policies?.[0]).toEqual({
+      policyName: 'lab-device-policy',
+      policyArn: arn('policy', 'lab-device-policy'),
+    });
     expect(results[4]?.denied?.implicitDeny?.policies?.map((p) => p.policyName)).toEqual(['lab-device-policy']);
     expect(results[4]?.denied?.explicitDeny?.policies).toEqual([]);
 
-    const noClient = await testAuthorization(undefined, [{ actionType: 'PUBLISH', resources: [arn('topic', 'dt/x/1')] }]);
+    const noClient = await testAuthorization(undefined, [
+      { actionType: 'PUBLISH', resources: [arn('topic', 'dt/x/1')] },
+    ]);
     expect(noClient[0]?.authDecision).toBe('IMPLICIT_DENY');
     expect(noClient[0]?.missingContextValues).toContain('iot:ClientId');
 
@@ -147,9 +166,13 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
       Statement: [{ Effect: 'Deny', Action: 'iot:Publish', Resource: '*' }],
     });
     try {
-      const explicit = await testAuthorization(clientId, [{ actionType: 'PUBLISH', resources: [arn('topic', 'iot-doctor/x')] }], {
-        policyNamesToAdd: ['deny-all-publish'],
-      });
+      const explicit = await testAuthorization(
+        clientId,
+        [{ actionType: 'PUBLISH', resources: [arn('topic', 'iot-doctor/x')] }],
+        {
+          policyNamesToAdd: ['deny-all-publish'],
+        },
+      );
       expect(explicit[0]?.authDecision).toBe('EXPLICIT_DENY');
       expect(explicit[0]?.denied?.explicitDeny?.policies?.map((p) => p.policyName)).toEqual(['deny-all-publish']);
     } finally {
@@ -183,7 +206,9 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
     // Without retries the throttling reaches the caller as a typed exception.
     lab.faults.api.throttleOnce.add('DescribeCertificate');
     const noRetry = iotClient(lab, { maxAttempts: 1 });
-    const err = await noRetry.send(new DescribeCertificateCommand({ certificateId: lab.device.certificateId })).catch((e: unknown) => e);
+    const err = await noRetry
+      .send(new DescribeCertificateCommand({ certificateId: lab.device.certificateId }))
+      .catch((e: unknown) => e);
     noRetry.destroy();
     expect((err as Error).name).toBe('ThrottlingException');
   });
@@ -205,7 +230,10 @@ describe('lab control plane through @aws-sdk/client-iot', () => {
     const saved = process.env['AWS_ENDPOINT_URL_IOT'];
     process.env['AWS_ENDPOINT_URL_IOT'] = lab.apiEndpoint;
     try {
-      const client = new IoTClient({ region: lab.region, credentials: { accessKeyId: 'AKIDLAB', secretAccessKey: 'lab' } });
+      const client = new IoTClient({
+        region: lab.region,
+        credentials: { accessKeyId: 'AKIDLAB', secretAccessKey: 'lab' },
+      });
       const out = await client.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
       client.destroy();
       expect(out.endpointAddress).toBe(lab.endpoint);

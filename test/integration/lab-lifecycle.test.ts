@@ -11,7 +11,14 @@ import { DescribeEndpointCommand } from '@aws-sdk/client-iot';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALPN_MQTT } from '../../src/model/index.js';
 import { createLabPki, describeLab, startLab } from '../../src/lab/index.js';
-import { connectPacket311, endClient, httpsCall, iotClient, mqttAttempt, tlsHandshake } from '../helpers/lab-clients.js';
+import {
+  connectPacket311,
+  endClient,
+  httpsCall,
+  iotClient,
+  mqttAttempt,
+  tlsHandshake,
+} from '../helpers/lab-clients.js';
 
 const pki = createLabPki('ec');
 const scratch = mkdtempSync(join(tmpdir(), 'iot-doctor-lab-test-'));
@@ -88,7 +95,9 @@ describe('lab life cycle', () => {
       expect(await readFile(files.ca, 'utf8')).toBe(lab.caPem);
       const cert = new X509Certificate(await readFile(files.cert));
       expect(cert.fingerprint256.replace(/:/g, '').toLowerCase()).toBe(lab.device.certificateId);
-      expect(cert.checkPrivateKey((await import('node:crypto')).createPrivateKey(await readFile(files.key)))).toBe(true);
+      expect(cert.checkPrivateKey((await import('node:crypto')).createPrivateKey(await readFile(files.key)))).toBe(
+        true,
+      );
       expect(files.checkCommand).toContain(`--endpoint ${lab.endpoint}`);
       for (const c of lab.connectTo) expect(files.checkCommand).toContain(`--connect-to ${c}`);
       expect(files.checkCommand).toContain(`AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`);
@@ -97,7 +106,14 @@ describe('lab life cycle', () => {
       expect(existsSync(temp.key)).toBe(true);
 
       const text = describeLab(lab);
-      for (const part of [lab.endpoint, lab.apiEndpoint, 'clock-skew', String(lab.ports.mqtt8883), String(lab.ports.tls443), String(lab.ports.https8443)]) {
+      for (const part of [
+        lab.endpoint,
+        lab.apiEndpoint,
+        'clock-skew',
+        String(lab.ports.mqtt8883),
+        String(lab.ports.tls443),
+        String(lab.ports.https8443),
+      ]) {
         expect(text).toContain(part);
       }
       expect(text).not.toContain('PRIVATE KEY');

@@ -86,7 +86,9 @@ describe.skipIf(!hasMosquitto)('lab MQTT 5 (mosquitto available)', () => {
         (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? [],
       );
     expect(await subackCodes({ 'iot-doctor/someone-else/#': { qos: 1 } })).toEqual([0x87]);
-    expect(await subackCodes({ [`iot-doctor/${clientId}/a`]: { qos: 1 }, 'forbidden/#': { qos: 0 } })).toEqual([1, 0x87]);
+    expect(await subackCodes({ [`iot-doctor/${clientId}/a`]: { qos: 1 }, 'forbidden/#': { qos: 0 } })).toEqual([
+      1, 0x87,
+    ]);
     expect(client.connected).toBe(true);
     await endClient(client);
   });
@@ -109,7 +111,9 @@ describe.skipIf(!hasMosquitto)('lab MQTT 5 (mosquitto available)', () => {
   it('QoS 2 PUBLISH: DISCONNECT 0x9B QoS not supported (AWS maximum is QoS 1)', async () => {
     const outcome = await mqttAttempt(lab, { version: 5 });
     if (outcome.kind !== 'connack') throw new Error(`expected CONNACK, got ${outcome.kind}`);
-    const disconnect = new Promise<number | undefined>((resolve) => outcome.client.once('disconnect', (p) => resolve(p.reasonCode)));
+    const disconnect = new Promise<number | undefined>((resolve) =>
+      outcome.client.once('disconnect', (p) => resolve(p.reasonCode)),
+    );
     outcome.client.publish(`iot-doctor/x/y`, 'q2', { qos: 2 }, () => {});
     expect(await disconnect).toBe(0x9b);
     await endClient(outcome.client);
@@ -157,7 +161,12 @@ describe('lab MQTT 5 without mosquitto', () => {
     const tls = await tlsHandshake(labOff, {});
     expect(tls.ok).toBe(true);
     const socket = tls.socket!;
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolVersion: 5, clientId: uniqueClientId(), clean: true, keepalive: 30 }, { protocolVersion: 5 }));
+    socket.write(
+      mqttPacket.generate(
+        { cmd: 'connect', protocolVersion: 5, clientId: uniqueClientId(), clean: true, keepalive: 30 },
+        { protocolVersion: 5 },
+      ),
+    );
     const connack = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const parser = mqttPacket.parser({ protocolVersion: 5 });
       parser.on('packet', (p) => resolve(p as unknown as Record<string, unknown>));

@@ -73,7 +73,9 @@ async function authorize(l: Lab, clientId: string, actionType: string, resource:
       new TestAuthorizationCommand({
         principal: `arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}`,
         clientId,
-        authInfos: [{ actionType: actionType as 'CONNECT', resources: [`arn:aws:iot:${l.region}:${l.accountId}:${resource}`] }],
+        authInfos: [
+          { actionType: actionType as 'CONNECT', resources: [`arn:aws:iot:${l.region}:${l.accountId}:${resource}`] },
+        ],
       }),
     );
     return out.authResults![0]!;
@@ -151,7 +153,11 @@ describe('lab scenarios', () => {
       const verified = await tlsHandshake(l, { port });
       expect(verified.ok).toBe(false);
       expect(verified.error?.code).toMatch(/SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY/);
-      const seen = await tlsHandshake(l, { port, rejectUnauthorized: false, alpn: port === 'tls443' ? [ALPN_MQTT] : undefined });
+      const seen = await tlsHandshake(l, {
+        port,
+        rejectUnauthorized: false,
+        alpn: port === 'tls443' ? [ALPN_MQTT] : undefined,
+      });
       expect(seen.ok).toBe(true);
       expect(seen.peerIssuerCN).toBe('Corporate TLS Inspection CA');
       if (port === 'tls443') expect(seen.alpnProtocol).toBe(false);
@@ -203,7 +209,9 @@ describe('lab scenarios', () => {
     expect(https.status).toBe(403);
     expect(https.headers['x-amzn-errortype']).toBe('ForbiddenException:');
     const iot = iotClient(l);
-    const err = await iot.send(new DescribeCertificateCommand({ certificateId: l.device.certificateId })).catch((e: unknown) => e);
+    const err = await iot
+      .send(new DescribeCertificateCommand({ certificateId: l.device.certificateId }))
+      .catch((e: unknown) => e);
     iot.destroy();
     expect(err).toBeInstanceOf(ResourceNotFoundException);
   });
@@ -214,7 +222,9 @@ describe('lab scenarios', () => {
     expect((await httpsCall(l)).status).toBe(403);
     const iot = iotClient(l);
     const attached = await iot.send(
-      new ListAttachedPoliciesCommand({ target: `arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}` }),
+      new ListAttachedPoliciesCommand({
+        target: `arn:aws:iot:${l.region}:${l.accountId}:cert/${l.device.certificateId}`,
+      }),
     );
     iot.destroy();
     expect(attached.policies).toEqual([]);

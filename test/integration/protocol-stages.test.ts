@@ -46,7 +46,9 @@ async function runAgainst(scenario: string, extra: Partial<Target> = {}): Promis
     region: lab.region,
     ...extra,
   };
-  const routeOnly = catalogue(target).filter((c) => c.family === 'route' || c.family === 'clock' || c.family === 'probe');
+  const routeOnly = catalogue(target).filter(
+    (c) => c.family === 'route' || c.family === 'clock' || c.family === 'probe',
+  );
   expect(routeOnly.some((c) => c.id === 'probe.client-id')).toBe(true);
   return { report: await runDoctor(target, { checks: routeOnly }), lab };
 }
@@ -98,12 +100,16 @@ for (const version of [4, 5] as const) {
 
     it('no policy: the same symptom at CONNECT', async () => {
       const { report } = await runAgainst('no-policy', { mqttVersion: version });
-      expect(cell(report, 'route.mqtt-443.protocol').code).toBe(version === 4 ? 'MQTT_CLOSED_AFTER_CONNECT' : 'MQTT_CONNACK_REFUSED');
+      expect(cell(report, 'route.mqtt-443.protocol').code).toBe(
+        version === 4 ? 'MQTT_CLOSED_AFTER_CONNECT' : 'MQTT_CONNACK_REFUSED',
+      );
     });
 
     it('policy for another client id: MQTT refused at CONNECT, HTTPS (no client id) publishes', async () => {
       const { report } = await runAgainst('policy-other-client', { mqttVersion: version });
-      expect(cell(report, 'route.mqtt-8883.protocol').code).toBe(version === 4 ? 'MQTT_CLOSED_AFTER_CONNECT' : 'MQTT_CONNACK_REFUSED');
+      expect(cell(report, 'route.mqtt-8883.protocol').code).toBe(
+        version === 4 ? 'MQTT_CLOSED_AFTER_CONNECT' : 'MQTT_CONNACK_REFUSED',
+      );
       expect(cell(report, 'route.https-8443.protocol').code).toBe('HTTP_PUBLISH_OK');
       expect(cell(report, 'route.https-8443.round-trip')).toMatchObject({ status: 'skip', code: 'NO_MQTT_SUBSCRIBER' });
     });
@@ -138,13 +144,22 @@ describe('faults below MQTT', () => {
   });
 
   it('a user-given client id is shared by both MQTT routes, which take turns instead of kicking each other off', async () => {
-    const { report } = await runAgainst('healthy', { clientId: 'lab-device-1', clientIdFromUser: true, topic: 'iot-doctor/lab-device-1/probe', topicFromUser: true });
+    const { report } = await runAgainst('healthy', {
+      clientId: 'lab-device-1',
+      clientIdFromUser: true,
+      topic: 'iot-doctor/lab-device-1/probe',
+      topicFromUser: true,
+    });
     const a = cell(report, 'route.mqtt-8883.round-trip');
     const b = cell(report, 'route.mqtt-443.round-trip');
     expect([a.code, b.code]).toEqual(['MQTT_ROUND_TRIP_OK', 'MQTT_ROUND_TRIP_OK']);
     expect(a.evidence.clientId).toBe('lab-device-1');
     expect(b.evidence.clientId).toBe('lab-device-1');
     // The device's own id: the probe warns that it would take over a live connection.
-    expect(cell(report, 'probe.client-id')).toMatchObject({ status: 'warn', code: 'CLIENT_ID_MAY_BE_LIVE', evidence: { certificateCommonName: 'lab-device-1' } });
+    expect(cell(report, 'probe.client-id')).toMatchObject({
+      status: 'warn',
+      code: 'CLIENT_ID_MAY_BE_LIVE',
+      evidence: { certificateCommonName: 'lab-device-1' },
+    });
   });
 });

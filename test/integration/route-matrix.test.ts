@@ -31,9 +31,20 @@ beforeAll(() => {
 });
 afterAll(closeAll);
 
-const portOf: Record<RouteId, 8883 | 443 | 8443> = { 'mqtt-8883': 8883, 'mqtt-443': 443, 'https-8443': 8443, 'https-443': 443 };
+const portOf: Record<RouteId, 8883 | 443 | 8443> = {
+  'mqtt-8883': 8883,
+  'mqtt-443': 443,
+  'https-8443': 8443,
+  'https-443': 443,
+};
 
-async function probe(route: RouteId, port: number, pki: Pki, extra: Parameters<typeof targetFor>[1] = {}, creds = credentialsFor(pki)): Promise<CheckResult[]> {
+async function probe(
+  route: RouteId,
+  port: number,
+  pki: Pki,
+  extra: Parameters<typeof targetFor>[1] = {},
+  creds = credentialsFor(pki),
+): Promise<CheckResult[]> {
   const target = targetFor({ [portOf[route]]: port }, extra);
   return probeRoute(ROUTES[route], contextFor(target, creds));
 }
@@ -56,8 +67,17 @@ describe('healthy servers, one per route', () => {
         const alpn = route === 'mqtt-443' ? [ALPN_MQTT] : route === 'https-443' ? [ALPN_HTTP] : undefined;
         const { port } = await tlsServer({ cert: pki.server, clientCa: pki.deviceCa, ...(alpn ? { alpn } : {}) });
         const results = await probe(route, port, pki);
-        expect(results.map((r) => r.stage)).toEqual(['dns', 'tcp', 'tls', 'alpn', 'client-auth', 'protocol', 'round-trip']);
-        for (const s of ['dns', 'tcp', 'tls', 'alpn', 'client-auth'] as StageId[]) expect(stage(results, s).status, statuses(results)).toBe('pass');
+        expect(results.map((r) => r.stage)).toEqual([
+          'dns',
+          'tcp',
+          'tls',
+          'alpn',
+          'client-auth',
+          'protocol',
+          'round-trip',
+        ]);
+        for (const s of ['dns', 'tcp', 'tls', 'alpn', 'client-auth'] as StageId[])
+          expect(stage(results, s).status, statuses(results)).toBe('pass');
         expect(stage(results, 'dns').code).toBe('DNS_OVERRIDE');
         expect(stage(results, 'alpn').code).toBe(alpn ? 'ALPN_SELECTED' : 'ALPN_NOT_USED');
         const tls = stage(results, 'tls');
@@ -85,7 +105,10 @@ describe('failures are classified at the right stage with a stable code', () => 
     expect(alpn.reproduce).toContain(`-servername ${ENDPOINT}`);
     expect(alpn.reproduce).toContain('-CAfile ca.pem -cert device.pem.crt -key private.pem.key');
     expect(alpn.reproduce).not.toContain('-brief');
-    expect(stage(results, 'client-auth')).toMatchObject({ status: 'skip', summary: 'blocked by alpn: ALPN_NOT_SELECTED' });
+    expect(stage(results, 'client-auth')).toMatchObject({
+      status: 'skip',
+      summary: 'blocked by alpn: ALPN_NOT_SELECTED',
+    });
   });
 
   it('chain from another CA: TLS_CHAIN_UNTRUSTED naming the foreign issuer', async () => {
@@ -164,7 +187,12 @@ describe('failures are classified at the right stage with a stable code', () => 
     const { port } = await tlsServer({ cert: rsa.server, clientCa: rsa.deviceCa });
     const creds = credentialsFor(rsa);
     const stranger = generateKeyPair('rsa');
-    const key = { path: 'other.key', object: stranger.privateKey, wasEncrypted: false, pem: stranger.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const key = {
+      path: 'other.key',
+      object: stranger.privateKey,
+      wasEncrypted: false,
+      pem: stranger.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    };
     const results = await probe('mqtt-8883', port, rsa, {}, { ...creds, key });
     expect(stage(results, 'tcp').status).toBe('pass');
     expect(stage(results, 'tls')).toMatchObject({ status: 'fail', code: 'TLS_CLIENT_CREDENTIALS_UNUSABLE' });
@@ -173,7 +201,13 @@ describe('failures are classified at the right stage with a stable code', () => 
 
   it('--resolve pins the name to an address without DNS', async () => {
     const { port } = await tlsServer({ cert: rsa.server, clientCa: rsa.deviceCa });
-    const target = targetFor({}, { resolve: [{ host: ENDPOINT, addresses: ['127.0.0.1'] }], connectTo: [{ host: '', port: 8883, address: '', toPort: port }] });
+    const target = targetFor(
+      {},
+      {
+        resolve: [{ host: ENDPOINT, addresses: ['127.0.0.1'] }],
+        connectTo: [{ host: '', port: 8883, address: '', toPort: port }],
+      },
+    );
     const results = await probeRoute(ROUTES['mqtt-8883'], contextFor(target, credentialsFor(rsa)));
     expect(stage(results, 'dns')).toMatchObject({ status: 'pass', code: 'DNS_PINNED' });
     expect(stage(results, 'client-auth').status).toBe('pass');
@@ -193,8 +227,27 @@ describe('real TLS alerts from openssl s_server', () => {
     writeFileSync(join(dir, 'srv.pem'), rsa.server.certPem);
     writeFileSync(join(dir, 'srv.key'), rsa.server.keyPem, { mode: 0o600 });
     writeFileSync(join(dir, 'other-ca.pem'), rsa.otherCa.certPem);
-    const child = execa('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', join(dir, 'srv.pem'), '-key', join(dir, 'srv.key'),
-      '-Verify', '1', '-verify_return_error', '-CAfile', join(dir, 'other-ca.pem'), '-naccept', '1', ...extra], { stdin: 'pipe', reject: false });
+    const child = execa(
+      'openssl',
+      [
+        's_server',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-cert',
+        join(dir, 'srv.pem'),
+        '-key',
+        join(dir, 'srv.key'),
+        '-Verify',
+        '1',
+        '-verify_return_error',
+        '-CAfile',
+        join(dir, 'other-ca.pem'),
+        '-naccept',
+        '1',
+        ...extra,
+      ],
+      { stdin: 'pipe', reject: false },
+    );
     children.push(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('s_server did not start')), 5000);
@@ -240,9 +293,16 @@ describe('routes run concurrently', () => {
     const started = performance.now();
     const results = await runChecks(checks, ctx, { guardMs: 10_000 });
     const elapsed = performance.now() - started;
-    const routeTimes = target.routes.map((r) => results.filter((x) => x.route === r).reduce((sum, x) => sum + x.durationMs, 0));
+    const routeTimes = target.routes.map((r) =>
+      results.filter((x) => x.route === r).reduce((sum, x) => sum + x.durationMs, 0),
+    );
     const sum = routeTimes.reduce((a, b) => a + b, 0);
-    expect(results.filter((r) => r.stage === 'client-auth').map((r) => r.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(results.filter((r) => r.stage === 'client-auth').map((r) => r.status)).toEqual([
+      'pass',
+      'pass',
+      'pass',
+      'pass',
+    ]);
     expect(sum).toBeGreaterThan(4 * delayMs);
     expect(elapsed).toBeLessThan(sum / 2);
     expect(elapsed).toBeLessThan(2 * delayMs + 300);

@@ -17,7 +17,10 @@ beforeAll(async () => {
   fx = await makeFixtures();
   await writeFile(fx.path('amazon1.pem'), AMAZON_ROOTS[0]!.pem);
   await writeFile(fx.path('amazon2-4.pem'), AMAZON_ROOTS[1]!.pem + AMAZON_ROOTS[3]!.pem);
-  await writeFile(fx.path('amazon1-and-root.pem'), AMAZON_ROOTS[0]!.pem + (await readFile(fx.path('root.pem'), 'utf8')));
+  await writeFile(
+    fx.path('amazon1-and-root.pem'),
+    AMAZON_ROOTS[0]!.pem + (await readFile(fx.path('root.pem'), 'utf8')),
+  );
 });
 
 afterAll(async () => {
@@ -42,7 +45,11 @@ async function creds(spec: Spec): Promise<DeviceFiles> {
 
 function context(credentials: DeviceFiles, opts: { now?: Date; warnDays?: number } = {}): LocalCheckContext {
   const now = opts.now ?? new Date();
-  return { credentials, target: { warnDays: opts.warnDays ?? 30, endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com' }, now: () => now };
+  return {
+    credentials,
+    target: { warnDays: opts.warnDays ?? 30, endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com' },
+    now: () => now,
+  };
 }
 
 const byId = new Map(certChecks.map((c) => [c.id, c]));
@@ -92,7 +99,11 @@ describe('catalogue', () => {
   });
 
   it('a good RSA and a good EC pair pass every check', async () => {
-    for (const spec of [{ cert: 'rsa.pem', key: 'rsa.key' }, { cert: 'ec.pem', key: 'ec.key' }, { cert: 'ec384.pem', key: 'ec384.key' }]) {
+    for (const spec of [
+      { cert: 'rsa.pem', key: 'rsa.key' },
+      { cert: 'ec.pem', key: 'ec.key' },
+      { cert: 'ec384.pem', key: 'ec384.key' },
+    ]) {
       const results = await runAll(spec);
       expect(results.map((r) => [r.id, r.status, r.code])).toEqual([
         ['files.cert', 'pass', 'CERT_FILE_OK'],
@@ -110,7 +121,19 @@ describe('catalogue', () => {
   });
 
   it('every result is well formed, for every combination of fixtures, and never carries key material', async () => {
-    const files = ['rsa.pem', 'rsa.key', 'rsa.der', 'rsa.p12', 'rsa-enc-pkcs8.key', 'junk.txt', 'empty.pem', 'root.pem', 'chain.pem', 'weak.pem', 'ec.key'];
+    const files = [
+      'rsa.pem',
+      'rsa.key',
+      'rsa.der',
+      'rsa.p12',
+      'rsa-enc-pkcs8.key',
+      'junk.txt',
+      'empty.pem',
+      'root.pem',
+      'chain.pem',
+      'weak.pem',
+      'ec.key',
+    ];
     const keyBody = (await pem('rsa.key')).split('\n')[5]!;
     for (const cert of files) {
       for (const key of files) {
@@ -145,7 +168,9 @@ describe('files.*', () => {
     expect(der.reproduce).toContain('-inform DER');
     const swapped = await one('files.cert', { cert: 'rsa.key', key: 'rsa.pem' });
     expect([swapped.status, swapped.code]).toEqual(['fail', 'CERT_FILE_HOLDS_PRIVATE_KEY']);
-    expect(swapped.summary).toBe('this file holds a PRIVATE KEY, expected a CERTIFICATE: the cert and key files are swapped');
+    expect(swapped.summary).toBe(
+      'this file holds a PRIVATE KEY, expected a CERTIFICATE: the cert and key files are swapped',
+    );
     expect(swapped.reproduce).toBe(`grep -- '-----BEGIN' ${fx.path('rsa.key')}`);
     const amazon = await one('files.cert', { cert: 'amazon1.pem', key: 'rsa.key' });
     expect([amazon.status, amazon.code]).toEqual(['fail', 'CERT_FILE_HOLDS_CA']);
@@ -220,7 +245,11 @@ describe('cert.end-entity', () => {
 
   it('is skipped with the reason when the certificate file failed', async () => {
     const r = await one('cert.end-entity', { cert: 'rsa.key', key: 'rsa.pem' });
-    expect([r.status, r.code, r.summary]).toEqual(['skip', 'BLOCKED', 'blocked by files.cert: CERT_FILE_HOLDS_PRIVATE_KEY']);
+    expect([r.status, r.code, r.summary]).toEqual([
+      'skip',
+      'BLOCKED',
+      'blocked by files.cert: CERT_FILE_HOLDS_PRIVATE_KEY',
+    ]);
   });
 });
 
@@ -288,14 +317,24 @@ describe('cert.key-match', () => {
   it('matches DER, PKCS#12 and encrypted inputs', async () => {
     expect((await one('cert.key-match', { cert: 'rsa.der', key: 'rsa-key.der' })).code).toBe('CERT_KEY_MATCH_OK');
     expect((await one('cert.key-match', { cert: 'ec.p12', pass: PASSPHRASE })).code).toBe('CERT_KEY_MATCH_OK');
-    expect((await one('cert.key-match', { cert: 'rsa.pem', key: 'rsa-enc-pkcs8.key', pass: PASSPHRASE })).code).toBe('CERT_KEY_MATCH_OK');
+    expect((await one('cert.key-match', { cert: 'rsa.pem', key: 'rsa-enc-pkcs8.key', pass: PASSPHRASE })).code).toBe(
+      'CERT_KEY_MATCH_OK',
+    );
   });
 
   it('is skipped with the blocking code', async () => {
     const r = await one('cert.key-match', { cert: 'rsa.pem', key: 'rsa-enc-pkcs8.key' });
-    expect([r.status, r.code, r.summary]).toEqual(['skip', 'BLOCKED', 'blocked by files.key: KEY_ENCRYPTED_NO_PASSPHRASE']);
+    expect([r.status, r.code, r.summary]).toEqual([
+      'skip',
+      'BLOCKED',
+      'blocked by files.key: KEY_ENCRYPTED_NO_PASSPHRASE',
+    ]);
     const missing = await one('cert.key-match', { cert: 'rsa.pem' });
-    expect([missing.status, missing.code, missing.summary]).toEqual(['skip', 'INPUT_MISSING', 'no private key file given (--key)']);
+    expect([missing.status, missing.code, missing.summary]).toEqual([
+      'skip',
+      'INPUT_MISSING',
+      'no private key file given (--key)',
+    ]);
   });
 });
 
@@ -332,7 +371,10 @@ describe('cert.identity', () => {
     expect([r.status, r.code]).toEqual(['pass', 'CERT_IDENTITY']);
     const { stdout } = await execa('bash', ['-c', r.reproduce!]);
     expect(stdout).toContain(String(r.evidence.certificateId));
-    expect(r.evidence).toMatchObject({ subject: 'O=iot-doctor tests, CN=device-rsa', issuer: 'O=iot-doctor tests, CN=Test Device Root CA' });
+    expect(r.evidence).toMatchObject({
+      subject: 'O=iot-doctor tests, CN=device-rsa',
+      issuer: 'O=iot-doctor tests, CN=Test Device Root CA',
+    });
     expect(r.evidence.serialNumber).toMatch(/^[0-9a-f]+$/);
     const p12 = await one('cert.identity', { cert: 'rsa.p12', pass: PASSPHRASE });
     expect(p12.evidence.certificateId).toBe(r.evidence.certificateId);
@@ -378,9 +420,15 @@ describe('ca.verifies-endpoint (checkCaVerifiesChain)', () => {
     expect(r.id).toBe(CA_VERIFIES_ENDPOINT.id);
     expect([r.status, r.code]).toEqual(['pass', 'CA_VERIFIES_CHAIN']);
     expect(r.evidence.verifiedPath).toHaveLength(2);
-    expect(r.reproduce).toBe(`openssl s_client -connect ${endpoint}:8883 -servername ${endpoint} -CAfile ${fx.path('root.pem')} -verify_return_error -showcerts </dev/null`);
+    expect(r.reproduce).toBe(
+      `openssl s_client -connect ${endpoint}:8883 -servername ${endpoint} -CAfile ${fx.path('root.pem')} -verify_return_error -showcerts </dev/null`,
+    );
     // The same answer from openssl.
-    const v = await execa('openssl', ['verify', '-CAfile', fx.path('root.pem'), '-untrusted', fx.path('int.pem'), fx.path('leaf-int.pem')], { reject: false });
+    const v = await execa(
+      'openssl',
+      ['verify', '-CAfile', fx.path('root.pem'), '-untrusted', fx.path('int.pem'), fx.path('leaf-int.pem')],
+      { reject: false },
+    );
     expect(v.exitCode).toBe(0);
   });
 
@@ -390,13 +438,26 @@ describe('ca.verifies-endpoint (checkCaVerifiesChain)', () => {
   });
 
   it('CA_DOES_NOT_VERIFY_CHAIN with a foreign CA, and with a forged intermediate of the same name', async () => {
-    const other = checkCaVerifiesChain(await creds({ ca: 'other-root.pem' }), [await pem('leaf-int.pem'), await pem('int.pem')], endpoint, { port: 443 });
+    const other = checkCaVerifiesChain(
+      await creds({ ca: 'other-root.pem' }),
+      [await pem('leaf-int.pem'), await pem('int.pem')],
+      endpoint,
+      { port: 443 },
+    );
     expect([other.status, other.code]).toEqual(['fail', 'CA_DOES_NOT_VERIFY_CHAIN']);
     expect(other.hint).toContain('not an Amazon root');
     expect(other.reproduce).toContain(`${endpoint}:443`);
-    const forged = checkCaVerifiesChain(await creds({ ca: 'root.pem' }), [await pem('leaf-int.pem'), await pem('fake-int.pem')], endpoint);
+    const forged = checkCaVerifiesChain(
+      await creds({ ca: 'root.pem' }),
+      [await pem('leaf-int.pem'), await pem('fake-int.pem')],
+      endpoint,
+    );
     expect([forged.status, forged.code]).toEqual(['fail', 'CA_DOES_NOT_VERIFY_CHAIN']);
-    const v = await execa('openssl', ['verify', '-CAfile', fx.path('root.pem'), '-untrusted', fx.path('fake-int.pem'), fx.path('leaf-int.pem')], { reject: false });
+    const v = await execa(
+      'openssl',
+      ['verify', '-CAfile', fx.path('root.pem'), '-untrusted', fx.path('fake-int.pem'), fx.path('leaf-int.pem')],
+      { reject: false },
+    );
     expect(v.exitCode).not.toBe(0);
   });
 
@@ -414,14 +475,23 @@ describe('ca.verifies-endpoint (checkCaVerifiesChain)', () => {
   });
 
   it('CA_VERIFIES_CHAIN_PARTIAL when the CA file holds only the intermediate', async () => {
-    const r = checkCaVerifiesChain(await creds({ ca: 'int.pem' }), [await pem('leaf-int.pem'), await pem('int.pem')], endpoint);
+    const r = checkCaVerifiesChain(
+      await creds({ ca: 'int.pem' }),
+      [await pem('leaf-int.pem'), await pem('int.pem')],
+      endpoint,
+    );
     expect([r.status, r.code]).toEqual(['warn', 'CA_VERIFIES_CHAIN_PARTIAL']);
   });
 
   it('CA_CHAIN_NOT_TIME_VALID when the chain verifies but is outside its validity', async () => {
-    const r = checkCaVerifiesChain(await creds({ ca: 'root.pem' }), [await pem('leaf-int.pem'), await pem('int.pem')], endpoint, {
-      now: new Date(Date.now() + 5 * 365 * 86_400_000),
-    });
+    const r = checkCaVerifiesChain(
+      await creds({ ca: 'root.pem' }),
+      [await pem('leaf-int.pem'), await pem('int.pem')],
+      endpoint,
+      {
+        now: new Date(Date.now() + 5 * 365 * 86_400_000),
+      },
+    );
     expect([r.status, r.code]).toEqual(['warn', 'CA_CHAIN_NOT_TIME_VALID']);
   });
 
@@ -436,9 +506,42 @@ describe('ca.verifies-endpoint (checkCaVerifiesChain)', () => {
 
 describe('renderList', () => {
   const results: CheckResult[] = [
-    { id: 'a', route: null, stage: null, title: 'Thing one', status: 'pass', code: 'A_OK', summary: 'fine', evidence: {}, reproduce: 'echo a', durationMs: 1 },
-    { id: 'b', route: null, stage: null, title: 'Thing two', status: 'fail', code: 'B_BAD', summary: 'broken', evidence: {}, hint: 'fix it', reproduce: 'echo b', durationMs: 1 },
-    { id: 'c', route: null, stage: null, title: 'Thing three', status: 'skip', code: 'BLOCKED', summary: 'blocked by b: B_BAD', evidence: {}, durationMs: 0 },
+    {
+      id: 'a',
+      route: null,
+      stage: null,
+      title: 'Thing one',
+      status: 'pass',
+      code: 'A_OK',
+      summary: 'fine',
+      evidence: {},
+      reproduce: 'echo a',
+      durationMs: 1,
+    },
+    {
+      id: 'b',
+      route: null,
+      stage: null,
+      title: 'Thing two',
+      status: 'fail',
+      code: 'B_BAD',
+      summary: 'broken',
+      evidence: {},
+      hint: 'fix it',
+      reproduce: 'echo b',
+      durationMs: 1,
+    },
+    {
+      id: 'c',
+      route: null,
+      stage: null,
+      title: 'Thing three',
+      status: 'skip',
+      code: 'BLOCKED',
+      summary: 'blocked by b: B_BAD',
+      evidence: {},
+      durationMs: 0,
+    },
   ];
 
   it('prints symbol, status word, title and summary; hint and reproduce under non-pass results', () => {
@@ -464,7 +567,11 @@ describe('renderList', () => {
 
   it('renders real check results', async () => {
     const out = renderList(await runAll({ cert: 'rsa.key', key: 'rsa.pem' }), { color: false });
-    expect(out).toContain('✖ fail  Certificate file holds a readable device certificate: this file holds a PRIVATE KEY');
-    expect(out).toContain('- skip  Private key matches certificate: blocked by files.cert: CERT_FILE_HOLDS_PRIVATE_KEY');
+    expect(out).toContain(
+      '✖ fail  Certificate file holds a readable device certificate: this file holds a PRIVATE KEY',
+    );
+    expect(out).toContain(
+      '- skip  Private key matches certificate: blocked by files.cert: CERT_FILE_HOLDS_PRIVATE_KEY',
+    );
   });
 });

@@ -140,7 +140,9 @@ describe('required options', () => {
 
   it('names every missing required option in one line, and lists them as required in the help', () => {
     expect(() => parseCommandLine(withRequired, ['serve'])).toThrow('Missing required arguments: listen, config');
-    expect(() => parseCommandLine(withRequired, ['serve', '--listen', 'a:1'])).toThrow('Missing required argument: config');
+    expect(() => parseCommandLine(withRequired, ['serve', '--listen', 'a:1'])).toThrow(
+      'Missing required argument: config',
+    );
     const ok = parseCommandLine(withRequired, ['serve', '--listen', 'a:1', '--config', 'c.yml']);
     expect(ok).toMatchObject({ kind: 'run', args: { listen: 'a:1', config: 'c.yml' } });
     const help = parseCommandLine(withRequired, ['serve', '--help']) as { text: string };

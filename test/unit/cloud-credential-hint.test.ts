@@ -26,7 +26,9 @@ describe('credentialSourceHint: where credentials could come from, without loadi
     expect(credentialSourceHint({ profile: 'support' }, bare)).toBe('profile');
     expect(credentialSourceHint({}, { ...bare, AWS_PROFILE: 'support' })).toBe('profile');
     expect(credentialSourceHint({}, { ...bare, AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token' })).toBe('web-identity');
-    expect(credentialSourceHint({}, { ...bare, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials' })).toBe('container');
+    expect(credentialSourceHint({}, { ...bare, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials' })).toBe(
+      'container',
+    );
   });
 
   it('shared files count only when they exist and are not empty', () => {
@@ -37,6 +39,8 @@ describe('credentialSourceHint: where credentials could come from, without loadi
     expect(credentialSourceHint({}, bare)).toBe('shared-files');
     const other = join(home, 'creds');
     writeFileSync(other, '[default]\naws_access_key_id = x\n');
-    expect(credentialSourceHint({}, { ...bare, AWS_CONFIG_FILE: join(home, 'missing'), AWS_SHARED_CREDENTIALS_FILE: other })).toBe('shared-files');
+    expect(
+      credentialSourceHint({}, { ...bare, AWS_CONFIG_FILE: join(home, 'missing'), AWS_SHARED_CREDENTIALS_FILE: other }),
+    ).toBe('shared-files');
   });
 });

@@ -14,14 +14,31 @@ const ATS = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const CERT_ID = 'ab'.repeat(32);
 
 function res(id: string, extra: Partial<CheckResult> = {}): CheckResult {
-  return { id, route: null, stage: null, title: id, status: 'pass', code: 'X', summary: '', evidence: {}, durationMs: 1, ...extra };
+  return {
+    id,
+    route: null,
+    stage: null,
+    title: id,
+    status: 'pass',
+    code: 'X',
+    summary: '',
+    evidence: {},
+    durationMs: 1,
+    ...extra,
+  };
 }
 
 function report(results: CheckResult[], target: Partial<Report['target']> = {}): Report {
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'iot-doctor', version: '0.1.0' },
-    target: { endpoint: ATS, routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'], connectTo: [], files: {}, ...target },
+    target: {
+      endpoint: ATS,
+      routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'],
+      connectTo: [],
+      files: {},
+      ...target,
+    },
     startedAt: '2026-01-01T00:00:00.000Z',
     durationMs: 10,
     results,
@@ -33,7 +50,10 @@ function report(results: CheckResult[], target: Partial<Report['target']> = {}):
 
 describe('compareEndpoint', () => {
   it('same name (any case): ENDPOINT_MATCHES', () => {
-    expect(compareEndpoint(ATS.toUpperCase(), ATS, 'eu-west-1')).toMatchObject({ status: 'pass', code: 'ENDPOINT_MATCHES' });
+    expect(compareEndpoint(ATS.toUpperCase(), ATS, 'eu-west-1')).toMatchObject({
+      status: 'pass',
+      code: 'ENDPOINT_MATCHES',
+    });
   });
   it('other prefix, same region: ENDPOINT_OTHER_ACCOUNT with expected/actual and the region of the name', () => {
     const other = 'zzzzzzzzzzzzzz-ats.iot.eu-west-1.amazonaws.com';
@@ -50,7 +70,10 @@ describe('compareEndpoint', () => {
   });
   it('name in another region than the API: ENDPOINT_REGION_MISMATCH', () => {
     const r = compareEndpoint('a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com', ATS, 'eu-west-1');
-    expect(r).toMatchObject({ code: 'ENDPOINT_REGION_MISMATCH', evidence: { endpointRegion: 'us-east-1', apiRegion: 'eu-west-1' } });
+    expect(r).toMatchObject({
+      code: 'ENDPOINT_REGION_MISMATCH',
+      evidence: { endpointRegion: 'us-east-1', apiRegion: 'eu-west-1' },
+    });
     expect(r.hint).toContain('--region us-east-1');
   });
   it('China partition names are understood', () => {
@@ -58,24 +81,54 @@ describe('compareEndpoint', () => {
     expect(compareEndpoint(cn, cn, 'cn-north-1').code).toBe('ENDPOINT_MATCHES');
   });
   it('a name that is not an AWS IoT endpoint: ENDPOINT_CUSTOM_DOMAIN warning', () => {
-    expect(compareEndpoint('iot.example.com', ATS, 'eu-west-1')).toMatchObject({ status: 'warn', code: 'ENDPOINT_CUSTOM_DOMAIN' });
+    expect(compareEndpoint('iot.example.com', ATS, 'eu-west-1')).toMatchObject({
+      status: 'warn',
+      code: 'ENDPOINT_CUSTOM_DOMAIN',
+    });
   });
 });
 
 describe('classifyError', () => {
-  const named = (name: string, message: string, httpStatusCode?: number): Error => Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
+  const named = (name: string, message: string, httpStatusCode?: number): Error =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode } });
   it('AccessDenied names the permission from the message, else the operation permission', () => {
-    const e = named('AccessDeniedException', 'User: arn:aws:iam::123456789012:user/x is not authorized to perform: iot:TestAuthorization on resource: arn:aws:iot:eu-west-1:123456789012:cert/abc', 403);
-    expect(classifyError(e, 'TestAuthorization', 'iot:TestAuthorization')).toMatchObject({ kind: 'access-denied', permission: 'iot:TestAuthorization', httpStatus: 403 });
-    expect(classifyError(named('AccessDeniedException', 'denied', 403), 'GetPolicy', 'iot:GetPolicy')).toMatchObject({ kind: 'access-denied', permission: 'iot:GetPolicy' });
+    const e = named(
+      'AccessDeniedException',
+      'User: arn:aws:iam::123456789012:user/x is not authorized to perform: iot:TestAuthorization on resource: arn:aws:iot:eu-west-1:123456789012:cert/abc',
+      403,
+    );
+    expect(classifyError(e, 'TestAuthorization', 'iot:TestAuthorization')).toMatchObject({
+      kind: 'access-denied',
+      permission: 'iot:TestAuthorization',
+      httpStatus: 403,
+    });
+    expect(classifyError(named('AccessDeniedException', 'denied', 403), 'GetPolicy', 'iot:GetPolicy')).toMatchObject({
+      kind: 'access-denied',
+      permission: 'iot:GetPolicy',
+    });
   });
   it('maps the other kinds', () => {
-    expect(classifyError(named('ResourceNotFoundException', 'x', 404), 'DescribeCertificate', 'p').kind).toBe('not-found');
-    expect(classifyError(named('ThrottlingException', 'Rate exceeded', 400), 'DescribeCertificate', 'p').kind).toBe('throttled');
-    expect(classifyError(named('UnrecognizedClientException', 'The security token included in the request is invalid', 403), 'X', 'p').kind).toBe('credentials-rejected');
+    expect(classifyError(named('ResourceNotFoundException', 'x', 404), 'DescribeCertificate', 'p').kind).toBe(
+      'not-found',
+    );
+    expect(classifyError(named('ThrottlingException', 'Rate exceeded', 400), 'DescribeCertificate', 'p').kind).toBe(
+      'throttled',
+    );
+    expect(
+      classifyError(
+        named('UnrecognizedClientException', 'The security token included in the request is invalid', 403),
+        'X',
+        'p',
+      ).kind,
+    ).toBe('credentials-rejected');
     expect(classifyError(named('ExpiredTokenException', 'expired', 403), 'X', 'p').kind).toBe('credentials-rejected');
-    expect(classifyError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'X', 'p').kind).toBe('unreachable');
-    expect(classifyError(named('TimeoutError', 'The operation was aborted due to timeout'), 'X', 'p').kind).toBe('unreachable');
+    expect(
+      classifyError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'X', 'p')
+        .kind,
+    ).toBe('unreachable');
+    expect(classifyError(named('TimeoutError', 'The operation was aborted due to timeout'), 'X', 'p').kind).toBe(
+      'unreachable',
+    );
     expect(classifyError(named('InternalFailureException', 'boom', 500), 'X', 'p').kind).toBe('service-error');
   });
   it('keeps messages to one short line', () => {
@@ -89,12 +142,20 @@ describe('helpers', () => {
   it('probeClientIds follows routeClientId for every MQTT route, deduped', () => {
     const random = targetFor({}, { clientId: 'iot-doctor-0a1b2c3d', clientIdFromUser: false });
     expect(probeClientIds(random)).toEqual(['iot-doctor-0a1b2c3d-8883', 'iot-doctor-0a1b2c3d-443']);
-    expect(probeClientIds(random)).toEqual([routeClientId(random, ROUTES['mqtt-8883']), routeClientId(random, ROUTES['mqtt-443'])]);
+    expect(probeClientIds(random)).toEqual([
+      routeClientId(random, ROUTES['mqtt-8883']),
+      routeClientId(random, ROUTES['mqtt-443']),
+    ]);
     expect(probeClientIds(targetFor({}, { clientId: 'dev-1', clientIdFromUser: true }))).toEqual(['dev-1']);
     expect(probeClientIds(targetFor({}, { clientId: 'dev-1', routes: ['https-8443'] }))).toEqual(['dev-1']);
   });
   it('parseCertArn and partitionOf', () => {
-    expect(parseCertArn(`arn:aws-cn:iot:cn-north-1:123456789012:cert/${CERT_ID}`)).toEqual({ partition: 'aws-cn', region: 'cn-north-1', accountId: '123456789012', certificateId: CERT_ID });
+    expect(parseCertArn(`arn:aws-cn:iot:cn-north-1:123456789012:cert/${CERT_ID}`)).toEqual({
+      partition: 'aws-cn',
+      region: 'cn-north-1',
+      accountId: '123456789012',
+      certificateId: CERT_ID,
+    });
     expect(parseCertArn('arn:aws:iot:eu-west-1:1:cert/x')).toBeUndefined();
     expect(partitionOf('us-gov-west-1')).toBe('aws-us-gov');
     expect(partitionOf('eu-west-1')).toBe('aws');
@@ -113,8 +174,17 @@ describe('report hand-over', () => {
 
   it('cloudTargetFromReport: our random id gives the per-route ids back through routeClientId', () => {
     const r = report(
-      [res('cert.identity', { evidence: { certificateId: CERT_ID } }), mqttResult('mqtt-8883', 'iot-doctor-0a1b2c3d-8883'), mqttResult('mqtt-443', 'iot-doctor-0a1b2c3d-443')],
-      { clientId: 'iot-doctor-0a1b2c3d', topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe', region: 'eu-west-1', siteProfile: 'technician' },
+      [
+        res('cert.identity', { evidence: { certificateId: CERT_ID } }),
+        mqttResult('mqtt-8883', 'iot-doctor-0a1b2c3d-8883'),
+        mqttResult('mqtt-443', 'iot-doctor-0a1b2c3d-443'),
+      ],
+      {
+        clientId: 'iot-doctor-0a1b2c3d',
+        topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe',
+        region: 'eu-west-1',
+        siteProfile: 'technician',
+      },
     );
     const t = cloudTargetFromReport(r);
     expect(t).toEqual({
@@ -132,24 +202,50 @@ describe('report hand-over', () => {
   });
 
   it("cloudTargetFromReport: a user's client id is used as it is; certificate id from the summary wins", () => {
-    const r = report([mqttResult('mqtt-8883', 'pump-7'), mqttResult('mqtt-443', 'pump-7')], { clientId: 'pump-7', certificateId: CERT_ID.toUpperCase() });
+    const r = report([mqttResult('mqtt-8883', 'pump-7'), mqttResult('mqtt-443', 'pump-7')], {
+      clientId: 'pump-7',
+      certificateId: CERT_ID.toUpperCase(),
+    });
     const t = cloudTargetFromReport(r);
     expect(t).toMatchObject({ clientId: 'pump-7', clientIdFromUser: true, certificateId: CERT_ID });
     expect(probeClientIds(targetFor({}, t))).toEqual(['pump-7']);
   });
 
   it('cloudTargetFromReport: no route evidence, default-looking id is ours', () => {
-    expect(cloudTargetFromReport(report([], { clientId: 'iot-doctor-0a1b2c3d' }))).toMatchObject({ clientIdFromUser: false });
+    expect(cloudTargetFromReport(report([], { clientId: 'iot-doctor-0a1b2c3d' }))).toMatchObject({
+      clientIdFromUser: false,
+    });
     expect(cloudTargetFromReport(report([], { clientId: 'sensor' }))).toMatchObject({ clientIdFromUser: true });
   });
 
   it('mergeCloudResults replaces cloud.* results in place, or appends', () => {
-    const old = report([res('cert.identity'), res('cloud.credentials', { status: 'skip' }), res('cloud.certificate', { status: 'skip' }), res('route.mqtt-8883.tcp')]);
+    const old = report([
+      res('cert.identity'),
+      res('cloud.credentials', { status: 'skip' }),
+      res('cloud.certificate', { status: 'skip' }),
+      res('route.mqtt-8883.tcp'),
+    ]);
     const fresh = [res('cloud.credentials'), res('cloud.endpoint'), res('cloud.certificate')];
-    expect(mergeCloudResults(old, fresh).map((r) => r.id)).toEqual(['cert.identity', 'cloud.credentials', 'cloud.endpoint', 'cloud.certificate', 'route.mqtt-8883.tcp']);
-    expect(mergeCloudResults(old, fresh).filter(isCloudResult).every((r) => r.status === 'pass')).toBe(true);
+    expect(mergeCloudResults(old, fresh).map((r) => r.id)).toEqual([
+      'cert.identity',
+      'cloud.credentials',
+      'cloud.endpoint',
+      'cloud.certificate',
+      'route.mqtt-8883.tcp',
+    ]);
+    expect(
+      mergeCloudResults(old, fresh)
+        .filter(isCloudResult)
+        .every((r) => r.status === 'pass'),
+    ).toBe(true);
     const none = report([res('cert.identity'), res('route.mqtt-8883.tcp')]);
-    expect(mergeCloudResults(none, fresh).map((r) => r.id)).toEqual(['cert.identity', 'route.mqtt-8883.tcp', 'cloud.credentials', 'cloud.endpoint', 'cloud.certificate']);
+    expect(mergeCloudResults(none, fresh).map((r) => r.id)).toEqual([
+      'cert.identity',
+      'route.mqtt-8883.tcp',
+      'cloud.credentials',
+      'cloud.endpoint',
+      'cloud.certificate',
+    ]);
     expect(isCloudResult(res('cloudy.thing'))).toBe(false);
   });
 });
@@ -157,7 +253,10 @@ describe('report hand-over', () => {
 describe('withinBudget', () => {
   it('a check whose calls never end becomes a warning after 6 x timeout, one per result id', async () => {
     const ctx = contextFor(targetFor({}, { timeoutMs: 40 }), { problems: [] });
-    const metas = [{ id: 'cloud.a', title: 'A' }, { id: 'cloud.b', title: 'B' }];
+    const metas = [
+      { id: 'cloud.a', title: 'A' },
+      { id: 'cloud.b', title: 'B' },
+    ];
     const t0 = performance.now();
     const out = await withinBudget(ctx, metas, t0, () => new Promise<CheckResult[]>(() => undefined));
     expect(performance.now() - t0).toBeGreaterThanOrEqual(235);

@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sdkLoaded = (): boolean => Object.keys(require.cache).some((k) => k.includes(`${sep}@aws-sdk${sep}client-iot${sep}`));
+const sdkLoaded = (): boolean =>
+  Object.keys(require.cache).some((k) => k.includes(`${sep}@aws-sdk${sep}client-iot${sep}`));
 const savedEnv = { ...process.env };
 
 afterAll(() => {
@@ -31,7 +32,10 @@ describe('lazy AWS SDK', () => {
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
       const staticImports = [...text.matchAll(/^import\s+(?!type\b)[^;]*from\s+'(@aws-sdk\/[^']+)'/gm)];
-      expect(staticImports.map((m) => m[1]), f).toEqual([]);
+      expect(
+        staticImports.map((m) => m[1]),
+        f,
+      ).toEqual([]);
     }
   });
 
@@ -54,7 +58,11 @@ describe('lazy AWS SDK', () => {
     const t0 = performance.now();
     const [r] = await credentials.run(ctx, new Map());
     const loadMs = performance.now() - t0;
-    expect(r).toMatchObject({ status: 'pass', code: 'CLOUD_CREDENTIALS_OK', evidence: { source: 'env', region: 'eu-west-1' } });
+    expect(r).toMatchObject({
+      status: 'pass',
+      code: 'CLOUD_CREDENTIALS_OK',
+      evidence: { source: 'env', region: 'eu-west-1' },
+    });
     expect(sdkLoaded()).toBe(true);
     // Informational: what the first cloud check pays for loading the SDK.
     console.info(`first cloud check (SDK import + credential lookup): ${Math.round(loadMs)} ms`);

@@ -36,7 +36,10 @@ describe('CLOCK_SKEW', () => {
   });
 
   it('a clock that looks unset (before 2020)', () => {
-    const results = [...without('cert.validity', 'clock.skew'), check('cert.validity', 'CLOCK_LOOKS_UNSET', 'warn', { now: '1970-01-01T00:00:42Z' })];
+    const results = [
+      ...without('cert.validity', 'clock.skew'),
+      check('cert.validity', 'CLOCK_LOOKS_UNSET', 'warn', { now: '1970-01-01T00:00:42Z' }),
+    ];
     const f = only(diagnose(results), 'CLOCK_SKEW');
     expect(f.confidence).toBe('likely');
     expect(f.params).toEqual({ offsetSeconds: null, serverDate: null, localTime: '1970-01-01T00:00:42Z' });
@@ -46,7 +49,10 @@ describe('CLOCK_SKEW', () => {
   it('the certificate is invalid by the local clock but valid by the server clock', () => {
     const results = [
       ...without('cert.validity', 'clock.skew'),
-      check('cert.validity', 'CERT_NOT_YET_VALID', 'fail', { notBefore: '2026-01-01T00:00:00Z', now: '2025-01-01T00:00:00Z' }),
+      check('cert.validity', 'CERT_NOT_YET_VALID', 'fail', {
+        notBefore: '2026-01-01T00:00:00Z',
+        now: '2025-01-01T00:00:00Z',
+      }),
       check('clock.cert-validity', 'CERT_VALID_BY_SERVER_CLOCK'),
     ];
     const findings = diagnose(results);

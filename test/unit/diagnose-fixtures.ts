@@ -22,12 +22,26 @@ export const CLIENT_ID = 'iot-doctor-test';
 export const TOPIC = `iot-doctor/${CLIENT_ID}/probe`;
 
 export const AMAZON_CHAIN = [
-  { subject: `CN=*.iot.eu-west-1.amazonaws.com`, issuer: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01', fingerprint256: 'AA:11:22:33:44:55:66:77:88:99', subjectAltName: 'DNS:*.iot.eu-west-1.amazonaws.com' },
-  { subject: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01', issuer: 'C=US, O=Amazon, CN=Amazon Root CA 1', fingerprint256: 'BB:11' },
+  {
+    subject: `CN=*.iot.eu-west-1.amazonaws.com`,
+    issuer: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01',
+    fingerprint256: 'AA:11:22:33:44:55:66:77:88:99',
+    subjectAltName: 'DNS:*.iot.eu-west-1.amazonaws.com',
+  },
+  {
+    subject: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01',
+    issuer: 'C=US, O=Amazon, CN=Amazon Root CA 1',
+    fingerprint256: 'BB:11',
+  },
 ];
 
 export const PROXY_CHAIN = [
-  { subject: `CN=${ENDPOINT}`, issuer: 'O=Example Corp IT Security, CN=Corporate TLS Inspection CA', fingerprint256: 'CC:22:33:44:55:66:77:88:99:00', subjectAltName: `DNS:${ENDPOINT}` },
+  {
+    subject: `CN=${ENDPOINT}`,
+    issuer: 'O=Example Corp IT Security, CN=Corporate TLS Inspection CA',
+    fingerprint256: 'CC:22:33:44:55:66:77:88:99:00',
+    subjectAltName: `DNS:${ENDPOINT}`,
+  },
 ];
 
 export interface StageOverride {
@@ -68,13 +82,22 @@ function passEvidence(route: RouteId, stage: StageId): Evidence {
     case 'tcp':
       return { address: ADDRESS, port: spec.port, family: 4 };
     case 'tls':
-      return { address: ADDRESS, port: spec.port, sni: ENDPOINT, protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', chain: AMAZON_CHAIN };
+      return {
+        address: ADDRESS,
+        port: spec.port,
+        sni: ENDPOINT,
+        protocol: 'TLSv1.3',
+        cipher: 'TLS_AES_128_GCM_SHA256',
+        chain: AMAZON_CHAIN,
+      };
     case 'alpn':
       return { offered: spec.alpn, selected: spec.alpn };
     case 'client-auth':
       return { certificateId: 'f'.repeat(64), protocol: 'TLSv1.3' };
     case 'protocol':
-      return spec.protocol === 'mqtt' ? { clientId: `${CLIENT_ID}-${spec.port}`, mqttVersion: '3.1.1', topic: TOPIC } : { topic: TOPIC, status: 200 };
+      return spec.protocol === 'mqtt'
+        ? { clientId: `${CLIENT_ID}-${spec.port}`, mqttVersion: '3.1.1', topic: TOPIC }
+        : { topic: TOPIC, status: 200 };
     case 'round-trip':
       return { topic: TOPIC };
   }
@@ -85,18 +108,36 @@ function passEvidence(route: RouteId, stage: StageId): Evidence {
  * stops the route, and later stages become SKIPPED unless overridden too. `protocol: false` leaves protocol and
  * round-trip as PROTOCOL_NOT_REQUESTED.
  */
-export function route(id: RouteId, stages: Partial<Record<StageId, StageOverride>> = {}, opts: { protocol?: boolean } = {}): CheckResult[] {
+export function route(
+  id: RouteId,
+  stages: Partial<Record<StageId, StageOverride>> = {},
+  opts: { protocol?: boolean } = {},
+): CheckResult[] {
   const out: CheckResult[] = [];
   let blocker: CheckResult | undefined;
   for (const stage of STAGE_IDS) {
     const base = { id: routeResultId(id, stage), route: id, stage, title: STAGE_TITLES[stage], durationMs: 10 };
     const o = stages[stage];
     if (blocker && !o) {
-      out.push({ ...base, status: 'skip', code: 'SKIPPED', summary: `blocked by ${blocker.stage}: ${blocker.code}`, evidence: {}, durationMs: 0 });
+      out.push({
+        ...base,
+        status: 'skip',
+        code: 'SKIPPED',
+        summary: `blocked by ${blocker.stage}: ${blocker.code}`,
+        evidence: {},
+        durationMs: 0,
+      });
       continue;
     }
     if (!o && opts.protocol === false && (stage === 'protocol' || stage === 'round-trip')) {
-      out.push({ ...base, status: 'skip', code: 'PROTOCOL_NOT_REQUESTED', summary: 'not run (--no-protocol)', evidence: {}, durationMs: 0 });
+      out.push({
+        ...base,
+        status: 'skip',
+        code: 'PROTOCOL_NOT_REQUESTED',
+        summary: 'not run (--no-protocol)',
+        evidence: {},
+        durationMs: 0,
+      });
       continue;
     }
     const status = o?.status ?? 'pass';
@@ -122,8 +163,25 @@ export function fail(code: string, evidence: Evidence = {}, extra: StageOverride
 }
 
 /** A non-route check result. */
-export function check(id: string, code: string, status: Status = 'pass', evidence: Evidence = {}, extra: Partial<CheckResult> = {}): CheckResult {
-  return { id, route: null, stage: null, title: `Check ${id}`, status, code, summary: `${id}: ${code}`, evidence, durationMs: 1, ...extra };
+export function check(
+  id: string,
+  code: string,
+  status: Status = 'pass',
+  evidence: Evidence = {},
+  extra: Partial<CheckResult> = {},
+): CheckResult {
+  return {
+    id,
+    route: null,
+    stage: null,
+    title: `Check ${id}`,
+    status,
+    code,
+    summary: `${id}: ${code}`,
+    evidence,
+    durationMs: 1,
+    ...extra,
+  };
 }
 
 /** Local checks that pass, as a healthy run has them. */
@@ -133,14 +191,20 @@ export function localPasses(): CheckResult[] {
     check('files.key', 'KEY_FILE_OK'),
     check('files.ca', 'CA_FILE_OK'),
     check('cert.key-match', 'CERT_KEY_MATCH_OK'),
-    check('cert.validity', 'CERT_VALIDITY_OK', 'pass', { notBefore: '2026-01-01T00:00:00Z', notAfter: '2027-01-01T00:00:00Z', now: '2026-06-01T00:00:00Z' }),
+    check('cert.validity', 'CERT_VALIDITY_OK', 'pass', {
+      notBefore: '2026-01-01T00:00:00Z',
+      notAfter: '2027-01-01T00:00:00Z',
+      now: '2026-06-01T00:00:00Z',
+    }),
     check('ca.contents', 'CA_HAS_AMAZON_ROOTS'),
     check('ca.verifies-endpoint', 'CA_VERIFIES_CHAIN'),
     check('clock.skew', 'CLOCK_OK', 'pass', { offsetSeconds: 1 }),
   ];
 }
 
-export function allRoutes(overrides: Partial<Record<RouteId, Partial<Record<StageId, StageOverride>>>> = {}): CheckResult[] {
+export function allRoutes(
+  overrides: Partial<Record<RouteId, Partial<Record<StageId, StageOverride>>>> = {},
+): CheckResult[] {
   return (['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'] as const).flatMap((r) => route(r, overrides[r] ?? {}));
 }
 
@@ -150,6 +214,7 @@ export function codes(findings: readonly Finding[]): string[] {
 
 export function only(findings: readonly Finding[], code: string): Finding {
   const hits = findings.filter((f) => f.code === code);
-  if (hits.length !== 1) throw new Error(`expected exactly one ${code}, got ${hits.length}: ${codes(findings).join(', ')}`);
+  if (hits.length !== 1)
+    throw new Error(`expected exactly one ${code}, got ${hits.length}: ${codes(findings).join(', ')}`);
   return hits[0]!;
 }

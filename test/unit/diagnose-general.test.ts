@@ -6,17 +6,53 @@ import { allRoutes, check, codes, fail, localPasses, only, route } from './diagn
 const ROUTE_FAIL_CODES: Record<string, string[]> = {
   dns: ['DNS_NXDOMAIN', 'DNS_NO_ANSWER', 'DNS_TEMPORARY_FAILURE', 'DNS_TIMEOUT', 'DNS_ERROR'],
   tcp: ['TCP_REFUSED', 'TCP_TIMEOUT', 'TCP_UNREACHABLE', 'TCP_RESET', 'TCP_ERROR'],
-  tls: ['TLS_STALLED', 'TLS_RESET', 'TLS_CLOSED', 'TLS_ALERT', 'TLS_NOT_TLS', 'TLS_ERROR', 'TLS_CHAIN_UNTRUSTED', 'TLS_SERVER_CERT_EXPIRED', 'TLS_SERVER_CERT_NOT_YET_VALID', 'TLS_HOSTNAME_MISMATCH'],
+  tls: [
+    'TLS_STALLED',
+    'TLS_RESET',
+    'TLS_CLOSED',
+    'TLS_ALERT',
+    'TLS_NOT_TLS',
+    'TLS_ERROR',
+    'TLS_CHAIN_UNTRUSTED',
+    'TLS_SERVER_CERT_EXPIRED',
+    'TLS_SERVER_CERT_NOT_YET_VALID',
+    'TLS_HOSTNAME_MISMATCH',
+  ],
   alpn: ['ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'],
   'client-auth': ['CLIENT_CERT_REJECTED'],
-  protocol: ['MQTT_CONNACK_REFUSED', 'MQTT_CLOSED_AFTER_CONNECT', 'MQTT_NO_CONNACK', 'MQTT_ERROR', 'HTTP_MISSING_AUTH_TOKEN', 'HTTP_FORBIDDEN', 'HTTP_UNAUTHORIZED', 'HTTP_NOT_FOUND', 'HTTP_UNEXPECTED_STATUS', 'HTTP_NO_RESPONSE', 'HTTP_CLOSED_WITHOUT_RESPONSE', 'HTTP_ERROR'],
-  'round-trip': ['MQTT_SUBACK_REFUSED', 'MQTT_PUBACK_REFUSED', 'MQTT_CLOSED_AFTER_SUBSCRIBE', 'MQTT_CLOSED_AFTER_PUBLISH', 'MQTT_CLOSED_BEFORE_DELIVERY', 'MQTT_NO_SUBACK', 'MQTT_NO_PUBACK', 'MQTT_MESSAGE_NOT_RECEIVED', 'HTTP_MESSAGE_NOT_RECEIVED'],
+  protocol: [
+    'MQTT_CONNACK_REFUSED',
+    'MQTT_CLOSED_AFTER_CONNECT',
+    'MQTT_NO_CONNACK',
+    'MQTT_ERROR',
+    'HTTP_MISSING_AUTH_TOKEN',
+    'HTTP_FORBIDDEN',
+    'HTTP_UNAUTHORIZED',
+    'HTTP_NOT_FOUND',
+    'HTTP_UNEXPECTED_STATUS',
+    'HTTP_NO_RESPONSE',
+    'HTTP_CLOSED_WITHOUT_RESPONSE',
+    'HTTP_ERROR',
+  ],
+  'round-trip': [
+    'MQTT_SUBACK_REFUSED',
+    'MQTT_PUBACK_REFUSED',
+    'MQTT_CLOSED_AFTER_SUBSCRIBE',
+    'MQTT_CLOSED_AFTER_PUBLISH',
+    'MQTT_CLOSED_BEFORE_DELIVERY',
+    'MQTT_NO_SUBACK',
+    'MQTT_NO_PUBACK',
+    'MQTT_MESSAGE_NOT_RECEIVED',
+    'HTTP_MESSAGE_NOT_RECEIVED',
+  ],
 };
 
 /** Every result that failed, warned or errored is cited by at least one finding. */
 function expectEveryProblemCited(results: readonly CheckResult[], findings: ReturnType<typeof diagnose>): void {
   const cited = new Set(findings.flatMap((f) => f.evidence));
-  const uncited = results.filter((r) => (r.status === 'fail' || r.status === 'warn' || r.status === 'error') && !cited.has(r.id));
+  const uncited = results.filter(
+    (r) => (r.status === 'fail' || r.status === 'warn' || r.status === 'error') && !cited.has(r.id),
+  );
   expect(uncited.map((r) => `${r.id} ${r.code}`)).toEqual([]);
 }
 
@@ -27,7 +63,12 @@ describe('HEALTHY', () => {
     expect(codes(findings)).toEqual(['HEALTHY']);
     const f = findings[0]!;
     expect(f.severity).toBe('info');
-    expect(f.params).toEqual({ routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'], checks: 8, skipped: 1, expectedBlocked: [] });
+    expect(f.params).toEqual({
+      routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'],
+      checks: 8,
+      skipped: 1,
+      expectedBlocked: [],
+    });
     expect(f.explanation).toMatch(/cloud\.credentials \(CLOUD_NO_CREDENTIALS\)/);
     expect(f.evidence).toContain('route.mqtt-8883.round-trip');
     expect(f.evidence).toContain('cert.key-match');
@@ -59,9 +100,20 @@ describe('HEALTHY', () => {
   }
 
   for (const status of ['warn', 'fail', 'error'] as const) {
-    for (const id of ['files.cert', 'cert.key-match', 'ca.verifies-endpoint', 'clock.skew', 'cloud.certificate', 'cloud.authorization.publish']) {
+    for (const id of [
+      'files.cert',
+      'cert.key-match',
+      'ca.verifies-endpoint',
+      'clock.skew',
+      'cloud.certificate',
+      'cloud.authorization.publish',
+    ]) {
       it(`never healthy when ${id} is ${status}`, () => {
-        const results = [...localPasses().filter((r) => r.id !== id), check(id, 'SOMETHING_ODD', status), ...allRoutes()];
+        const results = [
+          ...localPasses().filter((r) => r.id !== id),
+          check(id, 'SOMETHING_ODD', status),
+          ...allRoutes(),
+        ];
         const findings = diagnose(results);
         expect(codes(findings)).not.toContain('HEALTHY');
         expectEveryProblemCited(results, findings);
@@ -74,12 +126,26 @@ describe('residual findings', () => {
   it('UNEXPLAINED_FAILURE lists failures no rule explains, with their hints and reproduce commands', () => {
     const results = [
       ...localPasses(),
-      ...allRoutes({ 'https-8443': { protocol: fail('HTTP_NOT_FOUND', {}, { hint: 'The host is probably not an AWS IoT data endpoint.', reproduce: 'curl -v https://x:8443/topics/t' }) } }),
+      ...allRoutes({
+        'https-8443': {
+          protocol: fail(
+            'HTTP_NOT_FOUND',
+            {},
+            {
+              hint: 'The host is probably not an AWS IoT data endpoint.',
+              reproduce: 'curl -v https://x:8443/topics/t',
+            },
+          ),
+        },
+      }),
     ];
     const f = only(diagnose(results), 'UNEXPLAINED_FAILURE');
     expect(f.params).toEqual({ codes: ['HTTP_NOT_FOUND'], ids: ['route.https-8443.protocol'] });
     expect(f.evidence).toEqual(['route.https-8443.protocol']);
-    expect(f.remediation).toEqual(['The host is probably not an AWS IoT data endpoint.', 'Reproduce route.https-8443.protocol by hand: curl -v https://x:8443/topics/t']);
+    expect(f.remediation).toEqual([
+      'The host is probably not an AWS IoT data endpoint.',
+      'Reproduce route.https-8443.protocol by hand: curl -v https://x:8443/topics/t',
+    ]);
     expect(f.confidence).toBe('possible');
   });
 
@@ -93,7 +159,13 @@ describe('residual findings', () => {
   it('OTHER_WARNINGS collects warnings without a rule', () => {
     const results = [
       ...localPasses().filter((r) => r.id !== 'cert.validity'),
-      check('cert.validity', 'CERT_EXPIRES_SOON', 'warn', {}, { hint: 'rotate the device certificate before it expires' }),
+      check(
+        'cert.validity',
+        'CERT_EXPIRES_SOON',
+        'warn',
+        {},
+        { hint: 'rotate the device certificate before it expires' },
+      ),
       check('files.key', 'KEY_FILE_WORLD_READABLE', 'warn', {}, { id: 'files.key:KEY_FILE_WORLD_READABLE' }),
       ...allRoutes(),
     ];
@@ -101,7 +173,10 @@ describe('residual findings', () => {
     expect(codes(findings)).toEqual(['OTHER_WARNINGS']);
     const f = findings[0]!;
     expect(f.severity).toBe('warning');
-    expect(f.params).toEqual({ codes: ['CERT_EXPIRES_SOON', 'KEY_FILE_WORLD_READABLE'], ids: ['cert.validity', 'files.key:KEY_FILE_WORLD_READABLE'] });
+    expect(f.params).toEqual({
+      codes: ['CERT_EXPIRES_SOON', 'KEY_FILE_WORLD_READABLE'],
+      ids: ['cert.validity', 'files.key:KEY_FILE_WORLD_READABLE'],
+    });
     expect(f.remediation).toEqual(['rotate the device certificate before it expires']);
   });
 });
@@ -111,11 +186,15 @@ describe('ordering and purity', () => {
     const results = [
       ...localPasses().filter((r) => r.id !== 'clock.skew'),
       check('clock.skew', 'CLOCK_SKEW', 'warn', { offsetSeconds: 400 }),
-      ...allRoutes({ 'mqtt-8883': { tcp: fail('TCP_TIMEOUT') }, 'https-8443': { tls: fail('TLS_STALLED', { bytesFromServer: 0 }) } }),
+      ...allRoutes({
+        'mqtt-8883': { tcp: fail('TCP_TIMEOUT') },
+        'https-8443': { tls: fail('TLS_STALLED', { bytesFromServer: 0 }) },
+      }),
     ];
     const findings = diagnose(results);
     expect(codes(findings)).toEqual(['PORT_BLOCKED', 'SNI_FILTERED', 'CLOCK_SKEW']);
-    for (let i = 1; i < findings.length; i++) expect(compareFindings(findings[i - 1]!, findings[i]!)).toBeLessThanOrEqual(0);
+    for (let i = 1; i < findings.length; i++)
+      expect(compareFindings(findings[i - 1]!, findings[i]!)).toBeLessThanOrEqual(0);
   });
 
   it('does not change its input and gives the same answer twice', () => {
@@ -188,7 +267,11 @@ function randomRun(rng: () => number): CheckResult[] {
     }
     const stage = pick(STAGE_IDS);
     const status = pick(STATUSES.filter((s) => s !== 'pass' && s !== 'skip'));
-    results.push(...route(r, { [stage]: { status, code: pick(ROUTE_FAIL_CODES[stage]!), evidence: { bytesFromServer: pick([0, 100]) } } }));
+    results.push(
+      ...route(r, {
+        [stage]: { status, code: pick(ROUTE_FAIL_CODES[stage]!), evidence: { bytesFromServer: pick([0, 100]) } },
+      }),
+    );
   }
   return results;
 }

@@ -6,11 +6,21 @@ describe('PORT_BLOCKED', () => {
   it('8883 times out while 443 with ALPN works: move the device to 443 with x-amzn-mqtt-ca', () => {
     const results = [
       ...localPasses(),
-      ...allRoutes({ 'mqtt-8883': { tcp: fail('TCP_TIMEOUT', { address: ADDRESS, port: 8883 }, { reproduce: `nc -vz -w 5 ${ADDRESS} 8883` }) } }),
+      ...allRoutes({
+        'mqtt-8883': {
+          tcp: fail('TCP_TIMEOUT', { address: ADDRESS, port: 8883 }, { reproduce: `nc -vz -w 5 ${ADDRESS} 8883` }),
+        },
+      }),
     ];
     const findings = diagnose(results);
     const f = only(findings, 'PORT_BLOCKED');
-    expect(f.params).toMatchObject({ ports: [8883], how: 'timeout', routes: ['mqtt-8883'], alternatives: ['mqtt-443'], address: ADDRESS });
+    expect(f.params).toMatchObject({
+      ports: [8883],
+      how: 'timeout',
+      routes: ['mqtt-8883'],
+      alternatives: ['mqtt-443'],
+      address: ADDRESS,
+    });
     expect(f.confidence).toBe('certain');
     expect(f.severity).toBe('error');
     expect(f.evidence).toContain('route.mqtt-8883.tcp');
@@ -64,10 +74,21 @@ describe('ALL_ROUTES_BLOCKED', () => {
     const f = only(findings, 'ALL_ROUTES_BLOCKED');
     expect(findings[0]).toBe(f);
     expect(f.severity).toBe('critical');
-    expect(f.params['how']).toEqual({ 'mqtt-8883': 'TCP_TIMEOUT', 'mqtt-443': 'TLS_RESET', 'https-8443': 'TCP_TIMEOUT', 'https-443': 'TLS_STALLED' });
+    expect(f.params['how']).toEqual({
+      'mqtt-8883': 'TCP_TIMEOUT',
+      'mqtt-443': 'TLS_RESET',
+      'https-8443': 'TCP_TIMEOUT',
+      'https-443': 'TLS_STALLED',
+    });
     expect(f.params['addresses']).toEqual([ADDRESS]);
     expect(f.evidence).toEqual(
-      expect.arrayContaining(['route.mqtt-8883.dns', 'route.mqtt-8883.tcp', 'route.mqtt-443.tls', 'route.https-8443.tcp', 'route.https-443.tls']),
+      expect.arrayContaining([
+        'route.mqtt-8883.dns',
+        'route.mqtt-8883.tcp',
+        'route.mqtt-443.tls',
+        'route.https-8443.tcp',
+        'route.https-443.tls',
+      ]),
     );
     expect(f.candidates?.length).toBeGreaterThan(1);
     // The per-port mechanism is still named.
@@ -75,7 +96,10 @@ describe('ALL_ROUTES_BLOCKED', () => {
   });
 
   it('is not raised when one route gets through', () => {
-    const results = allRoutes({ 'mqtt-8883': { tcp: fail('TCP_TIMEOUT') }, 'https-8443': { tcp: fail('TCP_TIMEOUT') } });
+    const results = allRoutes({
+      'mqtt-8883': { tcp: fail('TCP_TIMEOUT') },
+      'https-8443': { tcp: fail('TCP_TIMEOUT') },
+    });
     expect(codes(diagnose(results))).not.toContain('ALL_ROUTES_BLOCKED');
   });
 });
@@ -93,7 +117,12 @@ describe('DNS_FAILURE', () => {
     expect(findings[0]).toBe(f);
     expect(f.severity).toBe('critical');
     expect(f.params).toMatchObject({ name: ENDPOINT, code: 'DNS_NXDOMAIN', error: 'ENOTFOUND' });
-    expect(f.evidence).toEqual(['route.mqtt-8883.dns', 'route.mqtt-443.dns', 'route.https-8443.dns', 'route.https-443.dns']);
+    expect(f.evidence).toEqual([
+      'route.mqtt-8883.dns',
+      'route.mqtt-443.dns',
+      'route.https-8443.dns',
+      'route.https-443.dns',
+    ]);
     expect(f.remediation[0]).toMatch(/describe-endpoint --endpoint-type iot:Data-ATS/);
     expect(codes(findings)).not.toContain('ALL_ROUTES_BLOCKED');
     expect(codes(findings)).not.toContain('UNEXPLAINED_FAILURE');
@@ -102,7 +131,9 @@ describe('DNS_FAILURE', () => {
   it('an unexpected private address is a warning', () => {
     const results = [
       ...localPasses(),
-      ...route('mqtt-8883', { dns: { status: 'warn', code: 'DNS_PRIVATE_ADDRESS', evidence: { name: ENDPOINT, addresses: ['10.1.2.3'] } } }),
+      ...route('mqtt-8883', {
+        dns: { status: 'warn', code: 'DNS_PRIVATE_ADDRESS', evidence: { name: ENDPOINT, addresses: ['10.1.2.3'] } },
+      }),
     ];
     const findings = diagnose(results);
     const f = only(findings, 'DNS_FAILURE');
@@ -120,7 +151,9 @@ describe('SNI_FILTERED', () => {
     const f = only(diagnose(results), 'SNI_FILTERED');
     expect(f.confidence).toBe('likely');
     expect(f.params).toMatchObject({ ports: [8883], how: 'reset', routes: ['mqtt-8883'], sni: ENDPOINT });
-    expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-8883.tcp', 'route.mqtt-8883.tls', 'route.mqtt-443.tls']));
+    expect(f.evidence).toEqual(
+      expect.arrayContaining(['route.mqtt-8883.tcp', 'route.mqtt-8883.tls', 'route.mqtt-443.tls']),
+    );
     expect(f.candidates).toBeUndefined();
   });
 

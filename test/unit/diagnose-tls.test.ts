@@ -1,8 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnose/index.js';
-import { AMAZON_CHAIN, ENDPOINT, PROXY_CHAIN, allRoutes, check, codes, fail, localPasses, only } from './diagnose-fixtures.js';
+import {
+  AMAZON_CHAIN,
+  ENDPOINT,
+  PROXY_CHAIN,
+  allRoutes,
+  check,
+  codes,
+  fail,
+  localPasses,
+  only,
+} from './diagnose-fixtures.js';
 
-const untrusted = (chain: unknown) => ({ tls: fail('TLS_CHAIN_UNTRUSTED', { sni: ENDPOINT, chain, verifyError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }) });
+const untrusted = (chain: unknown) => ({
+  tls: fail('TLS_CHAIN_UNTRUSTED', { sni: ENDPOINT, chain, verifyError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' }),
+});
 
 function withoutCaChecks() {
   return localPasses().filter((r) => !r.id.startsWith('ca.'));
@@ -28,7 +40,13 @@ describe('TLS_INTERCEPTED', () => {
     expect(f.params['reasons']).toEqual(['untrusted-issuer']);
     expect(f.params['issuers']).toEqual(['O=Example Corp IT Security, CN=Corporate TLS Inspection CA']);
     expect(f.evidence).toEqual(
-      expect.arrayContaining(['route.mqtt-8883.tls', 'route.mqtt-443.tls', 'route.https-8443.tls', 'route.https-443.tls', 'ca.verifies-endpoint']),
+      expect.arrayContaining([
+        'route.mqtt-8883.tls',
+        'route.mqtt-443.tls',
+        'route.https-8443.tls',
+        'route.https-443.tls',
+        'ca.verifies-endpoint',
+      ]),
     );
     expect(codes(findings)).not.toContain('WRONG_CA_FILE');
     expect(codes(findings)).not.toContain('UNEXPLAINED_FAILURE');
@@ -44,7 +62,10 @@ describe('TLS_INTERCEPTED', () => {
     ];
     const f = only(diagnose(results), 'TLS_INTERCEPTED');
     expect(f.params['reasons']).toEqual(['chain-differs-between-ports']);
-    expect(f.params['fingerprints']).toMatchObject({ 'mqtt-8883': AMAZON_CHAIN[0]!.fingerprint256, 'mqtt-443': PROXY_CHAIN[0]!.fingerprint256 });
+    expect(f.params['fingerprints']).toMatchObject({
+      'mqtt-8883': AMAZON_CHAIN[0]!.fingerprint256,
+      'mqtt-443': PROXY_CHAIN[0]!.fingerprint256,
+    });
     // Only the port that presents the foreign chain is intercepted; the others show the genuine certificate.
     expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-443.tls', 'route.mqtt-443.client-auth']));
     expect(f.evidence).not.toContain('route.mqtt-8883.tls');
@@ -65,7 +86,15 @@ describe('TLS_INTERCEPTED', () => {
 
   it('not when the CA file trusts a private chain on every port (a lab, a custom domain)', () => {
     const lab = [{ subject: `CN=${ENDPOINT}`, issuer: 'CN=Lab Server CA 1A', fingerprint256: 'DD:11' }];
-    const results = [...localPasses(), ...allRoutes({ 'mqtt-8883': { tls: { evidence: { chain: lab } } }, 'mqtt-443': { tls: { evidence: { chain: lab } } }, 'https-8443': { tls: { evidence: { chain: lab } } }, 'https-443': { tls: { evidence: { chain: lab } } } })];
+    const results = [
+      ...localPasses(),
+      ...allRoutes({
+        'mqtt-8883': { tls: { evidence: { chain: lab } } },
+        'mqtt-443': { tls: { evidence: { chain: lab } } },
+        'https-8443': { tls: { evidence: { chain: lab } } },
+        'https-443': { tls: { evidence: { chain: lab } } },
+      }),
+    ];
     expect(codes(diagnose(results))).toEqual(['HEALTHY']);
   });
 });
@@ -75,16 +104,30 @@ describe('WRONG_CA_FILE', () => {
     const results = [
       ...withoutCaChecks(),
       check('ca.contents', 'CA_IS_DEVICE_ISSUER', 'warn', { path: 'device-ca.pem' }),
-      check('ca.verifies-endpoint', 'CA_DOES_NOT_VERIFY_CHAIN', 'fail', { caFile: 'device-ca.pem', wouldVerifyWith: 'Amazon Root CA 1' }),
-      ...allRoutes({ 'mqtt-8883': untrusted(AMAZON_CHAIN), 'mqtt-443': untrusted(AMAZON_CHAIN), 'https-8443': untrusted(AMAZON_CHAIN), 'https-443': untrusted(AMAZON_CHAIN) }),
+      check('ca.verifies-endpoint', 'CA_DOES_NOT_VERIFY_CHAIN', 'fail', {
+        caFile: 'device-ca.pem',
+        wouldVerifyWith: 'Amazon Root CA 1',
+      }),
+      ...allRoutes({
+        'mqtt-8883': untrusted(AMAZON_CHAIN),
+        'mqtt-443': untrusted(AMAZON_CHAIN),
+        'https-8443': untrusted(AMAZON_CHAIN),
+        'https-443': untrusted(AMAZON_CHAIN),
+      }),
     ];
     const findings = diagnose(results);
     const f = only(findings, 'WRONG_CA_FILE');
     expect(findings[0]).toBe(f);
     expect(f.confidence).toBe('certain');
-    expect(f.params).toMatchObject({ caFile: 'device-ca.pem', wouldVerifyWith: 'Amazon Root CA 1', caContents: 'CA_IS_DEVICE_ISSUER' });
+    expect(f.params).toMatchObject({
+      caFile: 'device-ca.pem',
+      wouldVerifyWith: 'Amazon Root CA 1',
+      caContents: 'CA_IS_DEVICE_ISSUER',
+    });
     expect(f.params['routes']).toEqual(['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443']);
-    expect(f.evidence).toEqual(expect.arrayContaining(['ca.verifies-endpoint', 'ca.contents', 'route.mqtt-8883.tls', 'route.https-443.tls']));
+    expect(f.evidence).toEqual(
+      expect.arrayContaining(['ca.verifies-endpoint', 'ca.contents', 'route.mqtt-8883.tls', 'route.https-443.tls']),
+    );
     expect(f.explanation).toMatch(/issued the device certificate/);
     expect(codes(findings)).not.toContain('TLS_INTERCEPTED');
     expect(codes(findings)).not.toContain('OTHER_WARNINGS');
@@ -105,17 +148,36 @@ describe('WRONG_CA_FILE', () => {
 
 describe('ENDPOINT_NAME_MISMATCH', () => {
   it('the server certificate does not cover the endpoint', () => {
-    const other = [{ subject: 'CN=other.example.com', issuer: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01', fingerprint256: 'EE:11', subjectAltName: 'DNS:other.example.com, DNS:www.other.example.com' }];
-    const results = [...localPasses(), ...allRoutes({ 'mqtt-8883': { tls: fail('TLS_HOSTNAME_MISMATCH', { sni: ENDPOINT, chain: other }) } })];
+    const other = [
+      {
+        subject: 'CN=other.example.com',
+        issuer: 'C=US, O=Amazon, CN=Amazon RSA 2048 M01',
+        fingerprint256: 'EE:11',
+        subjectAltName: 'DNS:other.example.com, DNS:www.other.example.com',
+      },
+    ];
+    const results = [
+      ...localPasses(),
+      ...allRoutes({ 'mqtt-8883': { tls: fail('TLS_HOSTNAME_MISMATCH', { sni: ENDPOINT, chain: other }) } }),
+    ];
     const f = only(diagnose(results), 'ENDPOINT_NAME_MISMATCH');
     expect(f.confidence).toBe('certain');
-    expect(f.params).toMatchObject({ endpoint: ENDPOINT, certificateNames: ['other.example.com', 'www.other.example.com'], routes: ['mqtt-8883'] });
+    expect(f.params).toMatchObject({
+      endpoint: ENDPOINT,
+      certificateNames: ['other.example.com', 'www.other.example.com'],
+      routes: ['mqtt-8883'],
+    });
     expect(f.evidence).toEqual(['route.mqtt-8883.tls']);
   });
 
-  it('unrecognized_name on every route: likely, never certain (AWS\'s reaction to a wrong SNI is unconfirmed, facts §2.2)', () => {
+  it("unrecognized_name on every route: likely, never certain (AWS's reaction to a wrong SNI is unconfirmed, facts §2.2)", () => {
     const alert = fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 });
-    const results = allRoutes({ 'mqtt-8883': { tls: alert }, 'mqtt-443': { tls: alert }, 'https-8443': { tls: alert }, 'https-443': { tls: alert } });
+    const results = allRoutes({
+      'mqtt-8883': { tls: alert },
+      'mqtt-443': { tls: alert },
+      'https-8443': { tls: alert },
+      'https-443': { tls: alert },
+    });
     const f = only(diagnose(results), 'ENDPOINT_NAME_MISMATCH');
     expect(f.confidence).toBe('likely');
     expect(f.title).toMatch(/refused the TLS handshake/);
@@ -124,16 +186,26 @@ describe('ENDPOINT_NAME_MISMATCH', () => {
   });
 
   it('unrecognized_name on one route only is not taken as the name (another route took the name)', () => {
-    const results = allRoutes({ 'https-443': { tls: fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 }) } });
+    const results = allRoutes({
+      'https-443': { tls: fail('TLS_ALERT', { sni: ENDPOINT, alert: 'unrecognized_name', alertNumber: 112 }) },
+    });
     expect(codes(diagnose(results))).not.toContain('ENDPOINT_NAME_MISMATCH');
   });
 
   const disowned = (): ReturnType<typeof check> =>
-    check('cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'fail', { expected: 'zzzzzzzzzzzzzz-ats.iot.eu-west-1.amazonaws.com', actual: ENDPOINT });
+    check('cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'fail', {
+      expected: 'zzzzzzzzzzzzzz-ats.iot.eu-west-1.amazonaws.com',
+      actual: ENDPOINT,
+    });
 
   it('alert 40 on every route: possible alone (a cipher mismatch looks the same), likely when DescribeEndpoint names another endpoint', () => {
     const alert = fail('TLS_ALERT', { sni: ENDPOINT, alert: 'handshake_failure', alertNumber: 40 });
-    const refused = allRoutes({ 'mqtt-8883': { tls: alert }, 'mqtt-443': { tls: alert }, 'https-8443': { tls: alert }, 'https-443': { tls: alert } });
+    const refused = allRoutes({
+      'mqtt-8883': { tls: alert },
+      'mqtt-443': { tls: alert },
+      'https-8443': { tls: alert },
+      'https-443': { tls: alert },
+    });
     expect(only(diagnose(refused), 'ENDPOINT_NAME_MISMATCH').confidence).toBe('possible');
     const withApi = diagnose([...refused, disowned()]);
     expect(only(withApi, 'ENDPOINT_NAME_MISMATCH').confidence).toBe('likely');
@@ -142,7 +214,12 @@ describe('ENDPOINT_NAME_MISMATCH', () => {
 
   it('a bare close after the ClientHello on every route, name disowned by the API: the name, not a blocked network', () => {
     const closed = fail('TLS_CLOSED', { sni: ENDPOINT, bytesFromServer: 0 });
-    const refused = allRoutes({ 'mqtt-8883': { tls: closed }, 'mqtt-443': { tls: closed }, 'https-8443': { tls: closed }, 'https-443': { tls: closed } });
+    const refused = allRoutes({
+      'mqtt-8883': { tls: closed },
+      'mqtt-443': { tls: closed },
+      'https-8443': { tls: closed },
+      'https-443': { tls: closed },
+    });
     const findings = diagnose([...refused, disowned()]);
     expect(only(findings, 'ENDPOINT_NAME_MISMATCH').confidence).toBe('likely');
     expect(codes(findings)).not.toContain('ALL_ROUTES_BLOCKED');
@@ -163,24 +240,41 @@ describe('ALPN_STRIPPED', () => {
     const findings = diagnose(results);
     const f = only(findings, 'ALPN_STRIPPED');
     expect(f.confidence).toBe('certain');
-    expect(f.params).toMatchObject({ routes: ['mqtt-443', 'https-443'], offered: ['x-amzn-mqtt-ca', 'x-amzn-http-ca'], selected: null, alternatives: ['mqtt-8883', 'https-8443'] });
+    expect(f.params).toMatchObject({
+      routes: ['mqtt-443', 'https-443'],
+      offered: ['x-amzn-mqtt-ca', 'x-amzn-http-ca'],
+      selected: null,
+      alternatives: ['mqtt-8883', 'https-8443'],
+    });
     expect(f.evidence).toEqual(['route.mqtt-443.alpn', 'route.https-443.alpn']);
     expect(f.remediation[0]).toMatch(/mqtt-8883/);
     expect(codes(findings)).toEqual(['ALPN_STRIPPED']);
   });
 
   it('HTTPS 403 "Missing Authentication Token" on 443 is the same cause, likely', () => {
-    const results = allRoutes({ 'https-443': { alpn: { code: 'ALPN_SELECTED', status: 'pass', evidence: { selected: null } }, protocol: fail('HTTP_MISSING_AUTH_TOKEN', { status: 403 }) } });
+    const results = allRoutes({
+      'https-443': {
+        alpn: { code: 'ALPN_SELECTED', status: 'pass', evidence: { selected: null } },
+        protocol: fail('HTTP_MISSING_AUTH_TOKEN', { status: 403 }),
+      },
+    });
     // The alpn stage claims selection here, so the 403 alone is not taken as stripping.
     expect(codes(diagnose(results))).not.toContain('ALPN_STRIPPED');
-    const stripped = allRoutes({ 'https-443': { alpn: { status: 'pass', code: 'ALPN_NOT_USED' }, protocol: fail('HTTP_MISSING_AUTH_TOKEN', { status: 403 }) } });
+    const stripped = allRoutes({
+      'https-443': {
+        alpn: { status: 'pass', code: 'ALPN_NOT_USED' },
+        protocol: fail('HTTP_MISSING_AUTH_TOKEN', { status: 403 }),
+      },
+    });
     const f = only(diagnose(stripped), 'ALPN_STRIPPED');
     expect(f.confidence).toBe('likely');
     expect(f.evidence).toEqual(['route.https-443.protocol']);
   });
 
   it('a different protocol selected', () => {
-    const results = allRoutes({ 'mqtt-443': { alpn: fail('ALPN_UNEXPECTED', { offered: 'x-amzn-mqtt-ca', selected: 'http/1.1' }) } });
+    const results = allRoutes({
+      'mqtt-443': { alpn: fail('ALPN_UNEXPECTED', { offered: 'x-amzn-mqtt-ca', selected: 'http/1.1' }) },
+    });
     const f = only(diagnose(results), 'ALPN_STRIPPED');
     expect(f.params['selected']).toBe('http/1.1');
   });

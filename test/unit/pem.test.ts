@@ -34,7 +34,9 @@ async function load(files: Record<string, string | undefined>): Promise<DeviceFi
 }
 
 async function opensslCertificateId(name: string, inform: 'PEM' | 'DER' = 'PEM'): Promise<string> {
-  const der = await execa('openssl', ['x509', '-in', fx.path(name), '-inform', inform, '-outform', 'DER'], { encoding: 'buffer' });
+  const der = await execa('openssl', ['x509', '-in', fx.path(name), '-inform', inform, '-outform', 'DER'], {
+    encoding: 'buffer',
+  });
   const { stdout } = await execa('openssl', ['dgst', '-sha256', '-r'], { input: der.stdout });
   return stdout.split(' ')[0]!.trim();
 }
@@ -213,7 +215,9 @@ describe('loadDeviceFiles: wrong content', () => {
   it('a key given as --cert alone', async () => {
     const c = await load({ cert: 'rsa.key', key: 'rsa.key' });
     expect(codes(c)).toEqual(['CERT_FILE_HOLDS_PRIVATE_KEY']);
-    expect(c.problems[0]!.message).toBe('this file holds a PRIVATE KEY, expected a CERTIFICATE: are the cert and key files swapped?');
+    expect(c.problems[0]!.message).toBe(
+      'this file holds a PRIVATE KEY, expected a CERTIFICATE: are the cert and key files swapped?',
+    );
   });
 
   it('an Amazon root given as the device certificate: CERT_FILE_HOLDS_CA', async () => {
@@ -276,8 +280,22 @@ describe('loadDeviceFiles: usage errors', () => {
   });
 
   it('never throws on content, whatever file lands in whatever slot', async () => {
-    const names = ['rsa.pem', 'rsa.key', 'rsa.der', 'rsa-key.der', 'rsa.p12', 'rsa-enc-pkcs8.der', 'junk.txt', 'binary.bin',
-      'empty.pem', 'rsa.csr', 'rsa.pub', 'corrupt.pem', 'chain.pem', 'root.pem'];
+    const names = [
+      'rsa.pem',
+      'rsa.key',
+      'rsa.der',
+      'rsa-key.der',
+      'rsa.p12',
+      'rsa-enc-pkcs8.der',
+      'junk.txt',
+      'binary.bin',
+      'empty.pem',
+      'rsa.csr',
+      'rsa.pub',
+      'corrupt.pem',
+      'chain.pem',
+      'root.pem',
+    ];
     for (const a of names) {
       for (const slot of ['cert', 'key', 'ca'] as const) {
         const c = await load({ [slot]: a });
@@ -300,7 +318,9 @@ describe('certificate details', () => {
     const bare = certDetails(new X509Certificate(await readFile(fx.path('bare.pem'))));
     expect(bare.keyUsage).toBeUndefined();
     expect(bare.extKeyUsage).toBeUndefined();
-    expect(certDetails(new X509Certificate(await readFile(fx.path('sha1.pem')))).signatureAlgorithm).toBe('sha1WithRSAEncryption');
+    expect(certDetails(new X509Certificate(await readFile(fx.path('sha1.pem')))).signatureAlgorithm).toBe(
+      'sha1WithRSAEncryption',
+    );
   });
 
   it('sniffs PEM vs DER vs junk', async () => {

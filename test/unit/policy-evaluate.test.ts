@@ -18,7 +18,11 @@ const topic = (t: string): string => resourceArn('topic', t, REGION, ACCOUNT);
 const filter = (f: string): string => resourceArn('topicfilter', f, REGION, ACCOUNT);
 
 type Stmt = Record<string, unknown>;
-function policy(policyName: string, statement: Stmt | Stmt[], version: string | null = '2012-10-17'): PolicyDocumentInput {
+function policy(
+  policyName: string,
+  statement: Stmt | Stmt[],
+  version: string | null = '2012-10-17',
+): PolicyDocumentInput {
   const doc: Record<string, unknown> = { Statement: statement };
   if (version !== null) doc['Version'] = version;
   return { policyName, document: JSON.stringify(doc) };
@@ -80,7 +84,12 @@ describe('allow / deny combination', () => {
     expect(across.implicitDenyPolicies).toEqual([]);
 
     const inside = evaluate(
-      [policy('mixed', [allow('iot:Publish', '*', { Sid: 'all' }), deny('iot:Publish', topic('secret/x'), { Sid: 'no' })])],
+      [
+        policy('mixed', [
+          allow('iot:Publish', '*', { Sid: 'all' }),
+          deny('iot:Publish', topic('secret/x'), { Sid: 'no' }),
+        ]),
+      ],
       'iot:Publish',
       topic('secret/x'),
       {},
@@ -148,7 +157,9 @@ describe('action matching', () => {
     expect(evaluate(pubFamily, 'iot:Publish', topic('t'), {}).decision).toBe('ALLOWED');
     expect(evaluate(pubFamily, 'iot:Subscribe', topic('t'), {}).decision).toBe('IMPLICIT_DENY');
     // iot:* is not a wildcard for another service
-    expect(evaluate([policy('star', allow('iot:*', '*'))], 'greengrass:Discover', '*', {}).decision).toBe('IMPLICIT_DENY');
+    expect(evaluate([policy('star', allow('iot:*', '*'))], 'greengrass:Discover', '*', {}).decision).toBe(
+      'IMPLICIT_DENY',
+    );
   });
 
   it('is case-insensitive', () => {
@@ -253,7 +264,9 @@ describe('policy variables', () => {
   it('${iot:ClientId} in topic resources', () => {
     const p = [policy('own-topics', allow('iot:Publish', `${PREFIX}:topic/dt/\${iot:ClientId}/*`))];
     expect(evaluate(p, 'iot:Publish', topic('dt/dev-1/telemetry'), { clientId: 'dev-1' }).decision).toBe('ALLOWED');
-    expect(evaluate(p, 'iot:Publish', topic('dt/dev-2/telemetry'), { clientId: 'dev-1' }).decision).toBe('IMPLICIT_DENY');
+    expect(evaluate(p, 'iot:Publish', topic('dt/dev-2/telemetry'), { clientId: 'dev-1' }).decision).toBe(
+      'IMPLICIT_DENY',
+    );
   });
 
   it('a substituted value is literal: a client id with * is not a wildcard', () => {
@@ -331,7 +344,9 @@ describe('policy variables', () => {
       decision: 'ALLOWED',
       missingContextValues: [],
     });
-    expect(evaluate(p, 'iot:Publish', topic('t/pump'), { clientId: 'pump', thingName: 'pump' }).decision).toBe('ALLOWED');
+    expect(evaluate(p, 'iot:Publish', topic('t/pump'), { clientId: 'pump', thingName: 'pump' }).decision).toBe(
+      'ALLOWED',
+    );
   });
 
   it('without Version 2012-10-17 variables are literal text', () => {
@@ -346,12 +361,16 @@ describe('conditions', () => {
   const isAttached = policy('attached-only', allow('iot:Connect', '*', when('Bool', ATTACHED, 'true')));
 
   it('Bool on iot:Connection.Thing.IsAttached', () => {
-    expect(evaluate([isAttached], 'iot:Connect', client('c'), { clientId: 'c', isAttached: true }).decision).toBe('ALLOWED');
+    expect(evaluate([isAttached], 'iot:Connect', client('c'), { clientId: 'c', isAttached: true }).decision).toBe(
+      'ALLOWED',
+    );
     expect(evaluate([isAttached], 'iot:Connect', client('c'), { clientId: 'c', isAttached: false }).decision).toBe(
       'IMPLICIT_DENY',
     );
     // a resolved thing implies attachment
-    expect(evaluate([isAttached], 'iot:Connect', client('c'), { clientId: 'c', thingName: 'c' }).decision).toBe('ALLOWED');
+    expect(evaluate([isAttached], 'iot:Connect', client('c'), { clientId: 'c', thingName: 'c' }).decision).toBe(
+      'ALLOWED',
+    );
     const unknown = evaluate([isAttached], 'iot:Connect', client('c'), { clientId: 'c' });
     expect(unknown.decision).toBe('IMPLICIT_DENY');
     expect(unknown.missingContextValues).toEqual(['iot:Connection.Thing.IsAttached']);
@@ -369,7 +388,10 @@ describe('conditions', () => {
         allow('iot:Subscribe', '*'),
       ]),
     ];
-    const ctx = (clientId: string, cn = clientId): EvalContext => ({ clientId, certificateSubject: { CommonName: cn } });
+    const ctx = (clientId: string, cn = clientId): EvalContext => ({
+      clientId,
+      certificateSubject: { CommonName: cn },
+    });
     expect(evaluate(p, 'iot:Connect', client('a'), ctx('a')).decision).toBe('ALLOWED');
     expect(evaluate(p, 'iot:Connect', client('a'), ctx('a', 'b')).decision).toBe('IMPLICIT_DENY');
     expect(evaluate(p, 'iot:Publish', topic('t'), ctx('sensor-1')).decision).toBe('ALLOWED');
@@ -387,7 +409,10 @@ describe('conditions', () => {
 
   it('IpAddress / NotIpAddress on aws:SourceIp', () => {
     const p = [
-      policy('office', allow('iot:Connect', '*', when('IpAddress', 'aws:SourceIp', ['198.51.100.0/24', '203.0.113.7']))),
+      policy(
+        'office',
+        allow('iot:Connect', '*', when('IpAddress', 'aws:SourceIp', ['198.51.100.0/24', '203.0.113.7'])),
+      ),
       policy('block', deny('iot:Connect', '*', { Condition: { NotIpAddress: { 'aws:SourceIp': '198.51.100.0/25' } } })),
     ];
     expect(evaluate(p, 'iot:Connect', client('c'), { sourceIp: '198.51.100.10' }).decision).toBe('ALLOWED');
@@ -402,7 +427,9 @@ describe('conditions', () => {
   });
 
   it('ArnLike on a variable-built ARN', () => {
-    const p = [policy('p', allow('iot:Connect', '*', when('ArnLike', 'iot:Custom.Arn', `${PREFIX}:thing/\${iot:ClientId}*`)))];
+    const p = [
+      policy('p', allow('iot:Connect', '*', when('ArnLike', 'iot:Custom.Arn', `${PREFIX}:thing/\${iot:ClientId}*`))),
+    ];
     const extra = { 'iot:Custom.Arn': `${PREFIX}:thing/pump-9` };
     expect(evaluate(p, 'iot:Connect', client('pump'), { clientId: 'pump', extra }).decision).toBe('ALLOWED');
     expect(evaluate(p, 'iot:Connect', client('fan'), { clientId: 'fan', extra }).decision).toBe('IMPLICIT_DENY');
@@ -410,16 +437,21 @@ describe('conditions', () => {
 
   it('all operators and all keys must hold', () => {
     const p = [
-      policy('p', allow('iot:Connect', '*', {
-        Condition: {
-          Bool: { 'iot:Connection.Thing.IsAttached': 'true' },
-          StringLike: { 'iot:ClientId': 'pump-*', 'iot:Connection.Thing.ThingTypeName': 'pump' },
-        },
-      })),
+      policy(
+        'p',
+        allow('iot:Connect', '*', {
+          Condition: {
+            Bool: { 'iot:Connection.Thing.IsAttached': 'true' },
+            StringLike: { 'iot:ClientId': 'pump-*', 'iot:Connection.Thing.ThingTypeName': 'pump' },
+          },
+        }),
+      ),
     ];
     const base: EvalContext = { clientId: 'pump-1', thingName: 'pump-1', thingTypeName: 'pump', isAttached: true };
     expect(evaluate(p, 'iot:Connect', client('pump-1'), base).decision).toBe('ALLOWED');
-    expect(evaluate(p, 'iot:Connect', client('pump-1'), { ...base, thingTypeName: 'fan' }).decision).toBe('IMPLICIT_DENY');
+    expect(evaluate(p, 'iot:Connect', client('pump-1'), { ...base, thingTypeName: 'fan' }).decision).toBe(
+      'IMPLICIT_DENY',
+    );
     expect(evaluate(p, 'iot:Connect', client('pump-1'), { ...base, isAttached: false }).decision).toBe('IMPLICIT_DENY');
   });
 
@@ -461,9 +493,9 @@ describe('parsePolicy errors', () => {
     expect(bad({ Version: '2012-10-17', Statement: [] }).message).toBe(
       'policy "bad-policy" Statement: must have at least one statement',
     );
-    expect(bad({ Version: '2012-10-17', Statement: [{ Effect: 'allow', Action: 'iot:*', Resource: '*' }] }).message).toBe(
-      'policy "bad-policy" Statement[0].Effect: must be "Allow" or "Deny" (case-sensitive), got "allow"',
-    );
+    expect(
+      bad({ Version: '2012-10-17', Statement: [{ Effect: 'allow', Action: 'iot:*', Resource: '*' }] }).message,
+    ).toBe('policy "bad-policy" Statement[0].Effect: must be "Allow" or "Deny" (case-sensitive), got "allow"');
     const noResource = bad({
       Version: '2012-10-17',
       Statement: [allow('iot:*', '*'), { Effect: 'Allow', Action: 'iot:*' }],
@@ -473,13 +505,15 @@ describe('parsePolicy errors', () => {
     expect(bad({ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 5, Resource: '*' } }).message).toBe(
       'policy "bad-policy" Statement.Action: must be a string or an array of strings, got number 5',
     );
-    expect(bad({ Version: '2012-10-17', Statement: { Effect: 'Allow', Actions: 'iot:*', Resource: '*' } }).message).toMatch(
-      /Statement: unknown element "Actions"/,
-    );
+    expect(
+      bad({ Version: '2012-10-17', Statement: { Effect: 'Allow', Actions: 'iot:*', Resource: '*' } }).message,
+    ).toMatch(/Statement: unknown element "Actions"/);
     expect(bad({ Version: '2012-10-17', Statement: allow('iot:*', '*', { Principal: '*' }) }).message).toMatch(
       /"Principal" is not allowed in AWS IoT policies/,
     );
-    expect(bad({ Version: '2020-01-01', Statement: allow('iot:*', '*') }).message).toMatch(/Version must be "2012-10-17"/);
+    expect(bad({ Version: '2020-01-01', Statement: allow('iot:*', '*') }).message).toMatch(
+      /Version must be "2012-10-17"/,
+    );
     const badCidr = allow('iot:*', '*', when('IpAddress', 'aws:SourceIp', '10.0.0.0/99'));
     expect(bad({ Version: '2012-10-17', Statement: badCidr }).message).toBe(
       'policy "bad-policy" Statement.Condition.IpAddress.aws:SourceIp: "10.0.0.0/99" is not an IP address or CIDR block',

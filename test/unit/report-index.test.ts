@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import type { Report } from '../../src/model/index.js';
-import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, parseReport, renderReport, scrubKeyMaterial } from '../../src/report/index.js';
+import {
+  FORMATS,
+  FORMAT_EXTENSIONS,
+  isReportFormat,
+  parseReport,
+  renderReport,
+  scrubKeyMaterial,
+} from '../../src/report/index.js';
 
 const raw = readFileSync(new URL('../fixtures/report-sample.json', import.meta.url), 'utf8');
 const sample = (): Report => JSON.parse(raw) as Report;
@@ -27,7 +34,13 @@ describe('renderReport', () => {
   });
 
   it('copes with a run without routes, results or findings', () => {
-    const empty: Report = { ...sample(), results: [], diagnosis: [], summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 }, exitCode: 0 };
+    const empty: Report = {
+      ...sample(),
+      results: [],
+      diagnosis: [],
+      summary: { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 },
+      exitCode: 0,
+    };
     const localOnly: Report = { ...sample(), results: sample().results.filter((r) => !r.route) };
     for (const r of [empty, localOnly]) {
       for (const f of FORMATS) expect(() => renderReport(r, f, { color: false }), f).not.toThrow();
@@ -43,7 +56,8 @@ describe('renderReport', () => {
   it('colour only where asked, and only in terminal formats', () => {
     expect(renderReport(sample(), 'table', { color: true })).toContain('\u001b[');
     expect(renderReport(sample(), 'table', { color: false })).not.toContain('\u001b[');
-    for (const f of ['json', 'junit', 'markdown', 'html'] as const) expect(renderReport(sample(), f, { color: true })).not.toContain('\u001b[');
+    for (const f of ['json', 'junit', 'markdown', 'html'] as const)
+      expect(renderReport(sample(), f, { color: true })).not.toContain('\u001b[');
   });
 
   it('never lets a private key through, in any format', () => {
@@ -58,7 +72,9 @@ describe('renderReport', () => {
     }
     expect(scrubKeyMaterial(`a ${KEY} b`)).toBe('a [private key removed] b');
     expect(scrubKeyMaterial(`-----BEGIN ENCRYPTED ${PK}-----\nabc`)).toBe('[private key removed]');
-    expect(scrubKeyMaterial('-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----')).toContain('BEGIN CERTIFICATE');
+    expect(scrubKeyMaterial('-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----')).toContain(
+      'BEGIN CERTIFICATE',
+    );
   });
 });
 
@@ -71,7 +87,9 @@ describe('parseReport', () => {
     expect(() => parseReport('{', 'r.json')).toThrow(UsageError);
     expect(() => parseReport('{', 'r.json')).toThrow(/^r\.json is not valid JSON/);
     expect(() => parseReport('[]', 'r.json')).toThrow(/expected a JSON object/);
-    expect(() => parseReport(JSON.stringify({ ...sample(), schemaVersion: 2 }), 'r.json')).toThrow(/schemaVersion 2; this iot-doctor reads schemaVersion 1/);
+    expect(() => parseReport(JSON.stringify({ ...sample(), schemaVersion: 2 }), 'r.json')).toThrow(
+      /schemaVersion 2; this iot-doctor reads schemaVersion 1/,
+    );
     const broken = sample() as unknown as Record<string, unknown>;
     delete broken['results'];
     expect(() => parseReport(JSON.stringify(broken), 'r.json')).toThrow(/missing or malformed results/);

@@ -4,7 +4,8 @@ import type { CheckResult, Report } from '../../src/model/index.js';
 import { escapeHtml, renderHtml } from '../../src/report/html.js';
 import { mdBlock, mdCode, mdText, renderMarkdown } from '../../src/report/markdown.js';
 
-const sample = (): Report => JSON.parse(readFileSync(new URL('../fixtures/report-sample.json', import.meta.url), 'utf8')) as Report;
+const sample = (): Report =>
+  JSON.parse(readFileSync(new URL('../fixtures/report-sample.json', import.meta.url), 'utf8')) as Report;
 
 const EVIL = '<script>alert(1)</script> | *bold* _x_ [link](http://example.com) `tick` & &amp; "q" \'s\'';
 
@@ -13,7 +14,7 @@ function evil(): Report {
   const cell = r.results.find((x) => x.id === 'route.mqtt-8883.tcp')!;
   cell.summary = EVIL;
   cell.hint = EVIL;
-  cell.reproduce = "printf '```' && echo \"</code></pre><script>x</script>\"";
+  cell.reproduce = 'printf \'```\' && echo "</code></pre><script>x</script>"';
   r.diagnosis[0]!.title = EVIL;
   r.diagnosis[0]!.explanation = EVIL;
   r.diagnosis[0]!.remediation = [EVIL];
@@ -24,7 +25,9 @@ function evil(): Report {
 describe('Markdown', () => {
   it('matrix cells carry a symbol and a word, and the failing code', () => {
     const md = renderMarkdown(sample());
-    expect(md).toContain('| tcp | ✖ fail 5002 ms<br>`TCP_TIMEOUT` | ✔ pass 23 ms | ✖ fail 5002 ms<br>`TCP_TIMEOUT` | ✔ pass 22 ms |');
+    expect(md).toContain(
+      '| tcp | ✖ fail 5002 ms<br>`TCP_TIMEOUT` | ✔ pass 23 ms | ✖ fail 5002 ms<br>`TCP_TIMEOUT` | ✔ pass 22 ms |',
+    );
     expect(md).toContain('| tls | - skip | ✔ pass 61 ms | - skip | ✔ pass 58 ms |');
   });
 
@@ -55,7 +58,7 @@ describe('Markdown', () => {
     expect(prose).toContain('&lt;script>alert(1)&lt;/script>');
     expect(md).toContain('\\| \\*bold\\* \\_x\\_ \\[link\\](http://example.com) \\`tick\\` & &amp;amp;');
     // The reproduce block's fence is longer than the backticks inside it.
-    expect(md).toContain("````sh\nprintf '```' && echo \"</code></pre><script>x</script>\"\n````");
+    expect(md).toContain('````sh\nprintf \'```\' && echo "</code></pre><script>x</script>"\n````');
   });
 
   it('helpers', () => {
@@ -79,11 +82,17 @@ describe('HTML', () => {
 
   it('matrix in colour and words; diagnosis; one timing bar per route', () => {
     const html = renderHtml(sample());
-    expect(html).toMatch(/<td class="st-fail" title="[^"]*">✖ fail <span class="ms">5002 ms<\/span><span class="code mono">TCP_TIMEOUT<\/span><\/td>/);
+    expect(html).toMatch(
+      /<td class="st-fail" title="[^"]*">✖ fail <span class="ms">5002 ms<\/span><span class="code mono">TCP_TIMEOUT<\/span><\/td>/,
+    );
     expect(html).toMatch(/<td class="st-pass" title="[^"]*">✔ pass/);
-    expect(html).toContain('<span class="code mono">PORT_BLOCKED</span> Outbound TCP ports 8443 and 8883 are blocked (timeout)');
+    expect(html).toContain(
+      '<span class="code mono">PORT_BLOCKED</span> Outbound TCP ports 8443 and 8883 are blocked (timeout)',
+    );
     expect((html.match(/<svg /g) ?? []).length).toBe(4);
-    expect(html).toContain('aria-label="mqtt-443: dns 14 ms pass, tcp 23 ms pass, tls 61 ms pass, client-auth 35 ms pass, protocol 48 ms pass, round-trip 123 ms pass; total 304 ms"');
+    expect(html).toContain(
+      'aria-label="mqtt-443: dns 14 ms pass, tcp 23 ms pass, tls 61 ms pass, client-auth 35 ms pass, protocol 48 ms pass, round-trip 123 ms pass; total 304 ms"',
+    );
     expect(html).toContain('<pre><code>nc -vz -w 5 198.51.100.23 8883</code></pre>');
   });
 

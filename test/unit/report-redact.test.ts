@@ -23,7 +23,9 @@ describe('redactReport', () => {
     expect(tcp.reproduce).toBe('nc -vz -w 5 x.x.x.1 8883');
     expect(tcp.summary).toBe('x.x.x.1:8883: no answer from x.x.x.1:8883 within 5000 ms');
     const cert = red.results.find((r) => r.id === 'cloud.certificate')!;
-    expect(cert.evidence['certificateArn']).toBe(`arn:aws:iot:eu-west-1:${REDACTED_ACCOUNT}:cert/${sample().target.certificateId}`);
+    expect(cert.evidence['certificateArn']).toBe(
+      `arn:aws:iot:eu-west-1:${REDACTED_ACCOUNT}:cert/${sample().target.certificateId}`,
+    );
     const creds = red.results.find((r) => r.id === 'cloud.credentials')!;
     expect(creds.summary).toBe(`credentials of account ${REDACTED_ACCOUNT} (profile factory-readonly)`);
     expect(red.diagnosis[0]!.remediation.join('\n')).toContain('xxxxxxxx-ats.iot.eu-west-1.amazonaws.com');
@@ -50,21 +52,34 @@ describe('redactReport', () => {
   it('distinct endpoints stay distinct', () => {
     const r = sample();
     r.results.push({
-      id: 'cloud.endpoint', route: null, stage: null, title: 't', status: 'fail', code: 'ENDPOINT_OTHER_ACCOUNT', durationMs: 1,
-      summary: 'configured a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com, account has zz9988776655aa-ats.iot.eu-west-1.amazonaws.com',
+      id: 'cloud.endpoint',
+      route: null,
+      stage: null,
+      title: 't',
+      status: 'fail',
+      code: 'ENDPOINT_OTHER_ACCOUNT',
+      durationMs: 1,
+      summary:
+        'configured a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com, account has zz9988776655aa-ats.iot.eu-west-1.amazonaws.com',
       evidence: { accountEndpoint: 'zz9988776655aa-ats.iot.eu-west-1.amazonaws.com', prefix: 'zz9988776655aa' },
     });
     const red = redactReport(r).results.at(-1)!;
-    expect(red.summary).toBe('configured xxxxxxxx-ats.iot.eu-west-1.amazonaws.com, account has xxxxxxx2-ats.iot.eu-west-1.amazonaws.com');
+    expect(red.summary).toBe(
+      'configured xxxxxxxx-ats.iot.eu-west-1.amazonaws.com, account has xxxxxxx2-ats.iot.eu-west-1.amazonaws.com',
+    );
     expect(red.evidence).toEqual({ accountEndpoint: 'xxxxxxx2-ats.iot.eu-west-1.amazonaws.com', prefix: 'xxxxxxx2' });
   });
 
   it('text forms', () => {
-    expect(redactText('legacy a1b2c3d4e5f6g7.iot.us-east-1.amazonaws.com')).toBe('legacy xxxxxxxx.iot.us-east-1.amazonaws.com');
+    expect(redactText('legacy a1b2c3d4e5f6g7.iot.us-east-1.amazonaws.com')).toBe(
+      'legacy xxxxxxxx.iot.us-east-1.amazonaws.com',
+    );
     expect(redactText('[2001:db8::1]:8883 and ::ffff:10.0.0.1')).toBe('[xxxx::1]:8883 and xxxx::2');
     expect(redactText('account 123456789012.')).toBe(`account ${REDACTED_ACCOUNT}.`);
     expect(redactText('arn:aws:iam::123456789012:role/x')).toBe(`arn:aws:iam::${REDACTED_ACCOUNT}:role/x`);
-    expect(redactText('time 10:11:12, fp AB:CD:EF:01, TLSv1.3, v0.1.0, 1.2.840.113549.1.1.11')).toBe('time 10:11:12, fp AB:CD:EF:01, TLSv1.3, v0.1.0, 1.2.840.113549.1.1.11');
+    expect(redactText('time 10:11:12, fp AB:CD:EF:01, TLSv1.3, v0.1.0, 1.2.840.113549.1.1.11')).toBe(
+      'time 10:11:12, fp AB:CD:EF:01, TLSv1.3, v0.1.0, 1.2.840.113549.1.1.11',
+    );
     expect(redactText('1234567890123 is a timestamp')).toBe('1234567890123 is a timestamp');
   });
 
