@@ -36,7 +36,10 @@ describe('lab data plane (healthy)', () => {
       `${lab.endpoint}:8883:127.0.0.1:${lab.ports.mqtt8883}`,
       `${lab.endpoint}:443:127.0.0.1:${lab.ports.tls443}`,
       `${lab.endpoint}:8443:127.0.0.1:${lab.ports.https8443}`,
+      // The credential provider has its own host name (field notes §6.1), served on its own loopback port.
+      expect.stringMatching(new RegExp(`^${lab.credentialsEndpoint.replace(/\./g, '\\.')}:443:127\\.0\\.0\\.1:\\d+$`)),
     ]);
+    expect(lab.credentialsEndpoint).toBe(lab.endpoint.replace(/-ats\.iot\./, '.credentials.iot.'));
     expect(lab.apiEndpoint).toBe(`http://127.0.0.1:${lab.ports.control}`);
     expect(lab.device.certificateId).toMatch(/^[0-9a-f]{64}$/);
   });
