@@ -1,4 +1,6 @@
-import { buildResult } from '../src/model/result.js';
+import type { X509Certificate } from 'node:crypto';
+import type { Evidence } from '../src/model/index.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
 import { certDetails, formatDn } from '../src/probes/pem.js';
 import { DAY_MS, isoDate, credentialCheck, x509Cmd, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
 
@@ -24,6 +26,36 @@ function days(ms: number): number {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** CERT_CHAIN_EXPIRED for the first chain certificate out of its validity period at `now`; undefined when none is. */
+function chainOutcome(
+  chain: readonly X509Certificate[],
+  now: Date,
+  evidence: Evidence,
+  clockHint: string | undefined,
+  reproduce: string,
+): Outcome | undefined {
+  for (const c of chain) {
+    const d = certDetails(c);
+    if (now < d.notBefore || now > d.notAfter) {
+      return {
+        status: 'fail',
+        code: 'CERT_CHAIN_EXPIRED',
+        summary: `the chain certificate ${formatDn(c.subject)} in the certificate file is ${now > d.notAfter ? `expired since ${isoDate(d.notAfter)}` : `not valid until ${isoDate(d.notBefore)}`}`,
+        evidence: {
+          ...evidence,
+          chainSubject: formatDn(c.subject),
+          chainNotBefore: isoDate(d.notBefore),
+          chainNotAfter: isoDate(d.notAfter),
+        },
+        hint:
+          clockHint ?? 'replace the intermediate certificate in the file with its current version from the issuing CA',
+        reproduce,
+      };
+    }
+  }
+  return undefined;
 }
 
 /** cert.validity: not yet valid, expired, or expiring within warnDays, judged by this machine's clock. */
@@ -69,28 +101,8 @@ export const certValidityCheck: LocalCheck = credentialCheck(META, ['cert'], (ct
       }),
     ];
   }
-  for (const c of cert.chain) {
-    const d = certDetails(c);
-    if (now < d.notBefore || now > d.notAfter) {
-      return [
-        buildResult(META, started, {
-          status: 'fail',
-          code: 'CERT_CHAIN_EXPIRED',
-          summary: `the chain certificate ${formatDn(c.subject)} in the certificate file is ${now > d.notAfter ? `expired since ${isoDate(d.notAfter)}` : `not valid until ${isoDate(d.notBefore)}`}`,
-          evidence: {
-            ...evidence,
-            chainSubject: formatDn(c.subject),
-            chainNotBefore: isoDate(d.notBefore),
-            chainNotAfter: isoDate(d.notAfter),
-          },
-          hint: clockUnset
-            ? clockHint
-            : 'replace the intermediate certificate in the file with its current version from the issuing CA',
-          reproduce,
-        }),
-      ];
-    }
-  }
+  const chainExpired = chainOutcome(cert.chain, now, evidence, clockUnset ? clockHint : undefined, reproduce);
+  if (chainExpired) return [buildResult(META, started, chainExpired)];
   const left = notAfter.getTime() - now.getTime();
   if (ctx.target.warnDays > 0 && left <= ctx.target.warnDays * DAY_MS) {
     return [

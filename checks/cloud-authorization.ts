@@ -95,6 +95,56 @@ function reproduceFor(
   ]);
 }
 
+/** Thing type and attributes for the policy context, when a policy uses thing variables (iot:DescribeThing). */
+async function describeThingInto(
+  api: IotApi,
+  clientId: string,
+  policies: PolicyDocumentInput[],
+  evalCtx: EvalContext,
+  notes: string[],
+): Promise<void> {
+  if (policies.some((p) => safeUsesThing(p.document))) {
+    const thing = await api.describeThing(clientId);
+    if (thing.ok) {
+      if (thing.value.thingTypeName) evalCtx.thingTypeName = thing.value.thingTypeName;
+      evalCtx.thingAttributes = thing.value.attributes;
+    } else {
+      notes.push(
+        `thing ${clientId} could not be described (${thing.permission}): its type and attributes are unresolved`,
+      );
+    }
+  }
+}
+
+/** The local policy decision for each TestAuthorization action of the probe with `clientId`. */
+function recordsFor(
+  ctx: CheckContext,
+  principal: Principal,
+  clientId: string,
+  policies: PolicyDocumentInput[],
+  evalCtx: EvalContext,
+): AuthRecord[] {
+  const list: AuthRecord[] = [];
+  for (const info of authInfos(principal, clientId, topicForClientId(ctx.target, clientId))) {
+    const resource = info.resources[0]!;
+    const d = evaluate(policies, TEST_AUTHORIZATION_ACTIONS[info.actionType].action, resource, evalCtx);
+    list.push({
+      clientId,
+      resource,
+      decision: d.decision,
+      allowedBy: d.allowedBy,
+      deniedBy: d.deniedBy,
+      implicitDenyBy: d.decision === 'IMPLICIT_DENY' ? d.implicitDenyPolicies : [],
+      missingContextValues: d.missingContextValues,
+      ...(d.unsupportedConditionOperators.length
+        ? { unsupportedConditionOperators: d.unsupportedConditionOperators }
+        : {}),
+      ...(d.undecidableKeys.length ? { undecidableKeys: d.undecidableKeys } : {}),
+    });
+  }
+  return list;
+}
+
 /** Local evaluation with the shared policy evaluator, when TestAuthorization itself is denied. */
 async function evaluateLocally(
   ctx: CheckContext,
@@ -160,37 +210,9 @@ async function evaluateLocally(
     if (attached !== undefined) evalCtx.isAttached = attached;
     if (attached) {
       evalCtx.thingName = clientId;
-      if (policies.some((p) => safeUsesThing(p.document))) {
-        const thing = await api.describeThing(clientId);
-        if (thing.ok) {
-          if (thing.value.thingTypeName) evalCtx.thingTypeName = thing.value.thingTypeName;
-          evalCtx.thingAttributes = thing.value.attributes;
-        } else {
-          notes.push(
-            `thing ${clientId} could not be described (${thing.permission}): its type and attributes are unresolved`,
-          );
-        }
-      }
+      await describeThingInto(api, clientId, policies, evalCtx, notes);
     }
-    const list: AuthRecord[] = [];
-    for (const info of authInfos(principal, clientId, topicForClientId(ctx.target, clientId))) {
-      const resource = info.resources[0]!;
-      const d = evaluate(policies, TEST_AUTHORIZATION_ACTIONS[info.actionType].action, resource, evalCtx);
-      list.push({
-        clientId,
-        resource,
-        decision: d.decision,
-        allowedBy: d.allowedBy,
-        deniedBy: d.deniedBy,
-        implicitDenyBy: d.decision === 'IMPLICIT_DENY' ? d.implicitDenyPolicies : [],
-        missingContextValues: d.missingContextValues,
-        ...(d.unsupportedConditionOperators.length
-          ? { unsupportedConditionOperators: d.unsupportedConditionOperators }
-          : {}),
-        ...(d.undecidableKeys.length ? { undecidableKeys: d.undecidableKeys } : {}),
-      });
-    }
-    records.set(clientId, list);
+    records.set(clientId, recordsFor(ctx, principal, clientId, policies, evalCtx));
   }
   return { ok: true, records, notes, policies: [...evaluated] };
 }
@@ -241,17 +263,15 @@ function undecidedOutcome(
   };
 }
 
-function outcomeFor(
+/** The evidence of one action's result: the deciding record, every client id's decision, how it was decided. */
+function authEvidence(
   action: AuthActionType,
   worst: AuthRecord,
   all: AuthRecord[],
-  ctx: CheckContext,
   local: { policies: string[]; notes: string[] } | undefined,
-  reproduce: string,
-): Outcome {
+): Evidence {
   const iamAction = TEST_AUTHORIZATION_ACTIONS[action].action;
-  const res = shortResource(worst.resource);
-  const evidence: Evidence = {
+  return {
     action,
     iamAction,
     resource: worst.resource,
@@ -273,6 +293,20 @@ function outcomeFor(
       : {}),
     ...(local ? { policiesEvaluated: local.policies, ...(local.notes.length ? { notes: local.notes } : {}) } : {}),
   };
+}
+
+/** The result of one action from its worst decision over the probe's client ids. */
+function outcomeFor(
+  action: AuthActionType,
+  worst: AuthRecord,
+  all: AuthRecord[],
+  ctx: CheckContext,
+  local: { policies: string[]; notes: string[] } | undefined,
+  reproduce: string,
+): Outcome {
+  const iamAction = TEST_AUTHORIZATION_ACTIONS[action].action;
+  const res = shortResource(worst.resource);
+  const evidence = authEvidence(action, worst, all, local);
   const how = local ? ' (evaluated locally: these AWS credentials may not call iot:TestAuthorization)' : '';
   const forId = action === 'CONNECT' ? '' : ` for client id ${worst.clientId}`;
   if (worst.decision === 'ALLOWED') {

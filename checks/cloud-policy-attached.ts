@@ -1,11 +1,13 @@
 import type { Evidence } from '../src/model/index.js';
-import { buildResult } from '../src/model/result.js';
+import { buildResult, type Outcome } from '../src/model/result.js';
+import type { CloudSession } from '../src/probes/iot-api.js';
 import { principalCheck, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { probeClientIds } from './cloud-context-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
-import { inventoryFor } from './cloud-inventory-util.js';
-import type { DoctorCheck } from './types.js';
+import { inventoryFor, type Inventory } from './cloud-inventory-util.js';
+import type { Principal } from './cloud-principal-util.js';
+import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.policy-attached', title: 'An AWS IoT policy reaches the certificate' };
 
@@ -16,6 +18,43 @@ export const CLOUD_POLICY_ATTACHED_CODES = [
   'NO_POLICY_ATTACHED',
   ...CLOUD_COMMON_CODES,
 ] as const;
+
+/** No policy reaches the certificate: NO_POLICY_ATTACHED, or the API failure when thing-group policies are unknown. */
+function noPolicyOutcome(
+  ctx: CheckContext,
+  session: CloudSession,
+  principal: Principal,
+  inv: Inventory,
+  evidence: Evidence,
+  reproduce: string,
+): Outcome {
+  const things = inv.things;
+  // Thing-group policies may exist but be unreadable: do not claim "none" then.
+  const groupsUnknown = inv.groupFailures.length > 0 || inv.thingsFailure !== undefined;
+  if (groupsUnknown) {
+    const failure = inv.groupFailures[0] ?? inv.thingsFailure!;
+    const out = failureOutcome(
+      failure,
+      'whether thing-group policies reach the certificate (none is attached to it directly)',
+      reproduce,
+      ctx.target,
+    );
+    return { ...out, evidence: { ...evidence, ...out.evidence } };
+  }
+  const attach = awsIot(ctx.target, session, 'attach-policy', [
+    '--policy-name',
+    '<policy-name>',
+    ['--target', principal.certArn],
+  ]);
+  return {
+    status: 'fail',
+    code: 'NO_POLICY_ATTACHED',
+    summary: `no policy is attached to certificate ${principal.certificateId}${things?.length ? ' or to the groups of its things' : ''}: AWS IoT denies every action`,
+    evidence: { ...evidence, attachCommand: attach },
+    hint: `Attach a policy that allows iot:Connect, iot:Publish, iot:Subscribe and iot:Receive for the device: ${attach} (aws iot list-policies shows the account's policies).`,
+    reproduce,
+  };
+}
 
 /**
  * cloud.policy-attached: ListAttachedPolicies on the certificate (every page), plus the policies its things' groups
@@ -60,33 +99,7 @@ export const cloudPolicyAttachedCheck: DoctorCheck = principalCheck(
     if (Object.keys(attempts).length) evidence['apiAttempts'] = attempts;
 
     if (policies.length === 0) {
-      // Thing-group policies may exist but be unreadable: do not claim "none" then.
-      const groupsUnknown = inv.value.groupFailures.length > 0 || inv.value.thingsFailure !== undefined;
-      if (groupsUnknown) {
-        const failure = inv.value.groupFailures[0] ?? inv.value.thingsFailure!;
-        const out = failureOutcome(
-          failure,
-          'whether thing-group policies reach the certificate (none is attached to it directly)',
-          reproduce,
-          ctx.target,
-        );
-        return [buildResult(META, started, { ...out, evidence: { ...evidence, ...out.evidence } })];
-      }
-      const attach = awsIot(ctx.target, session, 'attach-policy', [
-        '--policy-name',
-        '<policy-name>',
-        ['--target', principal.certArn],
-      ]);
-      return [
-        buildResult(META, started, {
-          status: 'fail',
-          code: 'NO_POLICY_ATTACHED',
-          summary: `no policy is attached to certificate ${principal.certificateId}${things?.length ? ' or to the groups of its things' : ''}: AWS IoT denies every action`,
-          evidence: { ...evidence, attachCommand: attach },
-          hint: `Attach a policy that allows iot:Connect, iot:Publish, iot:Subscribe and iot:Receive for the device: ${attach} (aws iot list-policies shows the account's policies).`,
-          reproduce,
-        }),
-      ];
+      return [buildResult(META, started, noPolicyOutcome(ctx, session, principal, inv.value, evidence, reproduce))];
     }
 
     const names = (list: { policyName: string; from: string }[]): string =>

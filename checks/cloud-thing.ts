@@ -1,12 +1,14 @@
 import type { Evidence } from '../src/model/index.js';
 import { policyUsesThingVariables, policyVariables } from '../src/policy/index.js';
 import { buildResult } from '../src/model/result.js';
+import type { CloudSession } from '../src/probes/iot-api.js';
 import { principalCheck, CLOUD_COMMON_CODES } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { probeClientIds } from './cloud-context-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
 import { directDocuments, inventoryFor } from './cloud-inventory-util.js';
-import type { DoctorCheck } from './types.js';
+import type { Principal } from './cloud-principal-util.js';
+import type { CheckContext, DoctorCheck } from './types.js';
 
 const META = { id: 'cloud.thing', title: 'Certificate is attached to the thing its policy expects' };
 
@@ -17,6 +19,30 @@ export const CLOUD_THING_CODES = [
   'THING_NOT_ATTACHED_FOR_POLICY',
   ...CLOUD_COMMON_CODES,
 ] as const;
+
+/** What to do when the certificate is not attached to the thing the client id names. */
+function attachHint(
+  ctx: CheckContext,
+  session: CloudSession,
+  principal: Principal,
+  things: readonly string[],
+  missing: readonly string[],
+): string {
+  return things.length
+    ? `The client id must be the thing name: connect as ${things.length === 1 ? things[0] : `one of ${things.join(', ')}`} (--client-id ${things[0]}).` +
+        (ctx.target.clientIdFromUser
+          ? ''
+          : ' The probe used its own client id; the device itself may work with its thing name.')
+    : `Attach the certificate to a thing named like the client id: aws iot create-thing --thing-name ${missing[0]} and ${awsIot(
+        ctx.target,
+        session,
+        'attach-thing-principal',
+        [
+          ['--thing-name', missing[0]!],
+          ['--principal', principal.certArn],
+        ],
+      )}.`;
+}
 
 /**
  * cloud.thing: ListPrincipalThings. A policy attached to the certificate that uses `${iot:Connection.Thing.*}`
@@ -81,20 +107,7 @@ export const cloudThingCheck: DoctorCheck = principalCheck(META, async (ctx, sta
       }),
     ];
   }
-  const hint = things.length
-    ? `The client id must be the thing name: connect as ${things.length === 1 ? things[0] : `one of ${things.join(', ')}`} (--client-id ${things[0]}).` +
-      (ctx.target.clientIdFromUser
-        ? ''
-        : ' The probe used its own client id; the device itself may work with its thing name.')
-    : `Attach the certificate to a thing named like the client id: aws iot create-thing --thing-name ${missing[0]} and ${awsIot(
-        ctx.target,
-        session,
-        'attach-thing-principal',
-        [
-          ['--thing-name', missing[0]!],
-          ['--principal', principal.certArn],
-        ],
-      )}.`;
+  const hint = attachHint(ctx, session, principal, things, missing);
   return [
     buildResult(META, started, {
       status: 'fail',

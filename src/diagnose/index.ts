@@ -7,7 +7,6 @@ import { SKIP_CODES } from '../model/result.js';
 import { clockSkew } from './clock.js';
 import { credentialProviderFindings } from './credential-provider.js';
 import {
-  authRejectedUnexplained,
   certNotActive,
   certNotRegistered,
   endpointOtherAccount,
@@ -17,6 +16,7 @@ import {
   policyDeniesPublish,
   policyDeniesSubscribe,
 } from './cloud.js';
+import { authRejectedUnexplained } from './auth-rejected.js';
 import { certExpired, certFilesSwapped, certNotYetValid, credentialsUnusable, keyCertMismatch } from './credentials.js';
 import { DIAGNOSIS_CODES } from './codes.js';
 import { Facts, finding, ids, isCode, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';

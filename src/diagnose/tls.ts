@@ -95,17 +95,11 @@ export function wrongCaFile(facts: Facts): Finding[] {
   ];
 }
 
-/** TLS_INTERCEPTED: the chain the device sees is not the endpoint's. */
-export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Finding[] {
-  const routes = facts.relevantRoutes();
-  const tlsCells = routes
-    .map((r) => facts.cell(r, 'tls'))
-    .filter((c): c is CheckResult => !!c && chainOf(c).length > 0);
-  const { verify, wouldVerifyWith } = caVerdict(facts);
-
-  // 1. The CA file does not verify the chain, and the chain does not look like the Amazon hierarchy.
-  const foreign = tlsCells.filter((c) => isCode(c, 'TLS_CHAIN_UNTRUSTED') && !chainLooksAmazon(chainOf(c)));
-  // 2. Different ports present different leaf certificates, and at least one is foreign or untrusted.
+/** The tls cells whose leaf certificate differs from the genuine one (Amazon-chained, else verified), by route. */
+function divergentCells(tlsCells: readonly CheckResult[]): {
+  leafByRoute: Map<RouteId, string>;
+  divergent: CheckResult[];
+} {
   const leafByRoute = new Map<RouteId, string>();
   for (const c of tlsCells) {
     const fp = chainOf(c)[0]?.fingerprint256;
@@ -124,6 +118,45 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
           (c) => leafByRoute.has(c.route!) && (genuine.size === 0 || !genuine.has(leafByRoute.get(c.route!))),
         )
       : [];
+  return { leafByRoute, divergent };
+}
+
+/** The ids a TLS_INTERCEPTED finding rests on: the intercepted cells, their blockers and the CA verdicts. */
+function interceptEvidence(
+  facts: Facts,
+  used: readonly CheckResult[],
+  untrustedVerdict: CheckResult | undefined,
+  reasons: readonly string[],
+): string[] {
+  return ids([
+    ...used,
+    ...used.map((c) => facts.blocker(c.route!)),
+    ...(untrustedVerdict ? [untrustedVerdict] : []),
+    // One ca.verifies-endpoint result per distinct chain: the intercepted ports' ones belong here too.
+    ...facts.results.filter(
+      (r) =>
+        r.id.startsWith('ca.verifies-endpoint:') &&
+        isCode(r, 'CA_DOES_NOT_VERIFY_CHAIN') &&
+        used.some((c) => c.route === r.evidence['route']),
+    ),
+    ...(reasons.includes('server-certificate-out-of-date')
+      ? [facts.get('clock.skew'), facts.is('ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID')]
+      : []),
+  ]);
+}
+
+/** TLS_INTERCEPTED: the chain the device sees is not the endpoint's. */
+export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Finding[] {
+  const routes = facts.relevantRoutes();
+  const tlsCells = routes
+    .map((r) => facts.cell(r, 'tls'))
+    .filter((c): c is CheckResult => !!c && chainOf(c).length > 0);
+  const { verify, wouldVerifyWith } = caVerdict(facts);
+
+  // 1. The CA file does not verify the chain, and the chain does not look like the Amazon hierarchy.
+  const foreign = tlsCells.filter((c) => isCode(c, 'TLS_CHAIN_UNTRUSTED') && !chainLooksAmazon(chainOf(c)));
+  // 2. Different ports present different leaf certificates, and at least one is foreign or untrusted.
+  const { leafByRoute, divergent } = divergentCells(tlsCells);
   // 3. A server certificate out of its validity while the clock looks right: AWS does not serve expired certificates.
   const outOfDate = clockLooksWrong(facts)
     ? []
@@ -170,21 +203,7 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
         'Check that no --connect-to, --resolve, hosts-file entry or DNS override points the name at another server.',
       ],
       params: { reasons, routes: uniq(used.map((c) => c.route!)), issuers, fingerprints },
-      evidence: ids([
-        ...used,
-        ...used.map((c) => facts.blocker(c.route!)),
-        ...(verify && !wouldVerifyWith ? [verify] : []),
-        // One ca.verifies-endpoint result per distinct chain: the intercepted ports' ones belong here too.
-        ...facts.results.filter(
-          (r) =>
-            r.id.startsWith('ca.verifies-endpoint:') &&
-            isCode(r, 'CA_DOES_NOT_VERIFY_CHAIN') &&
-            used.some((c) => c.route === r.evidence['route']),
-        ),
-        ...(reasons.includes('server-certificate-out-of-date')
-          ? [facts.get('clock.skew'), facts.is('ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID')]
-          : []),
-      ]),
+      evidence: interceptEvidence(facts, used, verify && !wouldVerifyWith ? verify : undefined, reasons),
       candidates: [
         {
           code: 'INSPECTING_PROXY',
