@@ -19,12 +19,12 @@ export function awsIot(
   }
   const region = session?.region ?? target.region;
   if (region) parts.push('--region', shq(region));
-  if (target.profile) parts.push('--profile', shq(target.profile));
+  if (target.awsProfile) parts.push('--profile', shq(target.awsProfile));
   if (target.apiEndpoint) parts.push('--endpoint-url', shq(target.apiEndpoint));
   return parts.join(' ');
 }
 
 /** `aws configure list [--profile P]`: shows where the AWS CLI would take credentials and region from. */
 export function awsConfigureList(target: Target): string {
-  return `aws configure list${target.profile ? ` --profile ${shq(target.profile)}` : ''}`;
+  return `aws configure list${target.awsProfile ? ` --profile ${shq(target.awsProfile)}` : ''}`;
 }

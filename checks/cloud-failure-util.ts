@@ -33,7 +33,7 @@ export function sessionFailureOutcome(failure: ApiFailure, target: Target, own: 
         status: 'skip',
         code: 'CLOUD_NO_CREDENTIALS',
         summary: `skipped: ${failure.message}${see}`,
-        evidence: { reason: failure.message, ...(target.profile ? { profile: target.profile } : {}) },
+        evidence: { reason: failure.message, ...(target.awsProfile ? { profile: target.awsProfile } : {}) },
         hint: CREDENTIALS_HINT,
         reproduce: awsConfigureList(target),
       };

@@ -187,7 +187,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...(args['api-endpoint'] ? { apiEndpoint: parseApiEndpoint(args['api-endpoint']) } : {}),
     ...(args['certificate-id'] ? { certificateId: parseCertificateId(args['certificate-id']) } : {}),
     ...(region ? { region } : {}),
-    ...(args.profile ? { profile: args.profile } : {}),
+    ...(args.profile ? { awsProfile: args.profile } : {}),
     ...withCredentialProvider(credentialProviderFromArgs(args)),
   };
 }

@@ -41,7 +41,8 @@ export interface Target {
   protocol: boolean;
   warnDays: number;
   region?: string;
-  profile?: string;
+  /** The AWS profile (`--profile`) whose credentials the cloud checks use; not the site profile (`--site-profile`). */
+  awsProfile?: string;
   apiEndpoint?: string;
   /** AWS IoT certificate id when no certificate file is at hand (cloud checks from a report). */
   certificateId?: string;

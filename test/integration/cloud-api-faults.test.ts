@@ -268,7 +268,7 @@ describe('credentials', () => {
       '[lab-profile]\naws_access_key_id = AKIDPROFILETEST\naws_secret_access_key = profile-test-secret\naws_account_id = 123456789012\n',
     );
     cleanEnv({ AWS_ENDPOINT_URL_IOT: l.apiEndpoint, AWS_SHARED_CREDENTIALS_FILE: credentialsFile });
-    const { results, get } = await runCloud(l, { profile: 'lab-profile' });
+    const { results, get } = await runCloud(l, { awsProfile: 'lab-profile' });
     expect(get('cloud.credentials')).toMatchObject({
       status: 'pass',
       code: 'CLOUD_CREDENTIALS_OK',
@@ -285,7 +285,7 @@ describe('credentials', () => {
   it('an unknown profile: CLOUD_NO_CREDENTIALS naming it', async () => {
     const l = await lab('healthy');
     cleanEnv({ AWS_ENDPOINT_URL_IOT: l.apiEndpoint });
-    const { get } = await runCloud(l, { profile: 'nope' });
+    const { get } = await runCloud(l, { awsProfile: 'nope' });
     expect(get('cloud.credentials')).toMatchObject({
       status: 'skip',
       code: 'CLOUD_NO_CREDENTIALS',

@@ -23,7 +23,7 @@ describe('credentialSourceHint: where credentials could come from, without loadi
   it('environment keys, a profile, web identity, container credentials', () => {
     expect(credentialSourceHint({}, { ...bare, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 's' })).toBe('env');
     expect(credentialSourceHint({}, { ...bare, AWS_ACCESS_KEY_ID: 'AKID' })).toBeUndefined();
-    expect(credentialSourceHint({ profile: 'support' }, bare)).toBe('profile');
+    expect(credentialSourceHint({ awsProfile: 'support' }, bare)).toBe('profile');
     expect(credentialSourceHint({}, { ...bare, AWS_PROFILE: 'support' })).toBe('profile');
     expect(credentialSourceHint({}, { ...bare, AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token' })).toBe('web-identity');
     expect(credentialSourceHint({}, { ...bare, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials' })).toBe(

@@ -161,7 +161,7 @@ describe('helpers', () => {
     expect(partitionOf('eu-west-1')).toBe('aws');
   });
   it('awsIot adds region, profile and endpoint override, quoting values', () => {
-    const t = targetFor({}, { region: 'eu-west-1', profile: 'ops team', apiEndpoint: 'http://127.0.0.1:9' });
+    const t = targetFor({}, { region: 'eu-west-1', awsProfile: 'ops team', apiEndpoint: 'http://127.0.0.1:9' });
     expect(awsIot(t, undefined, 'test-authorization', [['--auth-infos', '[{"a":1}]']])).toBe(
       `aws iot test-authorization --auth-infos '[{"a":1}]' --region eu-west-1 --profile 'ops team' --endpoint-url http://127.0.0.1:9`,
     );

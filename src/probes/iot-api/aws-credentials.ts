@@ -38,11 +38,11 @@ function onEc2(): boolean {
  * none, and the cloud checks skip without paying for the SDK or waiting on the instance metadata address.
  */
 export function credentialSourceHint(
-  target: Pick<Target, 'profile'>,
+  target: Pick<Target, 'awsProfile'>,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
-  if (target.profile || env['AWS_PROFILE']) return 'profile';
+  if (target.awsProfile || env['AWS_PROFILE']) return 'profile';
   if (env['AWS_WEB_IDENTITY_TOKEN_FILE']) return 'web-identity';
   if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
   const aws = join(homedir(), '.aws');

@@ -344,12 +344,12 @@ function policyRef(p: { policyName?: string | undefined; policyArn?: string | un
 
 /** Options for the API from a run's Target. */
 export function iotApiOptions(
-  target: Pick<Target, 'region' | 'profile' | 'apiEndpoint' | 'endpoint' | 'timeoutMs'>,
+  target: Pick<Target, 'region' | 'awsProfile' | 'apiEndpoint' | 'endpoint' | 'timeoutMs'>,
 ): IotApiOptions {
   return {
     timeoutMs: target.timeoutMs,
     ...(target.region ? { region: target.region } : {}),
-    ...(target.profile ? { profile: target.profile } : {}),
+    ...(target.awsProfile ? { profile: target.awsProfile } : {}),
     ...(target.apiEndpoint ? { endpoint: target.apiEndpoint } : {}),
     ...(target.endpoint ? { dataEndpoint: target.endpoint } : {}),
   };

@@ -120,7 +120,7 @@ function endpointOverride(options: IotApiOptions): Pick<CloudSession, 'endpointU
  * `ApiFailure` (`no-credentials`, `no-region`, `sdk-unavailable`, `service-error`) with an empty `operation`.
  */
 export async function openSession(options: IotApiOptions): Promise<ReadyOutcome> {
-  if (!credentialSourceHint(options)) {
+  if (!credentialSourceHint({ ...(options.profile ? { awsProfile: options.profile } : {}) })) {
     return fail(
       'no-credentials',
       'NoCredentials',
