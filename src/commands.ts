@@ -2,12 +2,13 @@
  * What the commands do. Loaded by the CLI only when a command runs, so `--help` and usage errors do not pay for
  * the runner, the checks and the reporters.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
 import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
 import type { DoctorCheck } from '../checks/types.js';
 import { UsageError, errorMessage } from './errors.js';
+import { REPORT_FILE_MAX_BYTES, readInputText } from './input-file.js';
 import type { Report } from './model/index.js';
 import { resolveSiteProfile, siteProfileRoutes, type SiteProfile } from './site-profile.js';
 import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './report/formats.js';
@@ -201,12 +202,7 @@ function withCredentialProvider(c: CredentialProviderTarget | undefined): Pick<T
  * certificate id and client ids recorded in it, and gets one merged report.
  */
 async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: string }): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(args.from, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the report given with --from (${args.from}): ${errorMessage(err)}`);
-  }
+  const text = readInputText(args.from, { label: 'the report', flag: '--from', maxBytes: REPORT_FILE_MAX_BYTES });
   const previous = parseReport(text, args.from);
   const recorded = cloudTargetFromReport(previous);
   const endpoint = args.endpoint ?? recorded.endpoint;
@@ -343,11 +339,6 @@ export async function certCommand(
 
 /** `render`: a saved report in another format; the exit code is the report's own verdict. */
 export function renderCommand(args: OutputArgs & { report: string }): number {
-  let text: string;
-  try {
-    text = readFileSync(args.report, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the report ${args.report}: ${errorMessage(err)}`);
-  }
+  const text = readInputText(args.report, { label: 'the report', maxBytes: REPORT_FILE_MAX_BYTES });
   return printReport(parseReport(text, args.report), args);
 }

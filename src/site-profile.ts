@@ -3,10 +3,11 @@
  * a site, which are blocked on purpose, and which checks must pass. Loading validates by hand and says exactly
  * what is wrong; applying is a pure function over the results.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, errorMessage } from './errors.js';
+import { CONFIG_FILE_MAX_BYTES, readInputText } from './input-file.js';
 import { ROUTE_IDS, STAGE_IDS, isRouteId, type CheckResult, type RouteId } from './model/index.js';
 
 /** What a site profile may say of a route: it must pass, it is blocked on purpose, or either is fine. */
@@ -100,12 +101,7 @@ export function parseSiteProfile(data: unknown, source = 'profile'): SiteProfile
 
 /** Reads and validates a site profile file (JSON, UTF-8). Every problem is a `UsageError` with one clear line. */
 export function loadSiteProfile(path: string): SiteProfile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read profile ${path}: ${errorMessage(err)}`);
-  }
+  const text = readInputText(path, { label: 'profile', maxBytes: CONFIG_FILE_MAX_BYTES });
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -4,10 +4,11 @@
  * validated as a whole when it is loaded (start and SIGHUP): every bad key gives one line, and nothing is used
  * until all of it is right. Relative file paths are read from the configuration file's folder.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { UsageError, errorMessage } from '../errors.js';
+import { CONFIG_FILE_MAX_BYTES, readInputText } from '../input-file.js';
 import { resolveSiteProfile, type SiteProfile } from '../site-profile.js';
 import { parseRepeat, type RepeatOptions } from '../repeat.js';
 import { targetFromArgs, type CommonCheckArgs } from '../commands.js';
@@ -211,12 +212,7 @@ export function parseServeConfig(text: string, path: string): { config?: ServeCo
  * starting with the file name, e.g. `serve.yml: modules.site-a.tiemout: unknown option (did you mean timeout?)`.
  */
 export function loadServeConfig(path: string): ServeConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the configuration ${path}: ${errorMessage(err)}`);
-  }
+  const text = readInputText(path, { label: 'the configuration', maxBytes: CONFIG_FILE_MAX_BYTES });
   const { config, errors } = parseServeConfig(text, resolve(path));
   if (!config) throw new UsageError(errors.map((e) => `${path}: ${e}`).join('\n'));
   return config;

@@ -6,9 +6,9 @@
  * key material except the in-memory `key.pem`/`key.object` the TLS stage needs.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { AMAZON_ROOTS_PEM } from '../../assets/amazon-roots.js';
-import { UsageError, errorCode, errorMessage } from '../../errors.js';
+import { CREDENTIAL_FILE_MAX_BYTES, readInputFile } from '../../input-file.js';
 import type { DeviceFilePaths, DeviceFileProblem, DeviceFiles } from '../device-files.js';
 import { certificateIdOf, formatDn, isSelfSigned } from './cert-details.js';
 import { openPrivateKey, publicKeySha256 } from './keys.js';
@@ -29,21 +29,8 @@ import {
 import type { AddProblem, FileSlot } from './problems.js';
 import { sniffFile } from './sniff.js';
 
-async function readGiven(path: string, what: string, flag: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = errorCode(err);
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : errorMessage(err);
-    throw new UsageError(`cannot read the ${what} file given with ${flag} (${path}): ${why}`);
-  }
+function readGiven(path: string, what: string, flag: string): Buffer {
+  return readInputFile(path, { label: `the ${what} file`, flag, maxBytes: CREDENTIAL_FILE_MAX_BYTES });
 }
 
 function certsToPem(certs: readonly X509Certificate[]): string {
@@ -322,7 +309,7 @@ export async function loadDeviceFiles(files: DeviceFilePaths): Promise<DeviceFil
   const creds: DeviceFiles = { problems };
   const passphrase = files.keyPassphrase;
   const slot = async (path: string | undefined, what: string, flag: string): Promise<FileSlot | undefined> =>
-    path === undefined ? undefined : { path, sniffed: sniffFile(await readGiven(path, what, flag)) };
+    path === undefined ? undefined : { path, sniffed: sniffFile(readGiven(path, what, flag)) };
   const certFile = await slot(files.certPath, 'certificate', '--cert');
   const keyFile = await slot(files.keyPath, 'private key', '--key');
   const caFile = await slot(files.caPath, 'CA', '--ca');

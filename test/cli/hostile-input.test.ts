@@ -1,0 +1,78 @@
+/**
+ * Issue 17 regressions through the built binary: every file input refuses what is not a small regular file with one
+ * line and exit 2, quickly and without growing memory (a FIFO, /dev/zero, a directory, an oversized file).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'dist/src/bin.js');
+const work = mkdtempSync(join(tmpdir(), 'iot-doctor-hostile-'));
+const endpoint = 'abc123-ats.iot.eu-west-1.amazonaws.com';
+
+/** Runs the binary under /usr/bin/time to read its peak RSS (KB) from the last stderr line. */
+async function run(args: string[]) {
+  const started = performance.now();
+  const r = await execa('/usr/bin/time', ['-f', 'peak-rss-kb %M', 'node', bin, ...args], {
+    reject: false,
+    env: { NO_COLOR: '1' },
+    cwd: work,
+    timeout: 20_000,
+  });
+  const lines = r.stderr.trim().split('\n');
+  const rss = Number(/peak-rss-kb (\d+)/.exec(lines.pop() ?? '')?.[1]);
+  const messages = lines.filter((l) => !/^Command exited with/.test(l));
+  return { exitCode: r.exitCode, stdout: r.stdout, messages, rssKb: rss, ms: performance.now() - started };
+}
+
+beforeAll(() => {
+  execFileSync('mkfifo', [join(work, 'fifo')]);
+  writeFileSync(join(work, 'big.json'), '');
+  truncateSync(join(work, 'big.json'), 200 * 1024 * 1024);
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('file inputs that are not small regular files: one line, exit 2, bounded', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['--cert /dev/zero', ['cert', '--cert', '/dev/zero'], /--cert \(\/dev\/zero\): a character device/],
+    ['--cert FIFO', ['cert', '--cert', 'fifo'], /--cert \(fifo\): a named pipe/],
+    ['--key FIFO', ['cert', '--key', 'fifo'], /--key \(fifo\): a named pipe/],
+    ['--ca FIFO', ['cert', '--ca', 'fifo'], /--ca \(fifo\): a named pipe/],
+    ['--cert 200 MB', ['cert', '--cert', 'big.json'], /--cert \(big\.json\): 200 MB, larger than the 4 MB accepted/],
+    ['--cert directory', ['cert', '--cert', '.'], /--cert \(\.\): a directory/],
+    ['render /dev/zero', ['render', '/dev/zero'], /cannot read the report \(\/dev\/zero\): a character device/],
+    ['render FIFO', ['render', 'fifo'], /cannot read the report \(fifo\): a named pipe/],
+    ['render 200 MB', ['render', 'big.json'], /\(big\.json\): 200 MB, larger than the 16 MB accepted/],
+    [
+      '--site-profile /dev/zero',
+      ['check', '--endpoint', endpoint, '--site-profile', '/dev/zero'],
+      /cannot read profile \(\/dev\/zero\): a character device/,
+    ],
+    [
+      '--from FIFO',
+      ['check', '--endpoint', endpoint, '--from', 'fifo'],
+      /cannot read the report given with --from \(fifo\): a named pipe/,
+    ],
+    [
+      'serve --config FIFO',
+      ['serve', '--listen', '127.0.0.1:0', '--config', 'fifo'],
+      /cannot read the configuration \(fifo\): a named pipe/,
+    ],
+  ];
+  for (const [name, args, message] of cases) {
+    it(name, async () => {
+      const r = await run(args);
+      expect(r.exitCode, r.messages.join('\n')).toBe(2);
+      expect(r.messages).toHaveLength(1);
+      expect(r.messages[0]).toMatch(message);
+      expect(r.stdout).toBe('');
+      expect(r.ms).toBeLessThan(10_000);
+      expect(r.rssKb).toBeLessThan(150 * 1024);
+    });
+  }
+});
