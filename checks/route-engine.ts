@@ -6,6 +6,7 @@
  * with the reason.
  */
 import type { TLSSocket } from 'node:tls';
+import type { TlsSuccess } from '../src/probes/tls.js';
 import { STAGE_TITLES, routeResultId, type CheckResult, type RouteSpec, type StageId } from '../src/model/index.js';
 import type { Target } from '../src/target.js';
 import { ROUTE_HINTS } from './route-hints.js';
@@ -53,6 +54,26 @@ function closeInBackground(socket: TLSSocket): void {
 }
 
 /**
+ * A second connection for the same route: the stages before `client-auth` run again on a fresh `RouteRun` (so a proxy
+ * or any other transport is crossed the same way). Its sockets are owned by the first run (destroyed on abort).
+ */
+async function connectAgain(
+  again: RouteRun & { outcomes: StageOutcome[] },
+): Promise<{ tls?: TlsSuccess; outcomes: StageOutcome[] }> {
+  for (const stage of again.spec.stages) {
+    if (stage === 'client-auth' || again.signal.aborted) break;
+    if (again.outcomes.some((o) => o.stage === stage)) continue;
+    const def = stageDef(again.spec, stage);
+    const produced = await def.run(again);
+    again.outcomes.push(...produced);
+    if (!mayContinue(again.outcomes, produced.length, def)) break;
+  }
+  const ok = again.tls && !again.outcomes.some((o) => o.status === 'fail' || o.status === 'error');
+  if (!ok) again.tls?.socket.destroy();
+  return { ...(ok ? { tls: again.tls! } : {}), outcomes: again.outcomes };
+}
+
+/**
  * Run the stages of `spec` in order until one ends the route, and return their outcomes (possibly fewer than the
  * stages: `finishRoute` fills the rest). Protocol-level stages run only when `target.protocol`. When `signal` aborts,
  * every socket the stages opened is destroyed at once, so waiting stages end promptly. Never rejects for a network
@@ -61,16 +82,19 @@ function closeInBackground(socket: TLSSocket): void {
 export async function runRoute(spec: RouteSpec, ctx: CheckContext, signal: AbortSignal): Promise<StageOutcome[]> {
   const outcomes: StageOutcome[] = [];
   const owned: { destroy(): void }[] = [];
+  const own = (resource: { destroy(): void }): void => {
+    owned.push(resource);
+    if (signal.aborted) resource.destroy();
+  };
+  const dest = connectionTarget(ctx.target, spec);
   const run: RouteRun = {
     spec,
     ctx,
     signal,
     outcomes,
-    dest: connectionTarget(ctx.target, spec),
-    own: (resource) => {
-      owned.push(resource);
-      if (signal.aborted) resource.destroy();
-    },
+    dest,
+    own,
+    reconnect: () => connectAgain({ spec, ctx, signal, dest, own, outcomes: [] }),
   };
   const onAbort = (): void => owned.forEach((r) => r.destroy());
   signal.addEventListener('abort', onAbort, { once: true });

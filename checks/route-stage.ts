@@ -68,6 +68,16 @@ export interface RouteRun {
   channel?: Duplex;
   /** Destroy `resource` when the route is aborted (and, unless TLS took it over, when the route ends). */
   own(resource: { destroy(): void }): void;
+  /**
+   * Set by the client-auth stage when it leaves its verdict to the protocol stage (the server's first answer proves
+   * the certificate was accepted); the protocol stage settles it (`settleClientAuth`).
+   */
+  clientAuthPending?: boolean;
+  /**
+   * Open a second connection the same way, running this route's stages before `client-auth` again (same transport,
+   * same address); resolves with its TLS connection (the caller closes it) or, when a stage failed, without one.
+   */
+  reconnect?: () => Promise<{ tls?: TlsSuccess; outcomes: readonly StageOutcome[] }>;
 }
 
 /** One stage implementation. `run` returns the outcomes it decided (usually one; more when it settles later rows). */

@@ -6,6 +6,7 @@
 import type { RouteProtocol } from '../../src/model/index.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
 import { credentialsSession } from './protocol-credentials.js';
+import { settleClientAuth } from './client-auth.js';
 import { httpsSession } from './protocol-https.js';
 import { mqttSession } from './protocol-mqtt.js';
 
@@ -16,9 +17,12 @@ export const SESSIONS: Readonly<Record<RouteProtocol, (run: RouteRun) => Promise
   credentials: credentialsSession,
 };
 
-/** The `protocol` stage: not run under `--no-protocol` (PROTOCOL_NOT_REQUESTED). */
+/**
+ * The `protocol` stage: not run under `--no-protocol` (PROTOCOL_NOT_REQUESTED). Its outcome also settles a pending
+ * client-auth verdict (see `settleClientAuth`).
+ */
 export const protocolStage: StageDef = {
   id: 'protocol',
   protocolLevel: true,
-  run: (run) => SESSIONS[run.spec.protocol](run),
+  run: async (run) => settleClientAuth(run, await SESSIONS[run.spec.protocol](run)),
 };

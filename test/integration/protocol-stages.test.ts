@@ -163,3 +163,23 @@ describe('faults below MQTT', () => {
     });
   });
 });
+
+describe('client-auth proved by the server answer, confirmed on a second connection only on failure', () => {
+  it('healthy: CONNACK or the HTTP status proves acceptance, with no observation window', async () => {
+    const { report } = await runAgainst('healthy');
+    const mqtt = cell(report, 'route.mqtt-8883.client-auth');
+    expect(mqtt).toMatchObject({ status: 'pass', code: 'CLIENT_CERT_ACCEPTED', durationMs: 0 });
+    expect(mqtt.evidence['provedBy']).toBe('CONNACK');
+    const https = cell(report, 'route.https-8443.client-auth');
+    expect(https).toMatchObject({ status: 'pass', code: 'CLIENT_CERT_ACCEPTED', durationMs: 0 });
+    expect(https.evidence['provedBy']).toBe('HTTP 200');
+  });
+
+  it('closed after CONNECT without an alert: a second, idle connection stays open, so the certificate is accepted', async () => {
+    const { report } = await runAgainst('no-policy');
+    const auth = cell(report, 'route.mqtt-8883.client-auth');
+    expect(auth).toMatchObject({ status: 'pass', code: 'CLIENT_CERT_ACCEPTED' });
+    expect(auth.evidence['confirmedOnSecondConnection']).toBe(true);
+    expect(cell(report, 'route.mqtt-8883.protocol').code).toBe('MQTT_CLOSED_AFTER_CONNECT');
+  });
+});

@@ -137,7 +137,19 @@ describe('failures are classified at the right stage with a stable code', () => 
     const results = await probe('mqtt-8883', port, rsa);
     expect(stage(results, 'tls').status).toBe('pass');
     expect(stage(results, 'client-auth')).toMatchObject({ status: 'fail', code: 'CLIENT_CERT_REJECTED' });
+    // No alert: the plain close is confirmed on a second connection that sends nothing.
     expect(stage(results, 'protocol').summary).toBe('blocked by client-auth: CLIENT_CERT_REJECTED');
+  });
+
+  it('with the protocol stages, a rejection without an alert is confirmed on a second idle connection', async () => {
+    const { port } = await tlsServer({ cert: rsa.server, clientCa: rsa.otherCa });
+    const results = await probe('mqtt-8883', port, rsa, { protocol: true });
+    expect(stage(results, 'tls').status).toBe('pass');
+    const auth = stage(results, 'client-auth');
+    expect(auth, statuses(results)).toMatchObject({ status: 'fail', code: 'CLIENT_CERT_REJECTED' });
+    expect(auth.evidence['confirmedOnSecondConnection']).toBe(true);
+    expect(stage(results, 'protocol').summary).toBe('blocked by client-auth: CLIENT_CERT_REJECTED');
+    expect(stage(results, 'round-trip').status).toBe('skip');
   });
 
   it('TLS 1.2 server that rejects our client certificate: the handshake is reset', async () => {
