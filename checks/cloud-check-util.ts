@@ -5,6 +5,7 @@
 import type { CheckResult } from '../src/model/index.js';
 import { buildResult, SKIP_CODES, type Outcome } from '../src/model/result.js';
 import { iotApiFor, type CloudSession, type IotApi } from '../src/probes/iot-api.js';
+import { withDeadline } from '../src/runner/deadline.js';
 import type { Target } from '../src/target.js';
 import { CLOUD_FAILURE_CODES, sessionFailureOutcome } from './cloud-failure-util.js';
 import { principalFor, type Principal } from './cloud-principal-util.js';
@@ -96,26 +97,16 @@ export async function withinBudget(
   work: () => Promise<CheckResult[]>,
 ): Promise<CheckResult[]> {
   const limit = budgetMs(ctx.target);
-  let timer: NodeJS.Timeout | undefined;
-  const overrun = new Promise<CheckResult[]>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(
-        metas.map((m) =>
-          buildResult(m, started, {
-            status: 'warn',
-            code: 'CLOUD_API_UNREACHABLE',
-            summary: `the AWS IoT API calls of this check did not finish within ${limit} ms`,
-            evidence: { budgetMs: limit, timeoutMs: ctx.target.timeoutMs },
-            hint: 'The AWS IoT API answers very slowly from here: check the network and proxy, or raise --timeout.',
-          }),
-        ),
-      );
-    }, limit);
-    timer.unref();
+  return withDeadline(work(), limit, {
+    onTimeout: () =>
+      metas.map((m) =>
+        buildResult(m, started, {
+          status: 'warn',
+          code: 'CLOUD_API_UNREACHABLE',
+          summary: `the AWS IoT API calls of this check did not finish within ${limit} ms`,
+          evidence: { budgetMs: limit, timeoutMs: ctx.target.timeoutMs },
+          hint: 'The AWS IoT API answers very slowly from here: check the network and proxy, or raise --timeout.',
+        }),
+      ),
   });
-  try {
-    return await Promise.race([work(), overrun]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

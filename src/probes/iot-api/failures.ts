@@ -4,6 +4,7 @@
  */
 import { errorCode } from '../../errors.js';
 import type { ApiFailure } from './types.js';
+import { withDeadline as waitAtMost } from '../../runner/deadline.js';
 
 const ACCESS_DENIED = new Set([
   'AccessDeniedException',
@@ -68,16 +69,15 @@ export function oneLine(text: string): string {
 }
 
 /**
- * Races `promise` against a timer of `ms` milliseconds (unref'd, cleared when the race ends): rejects with a
- * `DeadlineError` naming `what` when the timer wins. The losing promise is not cancelled.
+ * Waits for `promise` at most `ms` milliseconds (the runner's `withDeadline`): rejects with a `DeadlineError` naming
+ * `what` when the deadline passes first. The losing promise is not cancelled (the SDK call has its own abort).
  */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
-    timer.unref();
+  return waitAtMost(promise, ms, {
+    onTimeout: () => {
+      throw new DeadlineError(what, ms);
+    },
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 interface ErrorLike {
