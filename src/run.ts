@@ -108,7 +108,8 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   const started = performance.now();
   const ctx = await createContext(target, opts.now);
   // The full catalogue (routes, cloud) is loaded only when the caller did not choose the checks (`cert` does).
-  const checks = opts.checks ?? (await import('../checks/index.js')).catalogue(target);
+  const catalogueModule = await import('../checks/index.js');
+  const checks = opts.checks ?? catalogueModule.catalogue(target);
   // Parsing the AWS SDK blocks the event loop for a few hundred ms: do it before the routes start, not during
   // their handshakes, and only when there may be credentials to use it with.
   if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target))
@@ -117,7 +118,11 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   if (target.protocol && target.routes.some((r) => r.startsWith('mqtt')) && checks.some((c) => c.family === 'route'))
     loadMqtt();
   const run = (list: readonly DoctorCheck[], c: CheckContext): Promise<CheckResult[]> =>
-    runChecks(list, c, { guardMs: guardMs(target), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    runChecks(list, c, {
+      guardMs: guardMs(target),
+      isKnownCheck: catalogueModule.isCatalogueCheckId,
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    });
   const repeated =
     (opts.repeat?.count ?? 1) > 1
       ? await runRepeated(attemptRepeat(opts.repeat!, target), checks, ctx, () => nextAttempt(ctx), run)
