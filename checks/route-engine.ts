@@ -8,6 +8,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { TlsSuccess } from '../src/probes/tls.js';
 import { STAGE_TITLES, routeResultId, type CheckResult, type RouteSpec, type StageId } from '../src/model/index.js';
+import { buildResult, SKIP_CODES } from '../src/model/result.js';
 import type { Target } from '../src/target.js';
 import { ROUTE_HINTS } from './route-hints.js';
 import { destinationFor, routeHostName } from './route-host.js';
@@ -131,37 +132,23 @@ export function finishRoute(spec: RouteSpec, outcomes: readonly StageOutcome[]):
     (last && last.status !== 'pass' ? last : undefined);
   return spec.stages.map((stage): CheckResult => {
     const o = byStage.get(stage);
-    const base = { id: routeResultId(spec.id, stage), route: spec.id, stage, title: STAGE_TITLES[stage] };
+    const meta = { id: routeResultId(spec.id, stage), route: spec.id, stage, title: STAGE_TITLES[stage] };
     if (!o && !blocker && stageDef(spec, stage).protocolLevel) {
-      return {
-        ...base,
-        status: 'skip',
-        code: 'PROTOCOL_NOT_REQUESTED',
-        durationMs: 0,
-        evidence: {},
-        summary: 'not run (--no-protocol)',
-      };
+      return buildResult(meta, { durationMs: 0 }, PROTOCOL_NOT_REQUESTED);
     }
     if (!o) {
-      return {
-        ...base,
-        status: 'skip',
-        code: 'SKIPPED',
-        durationMs: 0,
-        evidence: {},
-        summary: blocker ? `blocked by ${blocker.stage}: ${blocker.code}` : 'not run',
-      };
+      const summary = blocker ? `blocked by ${blocker.stage}: ${blocker.code}` : 'not run';
+      return buildResult(meta, { durationMs: 0 }, { status: 'skip', code: SKIP_CODES.SKIPPED, summary });
     }
     const hint = o.hint ?? (o.status === 'pass' ? undefined : ROUTE_HINTS[o.code]?.(spec));
-    return {
-      ...base,
-      status: o.status,
-      code: o.code,
-      summary: o.summary,
-      evidence: o.evidence ?? {},
-      ...(hint ? { hint } : {}),
-      ...(o.reproduce && o.status !== 'pass' ? { reproduce: o.reproduce } : {}),
-      durationMs: o.durationMs,
-    };
+    const reproduce = o.status === 'pass' ? undefined : o.reproduce;
+    return buildResult(meta, { durationMs: o.durationMs }, { ...o, hint, reproduce });
   });
 }
+
+/** A protocol-level stage under `--no-protocol`. */
+const PROTOCOL_NOT_REQUESTED = {
+  status: 'skip',
+  code: 'PROTOCOL_NOT_REQUESTED',
+  summary: 'not run (--no-protocol)',
+} as const;
