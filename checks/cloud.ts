@@ -8,8 +8,10 @@ import { isRouteId, ROUTES, type CheckResult, type Report, type RouteId } from '
 import type { Target } from '../src/target.js';
 import { cloudAuthorizationCheck } from './cloud-authorization.js';
 import { cloudCertificateCheck } from './cloud-certificate.js';
+import { cloudConnectivityCheck } from './cloud-connectivity.js';
 import { cloudCredentialsCheck } from './cloud-credentials.js';
 import { cloudEndpointCheck } from './cloud-endpoint.js';
+import { cloudLogsCheck } from './cloud-logs.js';
 import { cloudPolicyAttachedCheck } from './cloud-policy-attached.js';
 import { cloudThingCheck } from './cloud-thing.js';
 import type { DoctorCheck } from './types.js';
@@ -24,6 +26,8 @@ export const cloudChecks: DoctorCheck[] = [
   cloudPolicyAttachedCheck,
   cloudAuthorizationCheck,
   cloudThingCheck,
+  cloudConnectivityCheck,
+  cloudLogsCheck,
 ];
 
 /** Whether a result belongs to the cloud checks (`cloud` or `cloud.*` ids). */

@@ -15,8 +15,10 @@ import { CLOCK_CERT_VALIDITY_CODES } from './clock-cert-validity.js';
 import { CLOCK_SKEW_CODES } from './clock-skew.js';
 import { CLOUD_AUTHORIZATION_CODES } from './cloud-authorization.js';
 import { CLOUD_CERTIFICATE_CODES } from './cloud-certificate.js';
+import { CLOUD_CONNECTIVITY_CODES } from './cloud-connectivity.js';
 import { CLOUD_CREDENTIALS_CODES } from './cloud-credentials.js';
 import { CLOUD_ENDPOINT_CODES } from './cloud-endpoint.js';
+import { CLOUD_LOGS_CODES } from './cloud-logs.js';
 import { CLOUD_POLICY_ATTACHED_CODES } from './cloud-policy-attached.js';
 import { CLOUD_THING_CODES } from './cloud-thing.js';
 import { FILES_CA_CODES } from './files-ca.js';
@@ -54,6 +56,8 @@ export const CHECK_CODES = {
   'cloud.policy-attached': CLOUD_POLICY_ATTACHED_CODES,
   'cloud.authorization': CLOUD_AUTHORIZATION_CODES,
   'cloud.thing': CLOUD_THING_CODES,
+  'cloud.connectivity': CLOUD_CONNECTIVITY_CODES,
+  'cloud.logs': CLOUD_LOGS_CODES,
 } as const;
 
 /** Any code a result can carry: a check's, a route cell's, a site profile's or the runner's. */

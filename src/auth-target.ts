@@ -18,23 +18,30 @@ const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /**
- * The credential-provider target, or undefined without `--role-alias`. `--thing-name` and `--credentials-endpoint`
- * without `--role-alias` are a usage error (they would silently do nothing).
+ * `--thing-name`, validated: one option for both its uses (the credential provider's `x-amzn-iot-thingname` header
+ * and the thing cloud.connectivity asks about). Throws `UsageError` with one line on a name AWS would refuse.
+ */
+export function parseThingName(thing: string | undefined): string | undefined {
+  if (thing !== undefined && !THING_NAME.test(thing))
+    throw new UsageError(`--thing-name "${thing}" is not a thing name ([A-Za-z0-9:_-], 1-128)`);
+  return thing;
+}
+
+/**
+ * The credential-provider target, or undefined without `--role-alias`. `--credentials-endpoint` without
+ * `--role-alias` is a usage error (it would silently do nothing); `--thing-name` alone is not: cloud.connectivity
+ * reads it too.
  */
 export function credentialProviderFromArgs(args: AuthRouteArgs): CredentialProviderTarget | undefined {
   const alias = args['role-alias'];
   if (alias === undefined) {
-    const orphan =
-      args['thing-name'] !== undefined ? '--thing-name' : args['credentials-endpoint'] ? '--credentials-endpoint' : '';
-    if (orphan) throw new UsageError(`${orphan} is used by the credentials-443 route: give --role-alias too`);
+    if (args['credentials-endpoint'])
+      throw new UsageError('--credentials-endpoint is used by the credentials-443 route: give --role-alias too');
     return undefined;
   }
   if (!ROLE_ALIAS.test(alias))
     throw new UsageError(`--role-alias "${alias}" is not a role alias name ([A-Za-z0-9_=,@-], 1-128)`);
-  const thing = args['thing-name'];
-  if (thing !== undefined && !THING_NAME.test(thing)) {
-    throw new UsageError(`--thing-name "${thing}" is not a thing name ([A-Za-z0-9:_-], 1-128)`);
-  }
+  const thing = parseThingName(args['thing-name']);
   const endpoint = args['credentials-endpoint'];
   return {
     roleAlias: alias,

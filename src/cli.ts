@@ -59,7 +59,12 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
   { name: 'topic', type: 'string', describe: 'test topic (default iot-doctor/<client-id>/probe)' },
   MQTT_VERSION,
   { name: 'role-alias', type: 'string', describe: 'role alias: adds the credentials-443 route' },
-  { name: 'thing-name', type: 'string', describe: 'x-amzn-iot-thingname sent to the credential provider' },
+  {
+    name: 'thing-name',
+    type: 'string',
+    describe:
+      'thing for cloud.connectivity (default: attached to the cert) and x-amzn-iot-thingname for credentials-443',
+  },
   {
     name: 'credentials-endpoint',
     type: 'string',
@@ -85,6 +90,18 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     type: 'boolean',
     default: false,
     describe: 'only the cloud checks (needs --cert or --certificate-id, or --from)',
+  },
+  { name: 'log-group', type: 'string', describe: 'CloudWatch Logs group of the AWS IoT logs (default AWSIotLogsV2)' },
+  {
+    name: 'logs',
+    type: 'boolean',
+    default: true,
+    describe: "read AWS IoT's logs in CloudWatch for this run (--no-logs: skip cloud.logs)",
+  },
+  {
+    name: 'hold-ms',
+    type: 'number',
+    describe: 'hold each MQTT session this long, watching for a takeover (default 3000 with --client-id, else 0)',
   },
   {
     name: 'from',

@@ -29,7 +29,7 @@ import {
   type CredentialProviderTarget,
   type Target,
 } from './target.js';
-import { credentialProviderFromArgs, defaultAuthRoutes } from './auth-target.js';
+import { credentialProviderFromArgs, defaultAuthRoutes, parseThingName } from './auth-target.js';
 
 /**
  * Whether to colour terminal output: the `--color`/`--no-color` flag wins, then NO_COLOR (any non-empty value: no
@@ -108,6 +108,9 @@ export interface CommonCheckArgs {
   'role-alias'?: string;
   'thing-name'?: string;
   'credentials-endpoint'?: string;
+  'log-group'?: string;
+  logs?: boolean;
+  'hold-ms'?: number;
 }
 
 function parseApiEndpoint(value: string): string {
@@ -190,6 +193,27 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...(region ? { region } : {}),
     ...(args.profile ? { awsProfile: args.profile } : {}),
     ...withCredentialProvider(credentialProviderFromArgs(args)),
+    ...recordFields(args),
+  };
+}
+
+/**
+ * The flags about AWS's records and takeovers: --thing-name, --log-group, --no-logs, --hold-ms (0-60000 ms).
+ * Throws `UsageError` naming the flag on a bad value.
+ */
+function recordFields(args: CommonCheckArgs): Pick<Target, 'thingName' | 'logGroup' | 'noLogs' | 'holdMs'> {
+  const hold = args['hold-ms'];
+  if (hold !== undefined && (!Number.isInteger(hold) || hold < 0 || hold > 60_000))
+    throw new UsageError(`--hold-ms must be 0..60000 milliseconds, got ${hold}`);
+  const name = parseThingName(args['thing-name']);
+  const group = args['log-group'];
+  if (group !== undefined && !/^[.\-_/#A-Za-z0-9]{1,512}$/.test(group))
+    throw new UsageError(`--log-group must be a CloudWatch Logs group name, got "${group}"`);
+  return {
+    ...(name ? { thingName: name } : {}),
+    ...(group ? { logGroup: group } : {}),
+    ...(args.logs === false ? { noLogs: true } : {}),
+    ...(hold !== undefined ? { holdMs: hold } : {}),
   };
 }
 

@@ -50,6 +50,17 @@ export interface Target {
   cloud: boolean;
   /** Credential provider (`credentials-443`): role alias, thing-name header, endpoint (facts §6, field notes §6). */
   credentials?: CredentialProviderTarget;
+  /** The thing cloud.connectivity asks about (`--thing-name`); absent: the thing attached to the certificate. */
+  thingName?: string;
+  /** CloudWatch Logs group of the AWS IoT logs (`--log-group`); absent: AWSIotLogsV2 (field notes §7.6). */
+  logGroup?: string;
+  /** `--no-logs`: cloud.logs does not read CloudWatch Logs. */
+  noLogs?: boolean;
+  /**
+   * How long each MQTT route holds its session after the round trip, watching for a takeover (`--hold-ms`, ms);
+   * absent: 3000 with a user-given client id, else 0.
+   */
+  holdMs?: number;
 }
 
 /** What the `credentials-443` route asks the credential provider for (field notes §6.1). */

@@ -65,7 +65,45 @@ async function exchange(run: RouteRun, x: Exchange, version: string): Promise<St
   });
   // Keep the subscription for the HTTPS routes' round trip, then leave cleanly.
   await run.ctx.hub.whenHttpsDone(run.ctx.target.timeoutMs, run.signal);
+  const takeover = await holdSession(run, session, clientId);
+  if (takeover) out[out.length - 1] = { ...takeover, evidence: { ...evidence, ...takeover.evidence } };
   return out;
+}
+
+/** How long a route holds its session after the round trip: `--hold-ms`, else 3000 ms with a user's client id. */
+export function holdMsFor(target: RouteRun['ctx']['target']): number {
+  return target.holdMs ?? (target.clientIdFromUser ? 3_000 : 0);
+}
+
+/**
+ * Holds the idle session (`holdMsFor`) and watches for a takeover: MQTT 5 DISCONNECT 0x8E (Session taken over), or a
+ * close with no TLS alert while idle, which is how AWS IoT drops an MQTT 3.1.1 session when another client connects
+ * with its client id (facts §3, field notes §8). Returns the `round-trip` cell that reports it, or undefined.
+ */
+async function holdSession(run: RouteRun, session: MqttSession, clientId: string): Promise<StageOutcome | undefined> {
+  const holdMs = holdMsFor(run.ctx.target);
+  if (holdMs <= 0) return undefined;
+  const held = await session.hold(holdMs, run.signal);
+  if (!held.closed || held.alert || (held.reasonCode !== undefined && held.reasonCode !== 0x8e)) return undefined;
+  const how =
+    held.reasonCode === 0x8e
+      ? 'DISCONNECT 0x8E (Session taken over)'
+      : 'the server closed the idle connection without a TLS alert or DISCONNECT';
+  return {
+    stage: 'round-trip',
+    status: 'fail',
+    code: 'MQTT_SESSION_TAKEN_OVER',
+    durationMs: held.heldMs,
+    summary: `the round trip worked, then ${held.heldMs} ms into the ${holdMs} ms hold: ${how}; another client is probably using client id ${clientId}`,
+    evidence: {
+      heldMs: held.heldMs,
+      holdMs,
+      ...(held.reasonCode !== undefined ? { disconnectReasonCode: held.reasonCode } : {}),
+    },
+    hint:
+      `AWS IoT allows one connection per client id: another device or process connects as ${clientId}. Give each ` +
+      'device its own client id (the thing name), and require iot:Connection.Thing.IsAttached in the policy.',
+  };
 }
 
 /**

@@ -22,6 +22,7 @@ import { DIAGNOSIS_CODES } from './codes.js';
 import { Facts, finding, ids, isCode, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';
 import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './network.js';
 import { profileMismatch } from './profile.js';
+import { applyRecordedConnectFailures, duplicateClientId } from './records.js';
 import { alpnStripped, endpointNameMismatch, tlsIntercepted, wrongCaFile } from './tls.js';
 
 export type { DiagnoseContext } from './facts.js';
@@ -178,14 +179,18 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
   ];
   foldIntoNoPolicy(primary);
   const claimed = new Set(primary.flatMap((f) => f.evidence));
+  const duplicate = duplicateClientId(facts);
+  for (const f of duplicate) f.evidence.forEach((id) => claimed.add(id));
   const auth = authRejectedUnexplained(facts, claimed);
   for (const f of auth) f.evidence.forEach((id) => claimed.add(id));
   const findings = [
     ...primary,
+    ...duplicate,
     ...auth,
     ...unexplainedFailure(facts, claimed),
     ...otherWarnings(facts, claimed),
     ...healthy(facts),
   ];
+  applyRecordedConnectFailures(facts, findings);
   return findings.sort(compareFindings);
 }

@@ -260,6 +260,7 @@ async function writeLabFiles(
   await chmod(files.key, 0o600);
   const checkCommand = [
     `AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`,
+    `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${lab.apiEndpoint}`,
     'AWS_ACCESS_KEY_ID=AKIDLAB',
     'AWS_SECRET_ACCESS_KEY=lab',
     'iot-doctor check',

@@ -28,6 +28,9 @@ export class RouteHub {
   /** performance.now() when the last turn on the shared client id began (its CONNECT follows at once). */
   private lastTurnAt: number | undefined;
 
+  /** Wall-clock start of this attempt (ms epoch): the start of the window in which AWS recorded its connections. */
+  readonly startedAtMs = Date.now();
+
   /** @param routes the route ids of the run: the `mqtt…` ones may subscribe, the `https…` ones publish. */
   constructor(routes: readonly RouteId[]) {
     this.mqttPending = new Set(routes.filter((r) => r.startsWith('mqtt')));

@@ -96,6 +96,14 @@ const PUBLISH_ID = 2;
 
 type Waiter = (packet: Packet) => boolean;
 
+/** What `MqttSession.hold` saw: closed or not, the MQTT 5 DISCONNECT reason code, the TLS alert, ms held. */
+export interface HoldOutcome {
+  closed: boolean;
+  reasonCode?: number;
+  alert?: string;
+  heldMs: number;
+}
+
 /**
  * One MQTT session (3.1.1 or 5) on an open socket: CONNECT, SUBSCRIBE, PUBLISH QoS 1, receive, DISCONNECT. Each
  * step resolves to an `MqttStep` within `timeoutMs`: ok, refused (CONNACK/SUBACK/PUBACK reason code), closed (with
@@ -104,6 +112,7 @@ type Waiter = (packet: Packet) => boolean;
 export class MqttSession {
   private closed = false;
   private closeInfo: { alert?: string; disconnectReason?: string } = {};
+  private disconnectCode: number | undefined;
   private pending = new Set<Pending>();
   private readonly waiters = new Set<Waiter>();
   private readonly messages: { topic: string; payload: Buffer }[] = [];
@@ -160,6 +169,7 @@ export class MqttSession {
       return;
     }
     if (packet.cmd === 'disconnect') {
+      this.disconnectCode = packet.reasonCode ?? 0;
       this.closeInfo.disconnectReason = reasonName(packet.reasonCode ?? 0, 5);
       return;
     }
@@ -290,6 +300,33 @@ export class MqttSession {
     );
   }
 
+  /**
+   * Keeps the idle session open up to `ms` milliseconds (or until `signal` aborts), watching for the server closing
+   * it: resolves with whether it closed, the MQTT 5 DISCONNECT reason code and TLS alert if any, and how long it was
+   * held (ms). AWS IoT closes a session when another client connects with its client id, MQTT 5 with DISCONNECT 0x8E
+   * (facts §3, §3.2).
+   */
+  hold(ms: number, signal?: AbortSignal): Promise<HoldOutcome> {
+    const started = performance.now();
+    const report = (): HoldOutcome => ({
+      closed: this.closed,
+      ...(this.disconnectCode !== undefined ? { reasonCode: this.disconnectCode } : {}),
+      ...(this.closeInfo.alert ? { alert: this.closeInfo.alert } : {}),
+      heldMs: Math.round(performance.now() - started),
+    });
+    if (this.closed || ms <= 0) return Promise.resolve(report());
+    return new Promise((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.socket.off('close', finish);
+        signal?.removeEventListener('abort', finish);
+        resolve(report());
+      };
+      const timer = setTimeout(finish, ms);
+      this.socket.on('close', finish);
+      signal?.addEventListener('abort', finish, { once: true });
+    });
+  }
   /** Wait for a message whose payload contains `marker` (already received ones count). */
   receive(marker: string): Promise<MqttStep<{ topic: string }>> {
     return this.step<{ topic: string }>(

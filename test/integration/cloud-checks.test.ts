@@ -25,6 +25,7 @@ function useLabEnv(lab: Lab): void {
     AWS_ACCESS_KEY_ID: ACCESS_KEY,
     AWS_SECRET_ACCESS_KEY: SECRET_KEY,
     AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: lab.apiEndpoint,
   });
 }
 const credentialsOf = labDeviceCredentials;
@@ -68,6 +69,8 @@ describe('cloud checks against the lab (healthy account)', () => {
       'cloud.policy-attached',
       ...AUTH_IDS,
       'cloud.thing',
+      'cloud.connectivity',
+      'cloud.logs',
     ]);
     for (const r of results) {
       expect(r.status, `${r.id}: ${r.summary}`).toBe('pass');

@@ -4,6 +4,7 @@
  */
 import type { Target } from '../../target.js';
 import { accountFromMessage, classifyError, withDeadline } from './failures.js';
+import { filterLogEvents } from './logs.js';
 import { openSession } from './session.js';
 import type { ReadyOutcome } from './session.js';
 import { IOT_API_PERMISSIONS } from './types.js';
@@ -15,8 +16,12 @@ import type {
   CaCertificateInfo,
   CertificateInfo,
   CloudSession,
+  ConnectivityInfo,
   IotApiOptions,
   IotOperation,
+  LogEventInfo,
+  LoggingOptionsInfo,
+  LogQuery,
   PolicyDocumentInfo,
   PolicyRefInfo,
   Sdk,
@@ -307,6 +312,57 @@ export class IotApi {
         },
       ),
     );
+  }
+
+  /**
+   * GetThingConnectivityData (field notes §7.2) with the socket details asked for: connected, since when, the last
+   * disconnect reason. Needs `iot:GetThingConnectivityData` on the thing.
+   */
+  getThingConnectivityData(thingName: string): Promise<ApiOutcome<ConnectivityInfo>> {
+    return this.cached(`GetThingConnectivityData:${thingName}`, () =>
+      this.send(
+        'GetThingConnectivityData',
+        (sdk) => new sdk.GetThingConnectivityDataCommand({ thingName, includeSocketInformation: true }),
+        (o) => {
+          const d = o as Record<string, unknown>;
+          const info: ConnectivityInfo = { thingName, connected: d['connected'] === true };
+          if (d['timestamp'] instanceof Date) info.timestamp = d['timestamp'];
+          copyString(d, info, 'disconnectReason');
+          copyString(d, info, 'clientId');
+          copyString(d, info, 'sourceIp');
+          if (typeof d['sourcePort'] === 'number') info.sourcePort = d['sourcePort'];
+          if (typeof d['keepAliveDuration'] === 'number') info.keepAliveDuration = d['keepAliveDuration'];
+          return info;
+        },
+      ),
+    );
+  }
+
+  /** GetV2LoggingOptions (field notes §7.6): the account's logging role, default level, disableAllLogs. */
+  getV2LoggingOptions(): Promise<ApiOutcome<LoggingOptionsInfo>> {
+    return this.cached('GetV2LoggingOptions', () =>
+      this.send(
+        'GetV2LoggingOptions',
+        (sdk) => new sdk.GetV2LoggingOptionsCommand({}),
+        (o) => {
+          const d = o as Record<string, unknown>;
+          const info: LoggingOptionsInfo = { disableAllLogs: d['disableAllLogs'] === true };
+          copyString(d, info, 'roleArn');
+          copyString(d, info, 'defaultLogLevel');
+          return info;
+        },
+      ),
+    );
+  }
+
+  /**
+   * CloudWatch Logs FilterLogEvents with this run's region and AWS credentials (logs.ts); not memoized, since the
+   * caller polls while AWS ingests. Needs `logs:FilterLogEvents`.
+   */
+  async filterLogEvents(query: LogQuery): Promise<ApiOutcome<LogEventInfo[]>> {
+    const ready = await this.prepare();
+    if (!ready.ok) return { ...ready, operation: 'FilterLogEvents', permission: 'logs:FilterLogEvents' };
+    return filterLogEvents(ready.value.client, ready.value.session.region, query, this.options.timeoutMs);
   }
 
   private async paged<T>(

@@ -142,5 +142,46 @@ export const IOT_API_PERMISSIONS = {
   ListThingGroupsForThing: 'iot:ListThingGroupsForThing',
   DescribeThing: 'iot:DescribeThing',
   TestAuthorization: 'iot:TestAuthorization',
+  GetThingConnectivityData: 'iot:GetThingConnectivityData',
+  GetV2LoggingOptions: 'iot:GetV2LoggingOptions',
+  FilterLogEvents: 'logs:FilterLogEvents',
 } as const;
 export type IotOperation = keyof typeof IOT_API_PERMISSIONS;
+
+/** GetThingConnectivityData's answer (field notes §7.2); socket fields only when asked for and allowed. */
+export interface ConnectivityInfo {
+  thingName: string;
+  connected: boolean;
+  timestamp?: Date;
+  /** `NONE` while connected, `UNKNOWN` if never connected, else a lifecycle reason (facts §3.3). */
+  disconnectReason?: string;
+  clientId?: string;
+  sourceIp?: string;
+  sourcePort?: number;
+  keepAliveDuration?: number;
+}
+
+/** GetV2LoggingOptions' answer (field notes §7.6). */
+export interface LoggingOptionsInfo {
+  roleArn?: string;
+  /** `ERROR`, `WARN`, `INFO`, `DEBUG` or `DISABLED`. */
+  defaultLogLevel?: string;
+  disableAllLogs: boolean;
+}
+
+/** One CloudWatch Logs event: its timestamp (ms epoch), stream and message text (an AWS IoT log entry as JSON). */
+export interface LogEventInfo {
+  timestamp: number;
+  logStreamName?: string;
+  message: string;
+}
+
+/** The FilterLogEvents query the cloud checks make. */
+export interface LogQuery {
+  logGroupName: string;
+  /** ms epoch, inclusive. */
+  startTime: number;
+  endTime: number;
+  /** CloudWatch Logs filter pattern, e.g. `{ $.clientId = "a" || $.clientId = "b" }`. */
+  filterPattern: string;
+}

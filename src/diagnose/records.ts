@@ -1,0 +1,137 @@
+/**
+ * Findings from what AWS IoT recorded (field notes §7–8): the connectivity data's `disconnectReason`
+ * (cloud.connectivity) and the failed entries of the AWS IoT logs (cloud.logs), plus the takeover a route saw while
+ * holding its session (MQTT_SESSION_TAKEN_OVER). A record makes its finding `certain` ("recorded by AWS IoT", with
+ * the record); where a record contradicts an inference (e.g. TestAuthorization allowed what the logs show refused),
+ * the record wins and the finding shows both.
+ */
+import type { CheckResult, Finding } from '../model/index.js';
+import type { ResultCode } from './codes.js';
+import { finding, ids, routeSeverity, type Facts } from './facts.js';
+
+/** One failed log entry as cloud.logs reports it (checks/cloud-logs.ts `RecordedFailure`). */
+interface Recorded {
+  time?: string;
+  eventType?: string;
+  clientId?: string;
+  reason?: string;
+  details?: string;
+  disconnectReason?: string;
+  sourceIp?: string;
+}
+
+/** The failed entries cloud.logs found (empty when it found none or did not run). */
+export function recordedFailures(facts: Facts): { result: CheckResult; entries: Recorded[] } | undefined {
+  const result = facts.is('cloud.logs', 'RECORDED_FAILURES');
+  const entries = result?.evidence?.['failures'];
+  return result && Array.isArray(entries) ? { result, entries: entries as Recorded[] } : undefined;
+}
+
+/** Log wordings of a takeover disconnect (field notes §8: older `DUPLICATE_CLIENT_ID`, MQTT 5 `SESSION_TAKEN_OVER`). */
+const TAKEOVER = new Set(['DUPLICATE_CLIENT_ID', 'DUPLICATE_CLIENTID', 'SESSION_TAKEN_OVER']);
+
+/** Route cells a takeover produces when the other client reconnects during the round trip. */
+const TAKEOVER_SYMPTOMS: readonly ResultCode[] = [
+  'MQTT_CLOSED_AFTER_SUBSCRIBE',
+  'MQTT_CLOSED_AFTER_PUBLISH',
+  'MQTT_CLOSED_BEFORE_DELIVERY',
+];
+
+const describe = (e: Recorded): string =>
+  [e.time, e.eventType, e.reason ?? e.disconnectReason, e.details, e.sourceIp ? `from ${e.sourceIp}` : undefined]
+    .filter(Boolean)
+    .join(' ');
+
+/**
+ * DUPLICATE_CLIENT_ID: another client uses the probe's client id. From a route's takeover during its hold (likely),
+ * made certain by the connectivity data (`DUPLICATE_CLIENTID`) or a logged takeover disconnect.
+ */
+export function duplicateClientId(facts: Facts): Finding[] {
+  const seen = facts.routeCells(['MQTT_SESSION_TAKEN_OVER']);
+  const connectivity = facts.is('cloud.connectivity', 'RECORDED_DUPLICATE_CLIENT_ID');
+  const logs = recordedFailures(facts);
+  const logged = (logs?.entries ?? []).filter((e) => TAKEOVER.has(e.disconnectReason ?? e.reason ?? ''));
+  if (seen.length === 0 && !connectivity && logged.length === 0) return [];
+  const clientId = facts.clientId() ?? '<client id>';
+  const records = [
+    ...(connectivity ? [`GetThingConnectivityData: ${connectivity.summary}`] : []),
+    ...logged.slice(0, 3).map((e) => `AWS IoT log: ${describe(e)}`),
+  ];
+  // With a record, the routes' closes after SUBSCRIBE / PUBLISH are the takeover too, not a policy.
+  const throttled = (logs?.entries ?? []).some((e) => e.eventType === 'Connect' && e.reason === 'THROTTLED');
+  const symptoms: readonly ResultCode[] = throttled
+    ? [...TAKEOVER_SYMPTOMS, 'MQTT_CLOSED_AFTER_CONNECT']
+    : TAKEOVER_SYMPTOMS;
+  const closes = records.length > 0 ? facts.routeCells(symptoms) : [];
+  const otherIps = logged.map((e) => e.sourceIp).filter((ip): ip is string => Boolean(ip));
+  return [
+    finding('DUPLICATE_CLIENT_ID', {
+      severity: 'error',
+      confidence: records.length > 0 ? 'certain' : 'likely',
+      title: `Another client uses client id "${clientId}"`,
+      explanation:
+        'AWS IoT allows one connection per client id: when a second client connects with the same id, the older ' +
+        'connection is closed (MQTT 5: DISCONNECT 0x8E Session taken over), so two devices with one id keep knocking ' +
+        'each other off, and reconnecting more than once a second is also throttled. ' +
+        (records.length > 0
+          ? `Recorded by AWS IoT: ${records.join('; ')}.`
+          : `The probe's session was closed while idle (${seen.map((c) => c.summary).join('; ')}).`),
+      remediation: [
+        'Give every device its own client id (the thing name is the usual choice) and never reuse it in tools or tests.',
+        'Make AWS IoT enforce it: allow iot:Connect on client/${iot:Connection.Thing.ThingName} with the condition ' +
+          '"Bool": {"iot:Connection.Thing.IsAttached": "true"}, so only the certificate attached to that thing can use the id.',
+        `Find the other client: the AWS IoT logs show the source IP of each Connect for this id (aws logs filter-log-events --log-group-name AWSIotLogsV2 --filter-pattern '{ $.clientId = "${clientId}" }')` +
+          (otherIps.length ? `; recorded so far: ${[...new Set(otherIps)].join(', ')}.` : '.'),
+      ],
+      params: { clientId, recorded: records.length > 0, ...(records.length ? { records } : {}) },
+      evidence: ids([...seen, ...closes, connectivity, logs?.result]),
+    }),
+  ];
+}
+
+/**
+ * A refused CONNECT that the logs explain (reason AUTHORIZATION_FAILURE, facts §3 table): the POLICY_DENIES_CONNECT
+ * finding becomes certain with the record; when there is none (TestAuthorization not allowed to the caller) it is
+ * made from the record; when TestAuthorization said ALLOWED, the record wins and both are shown.
+ */
+export function applyRecordedConnectFailures(facts: Facts, findings: Finding[]): void {
+  const logs = recordedFailures(facts);
+  const refused = (logs?.entries ?? []).filter(
+    (e) => e.eventType === 'Connect' && /AUTHORI[SZ]ATION/i.test(e.reason ?? ''),
+  );
+  if (!logs || refused.length === 0) return;
+  const record = refused.slice(0, 3).map(describe).join('; ');
+  const existing = findings.find((f) => f.code === 'POLICY_DENIES_CONNECT');
+  if (existing) {
+    existing.confidence = 'certain';
+    existing.explanation += ` Recorded by AWS IoT: ${record}.`;
+    existing.params['record'] = record;
+    existing.evidence.push(logs.result.id);
+    return;
+  }
+  const clientId = refused[0]?.clientId ?? facts.clientId() ?? '<client id>';
+  const auth = facts.get('cloud.authorization');
+  const inferred = auth?.status === 'pass' ? `TestAuthorization in this run said: ${auth.summary}` : undefined;
+  const symptoms = facts.routeCells(['MQTT_CLOSED_AFTER_CONNECT', 'MQTT_CONNACK_REFUSED']);
+  for (let i = findings.length - 1; i >= 0; i--) {
+    if (['AUTH_REJECTED_UNEXPLAINED', 'UNEXPLAINED_FAILURE'].includes(findings[i]!.code)) findings.splice(i, 1);
+  }
+  findings.push(
+    finding('POLICY_DENIES_CONNECT', {
+      severity: routeSeverity(facts),
+      confidence: 'certain',
+      title: `AWS IoT refused client id "${clientId}" at CONNECT: authorization failure (recorded by AWS IoT)`,
+      explanation:
+        `Recorded by AWS IoT: ${record}. The certificate was accepted, but no policy reaching it allows iot:Connect ` +
+        `on client/${clientId}.` +
+        (inferred ? ` This contradicts the inference: ${inferred}; the record is what AWS IoT decided.` : ''),
+      remediation: [
+        `Allow "iot:Connect" on "arn:aws:iot:<region>:<account>:client/${clientId}" in the device policy, or ` +
+          'configure the device with a client id the policy allows (often the thing name).',
+        'To see which statement decides, allow iot:TestAuthorization (or iot:GetPolicy) to the identity running iot-doctor.',
+      ],
+      params: { clientId, record, recorded: true, ...(inferred ? { inferred } : {}) },
+      evidence: ids([logs.result, ...symptoms, auth]),
+    }),
+  );
+}
