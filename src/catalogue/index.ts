@@ -6,11 +6,14 @@
 import { DIAGNOSIS_CODES } from '../diagnose/index.js';
 import { AUTH_PAGES } from './pages-auth.js';
 import { NETWORK_PAGES } from './pages-network.js';
+import { RECORD_PAGES } from './pages-records.js';
 import { FAMILIES, type CodePage, type Family } from './types.js';
 
 export type { CodePage, Family } from './types.js';
 
-const WRITTEN: ReadonlyMap<string, CodePage> = new Map([...NETWORK_PAGES, ...AUTH_PAGES].map((p) => [p.code, p]));
+const WRITTEN: ReadonlyMap<string, CodePage> = new Map(
+  [...NETWORK_PAGES, ...AUTH_PAGES, ...RECORD_PAGES].map((p) => [p.code, p]),
+);
 
 /** The family of a code without a written page, from its name. */
 function familyOf(code: string): Family {
