@@ -29,6 +29,8 @@ const ALL_IDS = [
   'cloud.policy-attached',
   ...AUTH_IDS,
   'cloud.thing',
+  'cloud.connectivity',
+  'cloud.logs',
 ];
 
 const cleanEnv = sandbox.clean;
@@ -37,6 +39,7 @@ function labEnv(apiEndpoint: string): void {
     AWS_ACCESS_KEY_ID: 'AKIDFAULTTEST',
     AWS_SECRET_ACCESS_KEY: 'fault-test-secret',
     AWS_ENDPOINT_URL_IOT: apiEndpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: apiEndpoint,
   });
 }
 const runCloud = (lab: Lab, extra: Partial<Target> = {}) => runLabCloud(lab, extra);
