@@ -11,6 +11,7 @@ import { shq as shellQuote } from '../../src/probes/shell.js';
 import type { CredentialProviderTarget, Target } from '../../src/target.js';
 import type { RouteCode } from '../route-codes.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
+import { NOT_HTTP_HINT } from './protocol-https.js';
 
 type Answered = Extract<HttpsPublishOutcome, { ok: true }>;
 
@@ -141,15 +142,18 @@ export async function credentialsSession(run: RouteRun): Promise<StageOutcome[]>
     timeoutMs: target.timeoutMs,
   });
   if (!res.ok) {
+    const notHttp = res.kind === 'invalid' || res.kind === 'too-large';
     return [
       {
         stage: 'protocol',
         status: 'fail',
-        code: 'CREDENTIALS_NO_RESPONSE',
+        code:
+          res.kind === 'invalid' ? 'HTTP_NOT_HTTP' : notHttp ? 'HTTP_RESPONSE_TOO_LARGE' : 'CREDENTIALS_NO_RESPONSE',
         durationMs: res.durationMs,
         evidence: base,
         reproduce,
         summary: res.message,
+        ...(notHttp ? { hint: NOT_HTTP_HINT } : {}),
       },
     ];
   }

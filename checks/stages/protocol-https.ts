@@ -25,20 +25,31 @@ function notSent(
     durationMs: res.durationMs,
     reproduce,
     evidence,
-    code:
-      res.kind === 'timeout'
-        ? 'HTTP_NO_RESPONSE'
-        : res.kind === 'closed'
-          ? 'HTTP_CLOSED_WITHOUT_RESPONSE'
-          : 'HTTP_ERROR',
+    code: NOT_SENT_CODES[res.kind],
     summary: res.message,
     hint:
       res.kind === 'timeout'
         ? 'The request went out over TLS but no HTTP answer came back: a proxy holding the stream, or a server ' +
           'that is not AWS IoT.'
-        : 'The server dropped the request without an answer. Check the certificate status and policy (cloud checks).',
+        : res.kind === 'invalid' || res.kind === 'too-large'
+          ? NOT_HTTP_HINT
+          : 'The server dropped the request without an answer. Check the certificate status and policy (cloud checks).',
   };
 }
+
+const NOT_SENT_CODES: Record<Extract<HttpsPublishOutcome, { ok: false }>['kind'], RouteCode> = {
+  timeout: 'HTTP_NO_RESPONSE',
+  closed: 'HTTP_CLOSED_WITHOUT_RESPONSE',
+  error: 'HTTP_ERROR',
+  invalid: 'HTTP_NOT_HTTP',
+  'too-large': 'HTTP_RESPONSE_TOO_LARGE',
+};
+
+/** The answer was not the HTTP AWS IoT speaks: a middlebox or another service; no certificate or policy advice. */
+export const NOT_HTTP_HINT =
+  'The server answered, but not with the HTTP AWS IoT speaks: a proxy, captive portal or other middlebox in the ' +
+  'path, or another service on this port. This is not a certificate or policy problem: find what answers ' +
+  '(the bytes are in the summary) and bypass it, or check the endpoint name and --connect-to.';
 
 function refusedStatus(
   run: RouteRun,

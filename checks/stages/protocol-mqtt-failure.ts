@@ -131,6 +131,21 @@ function timedOut(
   };
 }
 
+/** A middlebox or another service answered: its bytes are named, and no certificate or policy advice is given. */
+const NOT_AWS_HINT =
+  'The server answered, but not with the MQTT AWS IoT speaks: a proxy, captive portal or other middlebox in the ' +
+  'path, or another service on this port. This is not a certificate or policy problem: find what answers ' +
+  '(the bytes are in the summary) and bypass it, or check the endpoint name and --connect-to.';
+
+function notMqtt(step: Extract<Failed, { kind: 'invalid' | 'too-large' }>, what: MqttWhat, ctx: MqttFailureContext) {
+  return {
+    code: step.kind === 'invalid' ? ('MQTT_NOT_MQTT' as const) : ('MQTT_PACKET_TOO_LARGE' as const),
+    evidence: { ...ctx.evidence, step: what },
+    summary: step.message,
+    hint: NOT_AWS_HINT,
+  };
+}
+
 /**
  * The failure outcome of one MQTT step, in the row `stage` (`protocol` for CONNECT, `round-trip` for the rest):
  * code by step and kind (e.g. connect + closed → MQTT_CLOSED_AFTER_CONNECT), the packet's reason in the evidence.
@@ -149,7 +164,9 @@ export function mqttFailure(
         ? closed(step, what, ctx)
         : step.kind === 'timeout'
           ? timedOut(step, what, ctx)
-          : { code: 'MQTT_ERROR' as const, evidence: { ...ctx.evidence, step: what }, summary: step.message };
+          : step.kind === 'invalid' || step.kind === 'too-large'
+            ? notMqtt(step, what, ctx)
+            : { code: 'MQTT_ERROR' as const, evidence: { ...ctx.evidence, step: what }, summary: step.message };
   const { hint, ...rest } = detail;
   return { ...base, ...(rest as Pick<StageOutcome, 'code' | 'summary' | 'evidence'>), ...(hint ? { hint } : {}) };
 }

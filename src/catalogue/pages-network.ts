@@ -75,4 +75,29 @@ export const NETWORK_PAGES: readonly CodePage[] = [
     remedy: ['Use AmazonRootCA1.pem (RSA) and AmazonRootCA3.pem (EC) from https://www.amazontrust.com/repository/.'],
     confirm: [`openssl s_client -connect ${E}:8883 -CAfile <ca-file> </dev/null | grep 'Verify return code'`],
   },
+  {
+    code: 'ANSWER_NOT_AWS_IOT',
+    family: 'TLS and endpoint',
+    meaning:
+      'The server answered after TLS, but not with the MQTT or HTTP AWS IoT speaks: a middlebox (proxy, captive ' +
+      'portal) or another service answers instead of AWS IoT.',
+    decides:
+      'A protocol or round-trip cell reads MQTT_NOT_MQTT (bytes that are no MQTT packet, or not a CONNACK first), ' +
+      'MQTT_PACKET_TOO_LARGE (a length above 144 KB, where AWS IoT sends at most 128 KB: facts §3.1), HTTP_NOT_HTTP ' +
+      '(no HTTP status line) or HTTP_RESPONSE_TOO_LARGE (headers above 16 KB or a body above 64 KB).',
+    lookAlikes: [
+      {
+        code: 'AUTH_REJECTED_UNEXPLAINED',
+        tell: 'there AWS IoT closes or refuses; here the answer is not AWS IoT at all',
+      },
+      { code: 'ALPN_STRIPPED', tell: 'there the server is silent or says "Missing authentication token"' },
+      { code: 'TLS_INTERCEPTED', tell: 'there the certificate is foreign; here TLS passed and the bytes after it are' },
+    ],
+    remedy: [
+      'Look at the bytes in the cell summary: an HTTP status line on an MQTT route means a web proxy or portal.',
+      'Bypass the middlebox (another network, the device proxy settings), or use a route that works.',
+      'Check the endpoint name and any --connect-to rule: another service may listen at that address.',
+    ],
+    confirm: [`openssl s_client -connect ${E}:8883 -servername ${E} </dev/null`],
+  },
 ];

@@ -16,6 +16,7 @@ import {
   policyDeniesPublish,
   policyDeniesSubscribe,
 } from './cloud.js';
+import { answerNotAwsIot } from './answer.js';
 import { authRejectedUnexplained } from './auth-rejected.js';
 import { certExpired, certFilesSwapped, certNotYetValid, credentialsUnusable, keyCertMismatch } from './credentials.js';
 import { DIAGNOSIS_CODES } from './codes.js';
@@ -164,6 +165,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...endpointNameMismatch(facts),
     ...endpointOtherAccount(facts),
     ...alpnStripped(facts),
+    ...answerNotAwsIot(facts),
     ...keyCertMismatch(facts),
     ...certExpired(facts),
     ...certNotYetValid(facts),

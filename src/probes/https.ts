@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '../errors.js';
+import { describeBytes } from './bytes.js';
 
 /** The publish to make: Host header, topic, JSON payload, deadline in milliseconds. */
 export interface HttpsPublishOptions {
@@ -27,14 +28,37 @@ export type HttpsPublishOutcome =
       receivedAt: string;
       durationMs: number;
     }
-  | { ok: false; kind: 'timeout' | 'closed' | 'error'; message: string; durationMs: number };
+  | {
+      ok: false;
+      /**
+       * `invalid`: the answer is not HTTP (a middlebox or another service); `too-large`: its status line and headers
+       * exceed MAX_HEADER_BYTES or its body MAX_BODY_BYTES.
+       */
+      kind: 'timeout' | 'closed' | 'error' | 'invalid' | 'too-large';
+      message: string;
+      durationMs: number;
+    };
 
 /** The AWS IoT HTTPS publish path for a topic, QoS 1: `/topics/<url-encoded topic>?qos=1` (facts §2). */
 export function publishPath(topic: string): string {
   return `/topics/${encodeURIComponent(topic)}?qos=1`;
 }
 
-const MAX_BODY = 64 * 1024;
+/** Cap on the answer's body: AWS IoT's answers are small JSON documents (facts §4); an endless body is cut here. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Cap on the status line plus headers (Node's parser limit, set explicitly): AWS sends well under 2 KB. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** How Node's HTTP parser error (`HPE_*`, with the bytes it choked on) reads as an outcome. */
+function parseFailure(err: NodeJS.ErrnoException & { rawPacket?: unknown }, durationMs: number): HttpsPublishOutcome {
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const message = `the server's HTTP status line and headers exceed ${MAX_HEADER_BYTES} bytes`;
+    return { ok: false, kind: 'too-large', message, durationMs };
+  }
+  const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined;
+  const seen = raw && raw.length > 0 ? ` (${describeBytes(raw)})` : '';
+  return { ok: false, kind: 'invalid', message: `the server answered with bytes that are not HTTP${seen}`, durationMs };
+}
 
 /** One HTTP/1.1 request over an open socket: method, path, `Host`, extra headers, body, deadline in milliseconds. */
 export interface HttpRequestOptions {
@@ -48,7 +72,7 @@ export interface HttpRequestOptions {
 
 /**
  * POST `payload` to `publishPath(topic)` over `socket` (the route's TLS socket or another open duplex) and read the
- * answer, within `opts.timeoutMs` milliseconds; the body is read up to 64 KiB. Never rejects: a timeout, a close
+ * answer, within `opts.timeoutMs` milliseconds; the body is read up to 64 KiB (more is `too-large`). Never rejects: a timeout, a close
  * without a response or a socket error is `ok: false` with its kind.
  */
 export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise<HttpsPublishOutcome> {
@@ -64,7 +88,7 @@ export function httpsPublish(socket: Duplex, opts: HttpsPublishOptions): Promise
 
 /**
  * One HTTP request over `socket` (no second connection, no agent) and its answer: status, headers, body (read up to
- * 64 KiB, kept up to 2000 characters in `body`; the caller decides what of it may be shown), AWS's `message`,
+ * MAX_BODY_BYTES, more is `too-large`; kept up to 2000 characters in `body`; the caller decides what of it may be shown), AWS's `message`,
  * `traceId`, `x-amzn-ErrorType` and `date`. Never rejects: timeout, close or error is `ok: false` with its kind.
  */
 export function httpOverSocket(socket: Duplex, opts: HttpRequestOptions): Promise<HttpsPublishOutcome> {
@@ -85,6 +109,7 @@ export function httpOverSocket(socket: Duplex, opts: HttpRequestOptions): Promis
       headers: { host: opts.host, 'user-agent': 'iot-doctor', ...opts.headers },
       // No agent: with createConnection and no agent, Node uses this socket instead of dialling itself.
       createConnection: () => socket as never,
+      maxHeaderSize: MAX_HEADER_BYTES,
     });
     const timer = setTimeout(() => {
       req.destroy();
@@ -96,7 +121,13 @@ export function httpOverSocket(socket: Duplex, opts: HttpRequestOptions): Promis
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size <= MAX_BODY) chunks.push(c);
+        if (size <= MAX_BODY_BYTES) {
+          chunks.push(c);
+          return;
+        }
+        req.destroy();
+        const message = `the server's HTTP ${res.statusCode ?? ''} body exceeds ${MAX_BODY_BYTES} bytes`;
+        finish({ ok: false, kind: 'too-large', message, durationMs: ms() });
       });
       const done = (): void => {
         const body = Buffer.concat(chunks).toString('utf8');
@@ -128,6 +159,7 @@ export function httpOverSocket(socket: Duplex, opts: HttpRequestOptions): Promis
     });
     req.on('error', (err) => {
       const code = (err as NodeJS.ErrnoException).code;
+      if (code?.startsWith('HPE_')) return finish(parseFailure(err as NodeJS.ErrnoException, ms()));
       finish({
         ok: false,
         kind: code === 'ECONNRESET' || code === 'EPIPE' ? 'closed' : 'error',

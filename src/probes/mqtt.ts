@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { IConnackPacket, IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet';
+import { describeBytes } from './bytes.js';
 import { alertFromError } from './tls.js';
 
 export const CONNACK_V3: Readonly<Record<number, string>> = {
@@ -62,7 +63,11 @@ export type MqttStep<T = unknown> =
   | { ok: false; kind: 'refused'; code: number; reason: string; durationMs: number }
   | { ok: false; kind: 'closed'; durationMs: number; alert?: string; disconnectReason?: string }
   | { ok: false; kind: 'timeout'; durationMs: number }
-  | { ok: false; kind: 'error'; message: string; durationMs: number };
+  | { ok: false; kind: 'error'; message: string; durationMs: number }
+  /** The server sent bytes that are not the MQTT this step allows: a middlebox or another service on the port. */
+  | { ok: false; kind: 'invalid'; message: string; durationMs: number }
+  /** The server announced or sent a packet above MAX_PACKET_BYTES (AWS IoT's 128 KB limit plus headroom). */
+  | { ok: false; kind: 'too-large'; message: string; durationMs: number };
 
 export interface MqttSessionOptions {
   clientId: string;
@@ -86,8 +91,17 @@ export function loadMqtt(): MqttPacketModule {
   return codecCache;
 }
 
-/** Bytes the server may send without completing a packet: far above AWS IoT's 128 KB payload limit (facts §3.1). */
-export const MAX_PENDING_BYTES = 512 * 1024;
+/**
+ * The largest packet accepted from the server: AWS IoT's 128 KB maximum packet and payload (facts §3.1, §3.2) plus
+ * 16 KB for the topic, properties and header. A length field above it ends the step at once, before any byte of the
+ * body is buffered.
+ */
+export const MAX_PACKET_BYTES = 144 * 1024;
+/** Bytes the server may send without completing a packet (the buffer cap behind MAX_PACKET_BYTES). */
+export const MAX_PENDING_BYTES = MAX_PACKET_BYTES + 8;
+/** First bytes (fixed header type and flags) a server may open with: CONNACK; MQTT 5 also AUTH or DISCONNECT. */
+const FIRST_PACKET_BYTES: Readonly<Record<4 | 5, readonly number[]>> = { 4: [0x20], 5: [0x20, 0xe0, 0xf0] };
+
 /** Received messages kept for `receive()`; older ones are dropped first. */
 const MAX_MESSAGES = 256;
 /** Packet identifiers of our SUBSCRIBE and PUBLISH (one of each per session). */
@@ -119,8 +133,9 @@ export class MqttSession {
   private readonly codec = loadMqtt();
   private readonly parser: ReturnType<MqttPacketModule['parser']>;
   private pendingBytes = 0;
+  private receivedBytes = 0;
   private ping: NodeJS.Timeout | undefined;
-  private protocolError: string | undefined;
+  private protocolError: Extract<MqttStep<never>, { kind: 'error' | 'invalid' | 'too-large' }> | undefined;
 
   constructor(
     private readonly socket: Duplex,
@@ -131,13 +146,10 @@ export class MqttSession {
       this.pendingBytes = 0;
       this.onPacket(packet);
     });
-    this.parser.on('error', (err: Error) => this.fail(`malformed packet from the server: ${err.message}`));
-    socket.on('data', (chunk: Buffer) => {
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes > MAX_PENDING_BYTES)
-        this.fail(`the server sent more than ${MAX_PENDING_BYTES} bytes without a whole packet`);
-      else this.parser.parse(chunk);
-    });
+    this.parser.on('error', (err: Error) =>
+      this.fail('invalid', `the server's answer is not valid MQTT: ${err.message}`),
+    );
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       const alert = alertFromError(err);
       if (alert) this.closeInfo.alert = alert.name;
@@ -156,10 +168,38 @@ export class MqttSession {
     for (const p of [...this.pending]) p.fail({ ok: false, kind: 'closed', durationMs: 0, ...this.closeInfo });
   }
 
-  /** A protocol violation by the server: every waiting step ends with `error`, the connection is dropped. */
-  private fail(message: string): void {
-    this.protocolError ??= message;
-    for (const p of [...this.pending]) p.fail({ ok: false, kind: 'error', message, durationMs: 0 });
+  /**
+   * Bytes from the server, bounded: the first byte must open a packet the server may send first (MQTT 3.1.1 §3.2:
+   * CONNACK), no length field may announce more than MAX_PACKET_BYTES, no packet may stay incomplete beyond
+   * MAX_PENDING_BYTES. Anything else ends the session at once, before the bytes are buffered.
+   */
+  private onData(chunk: Buffer): void {
+    if (this.protocolError || chunk.length === 0) return;
+    if (this.receivedBytes === 0 && !FIRST_PACKET_BYTES[this.opts.version].includes(chunk[0]!)) {
+      this.fail('invalid', `the server answered with bytes that are not MQTT (${describeBytes(chunk)})`);
+      return;
+    }
+    this.receivedBytes += chunk.length;
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail('too-large', `the server sent more than ${MAX_PENDING_BYTES} bytes without a whole MQTT packet`);
+      return;
+    }
+    this.parser.parse(chunk);
+    const announced = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
+    if (announced > MAX_PACKET_BYTES && !this.protocolError) {
+      this.fail(
+        'too-large',
+        `the server announced an MQTT packet of ${announced} bytes, above the ${MAX_PACKET_BYTES} accepted ` +
+          '(AWS IoT sends at most 128 KB)',
+      );
+    }
+  }
+
+  /** A protocol violation by the server: every waiting step ends with it, the connection is dropped. */
+  private fail(kind: 'error' | 'invalid' | 'too-large', message: string): void {
+    const failure = (this.protocolError ??= { ok: false, kind, message, durationMs: 0 });
+    for (const p of [...this.pending]) p.fail(failure);
     this.socket.destroy();
   }
 
@@ -217,7 +257,7 @@ export class MqttSession {
         return s !== undefined;
       };
       const timer = setTimeout(() => finish({ ok: false, kind: 'timeout', durationMs: 0 }), this.opts.timeoutMs);
-      if (this.protocolError) return finish({ ok: false, kind: 'error', message: this.protocolError, durationMs: 0 });
+      if (this.protocolError) return finish(this.protocolError);
       if (this.closed) return finish({ ok: false, kind: 'closed', durationMs: 0, ...this.closeInfo });
       this.pending.add(entry);
       this.waiters.add(waiter);

@@ -1,12 +1,12 @@
 /**
  * The probe's MQTT session against servers that misbehave at the byte level, over real TCP sockets on 127.0.0.1:
- * a malformed packet and an endless packet end the step as `error` at once (bounded input), a close after CONNECT
+ * a malformed packet or a foreign answer ends the step as `invalid`, an oversized one as `too-large`, at once (bounded input), a close after CONNECT
  * is `closed`, and a CONNACK with a return code is `refused` with its name.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_PENDING_BYTES, MqttSession } from '../../src/probes/mqtt.js';
+import { MAX_PACKET_BYTES, MqttSession } from '../../src/probes/mqtt.js';
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
@@ -60,20 +60,21 @@ describe('MQTT session on a raw socket', () => {
     expect(step.durationMs).toBeLessThan(2000);
   });
 
-  it('a malformed packet ends the step with `error` and drops the connection', async () => {
+  it('a malformed packet ends the step as `invalid` (not MQTT) and drops the connection', async () => {
     // Packet type 0 is reserved (MQTT 3.1.1 §2.2.1): no parser may take it for a CONNACK.
     const port = await serverThat((socket) => socket.write(Buffer.from([0x00, 0x00])));
     const s = await session(port);
     const step = await s.connect();
-    expect(step).toMatchObject({ ok: false, kind: 'error' });
+    expect(step).toMatchObject({ ok: false, kind: 'invalid' });
+    expect((step as { message: string }).message).toMatch(/not MQTT \(2 bytes: 00 00\)/);
     await new Promise((r) => setTimeout(r, 50));
     expect(s.isClosed).toBe(true);
   });
 
-  it('a packet that never completes is cut off after MAX_PENDING_BYTES, not buffered without end', async () => {
+  it('a length field above MAX_PACKET_BYTES ends the step at once as `too-large`, not buffered without end', async () => {
     const port = await serverThat((socket) => {
-      // A PUBLISH announcing 200 MB, then a stream of bytes that never completes it.
-      socket.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f]));
+      // A CONNACK announcing 256 MB, then a stream of bytes that never completes it.
+      socket.write(Buffer.from([0x20, 0xff, 0xff, 0xff, 0x7f]));
       const junk = Buffer.alloc(64 * 1024, 0x41);
       const pump = (): void => {
         while (!socket.destroyed && socket.write(junk));
@@ -84,8 +85,16 @@ describe('MQTT session on a raw socket', () => {
     const s = await session(port);
     const started = performance.now();
     const step = await s.connect();
-    expect(step).toMatchObject({ ok: false, kind: 'error' });
-    expect((step as { message: string }).message).toContain(String(MAX_PENDING_BYTES));
+    expect(step).toMatchObject({ ok: false, kind: 'too-large' });
+    expect((step as { message: string }).message).toContain(`${0x0fffffff} bytes, above the ${MAX_PACKET_BYTES}`);
     expect(performance.now() - started).toBeLessThan(2500);
+  });
+
+  it('a first packet other than CONNACK is `invalid`, named with its bytes (an HTTP answer on the MQTT port)', async () => {
+    const port = await serverThat((socket) => socket.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const s = await session(port);
+    const step = await s.connect();
+    expect(step).toMatchObject({ ok: false, kind: 'invalid' });
+    expect((step as { message: string }).message).toContain('("HTTP/1.1 400 Bad …")');
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The hostile-server corpus (issue 17): ways a server, proxy or middlebox misbehaves after the TLS handshake, each
+ * a function that takes over the server side of a real TLS connection once the client's first bytes arrived. Used
+ * by the hostile-*.test.ts files against every route kind, with real TLS on 127.0.0.1.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+
+/** One misbehaviour; `fast` when the client must classify it well before its deadline. */
+export interface Hostile {
+  name: string;
+  fast: boolean;
+  act: (socket: TLSSocket, protocol: 'mqtt' | 'http') => void;
+}
+
+/** Writes `chunk` again and again, honouring back-pressure, until the connection is gone. */
+export function pumpForever(socket: TLSSocket, chunk: Buffer): void {
+  const pump = (): void => {
+    while (!socket.destroyed && socket.write(chunk));
+    if (!socket.destroyed) socket.once('drain', pump);
+  };
+  pump();
+}
+
+/** Writes `bytes` one at a time, `everyMs` apart, then stays silent. */
+function dribble(socket: TLSSocket, bytes: Buffer, everyMs: number): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || i >= bytes.length) return clearInterval(timer);
+    socket.write(bytes.subarray(i, i + 1));
+    i += 1;
+  }, everyMs);
+  socket.once('close', () => clearInterval(timer));
+}
+
+/** 2 KB of deterministic pseudo-random bytes whose first byte starts no MQTT packet a server may send first. */
+export function garbage(size = 2048): Buffer {
+  const out = Buffer.alloc(size);
+  let x = 0x2545f491;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  out[0] = 0xa7;
+  return out;
+}
+
+function raw(socket: TLSSocket): Socket | undefined {
+  return (socket as unknown as { _parent?: Socket })._parent;
+}
+
+/** The corpus. The expected code per protocol lives with the tests (a table). */
+export const HOSTILE: readonly Hostile[] = [
+  { name: 'silence', fast: false, act: () => undefined },
+  { name: 'garbage', fast: true, act: (s) => s.write(garbage()) },
+  { name: 'endless stream', fast: true, act: (s) => pumpForever(s, Buffer.alloc(16 * 1024, 0x41)) },
+  {
+    name: 'oversized length field',
+    fast: true,
+    act: (s, p) => {
+      // MQTT: a CONNACK announcing 256 MB; HTTP: a body of 1 GB. Then bytes without end.
+      if (p === 'mqtt') s.write(Buffer.from([0x20, 0xff, 0xff, 0xff, 0x7f]));
+      else s.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n');
+      pumpForever(s, Buffer.alloc(16 * 1024, 0x7b));
+    },
+  },
+  {
+    name: 'endless header',
+    fast: true,
+    act: (s, p) => {
+      // MQTT: a PUBLISH header whose length field never ends (continuation bit set forever: MQTT 3.1.1 §2.2.3 allows
+      // four bytes); HTTP: a header line that never ends.
+      if (p === 'mqtt') s.write(Buffer.from([0x20, 0x02, 0x00, 0x00]));
+      s.write(p === 'mqtt' ? Buffer.from([0x30]) : 'HTTP/1.1 200 OK\r\nx-padding: ');
+      pumpForever(s, Buffer.alloc(16 * 1024, p === 'mqtt' ? 0xff : 0x61));
+    },
+  },
+  {
+    name: 'invalid protocol',
+    fast: true,
+    // MQTT: packet type 0 is reserved (MQTT 3.1.1 §2.2.1); HTTP: a status line whose code is not three digits.
+    act: (s, p) => s.write(p === 'mqtt' ? Buffer.from([0x00, 0x00]) : 'HTTP/1.1 2x0 OK\r\n\r\n'),
+  },
+  { name: 'RST', fast: true, act: (s) => raw(s)?.resetAndDestroy() },
+  { name: 'FIN', fast: true, act: (s) => s.end() },
+  {
+    name: 'dribbling',
+    fast: false,
+    act: (s, p) =>
+      dribble(
+        s,
+        p === 'mqtt' ? Buffer.from([0x20, 0x02, 0x00]) : Buffer.from('HTTP/1.1 200 OK\r\nx-a: ' + 'a'.repeat(100)),
+        120,
+      ),
+  },
+];
