@@ -5,15 +5,24 @@
  */
 import { DIAGNOSIS_CODES } from '../diagnose/index.js';
 import { AUTH_PAGES } from './pages-auth.js';
+import { CLOCK_PAGES } from './pages-clock.js';
+import { ENDPOINT_PAGES } from './pages-endpoint.js';
 import { NETWORK_PAGES } from './pages-network.js';
 import { RECORD_PAGES } from './pages-records.js';
 import { FAMILIES, type CodePage, type Family } from './types.js';
 
 export type { CodePage, Family } from './types.js';
 
-const WRITTEN: ReadonlyMap<string, CodePage> = new Map(
-  [...NETWORK_PAGES, ...AUTH_PAGES, ...RECORD_PAGES].map((p) => [p.code, p]),
-);
+/** Written pages, one list per family of rules (one pages-*.ts file each); a new code's page goes in its list. */
+const PAGE_LISTS: readonly (readonly CodePage[])[] = [
+  CLOCK_PAGES,
+  NETWORK_PAGES,
+  ENDPOINT_PAGES,
+  AUTH_PAGES,
+  RECORD_PAGES,
+];
+
+const WRITTEN: ReadonlyMap<string, CodePage> = new Map(PAGE_LISTS.flat().map((p) => [p.code, p]));
 
 /** The family of a code without a written page, from its name. */
 function familyOf(code: string): Family {

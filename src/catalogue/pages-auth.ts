@@ -6,14 +6,16 @@ export const AUTH_PAGES: readonly CodePage[] = [
   {
     code: 'CLOCK_SKEW',
     family: 'Clock',
-    meaning: "This machine's clock differs from AWS's, or looks unset (1970, no RTC and no NTP yet).",
+    meaning:
+      "This machine's clock is set but wrong: it differs from AWS's by more than 2 minutes, or is far enough off that certificates look out of date.",
     decides:
-      "clock.skew compares the local clock with the server's Date; cert.validity flags a clock before 2020; a certificate valid by the server's clock but not by the local one.",
+      "clock.skew compares the local clock with the server's HTTP Date header (tolerance 120 s); or the device certificate is valid by the server's clock (clock.cert-validity) but not by this one; or, with nothing measured, the device certificate and every server certificate look out of date the same way at once. The finding cites what the clock explains, and CERT_EXPIRED / CERT_NOT_YET_VALID judged by this clock alone are not made.",
     lookAlikes: [
+      { code: 'CLOCK_LOOKS_UNSET', tell: 'a clock before 2020 was never set; this one is set, but wrong' },
       { code: 'CERT_NOT_YET_VALID', tell: 'only when the clock is right is the certificate really not yet valid' },
       {
         code: 'TLS_INTERCEPTED',
-        tell: "a wrong clock makes Amazon's own chain look untrusted; the issuer is still Amazon",
+        tell: "a wrong clock makes Amazon's own chain look out of date; the issuer is still Amazon",
       },
     ],
     remedy: [

@@ -316,6 +316,8 @@ export function endpointOtherAccount(facts: Facts): Finding[] {
   const accountEndpoint =
     str(ev['accountEndpoint']) ?? str(ev['expected']) ?? str(ev['describedEndpoint']) ?? str(ev['endpointAddress']);
   const kind = isCode(r, 'ENDPOINT_REGION_MISMATCH') ? 'region' : 'account';
+  // A name that does not resolve belongs to no account: the wording follows the dns cells.
+  const unresolved = facts.routeCells(['DNS_NXDOMAIN'], 'dns');
   return [
     finding('ENDPOINT_OTHER_ACCOUNT', {
       severity: 'error',
@@ -323,14 +325,16 @@ export function endpointOtherAccount(facts: Facts): Finding[] {
       title:
         kind === 'region'
           ? `The endpoint ${configured} is in another region than the account checked`
-          : `The endpoint ${configured} belongs to another AWS account`,
-      explanation: `Each AWS account has its own data endpoint per region, and certificates, policies and things exist only behind that endpoint. ${kind === 'region' ? `The endpoint is in ${str(ev['endpointRegion']) ?? 'another region'}, but the account was checked in ${str(ev['apiRegion']) ?? str(ev['region']) ?? 'another region'}.` : `DescribeEndpoint for these credentials returns ${accountEndpoint ?? 'a different endpoint'}.`} A device configured with another account's endpoint connects at TLS level and is then rejected, because its certificate is not registered there.`,
+          : unresolved.length > 0
+            ? `The endpoint ${configured} is not this account's, and it does not resolve`
+            : `The endpoint ${configured} belongs to another AWS account`,
+      explanation: `Each AWS account has its own data endpoint per region, and certificates, policies and things exist only behind that endpoint. ${kind === 'region' ? `The endpoint is in ${str(ev['endpointRegion']) ?? 'another region'}, but the account was checked in ${str(ev['apiRegion']) ?? str(ev['region']) ?? 'another region'}.` : `DescribeEndpoint for these credentials returns ${accountEndpoint ?? 'a different endpoint'}.`} ${unresolved.length > 0 ? `DNS answers that ${configured} does not exist (${list(uniq(unresolved.map((c) => c.route!)))}), so no account serves it: the name is mistyped or made up.` : "A device configured with another account's endpoint connects at TLS level and is then rejected, because its certificate is not registered there."}`,
       remediation: [
         `Configure the device with ${accountEndpoint ?? 'the endpoint from aws iot describe-endpoint --endpoint-type iot:Data-ATS'} (the account and region where its certificate is registered).`,
         'Or, if the endpoint is right, run the cloud checks with credentials (--profile, --region) of the account that owns it.',
       ],
       params: { configured, accountEndpoint: accountEndpoint ?? null, kind },
-      evidence: ids([r, ...authSymptoms(facts)]),
+      evidence: ids([r, ...unresolved, ...authSymptoms(facts)]),
     }),
   ];
 }

@@ -6,13 +6,17 @@ export type { ResultCode } from '../../checks/codes.js';
 
 /** Every code a finding can carry, in the order findings of equal weight are listed (root-most cause first). */
 export const DIAGNOSIS_CODES = [
+  'CLOCK_LOOKS_UNSET',
+  'CLOCK_SKEW',
   'CERT_FILES_SWAPPED',
   'CREDENTIALS_UNUSABLE',
+  'WRONG_ENDPOINT_NAME',
   'DNS_FAILURE',
   'ALL_ROUTES_BLOCKED',
   'PORT_BLOCKED',
   'SNI_FILTERED',
   'TLS_INTERCEPTED',
+  'SERVER_CERT_OUT_OF_DATE',
   'WRONG_CA_FILE',
   'LEGACY_ENDPOINT',
   'ENDPOINT_NAME_MISMATCH',
@@ -22,7 +26,6 @@ export const DIAGNOSIS_CODES = [
   'KEY_CERT_MISMATCH',
   'CERT_EXPIRED',
   'CERT_NOT_YET_VALID',
-  'CLOCK_SKEW',
   'CERT_NOT_REGISTERED',
   'CERT_NOT_ACTIVE',
   'NO_POLICY_ATTACHED',

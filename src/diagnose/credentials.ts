@@ -4,13 +4,14 @@
  */
 import type { CheckResult, Finding } from '../model/index.js';
 import { credentialSymptoms, finding, ids, routeSeverity, str, type Facts, isCode } from './facts.js';
+import { clockFacts, clockWrong } from './clock.js';
 import type { ResultCode } from './codes.js';
 
 /** KEY_CERT_MISMATCH: the private key is not the one the certificate was issued for. */
 export function keyCertMismatch(facts: Facts): Finding[] {
   const r = facts.is('cert.key-match', 'KEY_CERT_MISMATCH');
   if (!r) return [];
-  const symptoms = credentialSymptoms(facts);
+  const symptoms = [...credentialSymptoms(facts), ...unusableCredentialCells(facts)];
   return [
     finding('KEY_CERT_MISMATCH', {
       severity: routeSeverity(facts),
@@ -40,6 +41,8 @@ function validityFinding(facts: Facts, which: Validity): Finding[] {
   const byServer = isCode(server, serverCode) ? server : undefined;
   // The certificate is fine by the server's clock: the local clock is what is wrong (CLOCK_SKEW says so).
   if (!byServer && (!local || isCode(server, 'CERT_VALID_BY_SERVER_CLOCK'))) return [];
+  // Judged by this machine's clock only, and that clock looks wrong: CLOCK_LOOKS_UNSET / CLOCK_SKEW explain it.
+  if (!byServer && clockWrong(clockFacts(facts))) return [];
   const clockOk = facts.is('clock.skew', 'CLOCK_OK');
   const base: CheckResult = (byServer ?? local)!;
   const code = which === 'expired' ? 'CERT_EXPIRED' : 'CERT_NOT_YET_VALID';

@@ -4,7 +4,10 @@
  */
 import type { CheckResult, Confidence, Finding, Severity } from '../model/index.js';
 import { SKIP_CODES } from '../model/result.js';
-import { clockSkew } from './clock.js';
+import { clockLooksUnset, clockSkew } from './clock.js';
+import { wrongEndpointName } from './endpoint-name.js';
+import { citeExplained } from './explained.js';
+import { serverCertOutOfDate } from './server-cert.js';
 import { credentialProviderFindings } from './credential-provider.js';
 import {
   certNotActive,
@@ -29,6 +32,7 @@ import { alpnStripped, endpointNameMismatch, tlsIntercepted, wrongCaFile } from 
 export type { DiagnoseContext } from './facts.js';
 
 export { DIAGNOSIS_CODES, type DiagnosisCode } from './codes.js';
+export { contradictions } from './consistency.js';
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, error: 1, warning: 2, info: 3 };
 const CONFIDENCE_RANK: Record<Confidence, number> = { certain: 0, likely: 1, possible: 2 };
@@ -130,19 +134,34 @@ function healthy(facts: Facts): Finding[] {
 }
 
 /**
- * Without any policy every action is implicitly denied: the implicit POLICY_DENIES_* findings are consequences of
- * NO_POLICY_ATTACHED, so their evidence moves there and they are dropped.
+ * Moves the evidence of the findings with one of `codes` into the finding `root` and drops them: they are
+ * consequences (or narrower readings) of the root cause. Nothing happens without a `root` finding.
  */
-function foldIntoNoPolicy(findings: Finding[]): void {
-  const root = findings.find((f) => f.code === 'NO_POLICY_ATTACHED');
-  if (!root) return;
+function foldInto(findings: Finding[], root: string, codes: readonly string[], when = (_f: Finding) => true): void {
+  const r = findings.find((f) => f.code === root);
+  if (!r) return;
   for (let i = findings.length - 1; i >= 0; i--) {
     const f = findings[i]!;
-    if (f.code.startsWith('POLICY_DENIES_') && f.params['deny'] === 'implicit') {
-      root.evidence.push(...f.evidence.filter((id) => !root.evidence.includes(id)));
+    if (f !== r && codes.includes(f.code) && when(f)) {
+      r.evidence.push(...f.evidence.filter((id) => !r.evidence.includes(id)));
       findings.splice(i, 1);
     }
   }
+}
+
+/**
+ * Consequences folded into their root cause. Without any policy every action is implicitly denied (the implicit
+ * POLICY_DENIES_* go into NO_POLICY_ATTACHED); a name that is not an endpoint explains its DNS failure and the
+ * account comparison (a name that does not resolve is not "another account's").
+ */
+function foldConsequences(findings: Finding[]): void {
+  foldInto(
+    findings,
+    'NO_POLICY_ATTACHED',
+    ['POLICY_DENIES_CONNECT', 'POLICY_DENIES_PUBLISH', 'POLICY_DENIES_SUBSCRIBE'],
+    (f) => f.params['deny'] === 'implicit',
+  );
+  foldInto(findings, 'WRONG_ENDPOINT_NAME', ['DNS_FAILURE', 'ENDPOINT_OTHER_ACCOUNT', 'ENDPOINT_NAME_MISMATCH']);
 }
 
 /**
@@ -152,14 +171,19 @@ function foldIntoNoPolicy(findings: Finding[]): void {
 export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext = {}): Finding[] {
   const facts = new Facts(results, ctx);
   const wrongCa = wrongCaFile(facts);
+  const intercepted = tlsIntercepted(facts, wrongCa);
   const primary: Finding[] = [
+    ...clockLooksUnset(facts),
+    ...clockSkew(facts),
     ...certFilesSwapped(facts),
     ...credentialsUnusable(facts),
+    ...wrongEndpointName(facts),
     ...dnsFailure(facts),
     ...allRoutesBlocked(facts),
     ...portBlocked(facts),
     ...sniFiltered(facts),
-    ...tlsIntercepted(facts, wrongCa),
+    ...intercepted,
+    ...serverCertOutOfDate(facts, intercepted),
     ...wrongCa,
     ...legacyEndpoint(facts),
     ...endpointNameMismatch(facts),
@@ -169,7 +193,6 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...keyCertMismatch(facts),
     ...certExpired(facts),
     ...certNotYetValid(facts),
-    ...clockSkew(facts),
     ...certNotRegistered(facts),
     ...certNotActive(facts),
     ...noPolicyAttached(facts),
@@ -179,7 +202,8 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...credentialProviderFindings(facts),
     ...profileMismatch(facts),
   ];
-  foldIntoNoPolicy(primary);
+  foldConsequences(primary);
+  citeExplained(facts, primary, counted(facts));
   const claimed = new Set(primary.flatMap((f) => f.evidence));
   const duplicate = duplicateClientId(facts);
   for (const f of duplicate) f.evidence.forEach((id) => claimed.add(id));

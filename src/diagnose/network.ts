@@ -151,8 +151,9 @@ export function portBlocked(facts: Facts): Finding[] {
         `Check whether 443 with ALPN ${ALPN_MQTT} works instead: iot-doctor check --routes mqtt-443 (same flags).`,
       );
     }
+    // "Or" only after a way around: the first remedy must be one that applies to this run.
     remediation.push(
-      `Or ask the network administrator to allow outbound TCP ${portsText} to ${facts.endpointName() ?? 'the endpoint'} (by host name where the firewall supports it).`,
+      `${remediation.length > 0 ? 'Or ask' : 'Ask'} the network administrator to allow outbound TCP ${portsText} to ${facts.endpointName() ?? 'the endpoint'} (by host name where the firewall supports it).`,
     );
     const reproduce = group[0]!.tcp.reproduce;
     if (reproduce) remediation.push(`Check it by hand from the same network: ${reproduce}`);

@@ -17,6 +17,7 @@ import {
   type Facts,
   isCode,
 } from './facts.js';
+import { CLOCK_SERVER_CELL_CODES, clockFacts, clockWrong } from './clock.js';
 import type { ResultCode } from './codes.js';
 
 /** CA-file verdicts of `ca.contents` that point at a wrong server trust file. */
@@ -27,10 +28,6 @@ const WRONG_CA_CONTENTS: readonly ResultCode[] = [
   'CA_ONLY_RESERVED_AMAZON_ROOTS',
   'CA_NO_CA_CERT',
 ];
-
-function clockLooksWrong(facts: Facts): CheckResult | undefined {
-  return facts.is('clock.skew', 'CLOCK_SKEW') ?? facts.is('cert.validity', 'CLOCK_LOOKS_UNSET');
-}
 
 /** What the CA-file checks say: the verdict against the presented chain, and the file's contents. */
 function caVerdict(facts: Facts): { verify?: CheckResult; wouldVerifyWith?: string; contents?: CheckResult } {
@@ -157,16 +154,16 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
   const foreign = tlsCells.filter((c) => isCode(c, 'TLS_CHAIN_UNTRUSTED') && !chainLooksAmazon(chainOf(c)));
   // 2. Different ports present different leaf certificates, and at least one is foreign or untrusted.
   const { leafByRoute, divergent } = divergentCells(tlsCells);
-  // 3. A server certificate out of its validity while the clock looks right: AWS does not serve expired certificates.
-  const outOfDate = clockLooksWrong(facts)
-    ? []
-    : facts.routeCells(['TLS_SERVER_CERT_EXPIRED', 'TLS_SERVER_CERT_NOT_YET_VALID'], 'tls');
+  // 3. A server certificate out of its validity while the clock does not look wrong: AWS does not serve expired
+  // certificates. Alone it is SERVER_CERT_OUT_OF_DATE (server-cert.ts); here it only adds to another reason.
+  const clock = clockFacts(facts);
+  const outOfDate = clockWrong(clock) ? [] : facts.routeCells(CLOCK_SERVER_CELL_CODES, 'tls');
 
   const reasons: string[] = [];
   if (foreign.length > 0 && wrongCa.length === 0 && !wouldVerifyWith) reasons.push('untrusted-issuer');
   if (divergent.length > 0) reasons.push('chain-differs-between-ports');
-  if (outOfDate.length > 0) reasons.push('server-certificate-out-of-date');
   if (reasons.length === 0) return [];
+  if (outOfDate.length > 0) reasons.push('server-certificate-out-of-date');
 
   const used = uniq([...(reasons.includes('untrusted-issuer') ? foreign : []), ...divergent, ...outOfDate]);
   const issuers = uniq(used.map((c) => topIssuer(chainOf(c))).filter((i): i is string => !!i));
@@ -188,7 +185,7 @@ export function tlsIntercepted(facts: Facts, wrongCa: readonly Finding[]): Findi
   }
   if (reasons.includes('server-certificate-out-of-date')) {
     parts.push(
-      `the server certificate on ${list(uniq(outOfDate.map((c) => c.route!)))} is outside its validity period although this machine's clock looks right; AWS IoT never serves such a certificate`,
+      `the server certificate on ${list(uniq(outOfDate.map((c) => c.route!)))} is outside its validity period${clock.ok ? " while this machine's clock agrees with the server's" : ''}; AWS IoT never serves such a certificate`,
     );
   }
   return [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/diagnose/index.js';
+import { contradictions, diagnose } from '../../src/diagnose/index.js';
 import { AMAZON_CHAIN, allRoutes, check, codes, fail, localPasses, only } from './diagnose-fixtures.js';
 
 const without = (...ids: string[]) => localPasses().filter((r) => !ids.includes(r.id));
@@ -40,10 +40,14 @@ describe('CLOCK_SKEW', () => {
       ...without('cert.validity', 'clock.skew'),
       check('cert.validity', 'CLOCK_LOOKS_UNSET', 'warn', { now: '1970-01-01T00:00:42Z' }),
     ];
-    const f = only(diagnose(results), 'CLOCK_SKEW');
-    expect(f.confidence).toBe('likely');
-    expect(f.params).toEqual({ offsetSeconds: null, serverDate: null, localTime: '1970-01-01T00:00:42Z' });
+    const findings = diagnose(results);
+    const f = only(findings, 'CLOCK_LOOKS_UNSET');
+    expect(f.confidence).toBe('certain');
+    expect(f.severity).toBe('warning');
+    expect(f.params).toEqual({ localTime: '1970-01-01T00:00:42Z', offsetSeconds: null, explains: [] });
     expect(f.evidence).toEqual(['cert.validity']);
+    expect(codes(findings)).not.toContain('CLOCK_SKEW');
+    expect(contradictions(findings, results)).toEqual([]);
   });
 
   it('the certificate is invalid by the local clock but valid by the server clock', () => {

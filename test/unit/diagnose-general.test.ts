@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIAGNOSIS_CODES, compareFindings, diagnose } from '../../src/diagnose/index.js';
+import { DIAGNOSIS_CODES, compareFindings, contradictions, diagnose } from '../../src/diagnose/index.js';
 import { ROUTE_IDS, STAGE_IDS, STATUSES, type CheckResult, type Status } from '../../src/model/index.js';
 import { allRoutes, check, codes, fail, localPasses, only, route } from './diagnose-fixtures.js';
 
@@ -218,6 +218,7 @@ describe('ordering and purity', () => {
       expect(codes(findings).includes('HEALTHY')).toBe(!problems && results.some((r) => r.status === 'pass'));
       if (problems) expect(findings.length).toBeGreaterThan(0);
       expectEveryProblemCited(results, findings);
+      expect(contradictions(findings, results), JSON.stringify(codes(findings))).toEqual([]);
     }
     expect(seen.size).toBeGreaterThan(8);
   });
@@ -237,6 +238,10 @@ const LOCAL_CODES: [string, string, Status][] = [
   ['cert.key-match', 'KEY_CERT_MISMATCH', 'fail'],
   ['cert.validity', 'CERT_EXPIRED', 'fail'],
   ['cert.validity', 'CLOCK_LOOKS_UNSET', 'warn'],
+  ['cert.validity', 'CERT_NOT_YET_VALID', 'fail'],
+  ['clock.cert-validity', 'CERT_VALID_BY_SERVER_CLOCK', 'pass'],
+  ['cloud.endpoint', 'ENDPOINT_OTHER_ACCOUNT', 'fail'],
+  ['ca.verifies-endpoint', 'CA_CHAIN_NOT_TIME_VALID', 'warn'],
   ['clock.skew', 'CLOCK_SKEW', 'warn'],
   ['cloud.certificate', 'CERT_NOT_ACTIVE', 'fail'],
   ['cloud.policy-attached', 'NO_POLICY_ATTACHED', 'fail'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/diagnose/index.js';
+import { contradictions, diagnose } from '../../src/diagnose/index.js';
 import { ADDRESS, ENDPOINT, allRoutes, codes, fail, localPasses, only, route } from './diagnose-fixtures.js';
 
 describe('PORT_BLOCKED', () => {
@@ -105,18 +105,20 @@ describe('ALL_ROUTES_BLOCKED', () => {
 });
 
 describe('DNS_FAILURE', () => {
-  it('NXDOMAIN on every route', () => {
+  it('NXDOMAIN on every route for a name that is not AWS-shaped (a custom domain)', () => {
+    const name = 'iot.devices.example.com';
+    const nx = () => fail('DNS_NXDOMAIN', { name, error: 'ENOTFOUND' });
     const results = allRoutes({
-      'mqtt-8883': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
-      'mqtt-443': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
-      'https-8443': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
-      'https-443': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
+      'mqtt-8883': { dns: nx() },
+      'mqtt-443': { dns: nx() },
+      'https-8443': { dns: nx() },
+      'https-443': { dns: nx() },
     });
     const findings = diagnose(results);
     const f = only(findings, 'DNS_FAILURE');
     expect(findings[0]).toBe(f);
     expect(f.severity).toBe('critical');
-    expect(f.params).toMatchObject({ name: ENDPOINT, code: 'DNS_NXDOMAIN', error: 'ENOTFOUND' });
+    expect(f.params).toMatchObject({ name, code: 'DNS_NXDOMAIN', error: 'ENOTFOUND' });
     expect(f.evidence).toEqual([
       'route.mqtt-8883.dns',
       'route.mqtt-443.dns',
@@ -126,6 +128,31 @@ describe('DNS_FAILURE', () => {
     expect(f.remediation[0]).toMatch(/describe-endpoint --endpoint-type iot:Data-ATS/);
     expect(codes(findings)).not.toContain('ALL_ROUTES_BLOCKED');
     expect(codes(findings)).not.toContain('UNEXPLAINED_FAILURE');
+    expect(contradictions(findings, results)).toEqual([]);
+  });
+
+  it('NXDOMAIN on every route for an AWS IoT endpoint name: WRONG_ENDPOINT_NAME takes the DNS failure', () => {
+    const results = allRoutes({
+      'mqtt-8883': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
+      'mqtt-443': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
+      'https-8443': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
+      'https-443': { dns: fail('DNS_NXDOMAIN', { name: ENDPOINT, error: 'ENOTFOUND' }) },
+    });
+    const findings = diagnose(results);
+    const f = only(findings, 'WRONG_ENDPOINT_NAME');
+    expect(findings[0]).toBe(f);
+    expect(f.severity).toBe('critical');
+    expect(f.confidence).toBe('certain');
+    expect(f.params).toMatchObject({ name: ENDPOINT, nxdomain: true, accountEndpoint: null });
+    expect(f.evidence).toEqual([
+      'route.mqtt-8883.dns',
+      'route.mqtt-443.dns',
+      'route.https-8443.dns',
+      'route.https-443.dns',
+    ]);
+    expect(f.remediation[0]).toMatch(/describe-endpoint --endpoint-type iot:Data-ATS/);
+    expect(codes(findings)).toEqual(['WRONG_ENDPOINT_NAME']);
+    expect(contradictions(findings, results)).toEqual([]);
   });
 
   it('an unexpected private address is a warning', () => {

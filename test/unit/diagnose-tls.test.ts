@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose } from '../../src/diagnose/index.js';
+import { contradictions, diagnose } from '../../src/diagnose/index.js';
 import {
   AMAZON_CHAIN,
   ENDPOINT,
@@ -78,10 +78,16 @@ describe('TLS_INTERCEPTED', () => {
       ...localPasses(),
       ...allRoutes({ 'mqtt-8883': { tls: fail('TLS_SERVER_CERT_EXPIRED', { chain: AMAZON_CHAIN }) } }),
     ];
-    const f = only(diagnose(results), 'TLS_INTERCEPTED');
-    expect(f.confidence).toBe('possible');
-    expect(f.params['reasons']).toEqual(['server-certificate-out-of-date']);
+    // Headlined by what the evidence shows (the expiry), not by one of its explanations.
+    const findings = diagnose(results);
+    const f = only(findings, 'SERVER_CERT_OUT_OF_DATE');
+    expect(findings[0]).toBe(f);
+    expect(f.confidence).toBe('likely');
+    expect(f.title).toMatch(/^The server certificate on mqtt-8883 expired/);
+    expect(f.params['clockChecked']).toBe(true);
     expect(f.evidence).toEqual(expect.arrayContaining(['route.mqtt-8883.tls', 'clock.skew']));
+    expect(codes(findings)).not.toContain('TLS_INTERCEPTED');
+    expect(contradictions(findings, results)).toEqual([]);
   });
 
   it('not when the CA file trusts a private chain on every port (a lab, a custom domain)', () => {
