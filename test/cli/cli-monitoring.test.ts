@@ -5,29 +5,19 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
+import { ROOT as root, labCheckArgs, reportValidator, runCli } from '../helpers/cli.js';
 import { HAS_PROMTOOL, parseSamples, promtoolCheckMetrics } from '../helpers/promtool.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'dist/src/bin.js');
 const sample = join(root, 'test/fixtures/report-sample.json');
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-mon-'));
-const env = { NO_COLOR: '1', FORCE_COLOR: undefined } as Record<string, string | undefined>;
 
 function run(args: string[]) {
-  return execa('node', [bin, ...args], { reject: false, env, cwd: work, timeout: 90_000, stripFinalNewline: false });
+  return runCli(args, { cwd: work, timeout: 90_000, stripFinalNewline: false });
 }
 
-const validate = (() => {
-  const ajv = new Ajv2020.default({ allErrors: true, strict: true });
-  addFormats.default(ajv);
-  return ajv.compile(JSON.parse(readFileSync(join(root, 'src/report/report.schema.json'), 'utf8')) as object);
-})();
+const validate = reportValidator();
 
 let lab: Lab;
 let files: { ca: string; cert: string; key: string };
@@ -41,22 +31,7 @@ afterAll(async () => {
 });
 
 function checkArgs(extra: string[]): string[] {
-  return [
-    'check',
-    '--endpoint',
-    lab.endpoint,
-    '--cert',
-    files.cert,
-    '--key',
-    files.key,
-    '--ca',
-    files.ca,
-    '--no-cloud',
-    ...lab.connectTo.flatMap((c) => ['--connect-to', c]),
-    '--output',
-    '',
-    ...extra,
-  ];
+  return labCheckArgs(lab, files, extra, ['--no-cloud']);
 }
 
 function expectPromtoolClean(text: string): void {

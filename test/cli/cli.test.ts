@@ -5,26 +5,18 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
+import { BIN as bin, PLAIN_ENV, ROOT as root, labCheckArgs, reportValidator, runCli } from '../helpers/cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'dist/src/bin.js');
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-cli-'));
-const env = { NO_COLOR: '1', FORCE_COLOR: undefined } as Record<string, string | undefined>;
 
 function run(args: string[], extraEnv: Record<string, string | undefined> = {}) {
-  return execa('node', [bin, ...args], { reject: false, env: { ...env, ...extraEnv }, cwd: work, timeout: 60_000 });
+  return runCli(args, { cwd: work, env: extraEnv });
 }
 
-const schema = JSON.parse(readFileSync(join(root, 'src/report/report.schema.json'), 'utf8')) as object;
-const ajv = new Ajv2020.default({ allErrors: true, strict: true });
-addFormats.default(ajv);
-const validate = ajv.compile(schema);
+const validate = reportValidator();
 
 let lab: Lab;
 let files: { ca: string; cert: string; key: string };
@@ -38,21 +30,7 @@ afterAll(async () => {
 });
 
 function checkArgs(extra: string[] = []): string[] {
-  return [
-    'check',
-    '--endpoint',
-    lab.endpoint,
-    '--cert',
-    files.cert,
-    '--key',
-    files.key,
-    '--ca',
-    files.ca,
-    ...lab.connectTo.flatMap((c) => ['--connect-to', c]),
-    '--output',
-    '',
-    ...extra,
-  ];
+  return labCheckArgs(lab, files, extra);
 }
 
 describe('usage errors: one line on stderr, exit 2, no stack trace', () => {
@@ -193,7 +171,11 @@ describe('demo and lab commands', () => {
 
   it('lab: writes its files and a working check command, and stops cleanly on SIGTERM', async () => {
     const dir = join(work, 'lab-dir');
-    const child = execa('node', [bin, 'lab', '--dir', dir, '--scenario', 'healthy'], { reject: false, env, cwd: work });
+    const child = execa('node', [bin, 'lab', '--dir', dir, '--scenario', 'healthy'], {
+      reject: false,
+      env: PLAIN_ENV,
+      cwd: work,
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('lab did not start')), 20_000);
       child.stdout!.on('data', (d: Buffer) => {

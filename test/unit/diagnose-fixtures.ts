@@ -11,10 +11,13 @@ import {
   type CheckResult,
   type Evidence,
   type Finding,
+  type Report,
   type RouteId,
   type StageId,
   type Status,
 } from '../../src/model/index.js';
+import { finishReport } from '../../src/run.js';
+import { resolveSiteProfile } from '../../src/site-profile.js';
 
 export const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 export const ADDRESS = '198.51.100.20';
@@ -217,4 +220,27 @@ export function only(findings: readonly Finding[], code: string): Finding {
   if (hits.length !== 1)
     throw new Error(`expected exactly one ${code}, got ${hits.length}: ${codes(findings).join(', ')}`);
   return hits[0]!;
+}
+
+/**
+ * A finished report of `results` (diagnosis, counts and exit code by `finishReport`) for the default four routes of
+ * ENDPOINT, started at a fixed time; `siteProfile` names a shipped site profile, `durationMs` the run's duration.
+ */
+export function fixtureReport(
+  results: CheckResult[] = [...localPasses(), ...allRoutes()],
+  extra: { siteProfile?: string; strict?: boolean; durationMs?: number } = {},
+): Report {
+  return finishReport({
+    target: {
+      endpoint: ENDPOINT,
+      routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'],
+      connectTo: [],
+      files: {},
+    },
+    startedAt: new Date('2026-07-14T09:12:30Z'),
+    durationMs: extra.durationMs ?? 412,
+    results,
+    ...(extra.strict ? { strict: true } : {}),
+    ...(extra.siteProfile ? { siteProfile: resolveSiteProfile(extra.siteProfile) } : {}),
+  });
 }

@@ -1,25 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, Report } from '../../src/model/index.js';
-import { resolveSiteProfile as resolveProfile } from '../../src/site-profile.js';
 import { nagiosExitCode, renderNagios } from '../../src/report/nagios.js';
 import { summarizeAttempts } from '../../src/repeat.js';
-import { finishReport } from '../../src/run.js';
-import { ENDPOINT, allRoutes, check, fail, localPasses } from './diagnose-fixtures.js';
+import { allRoutes, check, fail, fixtureReport, localPasses } from './diagnose-fixtures.js';
 
-function report(results: CheckResult[], extra: { profile?: string; strict?: boolean } = {}): Report {
-  return finishReport({
-    target: {
-      endpoint: ENDPOINT,
-      routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'],
-      connectTo: [],
-      files: {},
-    },
-    startedAt: new Date('2026-07-14T09:12:30Z'),
-    durationMs: 412,
-    results,
+function report(results?: CheckResult[], extra: { profile?: string; strict?: boolean } = {}): Report {
+  return fixtureReport(results, {
     ...(extra.strict ? { strict: true } : {}),
-    ...(extra.profile ? { siteProfile: resolveProfile(extra.profile) } : {}),
+    ...(extra.profile ? { siteProfile: extra.profile } : {}),
   });
 }
 

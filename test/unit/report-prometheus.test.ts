@@ -1,33 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../../src/model/index.js';
-import { resolveSiteProfile as resolveProfile } from '../../src/site-profile.js';
+import type { CheckResult, Report } from '../../src/model/index.js';
 import { writeExposition } from '../../src/report/exposition.js';
 import { renderPrometheus } from '../../src/report/prometheus.js';
 import { summarizeAttempts } from '../../src/repeat.js';
-import { finishReport } from '../../src/run.js';
 import { HAS_PROMTOOL, parseSamples, promtoolCheckMetrics } from '../helpers/promtool.js';
-import { ENDPOINT, allRoutes, check, fail, localPasses } from './diagnose-fixtures.js';
+import { allRoutes, check, fail, fixtureReport, localPasses } from './diagnose-fixtures.js';
 
 const sample = (): Report =>
   JSON.parse(readFileSync(new URL('../fixtures/report-sample.json', import.meta.url), 'utf8')) as Report;
 
-function report(
-  results = [...localPasses(), ...allRoutes()],
-  extra: { profile?: string; strict?: boolean } = {},
-): Report {
-  return finishReport({
-    target: {
-      endpoint: ENDPOINT,
-      routes: ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'],
-      connectTo: [],
-      files: {},
-    },
-    startedAt: new Date('2026-07-14T09:12:30Z'),
-    durationMs: 1234.4,
-    results,
+function report(results?: CheckResult[], extra: { profile?: string; strict?: boolean } = {}): Report {
+  return fixtureReport(results, {
     ...(extra.strict ? { strict: true } : {}),
-    ...(extra.profile ? { siteProfile: resolveProfile(extra.profile) } : {}),
+    ...(extra.profile ? { siteProfile: extra.profile } : {}),
+    durationMs: 1234.4,
   });
 }
 
