@@ -111,25 +111,8 @@ describe('check against the lab through the binary', () => {
       checkArgs(['--routes', 'mqtt-8883', '--connect-to', `${lab.endpoint}:8883:127.0.0.1:1`, '--timeout', '1000']),
     );
     // The first matching --connect-to wins, as in curl: put the broken one first.
-    const r2 = await run([
-      'check',
-      '--endpoint',
-      lab.endpoint,
-      '--cert',
-      files.cert,
-      '--key',
-      files.key,
-      '--ca',
-      files.ca,
-      '--connect-to',
-      `${lab.endpoint}:8883:127.0.0.1:1`,
-      '--routes',
-      'mqtt-8883',
-      '--output',
-      '',
-      '--timeout',
-      '1000',
-    ]);
+    const broken = ['--connect-to', `${lab.endpoint}:8883:127.0.0.1:1`];
+    const r2 = await run(labCheckArgs(lab, files, ['--routes', 'mqtt-8883', '--timeout', '1000'], broken));
     expect(r.exitCode).toBe(0);
     expect(r2.exitCode).toBe(1);
     expect(r2.stdout).toContain('mqtt-8883 / tcp  TCP_REFUSED');
