@@ -79,7 +79,10 @@ export class ControlPlane {
         this.sendError(res, new ApiError(500, 'InternalFailureException', message(err)));
       });
     });
-    this.server.keepAliveTimeout = 2_000;
+    // An idle keep-alive connection stays open for a minute, as AWS's API front ends keep theirs far longer than a
+    // client's pause between calls: a short server timeout races the SDK's reuse of the socket (ECONNRESET on a call
+    // that AWS would have answered). Idle client sockets are unref'd by Node's agent, so nothing waits on them.
+    this.server.keepAliveTimeout = 60_000;
   }
 
   /** Listens on `bind:port` and records the actual port. */
