@@ -12,6 +12,7 @@ import { RECORD_PAGES } from './pages-records.js';
 import { FAMILIES, type CodePage, type Family } from './types.js';
 
 export type { CodePage, Family } from './types.js';
+export { anchorOf, codePageHref, explainCommandFor } from './link.js';
 
 /** Written pages, one list per family of rules (one pages-*.ts file each); a new code's page goes in its list. */
 const PAGE_LISTS: readonly (readonly CodePage[])[] = [
@@ -58,11 +59,6 @@ export function allPages(): CodePage[] {
 export function pageFor(code: string): CodePage | undefined {
   const upper = code.trim().toUpperCase();
   return allPages().find((p) => p.code === upper);
-}
-
-/** The Markdown anchor of a code's heading in docs/codes.md (GitHub style: lower case). */
-export function anchorOf(code: string): string {
-  return code.toLowerCase();
 }
 
 /** One page as plain text for the terminal (`iot-doctor explain CODE`). */

@@ -17,6 +17,7 @@ import {
 } from '../model/index.js';
 import { renderRepeatHtml } from './repeat-text.js';
 import { SKIP_CODES } from '../model/result.js';
+import { codePageHref } from '../catalogue/link.js';
 import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../site-profile.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -147,7 +148,7 @@ function matrix(report: Report): string {
 function findingHtml(f: Finding, i: number): string {
   const parts = [
     `<article class="finding sev-${e(f.severity)}">`,
-    `<h3>${i + 1}. <span class="code mono">${e(f.code)}</span> ${e(f.title)}</h3>`,
+    `<h3>${i + 1}. <a class="code mono" href="${e(codePageHref(f.code))}">${e(f.code)}</a> ${e(f.title)}</h3>`,
     `<p><span class="badge sev-${e(f.severity)}">${e(f.severity)}</span><span class="badge">${e(f.confidence)}</span></p>`,
     `<p>${e(f.explanation)}</p>`,
   ];

@@ -14,6 +14,7 @@ import {
 } from '../model/index.js';
 import { renderRepeatMarkdown } from './repeat-text.js';
 import { SKIP_CODES } from '../model/result.js';
+import { codePageHref } from '../catalogue/link.js';
 import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../site-profile.js';
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -74,7 +75,7 @@ function matrix(report: Report): string {
 
 function finding(f: Finding, i: number): string {
   const lines = [
-    `### ${i + 1}. ${mdCode(f.code)} ${mdText(f.title)}`,
+    `### ${i + 1}. [${mdCode(f.code)}](${codePageHref(f.code)}) ${mdText(f.title)}`,
     '',
     `*${f.severity}, ${f.confidence}*`,
     '',

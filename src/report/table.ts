@@ -12,6 +12,7 @@ import {
 import { renderRepeatText } from './repeat-text.js';
 import { bold, indent, paint, statusLabel } from './style.js';
 import { SKIP_CODES } from '../model/result.js';
+import { explainCommandFor } from '../catalogue/link.js';
 import { EXPECTED_BLOCKED, UNEXPECTEDLY_OPEN } from '../site-profile.js';
 
 export interface TableOptions {
@@ -121,6 +122,7 @@ export function renderDiagnosis(findings: readonly Finding[], opts: TableOptions
         lines.push('   What to do:');
         f.remediation.forEach((step, n) => lines.push(`   ${n + 1}) ${step}`));
       }
+      lines.push(`   About ${f.code}: ${explainCommandFor(f.code)}`);
       return lines.join('\n');
     })
     .join('\n\n');

@@ -34,7 +34,11 @@ describe('Markdown', () => {
   it('diagnosis first, then failing details with reproduce commands in code blocks', () => {
     const md = renderMarkdown(sample());
     expect(md.indexOf('## Diagnosis')).toBeLessThan(md.indexOf('## Details'));
-    expect(md).toContain('### 1. `PORT_BLOCKED` Outbound TCP ports 8443 and 8883 are blocked (timeout)');
+    expect(md).toContain(
+      '### 1. [`PORT_BLOCKED`](docs/codes.md#port_blocked) Outbound TCP ports 8443 and 8883 are blocked (timeout)',
+    );
+    // Every finding links to its catalogue page.
+    for (const f of sample().diagnosis) expect(md).toContain(`](docs/codes.md#${f.code.toLowerCase()})`);
     expect(md).toContain('```sh\nnc -vz -w 5 198.51.100.23 8883\n```');
   });
 
@@ -76,7 +80,11 @@ describe('HTML', () => {
     const html = renderHtml(sample());
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(/i);
-    expect(html).not.toMatch(/\b(?:src|href)=/i);
+    // Nothing is loaded: no src at all. The only links are the findings' relative links to their catalogue pages.
+    expect(html).not.toMatch(/\bsrc=/i);
+    const hrefs = [...html.matchAll(/\bhref="([^"]*)"/gi)].map((m) => m[1]);
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const h of hrefs) expect(h).toMatch(/^docs\/codes\.md#[a-z0-9_]+$/);
     expect(html).toContain("default-src 'none'");
   });
 
@@ -87,7 +95,7 @@ describe('HTML', () => {
     );
     expect(html).toMatch(/<td class="st-pass" title="[^"]*">✔ pass/);
     expect(html).toContain(
-      '<span class="code mono">PORT_BLOCKED</span> Outbound TCP ports 8443 and 8883 are blocked (timeout)',
+      '<a class="code mono" href="docs/codes.md#port_blocked">PORT_BLOCKED</a> Outbound TCP ports 8443 and 8883 are blocked (timeout)',
     );
     expect((html.match(/<svg /g) ?? []).length).toBe(4);
     expect(html).toContain(
