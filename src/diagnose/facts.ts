@@ -242,6 +242,7 @@ export function finding(code: DiagnosisCode, f: FindingInput): Finding {
     params: f.params,
     evidence: uniq(f.evidence),
     ...(f.candidates && f.candidates.length > 0 ? { candidates: f.candidates } : {}),
+    ...(f.ruledOut && f.ruledOut.length > 0 ? { ruledOut: f.ruledOut } : {}),
   };
 }
 

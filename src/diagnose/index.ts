@@ -27,6 +27,7 @@ import { Facts, finding, ids, isCode, isProblem, list, routeSeverity, type Diagn
 import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './network.js';
 import { profileMismatch } from './profile.js';
 import { applyRecordedConnectFailures, duplicateClientId } from './records.js';
+import { showRuledOut, withdrawGuesses } from './ruled-out.js';
 import { alpnStripped, endpointNameMismatch, tlsIntercepted, wrongCaFile } from './tls.js';
 
 export type { DiagnoseContext } from './facts.js';
@@ -203,6 +204,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...profileMismatch(facts),
   ];
   foldConsequences(primary);
+  const withdrawn = withdrawGuesses(facts, primary);
   citeExplained(facts, primary, counted(facts));
   const claimed = new Set(primary.flatMap((f) => f.evidence));
   const duplicate = duplicateClientId(facts);
@@ -218,5 +220,6 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...healthy(facts),
   ];
   applyRecordedConnectFailures(facts, findings);
+  showRuledOut(findings, withdrawn);
   return findings.sort(compareFindings);
 }

@@ -6,6 +6,7 @@
  * the record wins and the finding shows both.
  */
 import type { CheckResult, Finding } from '../model/index.js';
+import { allowed } from './cloud.js';
 import type { ResultCode } from './codes.js';
 import { finding, ids, routeSeverity, type Facts } from './facts.js';
 
@@ -42,28 +43,60 @@ const describe = (e: Recorded): string =>
     .filter(Boolean)
     .join(' ');
 
+/** A logged takeover or the connectivity data's DUPLICATE_CLIENTID: the record in words and the results it is in. */
+export function recordedTakeover(
+  facts: Facts,
+): { record: string; records: string[]; results: CheckResult[]; logged: Recorded[] } | undefined {
+  const connectivity = facts.is('cloud.connectivity', 'RECORDED_DUPLICATE_CLIENT_ID');
+  const logs = recordedFailures(facts);
+  const logged = (logs?.entries ?? []).filter((e) => TAKEOVER.has(e.disconnectReason ?? e.reason ?? ''));
+  const records = [
+    ...(connectivity ? [`GetThingConnectivityData: ${connectivity.summary}`] : []),
+    ...logged.slice(0, 3).map((e) => `AWS IoT log: ${describe(e)}`),
+  ];
+  if (records.length === 0) return undefined;
+  const results = [connectivity, logged.length > 0 ? logs?.result : undefined];
+  return {
+    record: records.join('; '),
+    records,
+    results: results.filter((r): r is CheckResult => Boolean(r)),
+    logged,
+  };
+}
+
+/**
+ * The failed entries AWS IoT logged for `eventType` (`Connect`, `Publish-In`, `Subscribe`, …) with an
+ * authorization reason (`AUTHORIZATION_FAILURE`, facts §3 table), each in words with the cloud.logs result.
+ */
+export function loggedAuthorizationFailures(
+  facts: Facts,
+  eventType: string,
+): { text: string; entry: Recorded; result: CheckResult }[] {
+  const logs = recordedFailures(facts);
+  if (!logs) return [];
+  return logs.entries
+    .filter((e) => e.eventType === eventType && /AUTHORI[SZ]ATION/i.test(e.reason ?? ''))
+    .map((e) => ({ text: describe(e), entry: e, result: logs.result }));
+}
+
 /**
  * DUPLICATE_CLIENT_ID: another client uses the probe's client id. From a route's takeover during its hold (likely),
  * made certain by the connectivity data (`DUPLICATE_CLIENTID`) or a logged takeover disconnect.
  */
 export function duplicateClientId(facts: Facts): Finding[] {
   const seen = facts.routeCells(['MQTT_SESSION_TAKEN_OVER']);
-  const connectivity = facts.is('cloud.connectivity', 'RECORDED_DUPLICATE_CLIENT_ID');
-  const logs = recordedFailures(facts);
-  const logged = (logs?.entries ?? []).filter((e) => TAKEOVER.has(e.disconnectReason ?? e.reason ?? ''));
-  if (seen.length === 0 && !connectivity && logged.length === 0) return [];
+  const taken = recordedTakeover(facts);
+  if (seen.length === 0 && !taken) return [];
   const clientId = facts.clientId() ?? '<client id>';
-  const records = [
-    ...(connectivity ? [`GetThingConnectivityData: ${connectivity.summary}`] : []),
-    ...logged.slice(0, 3).map((e) => `AWS IoT log: ${describe(e)}`),
-  ];
+  const records = taken?.records ?? [];
+  const logs = recordedFailures(facts);
   // With a record, the routes' closes after SUBSCRIBE / PUBLISH are the takeover too, not a policy.
   const throttled = (logs?.entries ?? []).some((e) => e.eventType === 'Connect' && e.reason === 'THROTTLED');
   const symptoms: readonly ResultCode[] = throttled
     ? [...TAKEOVER_SYMPTOMS, 'MQTT_CLOSED_AFTER_CONNECT']
     : TAKEOVER_SYMPTOMS;
   const closes = records.length > 0 ? facts.routeCells(symptoms) : [];
-  const otherIps = logged.map((e) => e.sourceIp).filter((ip): ip is string => Boolean(ip));
+  const otherIps = (taken?.logged ?? []).map((e) => e.sourceIp).filter((ip): ip is string => Boolean(ip));
   return [
     finding('DUPLICATE_CLIENT_ID', {
       severity: 'error',
@@ -84,7 +117,7 @@ export function duplicateClientId(facts: Facts): Finding[] {
           (otherIps.length ? `; recorded so far: ${[...new Set(otherIps)].join(', ')}.` : '.'),
       ],
       params: { clientId, recorded: records.length > 0, ...(records.length ? { records } : {}) },
-      evidence: ids([...seen, ...closes, connectivity, logs?.result]),
+      evidence: ids([...seen, ...closes, ...(taken?.results ?? [])]),
     }),
   ];
 }
@@ -95,27 +128,26 @@ export function duplicateClientId(facts: Facts): Finding[] {
  * made from the record; when TestAuthorization said ALLOWED, the record wins and both are shown.
  */
 export function applyRecordedConnectFailures(facts: Facts, findings: Finding[]): void {
-  const logs = recordedFailures(facts);
-  const refused = (logs?.entries ?? []).filter(
-    (e) => e.eventType === 'Connect' && /AUTHORI[SZ]ATION/i.test(e.reason ?? ''),
-  );
-  if (!logs || refused.length === 0) return;
-  const record = refused.slice(0, 3).map(describe).join('; ');
+  const refused = loggedAuthorizationFailures(facts, 'Connect');
+  const logs = refused[0]?.result;
+  if (!logs) return;
+  const record = refused
+    .slice(0, 3)
+    .map((r) => r.text)
+    .join('; ');
   const existing = findings.find((f) => f.code === 'POLICY_DENIES_CONNECT');
   if (existing) {
     existing.confidence = 'certain';
     existing.explanation += ` Recorded by AWS IoT: ${record}.`;
     existing.params['record'] = record;
-    existing.evidence.push(logs.result.id);
+    existing.evidence.push(logs.id);
     return;
   }
-  const clientId = refused[0]?.clientId ?? facts.clientId() ?? '<client id>';
-  const auth = facts.get('cloud.authorization');
-  const inferred = auth?.status === 'pass' ? `TestAuthorization in this run said: ${auth.summary}` : undefined;
+  const clientId = refused[0]?.entry.clientId ?? facts.clientId() ?? '<client id>';
+  const auth = allowed(facts, 'CONNECT');
+  const inferred = auth ? `${auth.id} said: ${auth.summary}` : undefined;
   const symptoms = facts.routeCells(['MQTT_CLOSED_AFTER_CONNECT', 'MQTT_CONNACK_REFUSED']);
-  for (let i = findings.length - 1; i >= 0; i--) {
-    if (['AUTH_REJECTED_UNEXPLAINED', 'UNEXPLAINED_FAILURE'].includes(findings[i]!.code)) findings.splice(i, 1);
-  }
+  dropExplained(facts, findings, new Set(ids([...symptoms, logs, auth])));
   findings.push(
     finding('POLICY_DENIES_CONNECT', {
       severity: routeSeverity(facts),
@@ -131,7 +163,19 @@ export function applyRecordedConnectFailures(facts: Facts, findings: Finding[]):
         'To see which statement decides, allow iot:TestAuthorization (or iot:GetPolicy) to the identity running iot-doctor.',
       ],
       params: { clientId, record, recorded: true, ...(inferred ? { inferred } : {}) },
-      evidence: ids([logs.result, ...symptoms, auth]),
+      evidence: ids([logs, ...symptoms, auth]),
     }),
   );
+}
+
+/**
+ * Drops AUTH_REJECTED_UNEXPLAINED and UNEXPLAINED_FAILURE when the record explains every route cell they cite (the
+ * ids in `explained`); a fallback that also cites other failed cells stays.
+ */
+function dropExplained(facts: Facts, findings: Finding[], explained: ReadonlySet<string>): void {
+  for (let i = findings.length - 1; i >= 0; i--) {
+    const f = findings[i]!;
+    if (f.code !== 'AUTH_REJECTED_UNEXPLAINED' && f.code !== 'UNEXPLAINED_FAILURE') continue;
+    if (f.evidence.every((id) => explained.has(id) || !facts.get(id)?.route)) findings.splice(i, 1);
+  }
 }

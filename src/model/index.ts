@@ -84,6 +84,19 @@ export interface Finding {
   evidence: string[];
   /** When a symptom has several possible causes: each candidate and the check that would tell them apart. */
   candidates?: { code: string; title: string; decidedBy: string }[];
+  /**
+   * Causes a client-side reading would have blamed, withdrawn because a server-side fact contradicts them (issue 18
+   * item 4): each guess's code and title, and what ruled it out (a cloud check or AWS IoT's own record).
+   */
+  ruledOut?: RuledOut[];
+}
+
+/** A withdrawn guess: its code and title, and the server-side fact (`ruledOutBy`, the result ids in `evidence`). */
+export interface RuledOut {
+  code: string;
+  title: string;
+  ruledOutBy: string;
+  evidence: string[];
 }
 
 export interface TargetSummary {

@@ -158,6 +158,11 @@ function findingHtml(f: Finding, i: number): string {
       parts.push(`<li>${e(c.title)} (<code>${e(c.code)}</code>); told apart by ${e(c.decidedBy)}</li>`);
     parts.push('</ul>');
   }
+  if (f.ruledOut?.length) {
+    parts.push('<p><strong>Ruled out</strong></p><ul>');
+    for (const r of f.ruledOut) parts.push(`<li>${e(r.title)} (<code>${e(r.code)}</code>): ${e(r.ruledOutBy)}</li>`);
+    parts.push('</ul>');
+  }
   if (f.remediation.length) {
     parts.push('<p><strong>What to do</strong></p><ol>');
     for (const s of f.remediation) parts.push(`<li>${e(s)}</li>`);

@@ -89,6 +89,10 @@ function findingBody(f: Finding): string {
     lines.push('', 'Possible causes:');
     for (const c of f.candidates) lines.push(`- ${c.title} (${c.code}); told apart by ${c.decidedBy}`);
   }
+  if (f.ruledOut?.length) {
+    lines.push('', 'Ruled out:');
+    for (const r of f.ruledOut) lines.push(`- ${r.title} (${r.code}): ${r.ruledOutBy}`);
+  }
   if (f.remediation.length) {
     lines.push('', 'What to do:');
     f.remediation.forEach((s, i) => lines.push(`${i + 1}) ${s}`));

@@ -86,6 +86,10 @@ function finding(f: Finding, i: number): string {
     for (const c of f.candidates)
       lines.push(`- ${mdText(c.title)} (${mdCode(c.code)}); told apart by ${mdText(c.decidedBy)}`);
   }
+  if (f.ruledOut?.length) {
+    lines.push('', '**Ruled out**', '');
+    for (const r of f.ruledOut) lines.push(`- ${mdText(r.title)} (${mdCode(r.code)}): ${mdText(r.ruledOutBy)}`);
+  }
   if (f.remediation.length) {
     lines.push('', '**What to do**', '');
     f.remediation.forEach((s, n) => lines.push(`${n + 1}. ${mdText(s)}`));

@@ -118,6 +118,10 @@ export function renderDiagnosis(findings: readonly Finding[], opts: TableOptions
         lines.push('   Possible causes:');
         for (const c of f.candidates) lines.push(`   - ${c.title} (${c.code}); told apart by ${c.decidedBy}`);
       }
+      if (f.ruledOut?.length) {
+        lines.push('   Ruled out:');
+        for (const r of f.ruledOut) lines.push(`   - ${r.title} (${r.code}): ${r.ruledOutBy}`);
+      }
       if (f.remediation.length) {
         lines.push('   What to do:');
         f.remediation.forEach((step, n) => lines.push(`   ${n + 1}) ${step}`));
