@@ -14,6 +14,7 @@ import { cloudEndpointCheck } from './cloud-endpoint.js';
 import { cloudLogsCheck } from './cloud-logs.js';
 import { cloudPolicyAttachedCheck } from './cloud-policy-attached.js';
 import { cloudThingCheck } from './cloud-thing.js';
+import { routeClientIdSuffix } from './route-identity.js';
 import type { DoctorCheck } from './types.js';
 
 export type { CloudTarget } from './cloud-principal-util.js';
@@ -71,7 +72,7 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
     out.clientId = base;
     // Our random id gets a per-route suffix when several MQTT routes run; a user's id is used as it is.
     out.clientIdFromUser = used.size
-      ? ![...used.entries()].some(([route, id]) => id === `${base}-${ROUTES[route].port}`)
+      ? ![...used.entries()].some(([route, id]) => id === `${base}-${routeClientIdSuffix(ROUTES[route]!)}`)
       : !/^iot-doctor-[0-9a-f]{8}$/.test(base);
   } else if (used.size) {
     out.clientId = [...used.values()][0]!;

@@ -17,6 +17,7 @@ import { CLOUD_AUTHORIZATION_CODES } from './cloud-authorization.js';
 import { CLOUD_CERTIFICATE_CODES } from './cloud-certificate.js';
 import { CLOUD_CONNECTIVITY_CODES } from './cloud-connectivity.js';
 import { CLOUD_CREDENTIALS_CODES } from './cloud-credentials.js';
+import { CLOUD_CUSTOM_AUTHORIZER_CODES } from './cloud-custom-authorizer.js';
 import { CLOUD_ENDPOINT_CODES } from './cloud-endpoint.js';
 import { CLOUD_LOGS_CODES } from './cloud-logs.js';
 import { CLOUD_POLICY_ATTACHED_CODES } from './cloud-policy-attached.js';
@@ -58,6 +59,7 @@ export const CHECK_CODES = {
   'cloud.thing': CLOUD_THING_CODES,
   'cloud.connectivity': CLOUD_CONNECTIVITY_CODES,
   'cloud.logs': CLOUD_LOGS_CODES,
+  'cloud.custom-authorizer': CLOUD_CUSTOM_AUTHORIZER_CODES,
 } as const;
 
 /** Any code a result can carry: a check's, a route cell's, a site profile's or the runner's. */

@@ -11,6 +11,7 @@ import { certChecks } from './cert.js';
 import { clockCertValidityCheck } from './clock-cert-validity.js';
 import { clockSkewCheck } from './clock-skew.js';
 import { cloudChecks } from './cloud.js';
+import { cloudCustomAuthorizerCheck } from './cloud-custom-authorizer.js';
 import { probeClientIdCheck } from './probe-client-id.js';
 import { routeCheck } from './route.js';
 import type { DoctorCheck } from './types.js';
@@ -18,7 +19,8 @@ import type { DoctorCheck } from './types.js';
 /**
  * The checks of a `check` run for `target`, in report order: local credential checks, the probe client id (MQTT
  * routes with protocol stages), one route check per selected route, then ca.verifies-endpoint, the clock checks and,
- * with `--cloud`, the cloud checks. Each check lives in `checks/<id with . replaced by ->.ts`.
+ * with `--cloud`, the cloud checks (and `cloud.custom-authorizer` when the run has custom authentication). Each check
+ * lives in `checks/<id with . replaced by ->.ts`.
  */
 export function catalogue(target: Target): DoctorCheck[] {
   return [
@@ -29,6 +31,7 @@ export function catalogue(target: Target): DoctorCheck[] {
     clockSkewCheck,
     clockCertValidityCheck,
     ...(target.cloud ? cloudChecks : []),
+    ...(target.cloud && target.customAuth ? [cloudCustomAuthorizerCheck] : []),
   ];
 }
 
@@ -41,6 +44,7 @@ export const ALL_CHECKS: readonly Check<never>[] = [
   clockSkewCheck,
   clockCertValidityCheck,
   ...cloudChecks,
+  cloudCustomAuthorizerCheck,
 ];
 
 const ALL_IDS = new Set(ALL_CHECKS.map((c) => c.id));

@@ -115,6 +115,12 @@ export const CREDENTIALS_STAGE_CODES = [
 ] as const;
 
 /**
+ * Codes of the custom-authentication `protocol` stage beyond the MQTT ones: the CONNECT refused (MQTT 3.1.1: closed
+ * without CONNACK; MQTT 5: CONNACK 0x86/0x87), field notes §5.6.
+ */
+export const CUSTOM_AUTH_STAGE_CODES = ['CUSTOM_AUTH_REFUSED'] as const;
+
+/**
  * Skip codes of the route engine: `SKIPPED` (blocked by an earlier stage, summary "blocked by <stage>: <code>") and
  * `PROTOCOL_NOT_REQUESTED` (protocol stages under --no-protocol).
  */
@@ -130,6 +136,7 @@ export const ROUTE_CODES = [
   ...MQTT_STAGE_CODES,
   ...HTTPS_STAGE_CODES,
   ...CREDENTIALS_STAGE_CODES,
+  ...CUSTOM_AUTH_STAGE_CODES,
   ...ROUTE_SKIP_CODES,
 ] as const;
 

@@ -70,8 +70,8 @@ export const ROUTE_HINTS: Readonly<Partial<Record<RouteCode, (spec: RouteSpec) =
     'name), a custom domain without its certificate, or a proxy answering instead of AWS.',
   ALPN_NOT_SELECTED: (s) =>
     `On 443 AWS IoT picks the authentication by ALPN. The server did not select ${s.alpn ?? ''}: a proxy or ` +
-    `firewall stripped ALPN, or the endpoint is not AWS IoT. Without it the client certificate does not ` +
-    `authenticate on 443 ` +
+    `firewall stripped ALPN, or the endpoint is not AWS IoT. Without it ` +
+    `${s.auth === 'custom' ? 'custom authentication does not happen' : 'the client certificate does not authenticate'} on 443 ` +
     `(${s.protocol === 'mqtt' ? 'MQTT waits forever for a CONNACK' : MISSING_TOKEN}). ` +
     `Bypass the proxy, or use port ${s.protocol === 'mqtt' ? '8883' : '8443'}.`,
   ALPN_UNEXPECTED: (s) =>

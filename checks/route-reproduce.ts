@@ -29,6 +29,7 @@ export function sClientArgs(target: Target, spec: RouteSpec, host: string, port:
   const parts = ['openssl', 's_client', '-connect', hostPort(host, port), '-servername', target.endpoint];
   if (spec.alpn) parts.push('-alpn', spec.alpn);
   parts.push('-CAfile', shq(target.caPath ?? 'AmazonRootCA1.pem'));
+  if (spec.auth) return parts; // custom authentication: no client certificate
   if (target.certPath) parts.push('-cert', shq(target.certPath));
   if (target.keyPath) parts.push('-key', shq(target.keyPath));
   return parts;

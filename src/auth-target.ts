@@ -1,16 +1,38 @@
 /**
  * The flags of the routes that do not use the data endpoint's mTLS: the credential provider (`--role-alias`,
- * `--thing-name`, `--credentials-endpoint`; field notes §6). Each parser throws `UsageError` with one line.
+ * `--thing-name`, `--credentials-endpoint`; field notes §6) and custom authentication (`--authorizer`, `--token`,
+ * `--token-key-name`, `--token-signature` or `--token-signing-key`, `--username`, `--password`; field notes §5). Each
+ * parser throws `UsageError` with one line, which never repeats a token, a password or key material.
  */
-import { UsageError } from './errors.js';
-import { parseEndpoint, type CredentialProviderTarget } from './target.js';
+import { createPrivateKey, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { errorMessage, UsageError } from './errors.js';
+import { parseEndpoint, type CredentialProviderTarget, type CustomAuthTarget } from './target.js';
 
-/** The flags as yargs parsed them. */
+/** The flags as the command line parsed them. */
 export interface AuthRouteArgs {
   'role-alias'?: string;
   'thing-name'?: string;
   'credentials-endpoint'?: string;
+  authorizer?: string;
+  token?: string;
+  'token-key-name'?: string;
+  'token-signature'?: string;
+  'token-signing-key'?: string;
+  username?: string;
+  password?: string;
 }
+
+/** Authorizer names: 1–128 of `[\w=,@-]` (AWS CreateAuthorizer `authorizerName` pattern). */
+const AUTHORIZER_NAME = /^[\w=,@-]{1,128}$/;
+/** Token key names: `[a-zA-Z0-9_-]+` (AWS `tokenKeyName`, field notes §5.5), at most 128 here. */
+const TOKEN_KEY_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
+/** TestInvokeAuthorizer's `token` limit (field notes §5.5): 6144 characters. */
+const MAX_TOKEN = 6144;
+/** An MQTT string is at most 65535 bytes (MQTT 3.1.1 §1.5.3); the username carries every value. */
+const MAX_MQTT_STRING = 65535;
+/** Key files bigger than this are not keys. */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
 
 /** Role alias names: 1–128 of `[\w=,@-]` (AWS CreateRoleAlias `roleAlias` pattern). */
 const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
@@ -50,7 +72,119 @@ export function credentialProviderFromArgs(args: AuthRouteArgs): CredentialProvi
   };
 }
 
-/** Route kinds a run adds by default because of these flags: `credentials-443` with `--role-alias`. */
+/**
+ * Route kinds a run adds by default because of these flags: `credentials-443` with `--role-alias`,
+ * `mqtt-custom-auth-443` with any of `--authorizer`, `--token`, `--username`, `--password`.
+ */
 export function defaultAuthRoutes(args: AuthRouteArgs): string[] {
-  return args['role-alias'] !== undefined ? ['credentials-443'] : [];
+  return [
+    ...(args['role-alias'] !== undefined ? ['credentials-443'] : []),
+    ...(wantsCustomAuth(args) ? ['mqtt-custom-auth-443'] : []),
+  ];
+}
+
+/** True when a custom-authentication flag is given: the `mqtt-custom-auth-443` route is then part of the run. */
+function wantsCustomAuth(args: AuthRouteArgs): boolean {
+  return [args.authorizer, args.token, args.username, args.password].some((v) => v !== undefined);
+}
+
+/**
+ * The base64 RSA-SHA256 signature of `token` with the PEM (or DER) private key in `file`, as the AWS docs make it with
+ * `openssl dgst -sha256 -sign key | base64` (field notes §5.3). Throws `UsageError` (file unreadable, not a key, not
+ * RSA) without echoing the file's content.
+ */
+export function signToken(token: string, file: string): string {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`--token-signing-key ${file} cannot be read: ${errorMessage(err)}`);
+  }
+  if (data.length > MAX_KEY_FILE_BYTES) throw new UsageError(`--token-signing-key ${file} is too big for a key file`);
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    const pem = data.includes('-----BEGIN');
+    key = pem ? createPrivateKey(data) : createPrivateKey({ key: data, format: 'der', type: 'pkcs8' });
+  } catch {
+    throw new UsageError(`--token-signing-key ${file} is not a private key (PEM or PKCS#8 DER), or it is encrypted`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new UsageError(
+      `--token-signing-key ${file} is a ${key.asymmetricKeyType ?? 'non-RSA'} key: AWS signs tokens with RSA`,
+    );
+  }
+  return sign('sha256', Buffer.from(token, 'utf8'), key).toString('base64');
+}
+
+function checkTokenArgs(args: AuthRouteArgs): void {
+  const { token } = args;
+  const keyName = args['token-key-name'];
+  if (args['token-signature'] !== undefined && args['token-signing-key'] !== undefined) {
+    throw new UsageError('give either --token-signature or --token-signing-key, not both');
+  }
+  if (token === undefined) {
+    const orphan =
+      keyName !== undefined
+        ? '--token-key-name'
+        : args['token-signature'] !== undefined
+          ? '--token-signature'
+          : args['token-signing-key'] !== undefined
+            ? '--token-signing-key'
+            : '';
+    if (orphan) throw new UsageError(`${orphan} goes with a token: give --token too`);
+    return;
+  }
+  if (token === '' || token.length > MAX_TOKEN) throw new UsageError(`--token must be 1-${MAX_TOKEN} characters`);
+  if (keyName === undefined) {
+    throw new UsageError("--token needs --token-key-name (the authorizer's tokenKeyName the token travels under)");
+  }
+  if (!TOKEN_KEY_NAME.test(keyName))
+    throw new UsageError(`--token-key-name "${keyName}" is not a token key name ([A-Za-z0-9_-])`);
+  const sig = args['token-signature'];
+  if (sig !== undefined && !/^[A-Za-z0-9+/]+={0,2}$/.test(sig)) {
+    throw new UsageError('--token-signature must be base64 (the RSA-SHA256 signature of the token)');
+  }
+}
+
+/**
+ * The custom-authentication target, or undefined when no custom-authentication flag is given. Rules: `--token` needs
+ * `--token-key-name`; `--token-signature` and `--token-signing-key` exclude each other and need `--token`; the whole
+ * username must fit an MQTT string. The signing key is read and used here and not kept.
+ */
+export function customAuthFromArgs(args: AuthRouteArgs): CustomAuthTarget | undefined {
+  checkTokenArgs(args);
+  if (!wantsCustomAuth(args)) return undefined;
+  const name = args.authorizer;
+  if (name !== undefined && !AUTHORIZER_NAME.test(name)) {
+    throw new UsageError(`--authorizer "${name}" is not an authorizer name ([A-Za-z0-9_=,@-], 1-128)`);
+  }
+  const keyFile = args['token-signing-key'];
+  const signature = keyFile !== undefined ? signToken(args.token!, keyFile) : args['token-signature'];
+  const out: CustomAuthTarget = {
+    ...(name !== undefined ? { authorizer: name } : {}),
+    ...(args.token !== undefined ? { token: args.token, tokenKeyName: args['token-key-name']! } : {}),
+    ...(signature !== undefined ? { signature, signatureFrom: keyFile !== undefined ? 'signing-key' : 'flag' } : {}),
+    ...(args.username !== undefined ? { username: args.username } : {}),
+    ...(args.password !== undefined ? { password: args.password } : {}),
+  };
+  if (Buffer.byteLength(customAuthUsername(out)) > MAX_MQTT_STRING) {
+    throw new UsageError(
+      'the MQTT username (--username with the authorizer name, signature and token) exceeds 65535 bytes',
+    );
+  }
+  return out;
+}
+
+/**
+ * The MQTT username of a custom-authentication CONNECT (field notes §5.2):
+ * `<user>?x-amz-customauthorizer-name=<name>&x-amz-customauthorizer-signature=<sig>&<tokenKeyName>=<token>`, each value
+ * URL-encoded (the signature's `+`, `/`, `=` must be), parameters that were not given left out, no `?` without any.
+ */
+export function customAuthUsername(c: CustomAuthTarget): string {
+  const query: string[] = [];
+  if (c.authorizer !== undefined) query.push(`x-amz-customauthorizer-name=${encodeURIComponent(c.authorizer)}`);
+  if (c.signature !== undefined) query.push(`x-amz-customauthorizer-signature=${encodeURIComponent(c.signature)}`);
+  if (c.token !== undefined && c.tokenKeyName) query.push(`${c.tokenKeyName}=${encodeURIComponent(c.token)}`);
+  const user = c.username ?? '';
+  return query.length ? `${user}?${query.join('&')}` : user;
 }

@@ -39,7 +39,8 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     name: 'routes',
     type: 'string',
     array: true,
-    describe: 'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443',
+    describe:
+      'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443, mqtt-custom-auth-443',
   },
   { name: 'timeout', type: 'number', default: 5000, describe: 'deadline of each network step, ms' },
   {
@@ -70,6 +71,17 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     describe: 'credential-provider host (default: DescribeEndpoint iot:CredentialProvider)',
   },
+  { name: 'authorizer', type: 'string', describe: 'custom authorizer name: adds the mqtt-custom-auth-443 route' },
+  { name: 'token', type: 'string', describe: 'custom-auth token (a secret: never printed)' },
+  { name: 'token-key-name', type: 'string', describe: "the authorizer's tokenKeyName the token travels under" },
+  { name: 'token-signature', type: 'string', describe: 'base64 RSA-SHA256 signature of the token' },
+  {
+    name: 'token-signing-key',
+    type: 'string',
+    describe: 'RSA private key FILE: sign the token here (instead of --token-signature)',
+  },
+  { name: 'username', type: 'string', describe: 'MQTT username for custom auth (the authorizer query is appended)' },
+  { name: 'password', type: 'string', describe: 'MQTT password for custom auth (a secret: never printed)' },
   {
     name: 'protocol',
     type: 'boolean',

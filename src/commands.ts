@@ -29,7 +29,7 @@ import {
   type CredentialProviderTarget,
   type Target,
 } from './target.js';
-import { credentialProviderFromArgs, defaultAuthRoutes, parseThingName } from './auth-target.js';
+import { credentialProviderFromArgs, customAuthFromArgs, defaultAuthRoutes, parseThingName } from './auth-target.js';
 
 /**
  * Whether to colour terminal output: the `--color`/`--no-color` flag wins, then NO_COLOR (any non-empty value: no
@@ -111,6 +111,13 @@ export interface CommonCheckArgs {
   'log-group'?: string;
   logs?: boolean;
   'hold-ms'?: number;
+  authorizer?: string;
+  token?: string;
+  'token-key-name'?: string;
+  'token-signature'?: string;
+  'token-signing-key'?: string;
+  username?: string;
+  password?: string;
 }
 
 function parseApiEndpoint(value: string): string {
@@ -169,12 +176,17 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
   if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535)
     throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
   const region = args.region ?? regionFromEndpoint(endpoint);
+  const routes = parseRoutes(
+    args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined),
+    defaultAuthRoutes(args),
+  );
+  const customAuth = customAuthFromArgs(args);
+  if (routes.includes('mqtt-custom-auth-443') && !customAuth) {
+    throw new UsageError('the mqtt-custom-auth-443 route needs --authorizer, --token, --username or --password');
+  }
   return {
     endpoint,
-    routes: parseRoutes(
-      args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined),
-      defaultAuthRoutes(args),
-    ),
+    routes,
     connectTo: (args['connect-to'] ?? []).map(parseConnectTo),
     resolve: (args.resolve ?? []).map(parseResolve),
     ...(args['dns-server'] ? { dnsServer: parseDnsServer(args['dns-server']) } : {}),
@@ -193,6 +205,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...(region ? { region } : {}),
     ...(args.profile ? { awsProfile: args.profile } : {}),
     ...withCredentialProvider(credentialProviderFromArgs(args)),
+    ...(customAuth ? { customAuth } : {}),
     ...recordFields(args),
   };
 }

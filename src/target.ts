@@ -61,6 +61,28 @@ export interface Target {
    * absent: 3000 with a user-given client id, else 0.
    */
   holdMs?: number;
+  /** Custom authentication (`mqtt-custom-auth-443`): authorizer, token, signature, username, password (field notes §5). */
+  customAuth?: CustomAuthTarget;
+}
+
+/**
+ * What the `mqtt-custom-auth-443` route sends in its MQTT CONNECT (field notes §5.2). `token`, `signature` and
+ * `password` are secrets: they go into the CONNECT and the TestInvokeAuthorizer call, never into a result, a report or
+ * a log.
+ */
+export interface CustomAuthTarget {
+  /** `x-amz-customauthorizer-name`; absent: the account's default authorizer. */
+  authorizer?: string;
+  token?: string;
+  /** The query-parameter name the token travels under (the authorizer's `tokenKeyName`). */
+  tokenKeyName?: string;
+  /** Base64 RSA-SHA256 signature of the token (given, or made with `--token-signing-key`). */
+  signature?: string;
+  /** Where the signature came from, for the evidence. */
+  signatureFrom?: 'flag' | 'signing-key';
+  /** The user part of the MQTT username (before `?`). */
+  username?: string;
+  password?: string;
 }
 
 /** What the `credentials-443` route asks the credential provider for (field notes §6.1). */

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MqttSession } from '../../src/probes/mqtt.js';
+import { customAuthCredentials, customAuthMosquitto } from '../route-custom-auth.js';
 import { routeClientId, routeTopic } from '../route-identity.js';
 import { mosquittoCommand } from '../route-reproduce.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
@@ -118,7 +119,10 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
   const clientId = routeClientId(target, spec);
   const topic = routeTopic(target, spec);
   const lock = target.clientIdFromUser ? await hub.takeClientId() : undefined;
-  const pub = mosquittoCommand('mosquitto_pub', target, spec, peer, clientId, topic);
+  const custom = spec.auth === 'custom';
+  const pub = custom
+    ? customAuthMosquitto(target, spec, peer, clientId, topic)
+    : mosquittoCommand('mosquitto_pub', target, spec, peer, clientId, topic);
   if (fate.closed) {
     // The connection died while this route waited for the other MQTT route to release the client id.
     lock?.release();
@@ -143,6 +147,7 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
     version: target.mqttVersion,
     keepaliveSeconds: target.keepaliveSeconds,
     timeoutMs: target.timeoutMs,
+    ...(custom ? customAuthCredentials(target) : {}),
   });
   const version = target.mqttVersion === 5 ? '5' : '3.1.1';
   const evidence = {

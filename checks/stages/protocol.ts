@@ -7,6 +7,7 @@ import type { RouteProtocol } from '../../src/model/index.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
 import { credentialsSession } from './protocol-credentials.js';
 import { settleClientAuth } from './client-auth.js';
+import { customAuthSession } from './protocol-custom-auth.js';
 import { httpsSession } from './protocol-https.js';
 import { mqttSession } from './protocol-mqtt.js';
 
@@ -18,11 +19,16 @@ export const SESSIONS: Readonly<Record<RouteProtocol, (run: RouteRun) => Promise
 };
 
 /**
- * The `protocol` stage: not run under `--no-protocol` (PROTOCOL_NOT_REQUESTED). Its outcome also settles a pending
- * client-auth verdict (see `settleClientAuth`).
+ * The `protocol` stage: not run under `--no-protocol` (PROTOCOL_NOT_REQUESTED). MQTT with custom authentication
+ * (`RouteSpec.auth`) runs the MQTT session with the authorizer's credentials instead of the certificate. Its outcome
+ * also settles a pending client-auth verdict (see `settleClientAuth`).
  */
 export const protocolStage: StageDef = {
   id: 'protocol',
   protocolLevel: true,
-  run: async (run) => settleClientAuth(run, await SESSIONS[run.spec.protocol](run)),
+  run: async (run) =>
+    settleClientAuth(
+      run,
+      await (run.spec.auth === 'custom' ? customAuthSession(run) : SESSIONS[run.spec.protocol](run)),
+    ),
 };

@@ -123,12 +123,14 @@ export const tlsStage: StageDef = {
   async run(run) {
     const { target, credentials } = run.ctx;
     const peer = run.peer!;
+    // Custom authentication sends no client certificate (facts §1 row 3).
+    const mtls = run.spec.auth === undefined;
     const handshake = await tlsHandshake(run.stream!, {
       servername: run.dest.name,
       alpn: run.spec.alpn,
       timeoutMs: target.timeoutMs,
-      ...(credentials.cert ? { cert: credentials.cert.pem } : {}),
-      ...(credentials.key ? { key: credentials.key.pem } : {}),
+      ...(mtls && credentials.cert ? { cert: credentials.cert.pem } : {}),
+      ...(mtls && credentials.key ? { key: credentials.key.pem } : {}),
       // A --ca file that could not be read trusts nothing: never Node's default store behind the user's back.
       ca: credentials.ca?.pem ?? [],
     });

@@ -7,6 +7,7 @@ import { DIAGNOSIS_CODES } from '../diagnose/index.js';
 import { AUTH_PAGES } from './pages-auth.js';
 import { CLOCK_PAGES } from './pages-clock.js';
 import { ENDPOINT_PAGES } from './pages-endpoint.js';
+import { CUSTOM_AUTH_PAGES } from './pages-custom-auth.js';
 import { NETWORK_PAGES } from './pages-network.js';
 import { RECORD_PAGES } from './pages-records.js';
 import { FAMILIES, type CodePage, type Family } from './types.js';
@@ -21,6 +22,7 @@ const PAGE_LISTS: readonly (readonly CodePage[])[] = [
   ENDPOINT_PAGES,
   AUTH_PAGES,
   RECORD_PAGES,
+  CUSTOM_AUTH_PAGES,
 ];
 
 const WRITTEN: ReadonlyMap<string, CodePage> = new Map(PAGE_LISTS.flat().map((p) => [p.code, p]));

@@ -9,6 +9,7 @@ import { wrongEndpointName } from './endpoint-name.js';
 import { citeExplained } from './explained.js';
 import { serverCertOutOfDate } from './server-cert.js';
 import { credentialProviderFindings } from './credential-provider.js';
+import { customAuthFindings } from './custom-auth.js';
 import {
   certNotActive,
   certNotRegistered,
@@ -201,6 +202,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...policyDeniesPublish(facts),
     ...policyDeniesSubscribe(facts),
     ...credentialProviderFindings(facts),
+    ...customAuthFindings(facts),
     ...profileMismatch(facts),
   ];
   foldConsequences(primary);

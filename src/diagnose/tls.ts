@@ -2,7 +2,7 @@
  * TLS causes: a chain that is not the endpoint's (interception), a CA file that cannot verify the real chain, a
  * certificate that does not cover the endpoint name, and ALPN that does not reach the server.
  */
-import { ROUTES, type CheckResult, type Finding, type RouteId } from '../model/index.js';
+import { ALPN_CUSTOM_AUTH, ROUTES, routeKindOf, type CheckResult, type Finding, type RouteId } from '../model/index.js';
 import {
   chainLooksAmazon,
   chainOf,
@@ -330,14 +330,25 @@ export function isLegacyName(name: string): boolean {
 
 /** ALPN_STRIPPED: on 443 the server did not select the ALPN protocol the route offered. */
 export function alpnStripped(facts: Facts): Finding[] {
-  const alpnCells = facts.routeCells(['ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'], 'alpn');
+  // Custom-authentication routes (ALPN mqtt, facts §1 row 3) are not among the default routes `routeCells` reads.
+  const customAlpn = facts.results.filter(
+    (r) =>
+      r.route &&
+      r.stage === 'alpn' &&
+      ROUTES[routeKindOf(r.route)]?.auth === 'custom' &&
+      isCode(r, 'ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'),
+  );
+  const alpnCells = [...facts.routeCells(['ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'], 'alpn'), ...customAlpn];
   const missingToken = facts
     .routeCells(['HTTP_MISSING_AUTH_TOKEN'], 'protocol')
     .filter((c) => !isCode(facts.cell(c.route!, 'alpn'), 'ALPN_SELECTED'));
   const cells = [...alpnCells, ...missingToken];
   if (cells.length === 0) return [];
   const routes = uniq(cells.map((c) => c.route!));
-  const offered = uniq(routes.map((r) => ROUTES[r].alpn).filter((a): a is string => !!a));
+  const offered = uniq(routes.map((r) => ROUTES[routeKindOf(r)]?.alpn).filter((a): a is string => !!a));
+  const meaning = offered
+    .map((a) => `${a} means "${a === ALPN_CUSTOM_AUTH ? 'custom authentication' : 'client certificate'}"`)
+    .join(', ');
   const selected = uniq(
     alpnCells.map((c) => c.evidence['selected']).filter((s): s is string => typeof s === 'string' && s !== ''),
   );
@@ -348,14 +359,14 @@ export function alpnStripped(facts: Facts): Finding[] {
         !routes.includes(r) &&
         !ROUTES[r].alpn &&
         facts.works(r) &&
-        routes.some((b) => ROUTES[b].protocol === ROUTES[r].protocol),
+        routes.some((b) => ROUTES[routeKindOf(b)]?.protocol === ROUTES[r].protocol),
     );
   return [
     finding('ALPN_STRIPPED', {
       severity: routeSeverity(facts),
       confidence: alpnCells.length > 0 ? 'certain' : 'likely',
       title: `ALPN ${list(offered, 'and')} ${offered.length > 1 ? 'do' : 'does'} not reach AWS IoT on port 443`,
-      explanation: `On port 443 AWS IoT decides how to authenticate from the ALPN protocol in the TLS handshake: ${offered.join(' / ')} means "client certificate". Here the server ${selected.length > 0 ? `selected ${list(selected)} instead` : alpnCells.length > 0 ? 'selected no protocol' : 'answered 403 "Missing Authentication Token", which is what it does when the client certificate is not used'}. Something in the path (a TLS-terminating proxy or firewall) removes ALPN, or the server is not AWS IoT. Without it, MQTT on 443 gets no CONNACK and HTTPS publish gets 403.`,
+      explanation: `On port 443 AWS IoT decides how to authenticate from the ALPN protocol in the TLS handshake: ${meaning}. Here the server ${selected.length > 0 ? `selected ${list(selected)} instead` : alpnCells.length > 0 ? 'selected no protocol' : 'answered 403 "Missing Authentication Token", which is what it does when the client certificate is not used'}. Something in the path (a TLS-terminating proxy or firewall) removes ALPN, or the server is not AWS IoT. Without it, MQTT on 443 (custom authentication included) gets no CONNACK and HTTPS publish gets 403.`,
       remediation: [
         ...alternatives.map((r) => `Use ${r} (port ${ROUTES[r].port}), which works from this network.`),
         'Ask the network administrator to let TLS to the endpoint through unmodified on 443 (no TLS termination or re-encryption).',

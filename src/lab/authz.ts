@@ -13,6 +13,11 @@ export interface ConnectionIdentity {
   /** MQTT client id; absent for HTTPS publish, which has no client id. */
   clientId?: string;
   sourceIp?: string;
+  /**
+   * A custom-authentication principal: the policies its authorizer returned (field notes §5.4). They are the only
+   * policies of the connection; `certificateId` then holds the `principalId`.
+   */
+  customPolicies?: PolicyDocumentInput[];
 }
 
 export type AuthenticationResult =
@@ -97,6 +102,14 @@ export class Authorizer {
    * so a status change also cuts connections that are already open at their next packet.
    */
   check(identity: ConnectionIdentity, action: string, kind: ResourceKind, name: string): Decision {
+    if (identity.customPolicies) {
+      const ctx: EvalContext = {
+        complete: true,
+        ...(identity.clientId !== undefined ? { clientId: identity.clientId } : {}),
+      };
+      if (identity.sourceIp) ctx.sourceIp = identity.sourceIp;
+      return evaluate(identity.customPolicies, action, this.arn(kind, name), ctx);
+    }
     const cert = this.registry.getCertificate(identity.certificateId);
     if (!cert || cert.status !== 'ACTIVE') {
       return {

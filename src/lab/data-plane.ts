@@ -12,8 +12,10 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { constants as cryptoConstants } from 'node:crypto';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
-import { ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
+import { ALPN_CUSTOM_AUTH, ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
 import type { Authorizer } from './authz.js';
+import { customAuthenticate, DEFAULT_CUSTOM_AUTH, type CustomAuthBehaviour } from './custom-auth-front.js';
+import type { CustomAuthStore } from './custom-auth.js';
 import type { LabBroker } from './broker.js';
 import {
   fatalAlert,
@@ -66,6 +68,8 @@ export interface DataPlaneOptions {
   log: (message: string) => void;
   /** Session table, connectivity data and AWS IoT logs (records.ts). */
   records?: LabRecords;
+  /** The account's custom authorizers (443 with ALPN `mqtt`) and how custom authentication behaves. */
+  customAuth?: { store: CustomAuthStore; behaviour?: CustomAuthBehaviour };
 }
 
 /** How long a client may take to send its ClientHello. */
@@ -88,6 +92,7 @@ export class DataPlane {
   private readonly publishServer: HttpServer;
   private readonly unauthenticatedServer: HttpServer;
   private readonly mqttDeps: MqttFrontDeps;
+  private readonly customAuthDeps: MqttFrontDeps | undefined;
 
   /** Builds the servers; nothing listens before `start()`. */
   constructor(private readonly opts: DataPlaneOptions) {
@@ -112,6 +117,11 @@ export class DataPlane {
       }),
     };
     if (opts.records) this.mqttDeps.records = opts.records;
+    const custom = opts.customAuth;
+    this.customAuthDeps = custom && {
+      ...this.mqttDeps,
+      authenticate: customAuthenticate(custom.store, opts.authorizer, custom.behaviour ?? DEFAULT_CUSTOM_AUTH),
+    };
   }
 
   /** Listens on every port the scenario opens; 8883 'refused' reserves a closed port instead. */
@@ -165,8 +175,9 @@ export class DataPlane {
       secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
       ...(withAlpn
         ? {
+            // facts §1: x-amzn-mqtt-ca and x-amzn-http-ca select the certificate, mqtt custom authentication.
             ALPNCallback: ({ protocols }: { servername: string; protocols: string[] }) =>
-              protocols.includes(ALPN_MQTT) ? ALPN_MQTT : protocols.includes(ALPN_HTTP) ? ALPN_HTTP : protocols[0],
+              [ALPN_MQTT, ALPN_HTTP, ALPN_CUSTOM_AUTH].find((p) => protocols.includes(p)) ?? protocols[0],
           }
         : {}),
     });
@@ -227,7 +238,7 @@ export class DataPlane {
       }
       if (this.refusedForSni(name, socket, hello.info)) return;
       const { alpnProtocols } = hello.info;
-      const wantsAlpn = alpnProtocols.includes(ALPN_MQTT) || alpnProtocols.includes(ALPN_HTTP);
+      const wantsAlpn = [ALPN_MQTT, ALPN_HTTP, ALPN_CUSTOM_AUTH].some((p) => alpnProtocols.includes(p));
       const pair = servers.alpn && wantsAlpn ? servers.alpn : servers.plain;
       const target = pair[serverKeyFor(hello.info)];
       socket.pause();
@@ -273,6 +284,12 @@ export class DataPlane {
     const port = name === 'tls443' ? '443' : name === 'mqtt8883' ? '8883' : '8443';
     const label = `${port}${alpn ? ` (ALPN ${alpn})` : ''}`;
 
+    if (name === 'tls443' && alpn === ALPN_CUSTOM_AUTH) {
+      // Custom authentication: no client certificate needed; the authorizer decides at CONNECT (facts §1 row 3).
+      if (this.customAuthDeps) handleMqttConnection(socket, Buffer.alloc(0), label, this.customAuthDeps);
+      else this.hangUp(socket);
+      return;
+    }
     if (route === 'unauthenticated') {
       this.unauthenticated443(socket, label);
       return;

@@ -9,13 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
+import { ALPN_CUSTOM_AUTH, ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
 import { Authorizer } from './authz.js';
 import { startBroker, type LabBroker } from './broker.js';
 import { ControlPlane } from './control-plane.js';
 import { DataPlane, type ListenerName, type ServerIdentity } from './data-plane.js';
 import { createLabPki, type LabPki } from './lab-pki.js';
 import { credentialsHostFor, startCredentialProvider, type CredentialProviderServer } from './credential-provider.js';
+import { DEFAULT_CUSTOM_AUTH } from './custom-auth-front.js';
+import { customAuthFlags, seedCustomAuth, type LabCustomAuthDevice } from './custom-auth-scenarios.js';
+import { customAuthOf } from './custom-auth.js';
 import { checkBindAddress, hostForUrl, SocketTracker, TimerSet } from './net-util.js';
 import { startOtherDevice } from './other-device.js';
 import { LabRecords, type TakeoverLogReason } from './records.js';
@@ -99,6 +102,8 @@ export interface Lab {
   faults: { api: { accessDenied: Set<string>; throttleOnce: Set<string> } };
   /** What the data plane recorded: sessions, connectivity data, AWS IoT logs (mutable `logging`). */
   records: LabRecords;
+  /** The custom-authentication device of the scenario (authorizer, token, signature, signing key): secrets. */
+  customAuth?: LabCustomAuthDevice;
   /**
    * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir` (a temporary folder removed
    * by `close()` when omitted) and returns their paths and an iot-doctor command line that checks the lab.
@@ -210,6 +215,7 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     stats: x.stats,
     log,
     records,
+    customAuth: { store: customAuthOf(registry), behaviour: { ...DEFAULT_CUSTOM_AUTH, ...def.customAuth?.behaviour } },
   }));
   await dataPlane.start();
   const controlPlane = (parts.controlPlane = new ControlPlane({
@@ -293,6 +299,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   const otherAccountEndpoint = `${randomPrefix()}-ats.iot.${region}.amazonaws.com`;
   const registry = new LabRegistry(region, LAB_ACCOUNT_ID);
   def.seed(registry, pki);
+  const customDevice = def.customAuth ? seedCustomAuth(registry, def.customAuth) : undefined;
   const server = serverIdentity(def, pki, endpoint, region);
 
   const parts: LabParts = { tracker: new SocketTracker(), timers: new TimerSet(), tempDirs: [] };
@@ -334,11 +341,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       thingName: LAB_DEVICE_NAME,
     },
     registry,
-    scenario: {
-      name: def.name,
-      description: def.description,
-      ...(def.checkFlags ? { checkFlags: def.checkFlags } : {}),
-    },
+    scenario: scenarioInfo(def, customDevice),
+    ...(customDevice ? { customAuth: customDevice } : {}),
     mqtt5Available: started.broker.mqtt5Port !== undefined,
     stats,
     faults,
@@ -349,6 +353,16 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   if (def.otherDevice) parts.stopOtherDevice = otherDevice(lab, def.otherDevice.periodMs, pki);
   log(`lab started: scenario ${def.name}, endpoint ${endpoint}`);
   return lab;
+}
+
+/** What a running lab says about its scenario: `check` flags include the custom-auth device's, when it has one. */
+function scenarioInfo(def: ScenarioDefinition, device: LabCustomAuthDevice | undefined): ScenarioInfo {
+  const checkFlags = { ...def.checkFlags, ...(device ? customAuthFlags(device) : {}) };
+  return {
+    name: def.name,
+    description: def.description,
+    ...(Object.keys(checkFlags).length ? { checkFlags } : {}),
+  };
 }
 
 /** Starts the scenario's other device against the lab's 8883 port (other-device.ts); returns its stop. */
@@ -367,7 +381,8 @@ export function describeLab(lab: Lab): string {
     `  endpoint          ${lab.endpoint}`,
     `  region / account  ${lab.region} / ${lab.accountId}`,
     `  MQTT 8883         ${host}:${lab.ports.mqtt8883}`,
-    `  443 (ALPN)        ${host}:${lab.ports.tls443}   MQTT with ALPN ${ALPN_MQTT}, HTTPS with ALPN ${ALPN_HTTP}`,
+    `  443 (ALPN)        ${host}:${lab.ports.tls443}   MQTT with ALPN ${ALPN_MQTT}, HTTPS with ALPN ${ALPN_HTTP}, ` +
+      `custom auth with ALPN ${ALPN_CUSTOM_AUTH}`,
     `  HTTPS 8443        ${host}:${lab.ports.https8443}`,
     `  API endpoint      ${lab.apiEndpoint}   (AWS_ENDPOINT_URL_IOT; any credentials)`,
     `  device            client id / thing ${lab.device.clientId}, certificate ${lab.device.certificateId}`,

@@ -42,6 +42,11 @@ export interface MqttFrontDeps {
   records?: LabRecords;
   /** Lifecycle events (facts §3.3). */
   presence: Presence;
+  /**
+   * Custom authentication (443 with ALPN `mqtt`, facts §1 row 3): decides the CONNECT from its username and password
+   * instead of the client certificate (custom-auth-front.ts).
+   */
+  authenticate?: (socket: TLSSocket, connect: IConnectPacket) => Authenticated | Refusal;
 }
 
 /** Time a client has to send CONNECT after the TLS handshake. */
@@ -126,7 +131,9 @@ function onConnect(
     refuseThrottled(socket, who, clientId, version, deps);
     return;
   }
-  const verdict = authorizeConnect(socket, peerDer, connect, deps.authorizer);
+  const verdict = deps.authenticate
+    ? deps.authenticate(socket, connect)
+    : authorizeConnect(socket, peerDer, connect, deps.authorizer);
   if (!('identity' in verdict)) {
     refuseConnect(socket, version, who, verdict, deps);
     return;
@@ -212,13 +219,13 @@ function refuseConnect(socket: TLSSocket, version: number, who: string, refusal:
 }
 
 /** Why a CONNECT is refused (a log phrase) and, for MQTT 5, the CONNACK reason code (default 0x87). */
-interface Refusal {
+export interface Refusal {
   why: string;
   code?: number;
 }
 
 /** An authenticated CONNECT: the identity, and the authorization refusal when there is one (→ connect_failed). */
-interface Authenticated {
+export interface Authenticated {
   identity: ConnectionIdentity;
   refusal?: Refusal;
 }

@@ -6,6 +6,7 @@ import { DEFAULT_DEVICE_NAME, type LabPki } from './lab-pki.js';
 import type { LabLogging } from './records.js';
 import type { LabRegistry } from './registry.js';
 import { credentialScenarios } from './credential-scenarios.js';
+import { customAuthScenarios, type CustomAuthFault } from './custom-auth-scenarios.js';
 
 export interface ScenarioInfo {
   name: string;
@@ -47,6 +48,8 @@ export interface ScenarioDefinition extends ScenarioInfo {
   apiAccessDenied?: string[];
   /** Another client that connects with the device's client id every `periodMs` (field notes §8). */
   otherDevice?: { periodMs: number };
+  /** A custom authorizer in the account and the device configured for it, with one fault (field notes §5). */
+  customAuth?: CustomAuthFault;
   /** Fills the registry: certificates, things, policies, attachments. */
   seed(registry: LabRegistry, pki: LabPki): void;
 }
@@ -362,6 +365,7 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   wrongSniScenario('unrecognized-name', 'gets alert 112 unrecognized_name'),
   wrongSniScenario('default-certificate', "completes with the endpoint's usual certificate"),
   ...credentialScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
+  ...customAuthScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
 ];
 
 export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description, checkFlags }) => ({

@@ -4,6 +4,7 @@
  */
 
 export {
+  ALPN_CUSTOM_AUTH,
   ALPN_HTTP,
   ALPN_MQTT,
   MTLS_STAGES,

@@ -11,6 +11,8 @@
 export const ALPN_MQTT = 'x-amzn-mqtt-ca';
 /** ALPN protocol id that selects HTTPS with X.509 client authentication on port 443 (facts §2). */
 export const ALPN_HTTP = 'x-amzn-http-ca';
+/** ALPN protocol id that selects MQTT with custom authentication on port 443 (facts §1 row 3; field notes §5.1). */
+export const ALPN_CUSTOM_AUTH = 'mqtt';
 
 /** The default routes of a run, in matrix column order: the four mTLS routes of AWS IoT Core's data endpoint. */
 export const ROUTE_IDS = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'] as const;
@@ -74,6 +76,11 @@ export interface RouteSpec {
   family?: 4 | 6;
   /** Which host the route connects to: the data endpoint (absent) or the credential-provider endpoint. */
   host?: 'credentials';
+  /**
+   * How the device authenticates when it is not the X.509 client certificate: `custom` (a custom authorizer, MQTT
+   * username/password; facts §1 row 3). Absent: the device certificate (mTLS).
+   */
+  auth?: 'custom';
 }
 
 /** The registered route kinds, by id. A new kind is one entry here (its stages must have implementations). */
@@ -86,6 +93,11 @@ export const ROUTES: Readonly<Record<RouteKindId, RouteSpec>> = {
     ...mtls('credentials-443', 'credentials', 443, null, 'Credential provider (mTLS on 443)'),
     stages: ['dns', 'tcp', 'tls', 'protocol'],
     host: 'credentials',
+  },
+  'mqtt-custom-auth-443': {
+    ...mtls('mqtt-custom-auth-443', 'mqtt', 443, ALPN_CUSTOM_AUTH, `MQTT custom authentication on 443 (ALPN mqtt)`),
+    stages: ['dns', 'tcp', 'tls', 'alpn', 'protocol', 'round-trip'],
+    auth: 'custom',
   },
 };
 

@@ -74,6 +74,10 @@ export interface MqttSessionOptions {
   version: 4 | 5;
   keepaliveSeconds: number;
   timeoutMs: number;
+  /** CONNECT user name (custom authentication carries the authorizer query in it; field notes §5.2). */
+  username?: string;
+  /** CONNECT password (a secret: sent, never reported). */
+  password?: string;
 }
 
 interface Pending {
@@ -268,7 +272,7 @@ export class MqttSession {
 
   /** CONNECT with a clean session; CONNACK 0 is ok, any other code `refused` (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2). */
   connect(): Promise<MqttStep<{ sessionPresent: boolean; properties?: Record<string, unknown> }>> {
-    const { clientId, version, keepaliveSeconds } = this.opts;
+    const { clientId, version, keepaliveSeconds, username, password } = this.opts;
     return this.step<{ sessionPresent: boolean; properties?: Record<string, unknown> }>(
       () => {
         this.send({
@@ -278,6 +282,8 @@ export class MqttSession {
           clean: true,
           clientId,
           keepalive: keepaliveSeconds,
+          ...(username !== undefined ? { username } : {}),
+          ...(password !== undefined ? { password: Buffer.from(password, 'utf8') } : {}),
         });
         return undefined;
       },

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeRoute } from '../../checks/route.js';
 import { issueServerCertificate } from '../../src/lab/pki.js';
-import { ALPN_HTTP, ALPN_MQTT, ROUTES, type CheckResult, type RouteKindId } from '../../src/model/index.js';
+import { ROUTES, type CheckResult, type RouteKindId } from '../../src/model/index.js';
 import { HOSTILE } from '../helpers/hostile.js';
 import {
   ENDPOINT,
@@ -92,10 +92,11 @@ afterAll(closeAll);
 async function probeHostile(kind: RouteKindId, hostile: (typeof HOSTILE)[number]): Promise<CheckResult[]> {
   const act = hostile.act;
   const spec = ROUTES[kind];
-  const alpn = spec.alpn === ALPN_MQTT ? [ALPN_MQTT] : spec.alpn === ALPN_HTTP ? [ALPN_HTTP] : undefined;
+  const alpn = spec.alpn ? [spec.alpn] : undefined;
   const { port } = await tlsServer({
     cert: pki.server,
-    clientCa: pki.deviceCa,
+    // Custom authentication sends no client certificate (facts §1 row 3): only the mTLS kinds demand one.
+    ...(spec.auth ? {} : { clientCa: pki.deviceCa }),
     ...(alpn ? { alpn } : {}),
     onSecure: (s) => s.once('data', () => act(s, spec.protocol === 'mqtt' ? 'mqtt' : 'http')),
   });
@@ -108,6 +109,10 @@ async function probeHostile(kind: RouteKindId, hostile: (typeof HOSTILE)[number]
       protocol: true,
       timeoutMs: hostile.fast ? FAST_TIMEOUT_MS : TIMEOUT_MS,
       ...(spec.host === 'credentials' ? { credentials: { roleAlias: 'iot-doctor-role', endpoint: host } } : {}),
+      // Custom authentication: a token and a signature to send (nothing checks them here).
+      ...(spec.auth === 'custom'
+        ? { customAuth: { authorizer: 'a', token: 't', tokenKeyName: 'k', signature: 'QQ==' } }
+        : {}),
     },
   );
   return probeRoute(spec, contextFor(target, credentialsFor(pki)));
@@ -124,7 +129,10 @@ describe.concurrent('hostile servers × route kinds', () => {
   for (const kind of KINDS) {
     const protocol = ROUTES[kind].protocol as Protocol;
     for (const hostile of HOSTILE) {
-      const [stage, code] = EXPECTED[hostile.name]![protocol];
+      const [stage, plain] = EXPECTED[hostile.name]![protocol];
+      // With custom authentication a close after CONNECT is how AWS refuses it (field notes §5.6).
+      const code =
+        ROUTES[kind].auth === 'custom' && plain === 'MQTT_CLOSED_AFTER_CONNECT' ? 'CUSTOM_AUTH_REFUSED' : plain;
       it(`${kind}: ${hostile.name} → ${stage} ${code}`, async () => {
         const before = memoryInUse();
         const started = performance.now();

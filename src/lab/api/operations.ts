@@ -3,6 +3,7 @@
  * IAM action, handler), one file per resource family. Adding an operation is one row in its family's file; the
  * dispatcher (control-plane.ts) does not change. Paths and actions per facts §6.
  */
+import { AUTHORIZER_OPERATIONS } from './authorizers.js';
 import { CERTIFICATE_OPERATIONS } from './certificates.js';
 import { ENDPOINT_OPERATIONS } from './endpoints.js';
 import { compilePath, type CompiledPath, type Operation } from './operation.js';
@@ -19,6 +20,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...THING_OPERATIONS,
   ...TEST_AUTHORIZATION_OPERATIONS,
   ...RECORD_OPERATIONS,
+  ...AUTHORIZER_OPERATIONS,
 ];
 
 /** An operation with its URI template compiled. */

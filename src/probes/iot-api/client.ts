@@ -5,6 +5,7 @@
 import type { Target } from '../../target.js';
 import { accountFromMessage, classifyError, withDeadline } from './failures.js';
 import { filterLogEvents } from './logs.js';
+import { authorizerInfoOf, testInvokeRequest, testInvokeResultOf } from './authorizers.js';
 import { openSession } from './session.js';
 import type { ReadyOutcome } from './session.js';
 import { IOT_API_PERMISSIONS } from './types.js';
@@ -13,6 +14,7 @@ import type {
   ApiOutcome,
   AuthInfoInput,
   AuthResultInfo,
+  AuthorizerInfo,
   CaCertificateInfo,
   CertificateInfo,
   CloudSession,
@@ -26,6 +28,8 @@ import type {
   PolicyRefInfo,
   Sdk,
   SessionOutcome,
+  TestInvokeInput,
+  TestInvokeResult,
   ThingInfo,
 } from './types.js';
 
@@ -153,6 +157,31 @@ export class IotApi {
           return info;
         },
       ),
+    );
+  }
+
+  /** DescribeAuthorizer, or DescribeDefaultAuthorizer without a name (field notes §5.5). */
+  describeAuthorizer(authorizerName?: string): Promise<ApiOutcome<AuthorizerInfo>> {
+    const map = (o: unknown): AuthorizerInfo => authorizerInfoOf(o, authorizerName);
+    if (authorizerName === undefined) {
+      return this.cached('DescribeDefaultAuthorizer', () =>
+        this.send('DescribeDefaultAuthorizer', (sdk) => new sdk.DescribeDefaultAuthorizerCommand({}), map),
+      );
+    }
+    return this.cached(`DescribeAuthorizer:${authorizerName}`, () =>
+      this.send('DescribeAuthorizer', (sdk) => new sdk.DescribeAuthorizerCommand({ authorizerName }), map),
+    );
+  }
+
+  /**
+   * TestInvokeAuthorizer with the probe's own token, signature, MQTT context (the password base64-encoded by the SDK)
+   * and SNI. Not memoized: the input holds secrets that must not become cache keys.
+   */
+  testInvokeAuthorizer(input: TestInvokeInput): Promise<ApiOutcome<TestInvokeResult>> {
+    return this.send(
+      'TestInvokeAuthorizer',
+      (sdk) => new sdk.TestInvokeAuthorizerCommand(testInvokeRequest(input)),
+      testInvokeResultOf,
     );
   }
 

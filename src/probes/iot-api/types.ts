@@ -145,7 +145,41 @@ export const IOT_API_PERMISSIONS = {
   GetThingConnectivityData: 'iot:GetThingConnectivityData',
   GetV2LoggingOptions: 'iot:GetV2LoggingOptions',
   FilterLogEvents: 'logs:FilterLogEvents',
+  DescribeAuthorizer: 'iot:DescribeAuthorizer',
+  DescribeDefaultAuthorizer: 'iot:DescribeDefaultAuthorizer',
+  TestInvokeAuthorizer: 'iot:TestInvokeAuthorizer',
 } as const;
+
+/** A custom authorizer (DescribeAuthorizer `authorizerDescription`, field notes §5.5). */
+export interface AuthorizerInfo {
+  authorizerName: string;
+  authorizerArn?: string;
+  authorizerFunctionArn?: string;
+  tokenKeyName?: string;
+  /** Key name → public key PEM. */
+  tokenSigningPublicKeys: Record<string, string>;
+  status: string;
+  signingDisabled: boolean;
+}
+
+/** What TestInvokeAuthorizer sends: the same token, signature, MQTT and TLS context as the probe (field notes §5.5). */
+export interface TestInvokeInput {
+  authorizerName: string;
+  token?: string;
+  tokenSignature?: string;
+  mqttContext?: { clientId?: string; username?: string; password?: string };
+  tlsContext?: { serverName?: string };
+}
+
+/** TestInvokeAuthorizer's answer (field notes §5.5). */
+export interface TestInvokeResult {
+  isAuthenticated: boolean;
+  principalId?: string;
+  /** Policy documents (JSON text). */
+  policyDocuments: string[];
+  disconnectAfterInSeconds?: number;
+  refreshAfterInSeconds?: number;
+}
 export type IotOperation = keyof typeof IOT_API_PERMISSIONS;
 
 /** GetThingConnectivityData's answer (field notes §7.2); socket fields only when asked for and allowed. */
