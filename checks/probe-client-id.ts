@@ -7,11 +7,12 @@ import type { CheckResult } from '../src/model/index.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
 import type { Target } from '../src/target.js';
 import type { DoctorCheck } from './types.js';
+import { clientIdFitsTopic, defaultTopicFor } from '../src/flag-limits.js';
 
 const META = { id: 'probe.client-id', title: 'Probe client id does not take over a live device' };
 
 /** Every code probe.client-id reports. */
-export const PROBE_CLIENT_ID_CODES = ['CLIENT_ID_UNIQUE', 'CLIENT_ID_MAY_BE_LIVE'] as const;
+export const PROBE_CLIENT_ID_CODES = ['CLIENT_ID_UNIQUE', 'CLIENT_ID_MAY_BE_LIVE', 'CLIENT_ID_HOLDS_WILDCARD'] as const;
 export type ProbeClientIdCode = (typeof PROBE_CLIENT_ID_CODES)[number];
 
 function clientIdOutcome(target: Target, subject: string | undefined): Outcome<ProbeClientIdCode> {
@@ -20,6 +21,21 @@ function clientIdOutcome(target: Target, subject: string | undefined): Outcome<P
   if (!target.clientIdFromUser) {
     const summary = `the probe uses its own unique client id ${target.clientId}`;
     return { status: 'pass', code: 'CLIENT_ID_UNIQUE', summary, evidence };
+  }
+  if (!clientIdFitsTopic(target.clientId)) {
+    // Legal for CONNECT, but '#'/'+' cannot stand in a topic, and AWS IoT sends no lifecycle events for such an id
+    // (facts §3.3): say so, and say which topic the probe used instead.
+    return {
+      status: 'warn',
+      code: 'CLIENT_ID_HOLDS_WILDCARD',
+      summary:
+        `client id ${target.clientId} holds # or +: AWS IoT accepts it but publishes no lifecycle events for it, ` +
+        `and it cannot stand in a topic${target.topicFromUser ? '' : ` (the probe used ${defaultTopicFor(target.clientId)})`}`,
+      evidence,
+      hint:
+        'A policy written with ${iot:ClientId} in a topic cannot match such an id; give the device a client id ' +
+        'without # and +.',
+    };
   }
   const looksOurs = target.clientId.startsWith('iot-doctor');
   if (looksOurs) {

@@ -5,6 +5,7 @@
  */
 import { ROUTE_IDS, ROUTES, routeKindOf, type RouteSpec } from '../src/model/index.js';
 import type { Target } from '../src/target.js';
+import { defaultTopicFor } from '../src/flag-limits.js';
 
 function isMqttRoute(id: string): boolean {
   return ROUTES[routeKindOf(id)]?.protocol === 'mqtt';
@@ -38,7 +39,10 @@ export function routeTopic(target: Target, spec: RouteSpec): string {
   return topicForClientId(target, routeClientId(target, spec));
 }
 
-/** The probe topic for a client id: `--topic` when given, else `iot-doctor/<clientId>/probe`. */
+/**
+ * The probe topic for a client id: `--topic` when given, else `iot-doctor/<clientId>/probe` (`#` and `+` of the id
+ * replaced by `_`: they cannot stand in a topic, see `defaultTopicFor`).
+ */
 export function topicForClientId(target: Target, clientId: string): string {
-  return target.topicFromUser ? target.topic : `iot-doctor/${clientId}/probe`;
+  return target.topicFromUser ? target.topic : defaultTopicFor(clientId);
 }

@@ -61,10 +61,20 @@ function findOption(spec: CommandSpec, name: string): OptionSpec | undefined {
   return spec.options.find((o) => o.name === name || o.alias === name || camelCase(o.name) === name);
 }
 
+/** A user's value for a message: at most 60 characters. */
+function shortText(raw: string): string {
+  return raw.length <= 60 ? raw : `${raw.slice(0, 29)}…${raw.slice(-29)} (${raw.length} characters)`;
+}
+
 function convert(option: OptionSpec, raw: string): string | number {
-  if (option.type === 'number') return raw.trim() === '' ? NaN : Number(raw);
+  if (option.type === 'number') {
+    const n = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(n)) throw new UsageError(`--${option.name} takes a number, got "${shortText(raw)}"`);
+    return n;
+  }
   if (option.choices && !option.choices.includes(raw)) {
-    throw new UsageError(`--${option.name}: "${raw}" is not one of ${option.choices.join(', ')}`);
+    const level4 = option.name === 'mqtt-version' && raw === '4' ? ' (protocol level 4 is MQTT 3.1.1: give 3.1.1)' : '';
+    throw new UsageError(`--${option.name}: "${shortText(raw)}" is not one of ${option.choices.join(', ')}${level4}`);
   }
   return raw;
 }

@@ -2,12 +2,13 @@
  * What the commands do. Loaded by the CLI only when a command runs, so `--help` and usage errors do not pay for
  * the runner, the checks and the reporters.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
 import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
 import type { DoctorCheck } from '../checks/types.js';
-import { UsageError, errorMessage } from './errors.js';
+import { UsageError, errorCode, errorMessage } from './errors.js';
+import { defaultTopicFor, parseKeepalive, parseTopic } from './flag-limits.js';
 import { REPORT_FILE_MAX_BYTES, readInputText } from './input-file.js';
 import type { Report } from './model/index.js';
 import { resolveSiteProfile, siteProfileRoutes, type SiteProfile } from './site-profile.js';
@@ -26,6 +27,7 @@ import {
   parseRoutes,
   parseTimeout,
   regionFromEndpoint,
+  unmatchedConnectTo,
   type CredentialProviderTarget,
   type Target,
 } from './target.js';
@@ -49,17 +51,18 @@ function timestamp(d: Date): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-/** Write the canonical JSON report (and any other formats asked for) into DIR with one timestamped name. */
+/**
+ * Write the canonical JSON report (and every other format asked for) into DIR with one timestamped name; the text
+ * formats (table, list, nagios) share the extension txt and are told apart by name: `<base>.table.txt`.
+ */
 export function writeReport(report: Report, dir: string, formats: readonly ReportFormat[] = []): string[] {
   try {
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}`);
     const paths: string[] = [];
-    for (const format of new Set<ReportFormat>([
-      'json',
-      ...formats.filter((f) => f !== 'table' && f !== 'list' && f !== 'nagios'),
-    ])) {
-      const path = `${base}.${FORMAT_EXTENSIONS[format]}`;
+    for (const format of new Set<ReportFormat>(['json', ...formats])) {
+      const ext = FORMAT_EXTENSIONS[format];
+      const path = ext === 'txt' ? `${base}.${format}.txt` : `${base}.${ext}`;
       writeFileSync(path, renderReport(report, format, { color: false }));
       paths.push(path);
     }
@@ -172,9 +175,8 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
   const mqttVersion = args['mqtt-version'] ?? '3.1.1';
   if (mqttVersion !== '3.1.1' && mqttVersion !== '5')
     throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
-  const keepalive = args.keepalive ?? 30;
-  if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535)
-    throw new UsageError(`--keepalive must be 0..65535 seconds, got ${keepalive}`);
+  const keepalive = parseKeepalive(args.keepalive);
+  const topic = args.topic === undefined ? defaultTopicFor(clientId) : parseTopic(args.topic);
   const region = args.region ?? regionFromEndpoint(endpoint);
   const routes = parseRoutes(
     args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined),
@@ -193,7 +195,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...credentialFields(args),
     clientId,
     clientIdFromUser: fromUser,
-    topic: args.topic ?? `iot-doctor/${clientId}/probe`,
+    topic,
     topicFromUser: args.topic !== undefined,
     mqttVersion: mqttVersion === '5' ? 5 : 4,
     keepaliveSeconds: keepalive,
@@ -239,6 +241,7 @@ function withCredentialProvider(c: CredentialProviderTarget | undefined): Pick<T
  * certificate id and client ids recorded in it, and gets one merged report.
  */
 async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: string }): Promise<number> {
+  checkOutput(args);
   const text = readInputText(args.from, { label: 'the report', flag: '--from', maxBytes: REPORT_FILE_MAX_BYTES });
   const previous = parseReport(text, args.from);
   const recorded = cloudTargetFromReport(previous);
@@ -323,6 +326,7 @@ function siteProfileOf(args: OutputArgs): SiteProfile | undefined {
  * exit code. `checks` replaces the catalogue (`--cloud-only`, the lab's demo run uses the full one).
  */
 export async function runAndPrint(target: Target, args: OutputArgs, checks?: DoctorCheck[]): Promise<number> {
+  checkOutput(args);
   const progress = progressReporter(process.stderr);
   const siteProfile = siteProfileOf(args);
   const repeat = parseRepeat(args.repeat, args.interval);
@@ -337,12 +341,32 @@ export async function runAndPrint(target: Target, args: OutputArgs, checks?: Doc
   return printReport(report, args);
 }
 
+/**
+ * Before any network step: `--output` must be (or become) a writable folder, and the formats must be known, so that
+ * a run is never lost at its end. Throws UsageError with one line.
+ */
+export function checkOutput(args: OutputArgs, fallback: ReportFormat = 'table'): void {
+  parseFormats(args.format, fallback);
+  if (!args.output) return;
+  try {
+    mkdirSync(args.output, { recursive: true });
+    if (!statSync(args.output).isDirectory()) throw new Error('not a directory');
+    accessSync(args.output, constants.W_OK);
+  } catch (err) {
+    const code = errorCode(err);
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file of that name exists' : errorMessage(err);
+    throw new UsageError(`cannot write reports into --output ${args.output}: ${why}`);
+  }
+}
+
 function printReport(full: Report, args: OutputArgs, fallback: ReportFormat = 'table'): number {
   const formats = parseFormats(args.format, fallback);
   const report = args.redact ? redactReport(full) : full;
   process.stdout.write(renderReport(report, formats[0]!, { color: useColor(args.color) }));
   if (args.output) {
-    for (const path of writeReport(report, args.output, formats)) process.stderr.write(`report written to ${path}\n`);
+    // Only the formats the user named go to files (the default stdout format does not): the JSON always does.
+    const written = writeReport(report, args.output, args.format === undefined ? [] : formats);
+    for (const path of written) process.stderr.write(`report written to ${path}\n`);
   }
   // Only the Nagios format uses the plugin convention's exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
   return formats[0] === 'nagios' ? nagiosExitCode(report) : report.exitCode;
@@ -357,6 +381,8 @@ export async function checkCommand(
   }
   if (args.from) return runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
   const target = targetFromArgs(args);
+  // The user's own rules only (the demo's lab maps hosts a run may not use).
+  for (const line of unmatchedConnectTo(target)) process.stderr.write(`iot-doctor: ${line}\n`);
   if (args['cloud-only']) {
     if (!target.certPath && !target.certificateId)
       throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
@@ -370,6 +396,7 @@ export async function certCommand(
   args: OutputArgs & { cert?: string; key?: string; ca?: string; 'key-passphrase'?: string; 'warn-days'?: number },
 ): Promise<number> {
   if (!args.cert && !args.key && !args.ca) throw new UsageError('give at least one of --cert, --key, --ca');
+  checkOutput(args, 'list');
   const report = await runDoctor(offlineTarget(args), { strict: args.strict, checks: [...certChecks] });
   return printReport(report, args, 'list');
 }

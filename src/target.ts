@@ -2,6 +2,7 @@
  * The run's target and the parsers of the flags that describe it. Every parser throws `UsageError` with one line
  * naming the flag and the bad value; none touches the network.
  */
+import { BROKER_LIMITS_SOURCE, TIMEOUT_FLOOR_MS, shorten } from './flag-limits.js';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
@@ -161,7 +162,8 @@ export function parseConnectTo(spec: string): ConnectTo {
   }
   const [host = '', port = '', address = '', toPort = ''] = parts;
   return {
-    host: host.toLowerCase(),
+    // A fully qualified name's trailing dot names the same host (RFC 1034 §3.1), as --endpoint takes it.
+    host: host.toLowerCase().replace(/\.$/, ''),
     port: parsePort(port, spec, '--connect-to'),
     address,
     toPort: parsePort(toPort, spec, '--connect-to'),
@@ -214,11 +216,21 @@ export function parseRoutes(values: readonly string[] | undefined, extra: readon
   return kinds.filter((id) => routes.includes(id));
 }
 
-/** `--timeout` in milliseconds, rounded: default 5000, at least 1, at most 600 000 (10 minutes). */
+/**
+ * `--timeout` in milliseconds, rounded: default 5000, at least TIMEOUT_FLOOR_MS (1000: TCP's initial retransmission
+ * timeout, RFC 6298 §2.1), at most 600 000 (10 minutes).
+ */
 export function parseTimeout(value: number | undefined): number {
   if (value === undefined) return 5000;
   if (!Number.isFinite(value) || Math.round(value) < 1)
     throw new UsageError(`--timeout must be a positive number of milliseconds, got ${value}`);
+  if (value < TIMEOUT_FLOOR_MS) {
+    const meant = value < 600 ? ` (it is in milliseconds: for ${value} seconds give ${Math.round(value * 1000)})` : '';
+    throw new UsageError(
+      `--timeout ${value} ms is below the ${TIMEOUT_FLOOR_MS} ms floor: one lost TCP SYN already takes 1 s to ` +
+        `resend (RFC 6298)${meant}`,
+    );
+  }
   if (value > 600_000) throw new UsageError(`--timeout ${value} ms is more than 10 minutes; use a smaller value`);
   return Math.round(value);
 }
@@ -237,7 +249,10 @@ const CLIENT_ID = /^[^$][\x20-\x7e]{0,127}$/;
 export function parseClientId(value: string | undefined): { clientId: string; fromUser: boolean } {
   if (value === undefined || value === '') return { clientId: defaultClientId(), fromUser: false };
   if (!CLIENT_ID.test(value) || Buffer.byteLength(value) > 128) {
-    throw new UsageError(`--client-id "${value}" is not usable: at most 128 printable characters, not starting with $`);
+    throw new UsageError(
+      `--client-id "${shorten(value)}" is not usable: at most 128 bytes of printable ASCII, not starting with $ ` +
+        `(${BROKER_LIMITS_SOURCE})`,
+    );
   }
   return { clientId: value, fromUser: true };
 }
@@ -245,4 +260,30 @@ export function parseClientId(value: string | undefined): { clientId: string; fr
 /** Region from `<prefix>-ats.iot.<region>.amazonaws.com` (also .amazonaws.com.cn). */
 export function regionFromEndpoint(endpoint: string): string | undefined {
   return /\.iot\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(endpoint)?.[1];
+}
+
+/**
+ * The `--connect-to` rules no route of the run would use (host and port match no selected route; a rule with an
+ * empty host or port matches any), as one message each, e.g. `--connect-to other.example.com:8883:127.0.0.1:1
+ * matches no route of this run (they go to abc-ats…:8883, …:443, …:8443): it is not used`. Said before probing, so
+ * a rule that silently falls back to DNS is never mistaken for the path tested.
+ */
+export function unmatchedConnectTo(target: Target): string[] {
+  const dests = target.routes.map((id) => {
+    const spec = ROUTES[id];
+    return { host: spec.host === 'credentials' ? target.credentials?.endpoint : target.endpoint, port: spec.port };
+  });
+  const goesTo = [...new Set(dests.map((d) => `${d.host ?? '<credential-provider endpoint>'}:${d.port}`))].join(', ');
+  return target.connectTo
+    .filter(
+      (r) =>
+        !dests.some(
+          (d) => (r.host === '' || d.host === undefined || r.host === d.host) && (r.port === 0 || r.port === d.port),
+        ),
+    )
+    .map(
+      (r) =>
+        `--connect-to ${r.host}:${r.port || ''}:${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.toPort || ''} matches no route of this run ` +
+        `(they go to ${goesTo || 'no host'}): it is not used`,
+    );
 }

@@ -23,7 +23,8 @@ export const tcpStage: StageDef = {
           code: tcp.code,
           durationMs: tcp.durationMs,
           summary: `${hostPort(address, port)}: ${tcp.message}`,
-          evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code },
+          // The deadline lets the diagnosis judge whether a silent drop could have been a slow path.
+          evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code, timeoutMs: run.ctx.target.timeoutMs },
           reproduce: ncCommand(run.ctx.target, peer),
         },
       ];

@@ -157,12 +157,16 @@ export function portBlocked(facts: Facts): Finding[] {
     );
     const reproduce = group[0]!.tcp.reproduce;
     if (reproduce) remediation.push(`Check it by hand from the same network: ${reproduce}`);
+    const short = deadlineTooShort(
+      facts,
+      group.map((b) => b.tcp),
+    );
     out.push(
       finding('PORT_BLOCKED', {
         severity: routeSeverity(facts),
-        confidence: otherTcpPassed.length > 0 ? 'certain' : 'likely',
+        confidence: short !== undefined ? 'possible' : otherTcpPassed.length > 0 ? 'certain' : 'likely',
         title: `Outbound TCP ${ports.length > 1 ? `ports ${portsText} are` : `port ${portsText} is`} blocked (${how})`,
-        explanation: `${HOW_EXPLANATION[how](`${ports.length > 1 ? 'ports' : 'port'} ${portsText}`)}${otherTcpPassed.length > 0 ? ` Other ports of the same endpoint connect, so the endpoint itself is reachable.` : ''}${alternatives.length > 0 ? ` ${list(alternatives)} ${plural(alternatives.length, 'works', 'work')} from here, so the device has a way around it.` : ''}`,
+        explanation: `${HOW_EXPLANATION[how](`${ports.length > 1 ? 'ports' : 'port'} ${portsText}`)}${otherTcpPassed.length > 0 ? ` Other ports of the same endpoint connect, so the endpoint itself is reachable.` : ''}${alternatives.length > 0 ? ` ${list(alternatives)} ${plural(alternatives.length, 'works', 'work')} from here, so the device has a way around it.` : ''}${short === undefined ? '' : shortDeadlineNote(short)}`,
         remediation,
         params: {
           ports,
@@ -183,6 +187,32 @@ export function portBlocked(facts: Facts): Finding[] {
     );
   }
   return out;
+}
+
+/**
+ * Shortest deadline under which a silent drop is called a block with certainty: 3000 ms (TCP resends a lost SYN
+ * after 1 s, then after 2 s more: RFC 6298 §2.1, §5.5), or 3 × the slowest TCP connect measured in this run.
+ */
+export const CERTAIN_DROP_MIN_MS = 3000;
+
+/**
+ * The deadline of the timed-out cells among `cells` when it is too short to call a silent drop certain (see
+ * CERTAIN_DROP_MIN_MS); undefined when the deadline allows a verdict or no cell timed out (or says its deadline).
+ */
+export function deadlineTooShort(facts: Facts, cells: readonly CheckResult[]): number | undefined {
+  const timed = cells.filter((c) => isCode(c, 'TCP_TIMEOUT', 'TLS_STALLED'));
+  const deadlines = timed.map((c) => num(c.evidence['timeoutMs'])).filter((n): n is number => n !== undefined);
+  if (deadlines.length === 0) return undefined;
+  const slowest = Math.max(
+    0,
+    ...facts.results.filter((r) => r.stage === 'tcp' && r.status === 'pass').map((r) => r.durationMs),
+  );
+  const deadline = Math.min(...deadlines);
+  return deadline < Math.max(CERTAIN_DROP_MIN_MS, 3 * slowest) ? deadline : undefined;
+}
+
+function shortDeadlineNote(ms: number): string {
+  return ` The deadline was only ${ms} ms, too short to tell a silent drop from a slow path (a lost SYN is resent after 1 s): this is not certain until a run with --timeout 5000 or more says the same.`;
 }
 
 /** Stage results that show the route was stopped on the way: TCP failures and TLS transport failures. */
@@ -215,13 +245,15 @@ export function allRoutesBlocked(facts: Facts): Finding[] {
       Array.isArray(c!.evidence['addresses']) ? (c!.evidence['addresses'] as unknown[]).map(String) : [],
     ),
   );
+  const short = deadlineTooShort(facts, blockers as CheckResult[]);
   return [
     finding('ALL_ROUTES_BLOCKED', {
       severity: 'critical',
-      confidence: 'certain',
+      confidence: short === undefined ? 'certain' : 'possible',
       title: 'The endpoint name resolves, but no route gets through',
-      explanation: `DNS works (${addresses.length > 0 ? list(addresses) : 'an address was found'}), yet every route was stopped on the way: ${routes.map((r) => `${r} at ${blockers[routes.indexOf(r)]!.stage} (${how[r]})`).join(', ')}. This network lets no traffic to AWS IoT out: an egress firewall that allows only web browsing through a proxy, a network without Internet access, or an address that does not belong to AWS.`,
+      explanation: `DNS works (${addresses.length > 0 ? list(addresses) : 'an address was found'}), yet every route was stopped on the way: ${routes.map((r) => `${r} at ${blockers[routes.indexOf(r)]!.stage} (${how[r]})`).join(', ')}. This network lets no traffic to AWS IoT out: an egress firewall that allows only web browsing through a proxy, a network without Internet access, or an address that does not belong to AWS.${short === undefined ? '' : shortDeadlineNote(short)}`,
       remediation: [
+        ...(short === undefined ? [] : [`Run again with --timeout 5000 (this run allowed ${short} ms per step).`]),
         'Ask the network administrator which outbound ports are allowed, and for TCP 443 (or 8883) to the endpoint host name to be opened.',
         'If the site has a mandatory HTTP proxy, the device must use it (HTTP CONNECT) or be exempted from it; check HTTPS_PROXY on this machine.',
         'Compare from another network (a phone hotspot): if it works there, the site network is the cause.',

@@ -51,7 +51,8 @@ function deadlineResult(deadlineMs: number, pending: string[], durationMs: numbe
 /** The probe's target: the module's options with this endpoint and the step timeout bounded by the deadline. */
 export function probeTarget(module: ProbeModule, endpoint: string, deadlineMs: number): Target {
   const step = Math.max(MIN_STEP_MS, Math.min(module.args.timeout ?? DEFAULT_STEP_MS, Math.floor(deadlineMs * 0.8)));
-  return targetFromArgs({ ...module.args, endpoint, timeout: step });
+  // The step comes from the scrape deadline, not from a user: it may go below check's --timeout floor.
+  return { ...targetFromArgs({ ...module.args, endpoint }), timeoutMs: step };
 }
 
 /**

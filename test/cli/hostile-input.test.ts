@@ -76,3 +76,37 @@ describe('file inputs that are not small regular files: one line, exit 2, bounde
     });
   }
 });
+
+describe('flags AWS IoT would refuse: one line naming the limit, exit 2, before any network step', () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      '--topic of 65,536 characters',
+      ['--topic', 'x'.repeat(65_536)],
+      /is 65536 bytes of UTF-8; AWS IoT accepts at most 256/,
+    ],
+    ['--topic a/#', ['--topic', 'a/#'], /--topic "a\/#" holds a wildcard/],
+    ['--topic a/+/b', ['--topic', 'a/+/b'], /holds a wildcard/],
+    ['--topic empty', ['--topic='], /--topic "" is empty/],
+    ['--keepalive 10', ['--keepalive', '10'], /--keepalive 10 is outside 30-1200 seconds/],
+    ['--timeout 1.5', ['--timeout', '1.5'], /below the 1000 ms floor.*give 1500/],
+    ['--timeout abc', ['--timeout', 'abc'], /^iot-doctor: --timeout takes a number, got "abc"$/],
+    ['--mqtt-version 4', ['--mqtt-version', '4'], /protocol level 4 is MQTT 3\.1\.1: give 3\.1\.1/],
+    ['unknown flag', ['--bogus-flag'], /^iot-doctor: Unknown argument: bogus-flag$/],
+    [
+      '--output names a file',
+      ['--output', 'big.json'],
+      /cannot write reports into --output big\.json: a file of that name exists/,
+    ],
+  ];
+  for (const [name, extra, message] of cases) {
+    it(name, async () => {
+      // 198.51.100.1 (documentation range) would hang a probe: the refusal must come before any connection.
+      const r = await run(['check', '--endpoint', endpoint, '--resolve', `${endpoint}:*:198.51.100.1`, ...extra]);
+      expect(r.exitCode, r.messages.join('\n')).toBe(2);
+      expect(r.messages).toHaveLength(1);
+      expect(r.messages[0]).toMatch(message);
+      expect(r.messages[0]!.length).toBeLessThan(300);
+      expect(r.ms).toBeLessThan(10_000);
+    });
+  }
+});

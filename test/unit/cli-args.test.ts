@@ -69,10 +69,11 @@ describe('command-line parser', () => {
     expect(run(['run', '--routes=a,b'])['routes']).toEqual(['a,b']);
   });
 
-  it('parses numbers, keeps a negative number as a value and gives NaN for a non-number', () => {
+  it('parses numbers, keeps a negative number as a value and refuses a non-number by name (not "NaN")', () => {
     expect(run(['run', '--timeout', '250'])['timeout']).toBe(250);
     expect(run(['run', '--timeout', '-1'])['timeout']).toBe(-1);
-    expect(run(['run', '--timeout', 'soon'])['timeout']).toBeNaN();
+    expect(usageError(['run', '--timeout', 'soon'])).toBe('--timeout takes a number, got "soon"');
+    expect(usageError(['run', '--timeout='])).toBe('--timeout takes a number, got ""');
   });
 
   it('booleans: --flag, --no-flag, --flag=false', () => {
@@ -90,7 +91,9 @@ describe('command-line parser', () => {
     expect(usageError(['run', '--nope'])).toBe('Unknown argument: nope');
     expect(usageError(['run', 'extra'])).toBe('Unknown argument: extra');
     expect(usageError(['run', '--endpoint'])).toBe('Not enough arguments following: endpoint');
-    expect(usageError(['run', '--mqtt-version', '4'])).toBe('--mqtt-version: "4" is not one of 3.1.1, 5');
+    expect(usageError(['run', '--mqtt-version', '4'])).toBe(
+      '--mqtt-version: "4" is not one of 3.1.1, 5 (protocol level 4 is MQTT 3.1.1: give 3.1.1)',
+    );
     expect(usageError(['show'])).toMatch(/show needs <report>/);
     expect(usageError(['show', 'a', 'b'])).toBe('Unknown argument: b');
   });
