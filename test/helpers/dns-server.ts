@@ -22,7 +22,8 @@ function qname(msg: Buffer): string {
   return labels.join('.');
 }
 
-export async function startDnsServer(): Promise<{
+/** `nxdomain`: further names (lower case, no trailing dot) answered NXDOMAIN whatever their first label. */
+export async function startDnsServer(opts: { nxdomain?: readonly string[] } = {}): Promise<{
   address: string;
   queries: () => number;
   close: () => Promise<void>;
@@ -36,7 +37,8 @@ export async function startDnsServer(): Promise<{
     if (name.startsWith('silent.')) return;
     const end = questionEnd(msg);
     const qtype = msg.readUInt16BE(end - 4);
-    const rcode = name.startsWith('nx.') ? 3 : name.startsWith('servfail.') ? 2 : 0;
+    const nx = name.startsWith('nx.') || (opts.nxdomain ?? []).includes(name);
+    const rcode = nx ? 3 : name.startsWith('servfail.') ? 2 : 0;
     const answerA = rcode === 0 && !name.startsWith('nodata.') && qtype === 1;
     const header = Buffer.alloc(12);
     header.writeUInt16BE(msg.readUInt16BE(0), 0);
