@@ -62,12 +62,10 @@ export async function serveCommand(args: ServeArgs): Promise<number> {
   metrics.modules.set(state.config.modules.size);
   const server = createExporterServer(state);
   server.listen({ host, port, exclusive: true });
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([err]) => {
-      throw new UsageError(`cannot listen on ${args.listen}: ${errorMessage(err)}`);
-    }),
-  ]);
+  // `once(server, 'listening')` rejects with the raw error when 'error' comes first: one wait, one usage line.
+  await once(server, 'listening').catch((err: unknown) => {
+    throw new UsageError(`cannot listen on ${args.listen}: ${errorMessage(err)}`);
+  });
   const address = server.address();
   const bound = typeof address === 'object' && address ? address : { address: host, port };
   const shown = bound.address.includes(':') ? `[${bound.address}]` : bound.address;

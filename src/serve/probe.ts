@@ -7,6 +7,7 @@
 import { UsageError } from '../errors.js';
 import type { CheckResult, Report } from '../model/index.js';
 import { finishReport, runDoctor, summarizeTarget } from '../run.js';
+import { withDeadline } from '../runner/deadline.js';
 import { parseEndpoint, type Target } from '../target.js';
 import { targetFromArgs } from '../commands.js';
 import type { ProbeModule } from './config.js';
@@ -74,15 +75,9 @@ export async function runProbe(module: ProbeModule, endpoint: string, deadlineMs
     ...options,
     onEvent: (e) => (e.type === 'start' ? running.add(e.checkId) : done.set(e.checkId, e.results)),
   });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)));
-  try {
-    const first = await Promise.race([run, deadline]);
-    if (first !== 'deadline')
-      return { report: first, outcome: first.exitCode === 0 ? 'success' : 'failure', settled: run };
-  } finally {
-    clearTimeout(timer);
-  }
+  const first = await withDeadline<Report | 'deadline'>(run, deadlineMs, { onTimeout: () => 'deadline' });
+  if (first !== 'deadline')
+    return { report: first, outcome: first.exitCode === 0 ? 'success' : 'failure', settled: run };
   const durationMs = performance.now() - started;
   const pending = [...running].filter((id) => !done.has(id));
   const report = finishReport({

@@ -55,14 +55,16 @@ function reject(res: ServerResponse, state: ServerState, status: number, reason:
 
 /**
  * The probe's deadline in ms: the scrape timeout Prometheus sends minus the offset (the whole timeout when the
- * offset would leave nothing), or 120 s without the header. Undefined when the header is not a positive number.
+ * offset would leave nothing), at most 120 s, or 120 s without the header. Undefined when the header is not a
+ * positive number.
  */
 export function probeDeadlineMs(header: string | string[] | undefined, offsetSeconds: number): number | undefined {
   if (header === undefined) return DEFAULT_DEADLINE_SECONDS * 1000;
   const seconds = Number(Array.isArray(header) ? header[0] : header);
   if (!Number.isFinite(seconds) || seconds <= 0) return undefined;
   const usable = seconds - offsetSeconds > 0 ? seconds - offsetSeconds : seconds;
-  return Math.round(usable * 1000);
+  // A scrape never waits longer than blackbox_exporter's default; larger values would overflow Node's timers.
+  return Math.round(Math.min(usable, DEFAULT_DEADLINE_SECONDS) * 1000);
 }
 
 async function handleProbe(url: URL, req: IncomingMessage, res: ServerResponse, state: ServerState): Promise<void> {
@@ -113,7 +115,7 @@ async function probeWithSlot(
     slots.release();
   };
   try {
-    const left = Math.max(100, deadlineMs - (performance.now() - started));
+    const left = Math.max(100, Math.round(deadlineMs - (performance.now() - started)));
     const answer = await runProbe(module, endpoint, left);
     void answer.settled.finally(done);
     metrics.probes.inc({ module: name, result: answer.outcome });

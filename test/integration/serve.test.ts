@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -241,6 +241,22 @@ describe('serve usage errors: exit 2, one line per problem', () => {
       const r = await run(['--listen', listen, '--config', 'serve.yml']);
       expect(r.exitCode).toBe(2);
       expect(r.stderr.trim()).toMatch(/^iot-doctor: --listen must be HOST:PORT/);
+    }
+  });
+
+  it('an address already in use: one usage line, not an internal error', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const r = await run(['--listen', `127.0.0.1:${port}`, '--config', 'serve.yml']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.trim()).toMatch(
+        new RegExp(`^iot-doctor: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+      );
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      busy.close();
     }
   });
 
