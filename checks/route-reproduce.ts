@@ -14,9 +14,16 @@ export interface Peer {
   port: number;
 }
 
-/** `nslookup <host> [server]`: the name lookup of the dns stage; the server is `--dns-server` without its port. */
+/**
+ * `nslookup [-port=N] <host> [server]`: the name lookup of the dns stage, asking `--dns-server` (`ADDR`, `ADDR:PORT`
+ * or `[IPv6]:PORT`) on its own port; nslookup takes the port as `-port=N`, not in the server's address.
+ */
 export function nslookupCommand(target: Target, host: string): string {
-  return target.dnsServer ? `nslookup ${host} ${target.dnsServer.replace(/:\d+$/, '')}` : `nslookup ${host}`;
+  if (!target.dnsServer) return `nslookup ${host}`;
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(target.dnsServer) ?? /^([^:]+):(\d+)$/.exec(target.dnsServer);
+  const address = m?.[1] ?? target.dnsServer;
+  const port = m?.[2] && m[2] !== '53' ? `-port=${m[2]} ` : '';
+  return `nslookup ${port}${host} ${address}`;
 }
 
 /** `nc -vz -w <s> <address> <port>`: the TCP connect of the tcp stage, with the run's timeout in whole seconds. */
