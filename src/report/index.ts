@@ -11,6 +11,7 @@ import { renderList } from './list.js';
 import { renderMarkdown } from './markdown.js';
 import { renderRepeatText } from './repeat-text.js';
 import { renderNagios } from './nagios.js';
+import { printableReport } from './printable.js';
 import { renderPrometheus } from './prometheus.js';
 import { renderTable } from './table.js';
 
@@ -32,8 +33,16 @@ export function scrubKeyMaterial(text: string): string {
   return text.replace(PRIVATE_KEY_BLOCK, '[private key removed]');
 }
 
-/** The report in `format` (one of `REPORT_FORMATS`), as the text to write to stdout or a file. */
-export function renderReport(report: Report, format: ReportFormat, opts: RenderOptions): string {
+/** Formats read on a terminal as they are printed (the others escape for their own syntax). */
+const TERMINAL_FORMATS: ReadonlySet<ReportFormat> = new Set<ReportFormat>(['table', 'list', 'nagios']);
+
+/**
+ * The report in `format` (one of `REPORT_FORMATS`), as the text to write to stdout or a file. In the terminal
+ * formats (table, list, nagios) control characters of the report's strings are shown escaped (`printable`).
+ */
+export function renderReport(saved: Report, format: ReportFormat, opts: RenderOptions): string {
+  // The terminal formats show the report's strings as they are: no control character of a report reaches the tty.
+  const report = TERMINAL_FORMATS.has(format) ? printableReport(saved) : saved;
   let out: string;
   switch (format) {
     case 'table':
