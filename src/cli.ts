@@ -316,7 +316,7 @@ const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'render',
-    describe: 'render a saved JSON report in another format (table, junit, markdown, html, list, json)',
+    describe: `render a saved JSON report in another format (${FORMATS.join(', ')})`,
     positional: { name: 'report', describe: 'a report.json written by check, cert or demo' },
     options: RENDER_OPTIONS,
   },
