@@ -14,6 +14,7 @@ import { renderNagios } from './nagios.js';
 import { printableReport } from './printable.js';
 import { renderPrometheus } from './prometheus.js';
 import { renderTable } from './table.js';
+import { firstSchemaViolation } from './validate.js';
 
 export { redactReport } from './redact.js';
 
@@ -80,7 +81,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * Reads a JSON report (the `render` command's input). Throws `UsageError` with one clear line when the text is not
- * JSON or not an iot-doctor report of a schema version this build understands. An older report's `target.profile`
+ * JSON or not an iot-doctor report of a schema version this build understands, or does not match the report's JSON
+ * Schema (the first invalid field is named). An older report's `target.profile`
  * comes back as `target.siteProfile`.
  */
 export function parseReport(text: string, source = 'report'): Report {
@@ -125,7 +127,10 @@ export function parseReport(text: string, source = 'report'): Report {
       `${source} is not a complete iot-doctor report: missing or malformed ${problems.slice(0, 5).join(', ')}${problems.length > 5 ? ' …' : ''}`,
     );
   }
-  return { ...data, target: withSiteProfileName(data['target'] as Record<string, unknown>) } as unknown as Report;
+  const report = { ...data, target: withSiteProfileName(data['target'] as Record<string, unknown>) };
+  const violation = firstSchemaViolation(report);
+  if (violation) throw new UsageError(`${source} does not match the iot-doctor report schema: ${violation}`);
+  return report as unknown as Report;
 }
 
 /**

@@ -17,6 +17,9 @@ const IPV6_RE =
   /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4})(?:%[\w.]+)?(?![\w:]|\.\d)/gi;
 
 export const REDACTED_ACCOUNT = '000000000000';
+/** Any PEM block (certificate, CSR, key): its base64 hides names and addresses the text replacements cannot see. */
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
+const PEM_REMOVED = '[PEM removed by --redact]';
 
 class Redactor {
   private readonly prefixes = new Map<string, string>();
@@ -80,11 +83,16 @@ class Redactor {
   }
 
   value(v: unknown): unknown {
-    if (typeof v === 'string') return this.text(v);
+    if (typeof v === 'string') return PEM_BLOCK.test(v) ? PEM_REMOVED : this.text(v);
     if (Array.isArray(v)) return v.map((x) => this.value(x));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = this.value(x);
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        // A certificate as PEM carries its SANs (the names redacted elsewhere) in base64: drop it whole; the
+        // subject, issuer and fingerprints stay (redacted as text).
+        if (k === 'pem' && typeof x === 'string') continue;
+        out[k] = this.value(x);
+      }
       return out;
     }
     return v;
@@ -93,8 +101,9 @@ class Redactor {
 
 /**
  * A copy of the report with the endpoint prefix (`<prefix>-ats` → `xxxxxxxx-ats`), 12-digit account ids, IPv4 and
- * IPv6 addresses and the account part of ARNs replaced in every string, evidence and reproduce commands included.
- * The input is not changed.
+ * IPv6 addresses and the account part of ARNs replaced in every string, evidence and reproduce commands included;
+ * certificates as PEM (the `pem` fields of the server chain, any string holding a PEM block) are dropped, since their
+ * base64 carries the names removed elsewhere. The input is not changed.
  */
 export function redactReport(report: Report): Report {
   const r = new Redactor();
