@@ -66,8 +66,10 @@ async function exchange(run: RouteRun, x: Exchange, version: string): Promise<St
   });
   // Keep the subscription for the HTTPS routes' round trip, then leave cleanly.
   await run.ctx.hub.whenHttpsDone(run.ctx.target.timeoutMs, run.signal);
-  const takeover = await holdSession(run, session, clientId);
-  if (takeover) out[out.length - 1] = { ...takeover, evidence: { ...evidence, ...takeover.evidence } };
+  const held = await holdSession(run, session, clientId);
+  const last = out[out.length - 1]!;
+  if (typeof held === 'number') out[out.length - 1] = { ...last, evidence: { ...last.evidence, heldMs: held } };
+  else if (held) out[out.length - 1] = { ...held, evidence: { ...evidence, ...held.evidence } };
   return out;
 }
 
@@ -79,13 +81,18 @@ export function holdMsFor(target: RouteRun['ctx']['target']): number {
 /**
  * Holds the idle session (`holdMsFor`) and watches for a takeover: MQTT 5 DISCONNECT 0x8E (Session taken over), or a
  * close with no TLS alert while idle, which is how AWS IoT drops an MQTT 3.1.1 session when another client connects
- * with its client id (facts §3, field notes §8). Returns the `round-trip` cell that reports it, or undefined.
+ * with its client id (facts §3, field notes §8). Returns the `round-trip` cell that reports it, else how long the
+ * session was held (ms; shown as `heldMs` on the round-trip cell), or undefined when it was not held.
  */
-async function holdSession(run: RouteRun, session: MqttSession, clientId: string): Promise<StageOutcome | undefined> {
+async function holdSession(
+  run: RouteRun,
+  session: MqttSession,
+  clientId: string,
+): Promise<StageOutcome | number | undefined> {
   const holdMs = holdMsFor(run.ctx.target);
   if (holdMs <= 0) return undefined;
   const held = await session.hold(holdMs, run.signal);
-  if (!held.closed || held.alert || (held.reasonCode !== undefined && held.reasonCode !== 0x8e)) return undefined;
+  if (!held.closed || held.alert || (held.reasonCode !== undefined && held.reasonCode !== 0x8e)) return held.heldMs;
   const how =
     held.reasonCode === 0x8e
       ? 'DISCONNECT 0x8E (Session taken over)'

@@ -79,28 +79,35 @@ export function loggedAuthorizationFailures(
     .map((e) => ({ text: describe(e), entry: e, result: logs.result }));
 }
 
+/** The CONNECTs AWS IoT logged as throttled (more than 1 CONNECT per second for the client id, facts §3.1). */
+function loggedThrottles(facts: Facts): Recorded[] {
+  return (recordedFailures(facts)?.entries ?? []).filter((e) => e.eventType === 'Connect' && e.reason === 'THROTTLED');
+}
+
 /**
- * DUPLICATE_CLIENT_ID: another client uses the probe's client id. From a route's takeover during its hold (likely),
- * made certain by the connectivity data (`DUPLICATE_CLIENTID`) or a logged takeover disconnect.
+ * DUPLICATE_CLIENT_ID: another client uses the probe's client id. From a route's takeover during its hold, or a
+ * refused CONNECT that AWS IoT logged as throttled (likely); made certain by the connectivity data
+ * (`DUPLICATE_CLIENTID`) or a logged takeover disconnect.
  */
 export function duplicateClientId(facts: Facts): Finding[] {
   const seen = facts.routeCells(['MQTT_SESSION_TAKEN_OVER']);
   const taken = recordedTakeover(facts);
-  if (seen.length === 0 && !taken) return [];
+  // The probe spaces its CONNECTs with one client id 1 s apart, so a throttled CONNECT for the id means another
+  // client connected with it within that second (field notes §8: duplicates run into THROTTLED too; inference).
+  const throttles = loggedThrottles(facts);
+  const refusedConnects =
+    throttles.length > 0 ? facts.routeCells(['MQTT_CLOSED_AFTER_CONNECT', 'MQTT_CONNACK_REFUSED']) : [];
+  if (seen.length === 0 && !taken && refusedConnects.length === 0) return [];
   const clientId = facts.clientId() ?? '<client id>';
-  const records = taken?.records ?? [];
+  const records = [...(taken?.records ?? []), ...throttles.slice(0, 2).map((e) => `AWS IoT log: ${describe(e)}`)];
   const logs = recordedFailures(facts);
-  // With a record, the routes' closes after SUBSCRIBE / PUBLISH are the takeover too, not a policy.
-  const throttled = (logs?.entries ?? []).some((e) => e.eventType === 'Connect' && e.reason === 'THROTTLED');
-  const symptoms: readonly ResultCode[] = throttled
-    ? [...TAKEOVER_SYMPTOMS, 'MQTT_CLOSED_AFTER_CONNECT']
-    : TAKEOVER_SYMPTOMS;
-  const closes = records.length > 0 ? facts.routeCells(symptoms) : [];
+  // With a takeover record, the routes' closes after SUBSCRIBE / PUBLISH are the takeover too, not a policy.
+  const closes = taken ? [...facts.routeCells(TAKEOVER_SYMPTOMS), ...refusedConnects] : refusedConnects;
   const otherIps = (taken?.logged ?? []).map((e) => e.sourceIp).filter((ip): ip is string => Boolean(ip));
   return [
     finding('DUPLICATE_CLIENT_ID', {
       severity: 'error',
-      confidence: records.length > 0 ? 'certain' : 'likely',
+      confidence: taken ? 'certain' : 'likely',
       title: `Another client uses client id "${clientId}"`,
       explanation:
         'AWS IoT allows one connection per client id: when a second client connects with the same id, the older ' +
@@ -117,7 +124,7 @@ export function duplicateClientId(facts: Facts): Finding[] {
           (otherIps.length ? `; recorded so far: ${[...new Set(otherIps)].join(', ')}.` : '.'),
       ],
       params: { clientId, recorded: records.length > 0, ...(records.length ? { records } : {}) },
-      evidence: ids([...seen, ...closes, ...(taken?.results ?? [])]),
+      evidence: ids([...seen, ...closes, ...(taken?.results ?? []), throttles.length > 0 ? logs?.result : undefined]),
     }),
   ];
 }

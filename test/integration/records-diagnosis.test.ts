@@ -67,6 +67,46 @@ async function run(l: Lab, extra: Partial<Target> = {}): Promise<Report> {
   return runDoctor(target);
 }
 
+/**
+ * The other device: a real MQTT client (mqtt.js) that connects as the thing every `everyMs` ms with the device's
+ * certificate, as a second device with the same client id does (field notes §8).
+ */
+async function otherDevice(
+  l: Lab,
+  everyMs: number,
+  protocolVersion: 4 | 5 = 4,
+): Promise<{ stop: () => Promise<void> }> {
+  const options = {
+    host: l.bind,
+    port: l.ports.mqtt8883,
+    protocol: 'mqtts' as const,
+    protocolVersion,
+    servername: l.endpoint,
+    ca: l.caPem,
+    cert: l.device.certPem,
+    key: l.device.keyPem,
+    clientId: LAB_DEVICE_NAME,
+    reconnectPeriod: 0,
+  };
+  const clients: mqtt.MqttClient[] = [];
+  const connect = (): Promise<void> =>
+    new Promise((resolve) => {
+      const c = mqtt.connect(options);
+      c.on('error', () => {});
+      clients.push(c);
+      c.once('connect', () => resolve());
+      c.once('close', () => resolve());
+    });
+  await connect();
+  const timer = setInterval(() => void connect(), everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    },
+  };
+}
+
 const result = (report: Report, id: string): CheckResult => {
   const r = report.results.find((x) => x.id === id);
   if (!r) throw new Error(`no result ${id}`);
@@ -77,28 +117,7 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
   it('a second client with the same client id: DUPLICATE_CLIENT_ID, certain, from the takeover and the records', async () => {
     const l = await lab('healthy');
     // The other device: connects as the thing every 2.5 s (field notes §8 replays ~2-2.3 s).
-    const options = {
-      host: l.bind,
-      port: l.ports.mqtt8883,
-      protocol: 'mqtts' as const,
-      servername: l.endpoint,
-      ca: l.caPem,
-      cert: l.device.certPem,
-      key: l.device.keyPem,
-      clientId: LAB_DEVICE_NAME,
-      reconnectPeriod: 0,
-    };
-    const others: mqtt.MqttClient[] = [];
-    const connectOther = (): Promise<void> =>
-      new Promise((resolve) => {
-        const c = mqtt.connect(options);
-        c.on('error', () => {});
-        others.push(c);
-        c.once('connect', () => resolve());
-        c.once('close', () => resolve());
-      });
-    await connectOther();
-    const timer = setInterval(() => void connectOther(), 2_500);
+    const other = await otherDevice(l, 2_500);
     try {
       await new Promise((r) => setTimeout(r, 1_100)); // facts §3.1: the probe's CONNECT is not throttled
       const report = await run(l);
@@ -122,8 +141,44 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
       expect(report.diagnosis[0]?.code).toBe('DUPLICATE_CLIENT_ID');
       expect(report.exitCode).toBe(1);
     } finally {
-      clearInterval(timer);
-      await Promise.all(others.map((c) => c.endAsync(true).catch(() => undefined)));
+      await other.stop();
+    }
+  }, 40_000);
+
+  it('the other client back every ~1.2 s, MQTT 5: DUPLICATE_CLIENT_ID first, no policy verdict, guesses ruled out', async () => {
+    const l = await lab('healthy');
+    const other = await otherDevice(l, 1_200, 5);
+    try {
+      const report = await run(l, { mqttVersion: 5 });
+      const failed = report.results.filter((r) => r.id.startsWith('route.') && r.status === 'fail');
+      expect(failed.length).toBe(1);
+      const cell = failed[0]!;
+      if (cell.code === 'MQTT_SESSION_TAKEN_OVER') expect(cell.evidence['disconnectReasonCode']).toBe(0x8e);
+      // TestAuthorization allows every action in this run (issue 14: the hints blamed the policy anyway).
+      for (const a of ['connect', 'publish', 'subscribe', 'receive'])
+        expect(result(report, `cloud.authorization.${a}`).code).toBe('AUTH_ALLOWED');
+      const findings = report.diagnosis.map((f) => f.code);
+      expect(findings[0]).toBe('DUPLICATE_CLIENT_ID');
+      for (const code of ['POLICY_DENIES_CONNECT', 'POLICY_DENIES_PUBLISH', 'POLICY_DENIES_SUBSCRIBE'])
+        expect(findings).not.toContain(code);
+      expect(findings).not.toContain('UNEXPLAINED_FAILURE');
+      const dup = report.diagnosis[0]!;
+      // The probe's CONNECT may land within the other client's second: refused as throttled, which AWS logs.
+      const throttled = ['MQTT_CONNACK_REFUSED', 'MQTT_CLOSED_AFTER_CONNECT'].includes(cell.code);
+      expect(dup).toMatchObject({ confidence: throttled ? 'likely' : 'certain', params: { recorded: true } });
+      expect(findings).not.toContain('AUTH_REJECTED_UNEXPLAINED');
+      expect(dup.evidence).toContain(cell.id);
+      const guess = {
+        MQTT_CLOSED_AFTER_PUBLISH: 'POLICY_DENIES_PUBLISH',
+        MQTT_CLOSED_AFTER_SUBSCRIBE: 'POLICY_DENIES_SUBSCRIBE',
+      }[cell.code as string];
+      if (guess) {
+        const ruled = dup.ruledOut?.find((r) => r.code === guess);
+        expect(ruled?.ruledOutBy).toMatch(/cloud\.authorization\.\w+ \(TestAuthorization\) allows it/);
+      }
+      console.log(`duplicate client id, other client every 1.2 s (MQTT 5): route cell ${cell.code}`);
+    } finally {
+      await other.stop();
     }
   }, 40_000);
 
@@ -138,6 +193,21 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
     expect(f.explanation).toContain('Recorded by AWS IoT');
     expect(f.explanation).toContain('AUTHORIZATION_FAILURE');
     expect(f.evidence).toContain('cloud.logs');
+    // The record shows AWS authenticated the certificate before refusing: the certificate causes are ruled out.
+    const ruled = (f.ruledOut ?? []).map((r) => r.code);
+    expect(ruled).toEqual(expect.arrayContaining(['CERT_NOT_REGISTERED', 'CERT_NOT_ACTIVE']));
+    expect(report.diagnosis.map((x) => x.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');
+  }, 40_000);
+
+  it('the same refusal with --no-logs: only inferred (AUTH_REJECTED_UNEXPLAINED, not certain)', async () => {
+    const l = await lab('connect-denied-logged');
+    await new Promise((r) => setTimeout(r, 1_100)); // a new second for the client id (facts §3.1)
+    const report = await run(l, { noLogs: true });
+    expect(result(report, 'cloud.logs')).toMatchObject({ status: 'skip', code: 'LOGS_NOT_READ' });
+    const codes = report.diagnosis.map((f) => f.code);
+    expect(codes).not.toContain('POLICY_DENIES_CONNECT');
+    expect(report.diagnosis[0]).toMatchObject({ code: 'AUTH_REJECTED_UNEXPLAINED' });
+    expect(report.diagnosis[0]!.confidence).not.toBe('certain');
   }, 40_000);
 
   it('logging off: cloud.logs says so and how to turn it on', async () => {
@@ -160,6 +230,20 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
     expect(conn!.evidence?.['permission']).toBe('iot:GetThingConnectivityData');
     expect(logs).toMatchObject({ status: 'skip', code: 'IAM_ACCESS_DENIED' });
     expect(logs!.evidence?.['permission']).toBe('logs:FilterLogEvents');
+    for (const [r, permission] of [
+      [conn!, 'iot:GetThingConnectivityData'],
+      [logs!, 'logs:FilterLogEvents'],
+    ] as const)
+      expect(`${r.summary} ${r.hint ?? ''}`).toContain(permission);
+  }, 40_000);
+
+  it('GetV2LoggingOptions denied: the logs are still read, and the missing permission is named', async () => {
+    const l = await lab('connect-denied-logged');
+    l.faults.api.accessDenied.add('iot:GetV2LoggingOptions');
+    const report = await run(l);
+    const logs = result(report, 'cloud.logs');
+    expect(logs).toMatchObject({ status: 'fail', code: 'RECORDED_FAILURES' });
+    expect(String(logs.evidence['loggingOptions'])).toContain('iot:GetV2LoggingOptions');
   }, 40_000);
 
   it('healthy with the thing connected by the probe: connectivity recorded, no failure logged', async () => {
@@ -170,6 +254,27 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
     // The only warning is the probe's own: a user-given client id may take over a live device.
     expect(report.diagnosis.map((f) => f.code)).toEqual(['OTHER_WARNINGS']);
     expect(report.exitCode).toBe(0);
+  }, 40_000);
+
+  it('without AWS credentials a full run spends no time on the records and holds no session (measured)', async () => {
+    const l = await lab('healthy');
+    env.clean();
+    const own = { clientId: 'iot-doctor-0a1b2c3d', clientIdFromUser: false, topicFromUser: false };
+    const withRecords = await run(l, { ...own, topic: 'iot-doctor/iot-doctor-0a1b2c3d/probe' });
+    const records = ['cloud.connectivity', 'cloud.logs'].map((id) => result(withRecords, id));
+    for (const r of records) expect(r).toMatchObject({ status: 'skip', code: 'CLOUD_NO_CREDENTIALS' });
+    const spent = records.reduce((sum, r) => sum + r.durationMs, 0);
+    expect(spent).toBeLessThan(100);
+    // The probe's own client id: no hold (the hold is for a user-given id, which another device may use).
+    const roundTrip = result(withRecords, 'route.mqtt-8883.round-trip');
+    expect(roundTrip.status).toBe('pass');
+    expect(roundTrip.evidence['heldMs']).toBeUndefined();
+    // A user-given client id is held 3000 ms by default (the takeover watch), with or without credentials.
+    const held = await run(l);
+    expect(result(held, 'route.mqtt-8883.round-trip').evidence['heldMs']).toBeGreaterThanOrEqual(2_900);
+    console.log(
+      `full run without credentials: ${withRecords.durationMs.toFixed(0)} ms; cloud.connectivity + cloud.logs ${spent.toFixed(1)} ms`,
+    );
   }, 40_000);
 
   it('without AWS credentials both checks skip at once (measured)', async () => {
