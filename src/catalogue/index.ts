@@ -6,7 +6,11 @@
 import { DIAGNOSIS_CODES } from '../diagnose/index.js';
 import { AUTH_PAGES } from './pages-auth.js';
 import { CLOCK_PAGES } from './pages-clock.js';
+import { CLOUD_PAGES } from './pages-cloud.js';
+import { CREDENTIAL_PROVIDER_PAGES } from './pages-credential-provider.js';
+import { CREDENTIAL_PAGES } from './pages-credentials.js';
 import { ENDPOINT_PAGES } from './pages-endpoint.js';
+import { GENERAL_PAGES } from './pages-general.js';
 import { CUSTOM_AUTH_PAGES } from './pages-custom-auth.js';
 import { NETWORK_PAGES } from './pages-network.js';
 import { RECORD_PAGES } from './pages-records.js';
@@ -18,6 +22,10 @@ export { anchorOf, codePageHref, explainCommandFor } from './link.js';
 /** Written pages, one list per family of rules (one pages-*.ts file each); a new code's page goes in its list. */
 const PAGE_LISTS: readonly (readonly CodePage[])[] = [
   CLOCK_PAGES,
+  CREDENTIAL_PAGES,
+  CLOUD_PAGES,
+  CREDENTIAL_PROVIDER_PAGES,
+  GENERAL_PAGES,
   NETWORK_PAGES,
   ENDPOINT_PAGES,
   AUTH_PAGES,

@@ -53,7 +53,8 @@ export const NETWORK_PAGES: readonly CodePage[] = [
     code: 'TLS_INTERCEPTED',
     family: 'TLS and endpoint',
     meaning: 'Something between the device and AWS presents its own certificate: an SSL-inspecting proxy or firewall.',
-    decides: 'The server certificate chain does not lead to an Amazon root and its issuer is not Amazon.',
+    decides:
+      'A route tls cell whose chain is not trusted by the CA file and names no Amazon or Starfield CA (while the CA file is not simply wrong), or ports presenting different server certificates. An out-of-date certificate alone is SERVER_CERT_OUT_OF_DATE, and nothing here rests on dates while the clock looks wrong.',
     lookAlikes: [
       {
         code: 'CLOCK_SKEW',

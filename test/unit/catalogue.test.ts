@@ -23,6 +23,19 @@ describe('diagnosis catalogue', () => {
     }
   });
 
+  it('every code has a written page (a new code brings its page, in the pages file of its rule module)', () => {
+    expect(
+      allPages()
+        .filter((p) => p.written === false)
+        .map((p) => p.code),
+    ).toEqual([]);
+    for (const p of allPages()) {
+      expect(p.meaning.length, p.code).toBeGreaterThan(40);
+      expect(p.decides.length, p.code).toBeGreaterThan(40);
+      expect(p.lookAlikes.length + (p.code === 'HEALTHY' ? 1 : 0), p.code).toBeGreaterThan(0);
+    }
+  });
+
   it('the written pages cover the clock, endpoint-name, TLS and policy codes', () => {
     for (const code of [
       'CLOCK_SKEW',
