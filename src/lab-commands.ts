@@ -3,10 +3,35 @@
  * for a device or a script). Loaded by the CLI only for these commands; the lab itself only when one runs.
  */
 import { once } from 'node:events';
+import { constants } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAndPrint, targetFromArgs, type OutputArgs } from './commands.js';
 import { UsageError, errorMessage } from './errors.js';
+
+/** Signals that stop a lab command; each is handled so the lab's children and temporary files go with it. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Until the returned function is called, SIGINT, SIGTERM and SIGHUP run `close` once (bounded to 5 s: mosquitto
+ * stopped, temporary folders with the key removed) and then end the process with 128 + the signal's number, as a
+ * shell reports a killed command. Without this Node's default action would exit at once and leave both behind.
+ */
+export function closeOnStopSignals(close: () => Promise<void>): () => void {
+  let closing: Promise<void> | undefined;
+  const handlers = STOP_SIGNALS.map((sig) => {
+    const handler = (): void => {
+      closing ??= close();
+      const bounded = Promise.race([closing, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+      void bounded.finally(() => process.exit(128 + (constants.signals[sig] ?? 15)));
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  return () => {
+    for (const [sig, handler] of handlers) process.off(sig, handler);
+  };
+}
 
 async function loadLab(): Promise<typeof import('./lab/index.js')> {
   return import('./lab/index.js');
@@ -33,7 +58,13 @@ export async function runDemo(
     return 0;
   }
   checkScenario(labModule, args.scenario);
-  const lab = await labModule.startLab({ scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec' });
+  const starting = labModule.startLab({ scenario: args.scenario, keyType: args['key-type'] as 'rsa' | 'ec' });
+  // Armed before the lab is up: a signal during start-up still stops the mosquitto it may have spawned.
+  const release = closeOnStopSignals(async () => (await starting.catch(() => undefined))?.close());
+  const lab = await starting.catch((err: unknown) => {
+    release();
+    throw err;
+  });
   try {
     const files = await lab.writeFiles();
     const target = targetFromArgs({
@@ -55,12 +86,13 @@ export async function runDemo(
     process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
     return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
   } finally {
+    release();
     await lab.close();
   }
 }
 
 /**
- * `lab`: starts the lab and keeps it running until SIGINT or SIGTERM; writes ca.pem, the device certificate and key
+ * `lab`: starts the lab and keeps it running until SIGINT, SIGTERM or SIGHUP; writes ca.pem, the device certificate and key
  * and lab.json into `--dir` and prints a ready `check` command. Bad ports, an unknown scenario, a lab that cannot
  * start or an unwritable folder throw `UsageError`. Resolves to 0 once stopped.
  */
@@ -128,7 +160,7 @@ export async function runLab(args: {
       `Files in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}, lab.json\n` +
       `Check it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`,
   );
-  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  await Promise.race(STOP_SIGNALS.map((sig) => once(process, sig)));
   await lab.close();
   process.stdout.write('lab stopped\n');
   return 0;
