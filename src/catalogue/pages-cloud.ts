@@ -77,7 +77,7 @@ export const CLOUD_PAGES: readonly CodePage[] = [
     meaning:
       'AWS IoT rejects the device after the TLS handshake (closed after CONNECT, 401/403, certificate refused) and no check could say why: AWS gives no reason on the wire, so several causes look the same.',
     decides:
-      'Route cells show the rejection and no other finding explains them. The finding lists the causes the cloud checks and working routes have not ruled out, each with the check or command that decides it; with one cause left it is likely, else possible.',
+      'Route cells show the rejection and no other finding explains them. The finding lists the causes the cloud checks and working routes have not ruled out, each with the check or command that decides it; with one cause left it is likely, else possible. When the local policy evaluator could not decide (cloud.authorization.* AUTH_UNDECIDED: the policies depend on values iot-doctor never receives, and TestAuthorization was not allowed), it says so, names those keys and cites that result.',
     lookAlikes: [
       { code: 'CERT_NOT_ACTIVE', tell: 'cloud.certificate decides it when credentials allow DescribeCertificate' },
       {

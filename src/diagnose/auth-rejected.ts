@@ -37,12 +37,34 @@ const CLOUD_BLOCKERS: readonly ResultCode[] = [
   'CLOUD_API_ERROR',
 ];
 
+/**
+ * The local policy evaluator could not decide (AUTH_UNDECIDED, facts §7): the policies depend on values the device
+ * sends and iot-doctor never receives, and TestAuthorization was not allowed to decide instead.
+ */
+function undecidedStatus(undecided: readonly CheckResult[]): { text: string; results: CheckResult[]; code: string } {
+  const actions = uniq(
+    undecided.map((r) => str(r.evidence['iamAction']) ?? r.id.replace(/^cloud\.authorization\./, '')),
+  );
+  const keys = uniq(
+    undecided.flatMap((r) =>
+      (Array.isArray(r.evidence['undecidableKeys']) ? r.evidence['undecidableKeys'] : []).map(String),
+    ),
+  );
+  return {
+    text: `The policy evaluator could not decide ${list(actions)}: the policies depend on ${list(keys) || 'values'} that iot-doctor does not receive, and TestAuthorization was not allowed to decide instead`,
+    results: [...undecided],
+    code: 'AUTH_UNDECIDED',
+  };
+}
+
 /** Why the cloud checks could not tell the causes apart: skipped, denied, unreachable, or not run. */
 function cloudStatus(facts: Facts): { text: string; results: CheckResult[]; code: string } {
   const cloud = facts.results.filter((r) => r.id.startsWith('cloud.'));
   if (cloud.length === 0) return { text: 'The cloud checks did not run', results: [], code: 'NOT_RUN' };
   const blocking = cloud.filter((r) => isCode(r, ...CLOUD_BLOCKERS));
   const first = blocking[0];
+  const undecided = cloud.filter((r) => isCode(r, 'AUTH_UNDECIDED'));
+  if (!first && undecided.length > 0) return undecidedStatus(undecided);
   if (!first) return { text: 'The cloud checks that ran did not find the cause', results: [], code: 'RAN' };
   const perm = str(first.evidence['permission']);
   const text = isCode(first, 'CLOUD_NO_CREDENTIALS')
@@ -177,9 +199,13 @@ export function authRejectedUnexplained(facts: Facts, claimed: ReadonlySet<strin
       remediation: [
         ...(status.code === 'RAN'
           ? []
-          : [
-              'Run again with read-only AWS credentials for the account (--profile or the AWS_* environment; iot:DescribeEndpoint, iot:DescribeCertificate, iot:ListAttachedPolicies, iot:TestAuthorization) so the cloud checks decide.',
-            ]),
+          : status.code === 'AUTH_UNDECIDED'
+            ? [
+                'Allow iot:TestAuthorization to the IAM identity that runs iot-doctor and run again, so AWS decides; or compare the policy statements that use these keys with what the device sends.',
+              ]
+            : [
+                'Run again with read-only AWS credentials for the account (--profile or the AWS_* environment; iot:DescribeEndpoint, iot:DescribeCertificate, iot:ListAttachedPolicies, iot:TestAuthorization) so the cloud checks decide.',
+              ]),
         ...candidates.map((c) => `${c.title}? Decided by ${c.decidedBy}.`),
       ],
       params: {

@@ -167,6 +167,35 @@ describe('the first remedy applies to this run', () => {
   });
 });
 
+describe('the policy evaluator cannot decide (AUTH_UNDECIDED)', () => {
+  it('a rejection at CONNECT with an undecidable policy: the finding says the evaluator could not decide, and why', () => {
+    const results = [
+      ...localPasses(),
+      check('cloud.certificate', 'CERT_REGISTERED_ACTIVE'),
+      check('cloud.policy-attached', 'POLICY_ATTACHED', 'pass', { policies: ['device-policy'] }),
+      check('cloud.authorization.connect', 'AUTH_UNDECIDED', 'warn', {
+        iamAction: 'iot:Connect',
+        undecidableKeys: ['iot:ConnectAttributes'],
+        source: 'local-evaluation',
+      }),
+      ...allRoutes({
+        'mqtt-8883': { protocol: fail('MQTT_CLOSED_AFTER_CONNECT') },
+        'mqtt-443': { protocol: fail('MQTT_CLOSED_AFTER_CONNECT') },
+      }),
+    ];
+    const findings = verdict(results);
+    const f = findings[0]!;
+    expect(f.code).toBe('AUTH_REJECTED_UNEXPLAINED');
+    expect(f.params['cloudChecks']).toBe('AUTH_UNDECIDED');
+    expect(f.explanation).toMatch(/could not decide iot:Connect: the policies depend on iot:ConnectAttributes/);
+    expect(f.remediation[0]).toMatch(/^Allow iot:TestAuthorization/);
+    expect(f.candidates?.map((c) => c.code)).toContain('POLICY_DENIES_CONNECT');
+    expect(f.evidence).toContain('cloud.authorization.connect');
+    expect(codes(findings)).not.toContain('POLICY_DENIES_CONNECT');
+    expect(codes(findings)).not.toContain('OTHER_WARNINGS');
+  });
+});
+
 describe('the consistency check itself', () => {
   it('finds a finding that calls an unresolvable name another account\'s, and a dangling "Or"', () => {
     const results = [...localPasses(), ...everyRoute('dns', fail('DNS_NXDOMAIN', { name: ENDPOINT }))];
