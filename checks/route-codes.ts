@@ -121,6 +121,20 @@ export const CREDENTIALS_STAGE_CODES = [
 export const CUSTOM_AUTH_STAGE_CODES = ['CUSTOM_AUTH_REFUSED'] as const;
 
 /**
+ * Codes of the `upgrade` stage of MQTT over WebSocket (field notes §4): 101, the refusal (403 or another status), no
+ * answer, an error, nothing to sign with; and the CONNECT refused after the upgrade (protocol row).
+ */
+export const UPGRADE_STAGE_CODES = [
+  'UPGRADE_OK',
+  'UPGRADE_FORBIDDEN',
+  'UPGRADE_REFUSED',
+  'UPGRADE_NO_ANSWER',
+  'UPGRADE_ERROR',
+  'UPGRADE_NO_SIGNING_INPUT',
+  'WSS_CONNECT_REFUSED',
+] as const;
+
+/**
  * Skip codes of the route engine: `SKIPPED` (blocked by an earlier stage, summary "blocked by <stage>: <code>") and
  * `PROTOCOL_NOT_REQUESTED` (protocol stages under --no-protocol).
  */
@@ -137,6 +151,7 @@ export const ROUTE_CODES = [
   ...HTTPS_STAGE_CODES,
   ...CREDENTIALS_STAGE_CODES,
   ...CUSTOM_AUTH_STAGE_CODES,
+  ...UPGRADE_STAGE_CODES,
   ...ROUTE_SKIP_CODES,
 ] as const;
 

@@ -13,6 +13,7 @@ import { protocolStage } from './stages/protocol.js';
 import { roundTripStage } from './stages/round-trip.js';
 import { tcpStage } from './stages/tcp.js';
 import { tlsStage } from './stages/tls.js';
+import { upgradeStage } from './stages/upgrade.js';
 
 /** Default stage implementations by stage id. */
 export const STAGES: Readonly<Partial<Record<StageId, StageDef>>> = {
@@ -21,6 +22,7 @@ export const STAGES: Readonly<Partial<Record<StageId, StageDef>>> = {
   tls: tlsStage,
   alpn: alpnStage,
   'client-auth': clientAuthStage,
+  upgrade: upgradeStage,
   protocol: protocolStage,
   'round-trip': roundTripStage,
 };

@@ -40,7 +40,8 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     array: true,
     describe:
-      'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443, mqtt-custom-auth-443',
+      'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443, mqtt-custom-auth-443, ' +
+      'mqtt-wss-443',
   },
   { name: 'timeout', type: 'number', default: 5000, describe: 'deadline of each network step, ms' },
   {

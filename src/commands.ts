@@ -208,6 +208,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...(args.profile ? { awsProfile: args.profile } : {}),
     ...withCredentialProvider(credentialProviderFromArgs(args)),
     ...(customAuth ? { customAuth } : {}),
+    ...signingRegionOf(args.region),
     ...recordFields(args),
   };
 }
@@ -230,6 +231,13 @@ function recordFields(args: CommonCheckArgs): Pick<Target, 'thingName' | 'logGro
     ...(args.logs === false ? { noLogs: true } : {}),
     ...(hold !== undefined ? { holdMs: hold } : {}),
   };
+}
+
+/** The region SigV4 signs with when one is set: `--region`, else `AWS_REGION` (field notes §4.1; the SDKs' order). */
+function signingRegionOf(flag: string | undefined): Pick<Target, 'signingRegion' | 'signingRegionFrom'> {
+  if (flag) return { signingRegion: flag, signingRegionFrom: '--region' };
+  const env = process.env['AWS_REGION'];
+  return env ? { signingRegion: env, signingRegionFrom: 'AWS_REGION' } : {};
 }
 
 function withCredentialProvider(c: CredentialProviderTarget | undefined): Pick<Target, 'credentials'> {

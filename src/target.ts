@@ -64,6 +64,10 @@ export interface Target {
   holdMs?: number;
   /** Custom authentication (`mqtt-custom-auth-443`): authorizer, token, signature, username, password (field notes §5). */
   customAuth?: CustomAuthTarget;
+  /** The region SigV4 signs with when the user set one (`--region`, else `AWS_REGION`), as the SDKs do. */
+  signingRegion?: string;
+  /** Where `signingRegion` came from. */
+  signingRegionFrom?: '--region' | 'AWS_REGION';
 }
 
 /**
@@ -202,8 +206,9 @@ export function parseDnsServer(spec: string): string {
  * `--routes` (repeated and/or comma-separated) to route ids in `ROUTE_IDS` order, duplicates dropped; none given
  * means every route. An unknown name throws `UsageError` listing the known ones.
  */
-export function parseRoutes(values: readonly string[] | undefined, extra: readonly RouteId[] = []): RouteId[] {
+export function parseRoutes(given: readonly string[] | string | undefined, extra: readonly RouteId[] = []): RouteId[] {
   const kinds = Object.keys(ROUTES);
+  const values = typeof given === 'string' ? [given] : given;
   if (!values || values.length === 0)
     return kinds.filter((id) => (ROUTE_IDS as readonly string[]).includes(id) || extra.includes(id));
   const routes = values

@@ -8,6 +8,7 @@ import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
 import { credentialsSession } from './protocol-credentials.js';
 import { settleClientAuth } from './client-auth.js';
 import { customAuthSession } from './protocol-custom-auth.js';
+import { wssSession } from './protocol-wss.js';
 import { httpsSession } from './protocol-https.js';
 import { mqttSession } from './protocol-mqtt.js';
 
@@ -29,6 +30,10 @@ export const protocolStage: StageDef = {
   run: async (run) =>
     settleClientAuth(
       run,
-      await (run.spec.auth === 'custom' ? customAuthSession(run) : SESSIONS[run.spec.protocol](run)),
+      await (run.spec.auth === 'custom'
+        ? customAuthSession(run)
+        : run.spec.auth === 'sigv4'
+          ? wssSession(run)
+          : SESSIONS[run.spec.protocol](run)),
     ),
 };

@@ -12,6 +12,7 @@ import { CREDENTIAL_PAGES } from './pages-credentials.js';
 import { ENDPOINT_PAGES } from './pages-endpoint.js';
 import { GENERAL_PAGES } from './pages-general.js';
 import { CUSTOM_AUTH_PAGES } from './pages-custom-auth.js';
+import { WSS_PAGES } from './pages-wss.js';
 import { NETWORK_PAGES } from './pages-network.js';
 import { RECORD_PAGES } from './pages-records.js';
 import { FAMILIES, type CodePage, type Family } from './types.js';
@@ -31,6 +32,7 @@ const PAGE_LISTS: readonly (readonly CodePage[])[] = [
   AUTH_PAGES,
   RECORD_PAGES,
   CUSTOM_AUTH_PAGES,
+  WSS_PAGES,
 ];
 
 const WRITTEN: ReadonlyMap<string, CodePage> = new Map(PAGE_LISTS.flat().map((p) => [p.code, p]));

@@ -10,6 +10,7 @@ import { citeExplained } from './explained.js';
 import { serverCertOutOfDate } from './server-cert.js';
 import { credentialProviderFindings } from './credential-provider.js';
 import { customAuthFindings } from './custom-auth.js';
+import { wssFindings } from './wss.js';
 import {
   certNotActive,
   certNotRegistered,
@@ -203,6 +204,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...policyDeniesSubscribe(facts),
     ...credentialProviderFindings(facts),
     ...customAuthFindings(facts),
+    ...wssFindings(facts),
     ...profileMismatch(facts),
   ];
   foldConsequences(primary);

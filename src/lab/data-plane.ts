@@ -11,7 +11,8 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { constants as cryptoConstants } from 'node:crypto';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ALPN_CUSTOM_AUTH, ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
 import type { Authorizer } from './authz.js';
 import { customAuthenticate, DEFAULT_CUSTOM_AUTH, type CustomAuthBehaviour } from './custom-auth-front.js';
@@ -31,6 +32,7 @@ import { closeServer, listen, reserveClosedPort, type SocketTracker, type TimerS
 import type { LabRecords } from './records.js';
 import type { ScenarioBehaviour } from './scenarios.js';
 import { DEFAULT_POLICY_CIPHERS, serverKeyFor } from './tls-policy.js';
+import { handleWssUpgrade, type WssIamDecision } from './wss-front.js';
 
 export type ListenerName = 'mqtt8883' | 'tls443' | 'https8443';
 
@@ -70,6 +72,8 @@ export interface DataPlaneOptions {
   records?: LabRecords;
   /** The account's custom authorizers (443 with ALPN `mqtt`) and how custom authentication behaves. */
   customAuth?: { store: CustomAuthStore; behaviour?: CustomAuthBehaviour };
+  /** MQTT over WebSocket (SigV4) on 443 without ALPN: the lab's region and its IAM switch (wss-front.ts). */
+  wss?: { region: string; iam: WssIamDecision };
 }
 
 /** How long a client may take to send its ClientHello. */
@@ -104,6 +108,20 @@ export class DataPlane {
     };
     this.publishServer = createPublishServer(httpDeps);
     this.unauthenticatedServer = createUnauthenticatedServer(httpDeps);
+    const wss = opts.wss;
+    if (wss) {
+      this.unauthenticatedServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        handleWssUpgrade(req, socket, head, {
+          endpoint: opts.endpoint,
+          region: wss.region,
+          dateSkewMs: opts.behaviour.dateSkewMs,
+          iam: wss.iam,
+          authorizer: opts.authorizer,
+          mqttDeps: this.mqttDeps,
+          log: opts.log,
+        }),
+      );
+    }
     this.mqttDeps = {
       authorizer: opts.authorizer,
       broker: opts.broker,

@@ -216,6 +216,7 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     log,
     records,
     customAuth: { store: customAuthOf(registry), behaviour: { ...DEFAULT_CUSTOM_AUTH, ...def.customAuth?.behaviour } },
+    wss: { region: registry.region, iam: def.wssIam ?? 'allow' },
   }));
   await dataPlane.start();
   const controlPlane = (parts.controlPlane = new ControlPlane({

@@ -7,6 +7,7 @@ import type { LabLogging } from './records.js';
 import type { LabRegistry } from './registry.js';
 import { credentialScenarios } from './credential-scenarios.js';
 import { customAuthScenarios, type CustomAuthFault } from './custom-auth-scenarios.js';
+import type { WssIamDecision } from './wss-front.js';
 
 export interface ScenarioInfo {
   name: string;
@@ -50,6 +51,8 @@ export interface ScenarioDefinition extends ScenarioInfo {
   otherDevice?: { periodMs: number };
   /** A custom authorizer in the account and the device configured for it, with one fault (field notes §5). */
   customAuth?: CustomAuthFault;
+  /** Whether the lab's IAM lets the WebSocket (SigV4) identity iot:Connect, and where a denial shows (wss-front.ts). */
+  wssIam?: WssIamDecision;
   /** Fills the registry: certificates, things, policies, attachments. */
   seed(registry: LabRegistry, pki: LabPki): void;
 }
@@ -225,6 +228,9 @@ const RECORD_SCENARIOS: ScenarioDefinition[] = [
   },
 ];
 
+/** The routes a WebSocket scenario's device checks: the default four and mqtt-wss-443. */
+const WSS_ROUTES = 'mqtt-8883,mqtt-443,https-8443,https-443,mqtt-wss-443';
+
 export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'healthy',
@@ -366,7 +372,51 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   wrongSniScenario('default-certificate', "completes with the endpoint's usual certificate"),
   ...credentialScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
   ...customAuthScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
+  ...wssScenarios(),
 ];
+
+/** MQTT over WebSocket (SigV4) scenarios (field notes §4.2): the device is configured for the route mqtt-wss-443. */
+function wssScenarios(): ScenarioDefinition[] {
+  const make = (name: string, description: string, more: Partial<ScenarioDefinition>): ScenarioDefinition => ({
+    name,
+    description,
+    behaviour: HEALTHY,
+    checkFlags: { routes: WSS_ROUTES },
+    seed: (r, p) => seedAccount(r, p),
+    ...more,
+  });
+  return [
+    make('wss-ok', 'MQTT over WebSocket: the SigV4-signed upgrade is accepted and MQTT works over it.', {}),
+    make(
+      'wss-clock-skew',
+      "MQTT over WebSocket: the endpoint's clock is 10 minutes ahead: the signature is refused (403).",
+      {
+        behaviour: { ...HEALTHY, dateSkewMs: TEN_MINUTES },
+      },
+    ),
+    make(
+      'wss-region-mismatch',
+      'MQTT over WebSocket: the device signs for us-west-2, the endpoint is in eu-west-1 (403).',
+      {
+        checkFlags: { routes: WSS_ROUTES, region: 'us-west-2' },
+      },
+    ),
+    make(
+      'wss-denied-upgrade',
+      'MQTT over WebSocket: IAM does not allow the identity iot:Connect; AWS refuses the upgrade (403).',
+      {
+        wssIam: 'deny-at-upgrade',
+      },
+    ),
+    make(
+      'wss-denied-connect',
+      'MQTT over WebSocket: IAM does not allow iot:Connect; the upgrade passes, the CONNECT is closed.',
+      {
+        wssIam: 'deny-at-connect',
+      },
+    ),
+  ];
+}
 
 export const SCENARIOS: ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ name, description, checkFlags }) => ({
   name,

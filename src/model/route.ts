@@ -36,7 +36,7 @@ export type RouteProtocol = 'mqtt' | 'https' | 'credentials';
 export type TransportId = string;
 
 /** Every stage a route can show, in the canonical matrix order. A new stage id is added here and in `STAGE_TITLES`. */
-export const STAGE_IDS = ['dns', 'tcp', 'tls', 'alpn', 'client-auth', 'protocol', 'round-trip'] as const;
+export const STAGE_IDS = ['dns', 'tcp', 'tls', 'alpn', 'client-auth', 'upgrade', 'protocol', 'round-trip'] as const;
 /** One stage of a route (one matrix row). */
 export type StageId = (typeof STAGE_IDS)[number];
 
@@ -47,6 +47,7 @@ export const STAGE_TITLES: Readonly<Record<StageId, string>> = {
   tls: 'TLS handshake with SNI, server chain and name verified',
   alpn: 'Server selects the offered ALPN protocol',
   'client-auth': 'Server accepts the client certificate',
+  upgrade: 'WebSocket upgrade to MQTT accepted (SigV4-signed GET /mqtt)',
   protocol: 'Protocol answers (MQTT CONNACK / HTTPS publish)',
   'round-trip': 'Message makes the round trip',
 };
@@ -78,9 +79,10 @@ export interface RouteSpec {
   host?: 'credentials';
   /**
    * How the device authenticates when it is not the X.509 client certificate: `custom` (a custom authorizer, MQTT
-   * username/password; facts §1 row 3). Absent: the device certificate (mTLS).
+   * username/password; facts §1 row 3), `sigv4` (an IAM identity signing the WebSocket URL; facts §1 row 4). Absent:
+   * the device certificate (mTLS).
    */
-  auth?: 'custom';
+  auth?: 'custom' | 'sigv4';
 }
 
 /** The registered route kinds, by id. A new kind is one entry here (its stages must have implementations). */
@@ -98,6 +100,11 @@ export const ROUTES: Readonly<Record<RouteKindId, RouteSpec>> = {
     ...mtls('mqtt-custom-auth-443', 'mqtt', 443, ALPN_CUSTOM_AUTH, `MQTT custom authentication on 443 (ALPN mqtt)`),
     stages: ['dns', 'tcp', 'tls', 'alpn', 'protocol', 'round-trip'],
     auth: 'custom',
+  },
+  'mqtt-wss-443': {
+    ...mtls('mqtt-wss-443', 'mqtt', 443, null, 'MQTT over WebSocket on 443 (SigV4)'),
+    stages: ['dns', 'tcp', 'tls', 'upgrade', 'protocol', 'round-trip'],
+    auth: 'sigv4',
   },
 };
 

@@ -213,7 +213,7 @@ describe('serve /probe', () => {
     expect(lines).toEqual([
       `${prefix}.tiemout: unknown option (did you mean timeout?)`,
       `${prefix}.key-passphrase: must be a string`,
-      `${prefix}: unknown route "mqtt-1883"; choose from mqtt-8883, mqtt-443, https-8443, https-443, credentials-443, mqtt-custom-auth-443`,
+      `${prefix}: unknown route "mqtt-1883"; choose from mqtt-8883, mqtt-443, https-8443, https-443, credentials-443, mqtt-custom-auth-443, mqtt-wss-443`,
     ]);
     expect((await get(`/probe?target=${healthy.endpoint}&module=lab-mqtt`)).status).toBe(200);
     expect(parseSamples((await get('/metrics')).body).get('iot_doctor_exporter_config_last_reload_successful')).toBe(0);
@@ -273,7 +273,7 @@ describe('serve usage errors: exit 2, one line per problem', () => {
       "bad.yml: modules.a.endpoint: not a module option; the endpoint is the probe's target= parameter",
       `bad.yml: modules.a.cert: cannot read ${join(work, 'nope.pem')}: ENOENT`,
       'bad.yml: modules.b.timeout: must be a number (got "5s")',
-      'bad.yml: modules.b: unknown route "mqtt-1883"; choose from mqtt-8883, mqtt-443, https-8443, https-443, credentials-443, mqtt-custom-auth-443',
+      'bad.yml: modules.b: unknown route "mqtt-1883"; choose from mqtt-8883, mqtt-443, https-8443, https-443, credentials-443, mqtt-custom-auth-443, mqtt-wss-443',
     ]);
   });
 

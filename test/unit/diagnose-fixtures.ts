@@ -7,6 +7,7 @@ import {
   ROUTES,
   STAGE_IDS,
   STAGE_TITLES,
+  routeKindOf,
   routeResultId,
   type CheckResult,
   type Evidence,
@@ -70,6 +71,8 @@ function passCode(route: RouteId, stage: StageId): string {
       return spec.alpn ? 'ALPN_SELECTED' : 'ALPN_NOT_USED';
     case 'client-auth':
       return 'CLIENT_CERT_ACCEPTED';
+    case 'upgrade':
+      return 'UPGRADE_OK';
     case 'protocol':
       return spec.protocol === 'mqtt' ? 'MQTT_CONNACK_OK' : 'HTTP_PUBLISH_OK';
     case 'round-trip':
@@ -97,6 +100,8 @@ function passEvidence(route: RouteId, stage: StageId): Evidence {
       return { offered: spec.alpn, selected: spec.alpn };
     case 'client-auth':
       return { certificateId: 'f'.repeat(64), protocol: 'TLSv1.3' };
+    case 'upgrade':
+      return { service: 'iotdevicegateway', status: 101 };
     case 'protocol':
       return spec.protocol === 'mqtt'
         ? { clientId: `${CLIENT_ID}-${spec.port}`, mqttVersion: '3.1.1', topic: TOPIC }
@@ -118,7 +123,7 @@ export function route(
 ): CheckResult[] {
   const out: CheckResult[] = [];
   let blocker: CheckResult | undefined;
-  for (const stage of STAGE_IDS) {
+  for (const stage of ROUTES[routeKindOf(id)]?.stages ?? STAGE_IDS) {
     const base = { id: routeResultId(id, stage), route: id, stage, title: STAGE_TITLES[stage], durationMs: 10 };
     const o = stages[stage];
     if (blocker && !o) {

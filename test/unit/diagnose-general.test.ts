@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSIS_CODES, compareFindings, contradictions, diagnose } from '../../src/diagnose/index.js';
-import { ROUTE_IDS, STAGE_IDS, STATUSES, type CheckResult, type Status } from '../../src/model/index.js';
+import { MTLS_STAGES, ROUTE_IDS, STATUSES, type CheckResult, type Status } from '../../src/model/index.js';
 import { allRoutes, check, codes, fail, localPasses, only, route } from './diagnose-fixtures.js';
 
 const ROUTE_FAIL_CODES: Record<string, string[]> = {
@@ -85,7 +85,7 @@ describe('HEALTHY', () => {
     expect(codes(diagnose([check('files.cert', 'CERT_FILE_NOT_GIVEN', 'skip')]))).toEqual([]);
   });
 
-  for (const stage of STAGE_IDS) {
+  for (const stage of MTLS_STAGES) {
     for (const code of ROUTE_FAIL_CODES[stage]!) {
       for (const r of ROUTE_IDS) {
         it(`never healthy with ${r} ${stage} ${code}`, () => {
@@ -270,7 +270,7 @@ function randomRun(rng: () => number): CheckResult[] {
       results.push(...route(r));
       continue;
     }
-    const stage = pick(STAGE_IDS);
+    const stage = pick(MTLS_STAGES);
     const status = pick(STATUSES.filter((s) => s !== 'pass' && s !== 'skip'));
     results.push(
       ...route(r, {

@@ -1,4 +1,6 @@
 /** Routes as data: instances of a kind, the ordered union of stage lists, and the route codes. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROUTE_CODES, isRouteCode } from '../../checks/route-codes.js';
 import { ROUTE_HINTS } from '../../checks/route-hints.js';
@@ -7,6 +9,7 @@ import { TRANSPORTS } from '../../checks/route-transports.js';
 import {
   ROUTES,
   ROUTE_IDS,
+  MTLS_STAGES,
   STAGE_IDS,
   isRouteCheckId,
   orderedStageUnion,
@@ -56,7 +59,22 @@ describe('route kinds and instances', () => {
       ]),
     ).toEqual(['dns', 'tcp', 'tls']);
     expect(orderedStageUnion([['protocol'], ['dns', 'protocol'], ['dns', 'tcp']])).toEqual(['dns', 'tcp', 'protocol']);
-    expect(orderedStageUnion(ROUTE_IDS.map((r) => ROUTES[r]!.stages))).toEqual([...STAGE_IDS]);
+    expect(orderedStageUnion(ROUTE_IDS.map((r) => ROUTES[r]!.stages))).toEqual([...MTLS_STAGES]);
+    // Every stage id belongs to some registered kind, and the kinds' union keeps the canonical order.
+    expect(orderedStageUnion(Object.values(ROUTES).map((r) => r.stages))).toEqual([...STAGE_IDS]);
+  });
+
+  it('the report schema accepts every registered route kind (and its variants) and every stage', () => {
+    const schema = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'src', 'report', 'report.schema.json'), 'utf8'),
+    ) as { $defs: { route: { pattern: string }; stage: { enum: string[] } } };
+    const route = new RegExp(schema.$defs.route.pattern);
+    for (const id of Object.keys(ROUTES)) {
+      expect(route.test(id), id).toBe(true);
+      expect(route.test(`${id} via proxy`), id).toBe(true);
+    }
+    expect(route.test('mqtt-1883')).toBe(false);
+    expect(schema.$defs.stage.enum).toEqual([...STAGE_IDS]);
   });
 
   it('every route hint belongs to a route code, and the code list has no duplicates', () => {

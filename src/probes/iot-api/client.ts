@@ -11,6 +11,7 @@ import type { ReadyOutcome } from './session.js';
 import { IOT_API_PERMISSIONS } from './types.js';
 import type {
   AnyCommand,
+  ApiFailure,
   ApiOutcome,
   AuthInfoInput,
   AuthResultInfo,
@@ -158,6 +159,34 @@ export class IotApi {
         },
       ),
     );
+  }
+
+  /**
+   * The AWS credentials of the session's chain, to sign with (SigV4 WebSocket URL): secrets, never put in a result.
+   * Bounded by the call deadline; a failure says why (no credentials, the lookup failed).
+   */
+  async signingCredentials(): Promise<
+    { ok: true; value: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } | ApiFailure
+  > {
+    const ready = await this.prepare();
+    if (!ready.ok) return ready;
+    try {
+      const c = await withDeadline(
+        ready.value.client.config.credentials(),
+        this.options.timeoutMs,
+        'credential lookup',
+      );
+      return {
+        ok: true,
+        value: {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+        },
+      };
+    } catch (err) {
+      return classifyError(err, '', '');
+    }
   }
 
   /** DescribeAuthorizer, or DescribeDefaultAuthorizer without a name (field notes §5.5). */
