@@ -9,7 +9,7 @@ export const RECORD_PAGES: readonly CodePage[] = [
     meaning:
       'Another client connects with the same client id. AWS IoT allows one connection per client id: each new CONNECT closes the older connection (MQTT 5: DISCONNECT 0x8E Session taken over; MQTT 3.1.1: the socket just closes), so two devices with one id keep knocking each other off.',
     decides:
-      "With a user-given --client-id each MQTT route holds its session (--hold-ms, default 3000 ms) and reports MQTT_SESSION_TAKEN_OVER when it is closed while idle or with DISCONNECT 0x8E (likely). It is certain when AWS IoT recorded it: cloud.connectivity reads disconnectReason DUPLICATE_CLIENTID (GetThingConnectivityData), or cloud.logs finds a logged Disconnect with DUPLICATE_CLIENT_ID / SESSION_TAKEN_OVER for the run's client id. With such a record, routes closed after SUBSCRIBE or PUBLISH are counted as the takeover, not as a policy denial.",
+      "With a user-given --client-id each MQTT route holds its session (--hold-ms, default 3000 ms) and reports MQTT_SESSION_TAKEN_OVER when it is closed while idle or with DISCONNECT 0x8E (likely). It is certain when AWS IoT recorded it: cloud.connectivity reads disconnectReason DUPLICATE_CLIENTID (GetThingConnectivityData), or cloud.logs finds a logged Disconnect with DUPLICATE_CLIENT_ID / SESSION_TAKEN_OVER for the run's client id. A probe CONNECT refused while AWS IoT logged it as THROTTLED is likely the same cause (the probe spaces its own CONNECTs 1 s apart per client id). With a takeover record, routes closed after SUBSCRIBE or PUBLISH are counted as the takeover, and the policy guesses they suggested are listed under Ruled out.",
     lookAlikes: [
       {
         code: 'POLICY_DENIES_PUBLISH',
