@@ -14,11 +14,13 @@ import { Authorizer } from './authz.js';
 import { startBroker, type LabBroker } from './broker.js';
 import { ControlPlane } from './control-plane.js';
 import { DataPlane, type ListenerName, type ServerIdentity } from './data-plane.js';
+import { fieldArgv, startFieldSite, type FieldCheckArgs, type FieldSite } from './field-scenarios.js';
 import { createLabPki, type LabPki } from './lab-pki.js';
 import { credentialsHostFor, startCredentialProvider, type CredentialProviderServer } from './credential-provider.js';
 import { DEFAULT_CUSTOM_AUTH } from './custom-auth-front.js';
 import { customAuthFlags, seedCustomAuth, type LabCustomAuthDevice } from './custom-auth-scenarios.js';
 import { customAuthOf } from './custom-auth.js';
+import { issueCertificate, issueServerCertificate } from './pki.js';
 import { checkBindAddress, hostForUrl, SocketTracker, TimerSet } from './net-util.js';
 import { startOtherDevice } from './other-device.js';
 import { LabRecords, type TakeoverLogReason } from './records.js';
@@ -89,6 +91,8 @@ export interface Lab {
   connectTo: string[];
   /** The credential-provider host (`<prefix>.credentials.iot.<region>.amazonaws.com`); `connectTo` maps its 443. */
   credentialsEndpoint: string;
+  /** More check flags of a field scenario (proxy, --resolve, the device's TLS settings); empty otherwise. */
+  checkArgs: Omit<FieldCheckArgs, 'connect-to'>;
   /** 'http://<bind>:<control>' for AWS_ENDPOINT_URL_IOT or the SDK `endpoint` option. */
   apiEndpoint: string;
   /** The lab's two root CAs (stand-ins for Amazon Root CA 1 and 3), PEM: the device's trust anchors. */
@@ -131,6 +135,7 @@ function shellQuote(s: string): string {
  * (facts §2.3), both expired in server-cert-expired, one foreign certificate for both in tls-intercepted.
  */
 function serverIdentity(def: ScenarioDefinition, pki: LabPki, endpoint: string, region: string): ServerIdentity {
+  if (def.field?.longChain) return longChainIdentity(pki, endpoint, region, def.field.longChain);
   if (def.behaviour.serverCert === 'intercepted') {
     const leaf = pki.interceptedServerCertificate(endpoint, region);
     const only = { certChainPem: leaf.certPem, keyPem: leaf.keyPem };
@@ -144,6 +149,28 @@ function serverIdentity(def: ScenarioDefinition, pki: LabPki, endpoint: string, 
   return { rsa: chain('rsa'), ec: chain('ec') };
 }
 
+/**
+ * A server certificate under `depth` more intermediates below the RSA server intermediate: a long chain, as a custom
+ * domain may send (field-notes §3.3: up to 16 KB); the same chain for RSA and ECDSA ClientHellos.
+ */
+function longChainIdentity(pki: LabPki, endpoint: string, region: string, depth: number): ServerIdentity {
+  let issuer = pki.serverCa;
+  const chain: string[] = [];
+  for (let i = 1; i <= depth; i++) {
+    issuer = issueCertificate({
+      commonName: `Lab Custom Domain Intermediate ${i} of ${depth}, a deliberately long name`,
+      organization: 'iot-doctor lab',
+      isCA: true,
+      issuer,
+      keyType: pki.keyType,
+    });
+    chain.unshift(issuer.certPem);
+  }
+  const leaf = issueServerCertificate(issuer, [`*.iot.${region}.amazonaws.com`, endpoint]);
+  const only = { certChainPem: leaf.certPem + chain.join('') + pki.serverChainPem('rsa'), keyPem: leaf.keyPem };
+  return { rsa: only, ec: only };
+}
+
 /** Everything a running lab owns, so that one `close()` can release it whatever stage start-up reached. */
 interface LabParts {
   tracker: SocketTracker;
@@ -155,6 +182,7 @@ interface LabParts {
   /** Stops the scenario's other device, when it has one. */
   stopOtherDevice?: () => Promise<void>;
   credentialProvider?: CredentialProviderServer;
+  site?: FieldSite;
 }
 
 /** An idempotent close: data plane, open sockets, control plane, brokers, timers, temporary folders, in that order. */
@@ -162,6 +190,7 @@ function closer(parts: LabParts, log: (message: string) => void): () => Promise<
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
+      await parts.site?.close();
       await parts.stopOtherDevice?.();
       await parts.dataPlane?.close();
       await parts.credentialProvider?.close();
@@ -277,6 +306,7 @@ async function writeLabFiles(
     `--ca ${shellQuote(files.ca)}`,
     `--region ${lab.region}`,
     ...lab.connectTo.map((c) => `--connect-to ${c}`),
+    ...fieldArgv(lab.checkArgs).map(shellQuote),
   ].join(' ');
   return { ...files, checkCommand };
 }
@@ -319,19 +349,29 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
 
   const host = hostForUrl(bind);
   const ports = { ...started.dataPlane.ports, control: started.controlPlane.port };
+  let site: FieldSite | undefined;
+  try {
+    const labPorts = { 8883: ports.mqtt8883, 443: ports.tls443, 8443: ports.https8443 };
+    site = def.field ? (parts.site = await startFieldSite(endpoint, bind, labPorts, def.field)) : undefined;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const { 'connect-to': siteConnectTo, ...checkArgs } = site?.checkArgs ?? {};
   const lab: Lab = {
     endpoint,
     region,
     accountId: LAB_ACCOUNT_ID,
     bind,
     ports,
-    connectTo: [
+    connectTo: siteConnectTo ?? [
       `${endpoint}:8883:${host}:${ports.mqtt8883}`,
       `${endpoint}:443:${host}:${ports.tls443}`,
       `${endpoint}:8443:${host}:${ports.https8443}`,
       `${credentialsHostFor(endpoint, region)}:443:${host}:${started.credentialProvider.port}`,
     ],
     credentialsEndpoint: credentialsHostFor(endpoint, region),
+    checkArgs,
     apiEndpoint: `http://${host}:${ports.control}`,
     caPem: pki.trustPem,
     device: {

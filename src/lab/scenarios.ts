@@ -2,6 +2,7 @@
  * Lab scenarios: each one is a healthy AWS IoT account with exactly one fault switched on, so a diagnosis can be
  * checked against a known cause. A scenario decides how the listeners behave and what the registry holds.
  */
+import { FIELD_SCENARIOS, type FieldSetup } from './field-scenarios.js';
 import { DEFAULT_DEVICE_NAME, type LabPki } from './lab-pki.js';
 import type { LabLogging } from './records.js';
 import type { LabRegistry } from './registry.js';
@@ -55,6 +56,8 @@ export interface ScenarioDefinition extends ScenarioInfo {
   wssIam?: WssIamDecision;
   /** Fills the registry: certificates, things, policies, attachments. */
   seed(registry: LabRegistry, pki: LabPki): void;
+  /** The site around the lab and the device's settings (src/lab/field-scenarios.ts). */
+  field?: FieldSetup;
 }
 
 /** Client id and thing name of the default device. */
@@ -143,6 +146,8 @@ interface SeedOptions {
   /** More policies attached to the certificate. */
   extraPolicies?: Record<string, (arn: Arn) => object>;
   fleetGroup?: boolean;
+  /** Register the device certificate in SNI_ONLY mode (as AWS does for certificates registered without a CA). */
+  sniOnly?: boolean;
 }
 
 function seedAccount(registry: LabRegistry, pki: LabPki, opts: SeedOptions = {}): void {
@@ -157,6 +162,7 @@ function seedAccount(registry: LabRegistry, pki: LabPki, opts: SeedOptions = {})
   const cert = registry.registerCertificate(pki.device.certPem, {
     status: certificate === 'inactive' ? 'INACTIVE' : 'ACTIVE',
     caCertificateId: ca.certificateId,
+    ...(opts.sniOnly ? { certificateMode: 'SNI_ONLY' as const } : {}),
   });
   registry.attachThingPrincipal(thing.thingName, cert.certificateArn);
   const policy = opts.policy === undefined ? healthyDevicePolicy : opts.policy;
@@ -373,6 +379,13 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   ...credentialScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
   ...customAuthScenarios(HEALTHY, (r, p) => seedAccount(r, p)),
   ...wssScenarios(),
+  ...FIELD_SCENARIOS.map((f): ScenarioDefinition => ({
+    name: f.name,
+    description: f.description,
+    behaviour: HEALTHY,
+    seed: (r, p) => seedAccount(r, p, { sniOnly: f.field.sniOnlyCert ?? false }),
+    field: f.field,
+  })),
 ];
 
 /** MQTT over WebSocket (SigV4) scenarios (field notes §4.2): the device is configured for the route mqtt-wss-443. */

@@ -146,6 +146,19 @@ describe('lab data plane (healthy)', () => {
     const none = await tlsHandshake(lab, { servername: null, rejectUnauthorized: false });
     expect(none.ok).toBe(true);
     none.socket?.destroy();
+    const mqtt = await mqttAttempt(lab, { servername: null, rejectUnauthorized: false });
+    expect(mqtt.kind).toBe('connack');
+    if (mqtt.kind === 'connack') await endClient(mqtt.client);
+    // An SNI_ONLY certificate (registered without a CA) needs SNI: without it the connection is closed after CONNECT.
+    lab.registry.setCertificateMode(lab.device.certificateId, 'SNI_ONLY');
+    try {
+      expect((await mqttAttempt(lab, { servername: null, rejectUnauthorized: false })).kind).toBe('closed');
+      const withSni = await mqttAttempt(lab);
+      expect(withSni.kind).toBe('connack');
+      if (withSni.kind === 'connack') await endClient(withSni.client);
+    } finally {
+      lab.registry.setCertificateMode(lab.device.certificateId, 'DEFAULT');
+    }
     const other = await tlsHandshake(lab, { servername: 'abcdefghijklmn-ats.iot.eu-west-1.amazonaws.com' });
     expect(other.ok).toBe(false);
     expect(other.error?.code).toMatch(/HANDSHAKE_FAILURE/);
