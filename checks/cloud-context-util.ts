@@ -3,7 +3,7 @@
  * policy variables (iot:Certificate.*).
  */
 import { X509Certificate } from 'node:crypto';
-import { ROUTES } from '../src/model/index.js';
+import { routeSpecOf } from '../src/model/index.js';
 import { certificateNameFields, type EvalContext } from '../src/policy/index.js';
 import type { Target } from '../src/target.js';
 import type { Principal } from './cloud-principal-util.js';
@@ -12,7 +12,9 @@ import type { CheckContext } from './types.js';
 
 /** The client ids the MQTT routes of this run really use (deduped); the Target's id when no MQTT route is selected. */
 export function probeClientIds(target: Target): string[] {
-  const ids = target.routes.filter((r) => ROUTES[r].protocol === 'mqtt').map((r) => routeClientId(target, ROUTES[r]));
+  const ids = target.routes
+    .filter((r) => routeSpecOf(r)?.protocol === 'mqtt')
+    .map((r) => routeClientId(target, routeSpecOf(r)!));
   const unique = [...new Set(ids)];
   return unique.length > 0 ? unique : [target.clientId];
 }

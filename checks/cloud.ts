@@ -4,7 +4,7 @@
  *
  * None of these modules loads the AWS SDK: `src/probes/iot-api.ts` imports it on the first API call.
  */
-import { isRouteId, ROUTES, type CheckResult, type Report, type RouteId } from '../src/model/index.js';
+import { isRouteId, routeSpecOf, type CheckResult, type Report, type RouteId } from '../src/model/index.js';
 import type { Target } from '../src/target.js';
 import { cloudAuthorizationCheck } from './cloud-authorization.js';
 import { cloudCertificateCheck } from './cloud-certificate.js';
@@ -63,7 +63,7 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
   // The client ids the MQTT routes really used, from their results.
   const used = new Map<RouteId, string>();
   for (const r of report.results) {
-    if (!r.route || ROUTES[r.route]?.protocol !== 'mqtt') continue;
+    if (!r.route || routeSpecOf(r.route)?.protocol !== 'mqtt') continue;
     const id = r.evidence?.['clientId'];
     if (typeof id === 'string' && id && !used.has(r.route)) used.set(r.route, id);
   }
@@ -72,7 +72,7 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
     out.clientId = base;
     // Our random id gets a per-route suffix when several MQTT routes run; a user's id is used as it is.
     out.clientIdFromUser = used.size
-      ? ![...used.entries()].some(([route, id]) => id === `${base}-${routeClientIdSuffix(ROUTES[route]!)}`)
+      ? ![...used.entries()].some(([route, id]) => id.startsWith(`${base}-${routeClientIdSuffix(routeSpecOf(route)!)}`))
       : !/^iot-doctor-[0-9a-f]{8}$/.test(base);
   } else if (used.size) {
     out.clientId = [...used.values()][0]!;

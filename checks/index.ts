@@ -14,19 +14,21 @@ import { cloudChecks } from './cloud.js';
 import { cloudCustomAuthorizerCheck } from './cloud-custom-authorizer.js';
 import { probeClientIdCheck } from './probe-client-id.js';
 import { routeCheck } from './route.js';
+import { routeInstance } from './route-plan.js';
 import type { DoctorCheck } from './types.js';
 
 /**
  * The checks of a `check` run for `target`, in report order: local credential checks, the probe client id (MQTT
- * routes with protocol stages), one route check per selected route, then ca.verifies-endpoint, the clock checks and,
- * with `--cloud`, the cloud checks (and `cloud.custom-authorizer` when the run has custom authentication). Each check
- * lives in `checks/<id with . replaced by ->.ts`.
+ * routes with protocol stages), one route check per planned route instance (`target.routes` holds instance ids,
+ * checks/route-plan.ts), then ca.verifies-endpoint, the clock checks and, with `--cloud`, the cloud checks (and
+ * `cloud.custom-authorizer` when the run has custom authentication). Each check lives in
+ * `checks/<id with . replaced by ->.ts`.
  */
 export function catalogue(target: Target): DoctorCheck[] {
   return [
     ...certChecks,
     ...(target.protocol && target.routes.some((r) => r.startsWith('mqtt')) ? [probeClientIdCheck] : []),
-    ...target.routes.map(routeCheck),
+    ...target.routes.map((id) => routeCheck(routeInstance(id, target))),
     caVerifiesEndpointCheck,
     clockSkewCheck,
     clockCertValidityCheck,

@@ -6,6 +6,7 @@
 import type { DnsFailureCode } from '../src/probes/dns.js';
 import type { TcpFailureCode } from '../src/probes/tcp.js';
 import type { TlsFailureCode } from '../src/probes/tls.js';
+import type { ProxyStageCode } from '../src/probes/proxy-connect.js';
 
 /** Codes of the `dns` stage: resolution through `--resolve`, `--connect-to`, a `--dns-server` or getaddrinfo. */
 export const DNS_STAGE_CODES = [
@@ -18,6 +19,7 @@ export const DNS_STAGE_CODES = [
   'DNS_TEMPORARY_FAILURE',
   'DNS_TIMEOUT',
   'DNS_ERROR',
+  'DNS_BY_PROXY',
 ] as const;
 
 /** Codes of the `tcp` stage: the connect to the address the dns stage chose (refused = RST, timeout = dropped). */
@@ -28,6 +30,23 @@ export const TCP_STAGE_CODES = [
   'TCP_UNREACHABLE',
   'TCP_RESET',
   'TCP_ERROR',
+] as const;
+
+/**
+ * Codes of the `proxy` stage of a route through a proxy: the tunnel opened (any 2xx, SOCKS5 REP 0), credentials
+ * wanted (407, SOCKS5 method 0xFF or an RFC 1929 refusal), refused by policy (403 and other 4xx, REP 2), target not
+ * reachable from the proxy (502/503/504, REP 3-6), other refusals, no reply, a deadline, a reply that is not the
+ * protocol (field-notes §1.2).
+ */
+export const PROXY_STAGE_CODES = [
+  'PROXY_CONNECT_OK',
+  'PROXY_AUTH_REQUIRED',
+  'PROXY_DENIED',
+  'PROXY_TARGET_UNREACHABLE',
+  'PROXY_ERROR',
+  'PROXY_CLOSED',
+  'PROXY_TIMEOUT',
+  'PROXY_BAD_REPLY',
 ] as const;
 
 /** Codes of the `tls` stage: the handshake with SNI, then chain (against --ca) and host name verification. */
@@ -44,10 +63,17 @@ export const TLS_STAGE_CODES = [
   'TLS_SERVER_CERT_EXPIRED',
   'TLS_SERVER_CERT_NOT_YET_VALID',
   'TLS_HOSTNAME_MISMATCH',
+  'TLS_RECORD_TOO_LARGE',
 ] as const;
 
 /** Codes of the `alpn` stage: what the server selected against what the route offered (facts §2: ALPN on 443). */
-export const ALPN_STAGE_CODES = ['ALPN_NOT_USED', 'ALPN_SELECTED', 'ALPN_NOT_SELECTED', 'ALPN_UNEXPECTED'] as const;
+export const ALPN_STAGE_CODES = [
+  'ALPN_NOT_USED',
+  'ALPN_SELECTED',
+  'ALPN_NOT_SELECTED',
+  'ALPN_UNEXPECTED',
+  'ALPN_NOT_OFFERED',
+] as const;
 
 /** Codes of the `client-auth` stage: the server's verdict on the client certificate (in or right after TLS). */
 export const CLIENT_AUTH_STAGE_CODES = [
@@ -144,6 +170,7 @@ export const ROUTE_SKIP_CODES = ['SKIPPED', 'PROTOCOL_NOT_REQUESTED'] as const;
 export const ROUTE_CODES = [
   ...DNS_STAGE_CODES,
   ...TCP_STAGE_CODES,
+  ...PROXY_STAGE_CODES,
   ...TLS_STAGE_CODES,
   ...ALPN_STAGE_CODES,
   ...CLIENT_AUTH_STAGE_CODES,
@@ -165,4 +192,4 @@ export function isRouteCode(code: string): code is RouteCode {
 
 type Within<T extends RouteCode> = T;
 /** The probes' own failure codes (dns, tcp, tls): the build fails when one of them is not a route code. */
-export type ProbeFailureCodes = Within<DnsFailureCode | TcpFailureCode | TlsFailureCode>;
+export type ProbeFailureCodes = Within<DnsFailureCode | TcpFailureCode | TlsFailureCode | ProxyStageCode>;

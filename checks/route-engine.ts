@@ -114,7 +114,19 @@ export async function runRoute(spec: RouteSpec, ctx: CheckContext, signal: Abort
     if (run.tls) closeInBackground(run.tls.socket);
     else owned.forEach((r) => r.destroy());
   }
-  return outcomes;
+  return withPeer(outcomes, run);
+}
+
+/**
+ * Every cell of a route names the address and family it used (the proxy's on a proxied route), so a matrix with
+ * IPv4 and IPv6 columns can be read cell by cell.
+ */
+function withPeer(outcomes: StageOutcome[], run: RouteRun): StageOutcome[] {
+  const peer = run.peer;
+  if (!peer) return outcomes;
+  const family = peer.family ?? (peer.address.includes(':') ? 6 : 4);
+  const via = run.spec.transport === 'direct' ? {} : { via: run.spec.transport };
+  return outcomes.map((o) => ({ ...o, evidence: { address: peer.address, family, ...via, ...(o.evidence ?? {}) } }));
 }
 
 /**

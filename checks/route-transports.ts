@@ -5,9 +5,11 @@
  */
 import type { TransportId } from '../src/model/index.js';
 import { directTransport } from './route-transport-direct.js';
+import { proxyTransport } from './route-transport-proxy.js';
 import type { Transport } from './route-stage.js';
 
 /** Registered transports by id. */
 export const TRANSPORTS: Readonly<Record<TransportId, Transport>> = {
   direct: directTransport,
+  proxy: proxyTransport,
 };

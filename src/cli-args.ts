@@ -5,9 +5,10 @@
  *
  * The rules are yargs' (what the README and users rely on): `--name value`, `--name=value`, `-a value`; `--no-name`
  * for booleans; a scalar given twice keeps the last value; an array option takes every value that follows it up to
- * the next flag and may be repeated; numbers are parsed (a non-number gives NaN, for the command to reject); unknown
- * options and commands are usage errors; `--help` / `-h` and `--version` win over everything else. The parsed
- * arguments carry every option under its kebab-case name and its camelCase name, with the defaults filled in.
+ * the next flag and may be repeated (a one-digit alias such as curl's `-4` is a flag, not a value); numbers are
+ * parsed (a non-number gives NaN, for the command to reject); unknown options and commands are usage errors; `--help`
+ * / `-h` and `--version` win over everything else. The parsed arguments carry every option under its kebab-case name
+ * and its camelCase name, with the defaults filled in.
  */
 import { UsageError } from './errors.js';
 
@@ -85,6 +86,14 @@ function parseBoolean(option: OptionSpec, inline: string | undefined): boolean {
   throw new UsageError(`--${option.name} takes no value (got "${inline}")`);
 }
 
+/**
+ * `-4` / `-6` when the command has an option with that digit as its alias (curl's family flags): a flag wherever it
+ * stands, never a negative number nor a value of the option before it (`--format json -4`).
+ */
+function isDigitFlag(spec: CommandSpec, token: string): boolean {
+  return /^-\d$/.test(token) && spec.options.some((o) => o.alias === token.slice(1));
+}
+
 /** Everything after the command name: options into `values`, the rest into `positionals`. */
 function parseTokens(
   spec: CommandSpec,
@@ -98,7 +107,7 @@ function parseTokens(
       positionals.push(...tokens.slice(i + 1));
       break;
     }
-    if (!token.startsWith('-') || token === '-' || /^-\d/.test(token)) {
+    if (!token.startsWith('-') || token === '-' || (/^-\d/.test(token) && !isDigitFlag(spec, token))) {
       positionals.push(token);
       continue;
     }
@@ -119,7 +128,7 @@ function parseTokens(
     const taken: string[] = inline === undefined ? [] : [inline];
     // A value may start with a dash when it is a number (--timeout -1): the command then says what is wrong with it.
     const isValue = (t: string | undefined): t is string =>
-      t !== undefined && t !== '--' && (!t.startsWith('-') || /^-\d/.test(t));
+      t !== undefined && t !== '--' && (!t.startsWith('-') || (/^-\d/.test(t) && !isDigitFlag(spec, t)));
     if (inline === undefined && isValue(tokens[i + 1])) taken.push(tokens[++i]!);
     if (option.array && inline === undefined) while (isValue(tokens[i + 1])) taken.push(tokens[++i]!);
     if (!taken.length) throw new UsageError(`Not enough arguments following: ${option.name}`);

@@ -4,6 +4,7 @@
  * problems print one line on stderr and exit 2; nothing prints a stack trace unless IOT_DOCTOR_DEBUG is set.
  */
 import { parseCommandLine, type CommandSpec, type OptionSpec, type ProgramSpec } from './cli-args.js';
+import { FIELD_OPTIONS } from './cli-field.js';
 import { FORMATS } from './report/formats.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -296,7 +297,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check',
     describe: 'probe every route to an endpoint and print the pass/fail matrix',
-    options: [...CHECK_OPTIONS, ...OUTPUT_OPTIONS, ...REPEAT_OPTIONS],
+    options: [...CHECK_OPTIONS, ...FIELD_OPTIONS, ...OUTPUT_OPTIONS, ...REPEAT_OPTIONS],
   },
   { name: 'cert', describe: 'check the certificate, key and CA files offline (no network)', options: CERT_OPTIONS },
   {

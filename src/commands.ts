@@ -2,6 +2,7 @@
  * What the commands do. Loaded by the CLI only when a command runs, so `--help` and usage errors do not pay for
  * the runner, the checks and the reporters.
  */
+import { fieldFields, type FieldArgs } from './field-args.js';
 import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
@@ -84,7 +85,7 @@ export function parseFormats(value: string | string[] | undefined, fallback: Rep
 }
 
 /** The flags of `check` (and of `demo`, which fills them from its lab), as the command line parsed them. */
-export interface CommonCheckArgs {
+export interface CommonCheckArgs extends FieldArgs {
   endpoint?: string;
   cert?: string;
   key?: string;
@@ -210,6 +211,7 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
     ...(customAuth ? { customAuth } : {}),
     ...signingRegionOf(args.region),
     ...recordFields(args),
+    ...fieldFields(args, endpoint),
   };
 }
 

@@ -77,6 +77,9 @@ export async function runDemo(
       'mqtt-version': args['mqtt-version'],
       region: lab.region,
       ...lab.scenario.checkFlags,
+      // The scenario's site and device (proxy, --resolve, TLS settings); the user's proxy variables never apply.
+      ...lab.checkArgs,
+      'no-proxy': true,
     });
     // The lab's API takes any credentials; never send the user's real ones to it.
     process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';

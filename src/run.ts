@@ -108,6 +108,12 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   const started = performance.now();
   const ctx = await createContext(target, opts.now);
   // The full catalogue (routes, cloud) is loaded only when the caller did not choose the checks (`cert` does).
+  // Its routes are planned first: per address family DNS returns, and through the proxy (checks/route-plan.ts).
+  if (!opts.checks) {
+    ctx.target = await (await import('../checks/route-plan.js')).planTarget(target, ctx.resolve);
+    ctx.hub = new RouteHub(ctx.target.routes);
+    target = ctx.target;
+  }
   const catalogueModule = await import('../checks/index.js');
   const checks = opts.checks ?? catalogueModule.catalogue(target);
   // Parsing the AWS SDK blocks the event loop for a few hundred ms: do it before the routes start, not during

@@ -3,6 +3,9 @@
  * naming the flag and the bad value; none touches the network.
  */
 import { BROKER_LIMITS_SOURCE, TIMEOUT_FLOOR_MS, shorten } from './flag-limits.js';
+import type { DeviceTls } from './probes/device-tls.js';
+import type { Family } from './probes/families.js';
+import type { ProxyConfig } from './probes/proxy-config.js';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
@@ -20,6 +23,18 @@ export interface ConnectTo {
 export interface Target {
   endpoint: string;
   routes: RouteId[];
+  /** The proxy of the run (`--proxy` or HTTPS_PROXY/ALL_PROXY, NO_PROXY applied); routes `<kind> via proxy` use it. */
+  proxy?: ProxyConfig;
+  /** Why no proxy applies although one is configured (NO_PROXY), or that --no-proxy ignored the environment. */
+  proxyNote?: string;
+  /** Only the routes through the proxy (`--proxy-only`). */
+  proxyOnly?: boolean;
+  /** `-4` / `-6`: probe only this address family. Absent: every family DNS returns. */
+  family?: Family;
+  /** Families the plan found in DNS for the endpoint (set by `planTarget`); plain route ids use the first. */
+  plannedFamilies?: Family[];
+  /** The device's TLS stack (`--tls-version`, `--ciphers`, `--max-record`, `--no-sni`, `--no-alpn`). */
+  deviceTls?: DeviceTls;
   connectTo: ConnectTo[];
   /** `--resolve HOST:ADDR` style pins: the name resolves to these addresses without DNS. */
   resolve: { host: string; addresses: string[] }[];

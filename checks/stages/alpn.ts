@@ -4,13 +4,29 @@
  */
 import { sClientCommand } from '../route-reproduce.js';
 import type { StageDef } from '../route-stage.js';
+import { offeredAlpn } from './tls-device.js';
 
 /** The `alpn` stage: reads `run.tls` (selected protocol) and `run.spec.alpn` (offered). */
 export const alpnStage: StageDef = {
   id: 'alpn',
+  continueOnWarn: true,
   async run(run) {
     const tls = run.tls!;
-    const offered = run.spec.alpn;
+    const offered = offeredAlpn(run);
+    if (!offered && run.spec.alpn) {
+      // --no-alpn: the device offers none where AWS IoT needs it for X.509 on 443 (facts §1). Go on: the protocol
+      // stage shows what the endpoint does with it (no CONNACK, HTTP 403).
+      return [
+        {
+          stage: 'alpn',
+          status: 'warn',
+          code: 'ALPN_NOT_OFFERED',
+          durationMs: 0,
+          summary: `the device offers no ALPN (--no-alpn); on 443 AWS IoT takes the client certificate only with ${run.spec.alpn}`,
+          evidence: { offered: null, wanted: run.spec.alpn, selected: tls.alpn || null },
+        },
+      ];
+    }
     if (!offered) {
       return [
         {

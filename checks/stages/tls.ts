@@ -10,6 +10,7 @@ import { CLIENT_CERT_ALERTS, tlsHandshake } from '../../src/probes/tls.js';
 import type { RouteCode } from '../route-codes.js';
 import { sClientCommand } from '../route-reproduce.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
+import { compareWithDevice, deviceHandshake, recordLimitOutcome, wireEvidence } from './tls-device.js';
 
 function failedHandshake(run: RouteRun, handshake: TlsFailure, reproduce: string): StageOutcome[] {
   const { target, credentials } = run.ctx;
@@ -24,8 +25,9 @@ function failedHandshake(run: RouteRun, handshake: TlsFailure, reproduce: string
         ? `the server aborted the handshake with alert ${handshake.alert.name} (${handshake.alert.number})`
         : handshake.message,
       evidence: {
-        sni: run.dest.name,
+        sni: deviceHandshake(run).sendSni === false ? null : run.dest.name,
         bytesFromServer: handshake.bytesFromServer,
+        ...wireEvidence(handshake.wire),
         ...(handshake.alert ? { alert: handshake.alert.name, alertNumber: handshake.alert.number } : {}),
         ...(handshake.systemCode ? { error: handshake.systemCode } : {}),
       },
@@ -79,10 +81,11 @@ function completedHandshake(run: RouteRun, handshake: TlsSuccess, reproduce: str
   const evidence = {
     address,
     port,
-    sni: run.dest.name,
+    sni: handshake.sniSent,
     protocol: handshake.protocol,
     cipher: handshake.cipher,
     chain: handshake.chain,
+    ...wireEvidence(handshake.wire),
   };
   const base = { stage: 'tls' as const, durationMs: handshake.durationMs };
   const chainCode = classifyChainError(handshake.chainError);
@@ -108,13 +111,26 @@ function completedHandshake(run: RouteRun, handshake: TlsSuccess, reproduce: str
       summary: `the server certificate does not cover ${run.dest.name}: ${handshake.hostnameError}`,
     };
   }
+  const tooLarge = recordLimitOutcome(run, handshake.wire, handshake.durationMs);
+  if (tooLarge) return { ...tooLarge, reproduce, evidence: { ...evidence, ...tooLarge.evidence } };
   return {
     ...base,
     status: 'pass',
     code: 'TLS_OK',
     evidence,
-    summary: `${handshake.protocol} ${handshake.cipher}, chain verified, name matches`,
+    summary:
+      `${handshake.protocol} ${handshake.cipher}, chain verified, name matches; ` +
+      `largest record ${handshake.wire.largestRecordBytes} bytes`,
   };
+}
+
+/** Add the comparison handshakes (device settings set only) to the evidence of the failed `tls` outcome. */
+async function withComparison(run: RouteRun, outcomes: StageOutcome[]): Promise<StageOutcome[]> {
+  const first = outcomes[0];
+  if (!first || first.code === 'TLS_RECORD_TOO_LARGE') return outcomes;
+  const comparison = await compareWithDevice(run);
+  if (Object.keys(comparison).length === 0) return outcomes;
+  return [{ ...first, evidence: { ...first.evidence, device: comparison } }, ...outcomes.slice(1)];
 }
 
 /** The `tls` stage: sets `run.tls` when the handshake completes (even when the chain or name then fails). */
@@ -126,8 +142,7 @@ export const tlsStage: StageDef = {
     // Custom authentication sends no client certificate (facts §1 row 3).
     const mtls = run.spec.auth === undefined;
     const handshake = await tlsHandshake(run.stream!, {
-      servername: run.dest.name,
-      alpn: run.spec.alpn,
+      ...deviceHandshake(run),
       timeoutMs: target.timeoutMs,
       ...(mtls && credentials.cert ? { cert: credentials.cert.pem } : {}),
       ...(mtls && credentials.key ? { key: credentials.key.pem } : {}),
@@ -135,9 +150,13 @@ export const tlsStage: StageDef = {
       ca: credentials.ca?.pem ?? [],
     });
     const reproduce = sClientCommand({ ...target, endpoint: run.dest.name }, run.spec, peer.address, peer.port);
-    if (!handshake.ok) return failedHandshake(run, handshake, reproduce);
+    if (!handshake.ok) return withComparison(run, failedHandshake(run, handshake, reproduce));
     run.tls = handshake;
     run.own(handshake.socket);
-    return [completedHandshake(run, handshake, reproduce)];
+    const outcome = completedHandshake(run, handshake, reproduce);
+    if (outcome.status === 'pass') return [outcome];
+    // The route ends here: free the server (some serve one connection at a time) before comparing handshakes.
+    handshake.socket.destroy();
+    return withComparison(run, [outcome]);
   },
 };

@@ -10,6 +10,7 @@ import { CLOUD_PAGES } from './pages-cloud.js';
 import { CREDENTIAL_PROVIDER_PAGES } from './pages-credential-provider.js';
 import { CREDENTIAL_PAGES } from './pages-credentials.js';
 import { ENDPOINT_PAGES } from './pages-endpoint.js';
+import { FIELD_PAGES } from './pages-field.js';
 import { GENERAL_PAGES } from './pages-general.js';
 import { CUSTOM_AUTH_PAGES } from './pages-custom-auth.js';
 import { WSS_PAGES } from './pages-wss.js';
@@ -33,6 +34,7 @@ const PAGE_LISTS: readonly (readonly CodePage[])[] = [
   RECORD_PAGES,
   CUSTOM_AUTH_PAGES,
   WSS_PAGES,
+  FIELD_PAGES,
 ];
 
 const WRITTEN: ReadonlyMap<string, CodePage> = new Map(PAGE_LISTS.flat().map((p) => [p.code, p]));

@@ -3,8 +3,7 @@
  * stopped, whether it got through, what a check said. Pure: no I/O, no clock.
  */
 import {
-  ROUTES,
-  ROUTE_IDS,
+  routeSpecOf,
   STAGE_IDS,
   routeResultId,
   type CheckResult,
@@ -93,7 +92,7 @@ export class Facts {
 
   /** Routes with at least one stage result, in catalogue order. */
   routes(): RouteId[] {
-    return ROUTE_IDS.filter((id) => this.results.some((r) => r.route === id && r.stage));
+    return [...new Set(this.results.filter((r) => r.route && r.stage).map((r) => r.route as RouteId))];
   }
 
   /** Routes that count: present, and not blocked the way the site profile expects. */
@@ -151,7 +150,7 @@ export class Facts {
     const address = str(tcp?.evidence['address']);
     const port = num(tcp?.evidence['port']);
     if (address && port) return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-    return `${this.endpointName() ?? '<endpoint>'}:${route ? ROUTES[route].port : 8883}`;
+    return `${this.endpointName() ?? '<endpoint>'}:${route ? portOf(route) : 8883}`;
   }
 
   endpointName(): string | undefined {
@@ -179,7 +178,7 @@ export class Facts {
 
 /** The standard AWS IoT port of a route (8883, 443 or 8443). */
 export function portOf(route: RouteId): number {
-  return ROUTES[route].port;
+  return routeSpecOf(route)?.port ?? 0;
 }
 
 /** `items` without repeats, in first-seen order. */

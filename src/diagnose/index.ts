@@ -30,6 +30,16 @@ import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './networ
 import { profileMismatch } from './profile.js';
 import { applyRecordedConnectFailures, duplicateClientId } from './records.js';
 import { showRuledOut, withdrawGuesses } from './ruled-out.js';
+import { alpnNotOffered, noSharedCipher, sniMissing, tlsRecordTooLarge, tlsVersionUnsupported } from './device-tls.js';
+import {
+  foldIntoFieldFindings,
+  ipv4PathBroken,
+  ipv6PathBroken,
+  proxyAuthRequired,
+  proxyBlocksPort,
+  proxyRequired,
+  proxyUnreachable,
+} from './field.js';
 import { alpnStripped, endpointNameMismatch, tlsIntercepted, wrongCaFile } from './tls.js';
 
 export type { DiagnoseContext } from './facts.js';
@@ -181,6 +191,12 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...certFilesSwapped(facts),
     ...credentialsUnusable(facts),
     ...wrongEndpointName(facts),
+    ...proxyRequired(facts),
+    ...proxyAuthRequired(facts),
+    ...proxyUnreachable(facts),
+    ...proxyBlocksPort(facts),
+    ...ipv6PathBroken(facts),
+    ...ipv4PathBroken(facts),
     ...dnsFailure(facts),
     ...allRoutesBlocked(facts),
     ...portBlocked(facts),
@@ -193,6 +209,11 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...endpointOtherAccount(facts),
     ...alpnStripped(facts),
     ...answerNotAwsIot(facts),
+    ...sniMissing(facts),
+    ...tlsVersionUnsupported(facts),
+    ...noSharedCipher(facts),
+    ...tlsRecordTooLarge(facts),
+    ...alpnNotOffered(facts),
     ...keyCertMismatch(facts),
     ...certExpired(facts),
     ...certNotYetValid(facts),
@@ -208,6 +229,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...profileMismatch(facts),
   ];
   foldConsequences(primary);
+  foldIntoFieldFindings(facts, primary);
   const withdrawn = withdrawGuesses(facts, primary);
   citeExplained(facts, primary, counted(facts));
   const claimed = new Set(primary.flatMap((f) => f.evidence));

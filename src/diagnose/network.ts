@@ -2,7 +2,7 @@
  * Network causes: the name does not resolve, a port is filtered, nothing gets through, TLS is cut off after the
  * ClientHello (SNI filtering).
  */
-import { ALPN_MQTT, ROUTES, type CheckResult, type Finding, type RouteId } from '../model/index.js';
+import { ALPN_MQTT, routeSpecOf, type CheckResult, type Finding, type RouteId } from '../model/index.js';
 import {
   TCP_BLOCK_HOW,
   TRANSPORT_TLS_CODES,
@@ -101,10 +101,10 @@ export function dnsFailure(facts: Facts): Finding[] {
 
 /** Routes that get past TCP and TLS and select their ALPN, which a blocked route could move to. */
 function alternativeFor(facts: Facts, route: RouteId): RouteId | undefined {
-  const spec = ROUTES[route];
+  const spec = routeSpecOf(route)!;
   const candidates = facts
     .routes()
-    .filter((r) => r !== route && ROUTES[r].protocol === spec.protocol && ROUTES[r].port !== spec.port);
+    .filter((r) => r !== route && routeSpecOf(r)!.protocol === spec.protocol && routeSpecOf(r)!.port !== spec.port);
   return candidates.find((r) => facts.works(r)) ?? candidates.find((r) => facts.getsThrough(r));
 }
 
@@ -138,7 +138,7 @@ export function portBlocked(facts: Facts): Finding[] {
     const alternatives = uniq(group.map((b) => alternativeFor(facts, b.route)).filter((r): r is RouteId => !!r));
     const remediation: string[] = [];
     for (const alt of alternatives) {
-      const spec = ROUTES[alt];
+      const spec = routeSpecOf(alt)!;
       remediation.push(
         spec.alpn
           ? `Move the device to port ${spec.port} with ALPN ${spec.alpn}: ${alt} works from this network.${spec.alpn === ALPN_MQTT ? ' Most AWS IoT device SDKs offer that ALPN by themselves when the port is 443; with a plain MQTT library, set the ALPN protocol list yourself.' : ''}`

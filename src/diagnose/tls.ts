@@ -2,7 +2,15 @@
  * TLS causes: a chain that is not the endpoint's (interception), a CA file that cannot verify the real chain, a
  * certificate that does not cover the endpoint name, and ALPN that does not reach the server.
  */
-import { ALPN_CUSTOM_AUTH, ROUTES, routeKindOf, type CheckResult, type Finding, type RouteId } from '../model/index.js';
+import {
+  ALPN_CUSTOM_AUTH,
+  ROUTES,
+  routeKindOf,
+  routeSpecOf,
+  type CheckResult,
+  type Finding,
+  type RouteId,
+} from '../model/index.js';
 import {
   chainLooksAmazon,
   chainOf,
@@ -357,9 +365,9 @@ export function alpnStripped(facts: Facts): Finding[] {
     .filter(
       (r) =>
         !routes.includes(r) &&
-        !ROUTES[r].alpn &&
+        !routeSpecOf(r)!.alpn &&
         facts.works(r) &&
-        routes.some((b) => ROUTES[routeKindOf(b)]?.protocol === ROUTES[r].protocol),
+        routes.some((b) => routeSpecOf(b)?.protocol === routeSpecOf(r)?.protocol),
     );
   return [
     finding('ALPN_STRIPPED', {
@@ -368,7 +376,7 @@ export function alpnStripped(facts: Facts): Finding[] {
       title: `ALPN ${list(offered, 'and')} ${offered.length > 1 ? 'do' : 'does'} not reach AWS IoT on port 443`,
       explanation: `On port 443 AWS IoT decides how to authenticate from the ALPN protocol in the TLS handshake: ${meaning}. Here the server ${selected.length > 0 ? `selected ${list(selected)} instead` : alpnCells.length > 0 ? 'selected no protocol' : 'answered 403 "Missing Authentication Token", which is what it does when the client certificate is not used'}. Something in the path (a TLS-terminating proxy or firewall) removes ALPN, or the server is not AWS IoT. Without it, MQTT on 443 (custom authentication included) gets no CONNACK and HTTPS publish gets 403.`,
       remediation: [
-        ...alternatives.map((r) => `Use ${r} (port ${ROUTES[r].port}), which works from this network.`),
+        ...alternatives.map((r) => `Use ${r} (port ${routeSpecOf(r)!.port}), which works from this network.`),
         'Ask the network administrator to let TLS to the endpoint through unmodified on 443 (no TLS termination or re-encryption).',
         `Check by hand (the full output shows "ALPN protocol:"): openssl s_client -connect ${facts.connectTarget(routes[0])} -servername ${facts.endpointName() ?? '<endpoint>'} -alpn ${offered[0] ?? 'x-amzn-mqtt-ca'} </dev/null`,
       ],

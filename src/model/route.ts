@@ -36,7 +36,17 @@ export type RouteProtocol = 'mqtt' | 'https' | 'credentials';
 export type TransportId = string;
 
 /** Every stage a route can show, in the canonical matrix order. A new stage id is added here and in `STAGE_TITLES`. */
-export const STAGE_IDS = ['dns', 'tcp', 'tls', 'alpn', 'client-auth', 'upgrade', 'protocol', 'round-trip'] as const;
+export const STAGE_IDS = [
+  'dns',
+  'tcp',
+  'proxy',
+  'tls',
+  'alpn',
+  'client-auth',
+  'upgrade',
+  'protocol',
+  'round-trip',
+] as const;
 /** One stage of a route (one matrix row). */
 export type StageId = (typeof STAGE_IDS)[number];
 
@@ -44,6 +54,7 @@ export type StageId = (typeof STAGE_IDS)[number];
 export const STAGE_TITLES: Readonly<Record<StageId, string>> = {
   dns: 'Endpoint name resolves',
   tcp: 'TCP connection opens',
+  proxy: 'Proxy opens a tunnel to the endpoint (HTTP CONNECT / SOCKS5)',
   tls: 'TLS handshake with SNI, server chain and name verified',
   alpn: 'Server selects the offered ALPN protocol',
   'client-auth': 'Server accepts the client certificate',

@@ -3,10 +3,10 @@
  * colour and words, the diagnosis, per-stage timings as one horizontal bar per route (inline SVG), and the details
  * of every failing result. Every piece of text from the report is escaped. A pure function of the report.
  */
+import { alpnLabel } from './routes.js';
 import {
-  ROUTES,
-  routeSpecOf,
   routesIn,
+  routeSpecOf,
   STAGE_IDS,
   STATUS_SYMBOLS,
   type CheckResult,
@@ -116,12 +116,7 @@ function matrix(report: Report): string {
   const routes = routesIn(cells);
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => cells.some((r) => r.stage === s));
-  const head = routes
-    .map(
-      (r) =>
-        `<th scope="col">${e(r)}<br><small>${e(routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN')}</small></th>`,
-    )
-    .join('');
+  const head = routes.map((r) => `<th scope="col">${e(r)}<br><small>${e(alpnLabel(r))}</small></th>`).join('');
   const rows = stages.map((stage) => {
     const tds = routes.map((route) => {
       const r = cells.find((c) => c.route === route && c.stage === stage);
@@ -211,7 +206,7 @@ function timingFigure(route: RouteId, cells: readonly CheckResult[]): string {
     );
   return [
     '<figure class="timing">',
-    `<figcaption>${e(route)} (${e(ROUTES[route].title)}): ${total} ms</figcaption>`,
+    `<figcaption>${e(route)} (${e(routeSpecOf(route)?.title ?? route)}): ${total} ms</figcaption>`,
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${BAR_W} ${BAR_H}" width="${BAR_W}" height="${BAR_H}" role="img" aria-label="${e(aria)}"><rect x="0" y="0" width="${BAR_W}" height="${BAR_H}" fill="#f6f8fa"/>${rects.join('')}</svg>`,
     `<ul class="timing-list">${items.join('')}</ul>`,
     '</figure>',

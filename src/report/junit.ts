@@ -3,7 +3,7 @@
  * IoT API checks, and `diagnosis` with one testcase per finding. Failures carry the code, summary, hint and the
  * reproduce command. A pure function of the report.
  */
-import { ROUTES, routesIn, type CheckResult, type Finding, type Report, type RouteId } from '../model/index.js';
+import { routeSpecOf, routesIn, type CheckResult, type Finding, type Report } from '../model/index.js';
 import { repeatJunitCases } from './repeat-text.js';
 
 /** Characters XML 1.0 cannot carry at all (controls other than tab, newline, carriage return; lone surrogates). */
@@ -179,8 +179,8 @@ export function renderJunit(report: Report): string {
   ];
   const suites: Suite[] = [];
   const routes = routesIn(report.results);
-  for (const route of routes as RouteId[]) {
-    const spec = ROUTES[route];
+  for (const route of routes) {
+    const spec = routeSpecOf(route)!;
     suites.push({
       name: `route ${route}`,
       properties: [...common, ['route', spec.title], ['port', String(spec.port)], ['alpn', spec.alpn ?? 'none']],

@@ -2,16 +2,8 @@
  * Markdown for tickets: the matrix as a table (symbol and word in every cell), the diagnosis, and the details of
  * every failing result with its reproduce command in a code block. A pure function of the report.
  */
-import {
-  ROUTES,
-  routeSpecOf,
-  routesIn,
-  STAGE_IDS,
-  STATUS_SYMBOLS,
-  type CheckResult,
-  type Finding,
-  type Report,
-} from '../model/index.js';
+import { routesIn, STAGE_IDS, STATUS_SYMBOLS, type CheckResult, type Finding, type Report } from '../model/index.js';
+import { alpnLabel } from './routes.js';
 import { renderRepeatMarkdown } from './repeat-text.js';
 import { SKIP_CODES } from '../model/result.js';
 import { codePageHref } from '../catalogue/link.js';
@@ -59,7 +51,7 @@ function matrix(report: Report): string {
   const routes = routesIn(cells);
   if (routes.length === 0) return '';
   const stages = STAGE_IDS.filter((s) => cells.some((r) => r.stage === s));
-  const head = `| Stage | ${routes.map((r) => `${r}<br>${routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN'}`).join(' | ')} |`;
+  const head = `| Stage | ${routes.map((r) => `${r}<br>${alpnLabel(r)}`).join(' | ')} |`;
   const rule = `|---|${routes.map(() => '---').join('|')}|`;
   const rows = stages.map((stage) => {
     const row = routes.map((route) => {

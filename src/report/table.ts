@@ -1,14 +1,7 @@
 import { createRequire } from 'node:module';
 import type TableType from 'cli-table3';
-import {
-  ROUTES,
-  routeSpecOf,
-  routesIn,
-  STAGE_IDS,
-  type CheckResult,
-  type Finding,
-  type Report,
-} from '../model/index.js';
+import { routesIn, STAGE_IDS, type CheckResult, type Finding, type Report } from '../model/index.js';
+import { alpnLabel } from './routes.js';
 import { renderRepeatText } from './repeat-text.js';
 import { bold, indent, paint, statusLabel } from './style.js';
 import { SKIP_CODES } from '../model/result.js';
@@ -43,7 +36,7 @@ export function renderMatrix(results: readonly CheckResult[], opts: TableOptions
   const stages = STAGE_IDS.filter((s) => routeResults.some((r) => r.stage === s));
   const Table = loadTable();
   const table = new Table({
-    head: ['', ...routes.map((r) => `${r}\n${routeSpecOf(r)?.alpn ? `ALPN ${routeSpecOf(r)?.alpn}` : 'no ALPN'}`)],
+    head: ['', ...routes.map((r) => `${r}\n${alpnLabel(r)}`)],
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [] },
   });
   for (const stage of stages) {

@@ -52,7 +52,7 @@ export function cliHasCommand(name: string): boolean {
  * name to that address in every namespace's hosts file. Uses `iot-doctor lab` when the CLI has it (or when
  * IOT_DOCTOR_E2E_LAB=cli), else the test's launcher with the same flags (IOT_DOCTOR_E2E_LAB=host forces it).
  */
-export async function startLabInBed(bed: Bed, scenario = 'healthy'): Promise<RunningLab> {
+export async function startLabInBed(bed: Bed, scenario = 'healthy', opts: { bind?: string } = {}): Promise<RunningLab> {
   const dir = join(bed.tmp, `lab-${scenario}`);
   const flags = [
     '--scenario',
@@ -60,7 +60,7 @@ export async function startLabInBed(bed: Bed, scenario = 'healthy'): Promise<Run
     '--dir',
     dir,
     '--bind',
-    ADDR.server,
+    opts.bind ?? ADDR.server,
     '--allow-non-loopback',
     '--port-8883',
     '8883',
@@ -118,6 +118,8 @@ export interface CheckOptions {
   extra?: string[];
   /** Kill the run after this long (default: 8 × timeout + 20 s). */
   killAfterMs?: number;
+  /** Environment of the run (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The `check` command line that a device owner would type (endpoint name, credential files, JSON on stdout). */
@@ -149,6 +151,7 @@ export async function runCheck(bed: Bed, ns: string, lab: RunningLab, opts: Chec
   const timeoutMs = opts.timeoutMs ?? 3000;
   const run = await bed.run(ns, process.execPath, checkArgs(lab, opts), {
     timeoutMs: opts.killAfterMs ?? timeoutMs * 8 + 20_000,
+    ...(opts.env ? { env: opts.env } : {}),
   });
   let report: Report;
   try {
@@ -184,6 +187,7 @@ export const HEALTHY: Readonly<Record<RouteId, Readonly<Partial<Record<StageId, 
   'mqtt-8883': {
     dns: 'DNS_OK',
     tcp: 'TCP_OK',
+    proxy: 'PROXY_CONNECT_OK',
     tls: 'TLS_OK',
     alpn: 'ALPN_NOT_USED',
     'client-auth': 'CLIENT_CERT_ACCEPTED',
@@ -193,6 +197,7 @@ export const HEALTHY: Readonly<Record<RouteId, Readonly<Partial<Record<StageId, 
   'mqtt-443': {
     dns: 'DNS_OK',
     tcp: 'TCP_OK',
+    proxy: 'PROXY_CONNECT_OK',
     tls: 'TLS_OK',
     alpn: 'ALPN_SELECTED',
     'client-auth': 'CLIENT_CERT_ACCEPTED',
@@ -202,6 +207,7 @@ export const HEALTHY: Readonly<Record<RouteId, Readonly<Partial<Record<StageId, 
   'https-8443': {
     dns: 'DNS_OK',
     tcp: 'TCP_OK',
+    proxy: 'PROXY_CONNECT_OK',
     tls: 'TLS_OK',
     alpn: 'ALPN_NOT_USED',
     'client-auth': 'CLIENT_CERT_ACCEPTED',
@@ -211,6 +217,7 @@ export const HEALTHY: Readonly<Record<RouteId, Readonly<Partial<Record<StageId, 
   'https-443': {
     dns: 'DNS_OK',
     tcp: 'TCP_OK',
+    proxy: 'PROXY_CONNECT_OK',
     tls: 'TLS_OK',
     alpn: 'ALPN_SELECTED',
     'client-auth': 'CLIENT_CERT_ACCEPTED',

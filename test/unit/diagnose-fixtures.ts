@@ -4,7 +4,7 @@
  * skipped as the route probe does ("blocked by <stage>: <code>").
  */
 import {
-  ROUTES,
+  routeSpecOf,
   STAGE_IDS,
   STAGE_TITLES,
   routeKindOf,
@@ -59,12 +59,14 @@ export interface StageOverride {
 }
 
 function passCode(route: RouteId, stage: StageId): string {
-  const spec = ROUTES[route];
+  const spec = routeSpecOf(route)!;
   switch (stage) {
     case 'dns':
       return 'DNS_OK';
     case 'tcp':
       return 'TCP_OK';
+    case 'proxy':
+      return 'PROXY_CONNECT_OK';
     case 'tls':
       return 'TLS_OK';
     case 'alpn':
@@ -81,12 +83,19 @@ function passCode(route: RouteId, stage: StageId): string {
 }
 
 function passEvidence(route: RouteId, stage: StageId): Evidence {
-  const spec = ROUTES[route];
+  const spec = routeSpecOf(route)!;
   switch (stage) {
     case 'dns':
       return { name: ENDPOINT, addresses: [ADDRESS], source: 'system' };
     case 'tcp':
       return { address: ADDRESS, port: spec.port, family: 4 };
+    case 'proxy':
+      return {
+        proxy: 'http://proxy.example:3128',
+        kind: 'http',
+        status: 200,
+        statusLine: 'HTTP/1.1 200 Connection established',
+      };
     case 'tls':
       return {
         address: ADDRESS,
@@ -123,7 +132,11 @@ export function route(
 ): CheckResult[] {
   const out: CheckResult[] = [];
   let blocker: CheckResult | undefined;
-  for (const stage of ROUTES[routeKindOf(id)]?.stages ?? STAGE_IDS) {
+  const kindStages = routeSpecOf(id)?.stages ?? STAGE_IDS;
+  const stageList = id.endsWith(' via proxy')
+    ? kindStages.flatMap((s) => (s === 'tcp' ? ['tcp' as const, 'proxy' as const] : [s]))
+    : kindStages;
+  for (const stage of stageList) {
     const base = { id: routeResultId(id, stage), route: id, stage, title: STAGE_TITLES[stage], durationMs: 10 };
     const o = stages[stage];
     if (blocker && !o) {

@@ -4,6 +4,15 @@ import { MTLS_STAGES, ROUTE_IDS, STATUSES, type CheckResult, type Status } from 
 import { allRoutes, check, codes, fail, localPasses, only, route } from './diagnose-fixtures.js';
 
 const ROUTE_FAIL_CODES: Record<string, string[]> = {
+  proxy: [
+    'PROXY_AUTH_REQUIRED',
+    'PROXY_DENIED',
+    'PROXY_TARGET_UNREACHABLE',
+    'PROXY_ERROR',
+    'PROXY_CLOSED',
+    'PROXY_TIMEOUT',
+    'PROXY_BAD_REPLY',
+  ],
   dns: ['DNS_NXDOMAIN', 'DNS_NO_ANSWER', 'DNS_TEMPORARY_FAILURE', 'DNS_TIMEOUT', 'DNS_ERROR'],
   tcp: ['TCP_REFUSED', 'TCP_TIMEOUT', 'TCP_UNREACHABLE', 'TCP_RESET', 'TCP_ERROR'],
   tls: [
@@ -87,9 +96,19 @@ describe('HEALTHY', () => {
 
   for (const stage of MTLS_STAGES) {
     for (const code of ROUTE_FAIL_CODES[stage]!) {
-      for (const r of ROUTE_IDS) {
+      // The proxy row exists on the routes through a proxy only: there, every route goes through it.
+      for (const r of stage === 'proxy' ? ROUTE_IDS.map((k) => `${k} via proxy`) : ROUTE_IDS) {
         it(`never healthy with ${r} ${stage} ${code}`, () => {
-          const results = [...localPasses(), ...allRoutes({ [r]: { [stage]: fail(code) } })];
+          const others =
+            stage === 'proxy'
+              ? ROUTE_IDS.filter((k) => `${k} via proxy` !== r).flatMap((k) => route(`${k} via proxy`))
+              : [];
+          const results = [
+            ...localPasses(),
+            ...(stage === 'proxy'
+              ? [...route(r, { proxy: fail(code) }), ...others]
+              : allRoutes({ [r]: { [stage]: fail(code) } })),
+          ];
           const findings = diagnose(results);
           expect(codes(findings)).not.toContain('HEALTHY');
           expect(findings.length).toBeGreaterThan(0);

@@ -60,8 +60,13 @@ describe('route kinds and instances', () => {
     ).toEqual(['dns', 'tcp', 'tls']);
     expect(orderedStageUnion([['protocol'], ['dns', 'protocol'], ['dns', 'tcp']])).toEqual(['dns', 'tcp', 'protocol']);
     expect(orderedStageUnion(ROUTE_IDS.map((r) => ROUTES[r]!.stages))).toEqual([...MTLS_STAGES]);
-    // Every stage id belongs to some registered kind, and the kinds' union keeps the canonical order.
-    expect(orderedStageUnion(Object.values(ROUTES).map((r) => r.stages))).toEqual([...STAGE_IDS]);
+    // Every stage id belongs to some registered kind or to a route through a proxy (the proxy row, between tcp and
+    // tls), and the union keeps the canonical order.
+    const viaProxy = routeVariant(ROUTES['mqtt-443']!, {
+      variant: 'via proxy',
+      insert: [{ stage: 'proxy', after: 'tcp' }],
+    });
+    expect(orderedStageUnion([...Object.values(ROUTES).map((r) => r.stages), viaProxy.stages])).toEqual([...STAGE_IDS]);
   });
 
   it('the report schema accepts every registered route kind (and its variants) and every stage', () => {
