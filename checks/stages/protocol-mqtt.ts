@@ -165,6 +165,7 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
   };
   const sub = mosquittoCommand('mosquitto_sub', target, spec, peer, clientId, topic);
   try {
+    lock?.connecting(); // exchange() writes CONNECT at once: the next turn's spacing counts from here
     return await exchange(
       run,
       { session, pub, sub, fctx: { spec, clientId, topic, evidence, reproduce: pub } },

@@ -25,7 +25,7 @@ export class RouteHub {
   private readyWaiters: ((sub: Subscriber | null) => void)[] = [];
   private httpsWaiters: (() => void)[] = [];
   private clientIdLock: Promise<void> = Promise.resolve();
-  /** performance.now() when the last turn on the shared client id began (its CONNECT follows at once). */
+  /** performance.now() when the last turn on the shared client id sent CONNECT (or began, until it says so). */
   private lastTurnAt: number | undefined;
 
   /** Wall-clock start of this attempt (ms epoch): the start of the window in which AWS recorded its connections. */
@@ -38,11 +38,13 @@ export class RouteHub {
   }
 
   /**
-   * Serialize a section for routes that share one client id. A turn also begins at least `CONNECT_SPACING_MS` after
-   * the previous one, since AWS IoT throttles a client id to 1 CONNECT per second (facts §3.1). Returns the release
-   * function and how long the caller waited (ms).
+   * Serialize a section for routes that share one client id. A turn's CONNECT also goes out at least
+   * `CONNECT_SPACING_MS` after the previous turn's CONNECT, since AWS IoT throttles a client id to 1 CONNECT per
+   * second (facts §3.1): the holder calls `connecting()` right before it writes CONNECT, which stamps the time the
+   * spacing counts from (a busy event loop may delay CONNECT well after the turn began). Returns `release`,
+   * `connecting` and how long the caller waited (ms).
    */
-  async takeClientId(): Promise<{ release: () => void; waitedMs: number }> {
+  async takeClientId(): Promise<{ release: () => void; connecting: () => void; waitedMs: number }> {
     const started = performance.now();
     let release!: () => void;
     const previous = this.clientIdLock;
@@ -53,7 +55,10 @@ export class RouteHub {
     const spacing = this.lastTurnAt === undefined ? 0 : this.lastTurnAt + CONNECT_SPACING_MS - performance.now();
     if (spacing > 0) await new Promise((resolve) => setTimeout(resolve, spacing));
     this.lastTurnAt = performance.now();
-    return { release, waitedMs: Math.round(performance.now() - started) };
+    const connecting = (): void => {
+      this.lastTurnAt = performance.now();
+    };
+    return { release, connecting, waitedMs: Math.round(performance.now() - started) };
   }
 
   /** An MQTT route is subscribed to the test topic and can confirm markers. */
