@@ -5,12 +5,25 @@
 import { once } from 'node:events';
 import { constants } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { runAndPrint, targetFromArgs, type OutputArgs } from './commands.js';
 import { UsageError, errorMessage } from './errors.js';
 
 /** Signals that stop a lab command; each is handled so the lab's children and temporary files go with it. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * How to run this iot-doctor again from the current folder: `iot-doctor` when it was started under that name (an
+ * installed package on the PATH), otherwise `node <path of this script>` (a clone: `node dist/src/bin.js`), relative
+ * when the script lies below the current folder. Paths are shell-quoted.
+ */
+function thisProgram(): string {
+  const script = process.argv[1] ?? '';
+  if (!script || basename(script) === 'iot-doctor') return 'iot-doctor';
+  const rel = relative(process.cwd(), script);
+  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : script;
+  return `node ${/^[\w./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`}`;
+}
 
 /**
  * Until the returned function is called, SIGINT, SIGTERM and SIGHUP run `close` once (bounded to 5 s: mosquitto
@@ -139,7 +152,7 @@ export async function runLab(args: {
   }
   let files: Awaited<ReturnType<typeof lab.writeFiles>>;
   try {
-    files = await lab.writeFiles(args.dir);
+    files = await lab.writeFiles(args.dir, thisProgram());
   } catch (err) {
     await lab.close();
     throw new UsageError(`cannot write the lab files into ${args.dir}: ${errorMessage(err)}`);

@@ -110,9 +110,10 @@ export interface Lab {
   customAuth?: LabCustomAuthDevice;
   /**
    * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir` (a temporary folder removed
-   * by `close()` when omitted) and returns their paths and an iot-doctor command line that checks the lab.
+   * by `close()` when omitted) and returns their paths and a command line that checks the lab, starting with
+   * `program` (default `iot-doctor`; e.g. `node dist/src/bin.js` from a clone).
    */
-  writeFiles(dir?: string): Promise<{ ca: string; cert: string; key: string; checkCommand: string }>;
+  writeFiles(dir?: string, program?: string): Promise<{ ca: string; cert: string; key: string; checkCommand: string }>;
   /** Closes every socket, server, timer and child process. */
   close(): Promise<void>;
 }
@@ -276,6 +277,7 @@ async function writeLabFiles(
   lab: Lab,
   tempDirs: string[],
   dir: string | undefined,
+  program = 'iot-doctor',
 ): Promise<{ ca: string; cert: string; key: string; checkCommand: string }> {
   let target: string;
   if (dir) {
@@ -299,7 +301,7 @@ async function writeLabFiles(
     `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${lab.apiEndpoint}`,
     'AWS_ACCESS_KEY_ID=AKIDLAB',
     'AWS_SECRET_ACCESS_KEY=lab',
-    'iot-doctor check',
+    `${program} check`,
     `--endpoint ${lab.endpoint}`,
     `--cert ${shellQuote(files.cert)}`,
     `--key ${shellQuote(files.key)}`,
@@ -388,7 +390,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     stats,
     faults,
     records,
-    writeFiles: (dir?: string) => writeLabFiles(lab, parts.tempDirs, dir),
+    writeFiles: (dir?: string, program?: string) => writeLabFiles(lab, parts.tempDirs, dir, program),
     close,
   };
   if (def.otherDevice) parts.stopOtherDevice = otherDevice(lab, def.otherDevice.periodMs, pki);
