@@ -5,8 +5,8 @@
  * parser throws `UsageError` with one line, which never repeats a token, a password or key material.
  */
 import { createPrivateKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { errorMessage, UsageError } from './errors.js';
+import { readInputFile } from './input-file.js';
 import { parseEndpoint, type CredentialProviderTarget, type CustomAuthTarget } from './target.js';
 
 /** The flags as the command line parsed them. */
@@ -94,13 +94,12 @@ function wantsCustomAuth(args: AuthRouteArgs): boolean {
  * RSA) without echoing the file's content.
  */
 export function signToken(token: string, file: string): string {
-  let data: Buffer;
-  try {
-    data = readFileSync(file);
-  } catch (err) {
-    throw new UsageError(`--token-signing-key ${file} cannot be read: ${errorMessage(err)}`);
-  }
-  if (data.length > MAX_KEY_FILE_BYTES) throw new UsageError(`--token-signing-key ${file} is too big for a key file`);
+  // Regular files only, bounded: a FIFO or /dev/zero given as the key is named, never waited on or read whole.
+  const data = readInputFile(file, {
+    label: 'the token signing key',
+    flag: '--token-signing-key',
+    maxBytes: MAX_KEY_FILE_BYTES,
+  });
   let key: ReturnType<typeof createPrivateKey>;
   try {
     const pem = data.includes('-----BEGIN');

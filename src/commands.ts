@@ -32,7 +32,13 @@ import {
   type CredentialProviderTarget,
   type Target,
 } from './target.js';
-import { credentialProviderFromArgs, customAuthFromArgs, defaultAuthRoutes, parseThingName } from './auth-target.js';
+import {
+  credentialProviderFromArgs,
+  customAuthFromArgs,
+  defaultAuthRoutes,
+  parseThingName,
+  type AuthRouteArgs,
+} from './auth-target.js';
 
 /**
  * Whether to colour terminal output: the `--color`/`--no-color` flag wins, then NO_COLOR (any non-empty value: no
@@ -85,7 +91,7 @@ export function parseFormats(value: string | string[] | undefined, fallback: Rep
 }
 
 /** The flags of `check` (and of `demo`, which fills them from its lab), as the command line parsed them. */
-export interface CommonCheckArgs extends FieldArgs {
+export interface CommonCheckArgs extends FieldArgs, AuthRouteArgs {
   endpoint?: string;
   cert?: string;
   key?: string;
@@ -109,19 +115,9 @@ export interface CommonCheckArgs extends FieldArgs {
   'api-endpoint'?: string;
   'certificate-id'?: string;
   'site-profile'?: string;
-  'role-alias'?: string;
-  'thing-name'?: string;
-  'credentials-endpoint'?: string;
   'log-group'?: string;
   logs?: boolean;
   'hold-ms'?: number;
-  authorizer?: string;
-  token?: string;
-  'token-key-name'?: string;
-  'token-signature'?: string;
-  'token-signing-key'?: string;
-  username?: string;
-  password?: string;
 }
 
 function parseApiEndpoint(value: string): string {

@@ -215,7 +215,7 @@ describe('mqtt-custom-auth-443 against the lab custom authorizer', () => {
     ).toThrow(/not both/);
     expect(() =>
       targetFromArgs({ ...base, token: 't', 'token-key-name': 'k', 'token-signing-key': '/nonexistent' }),
-    ).toThrow(/cannot be read/);
+    ).toThrow(/cannot read the token signing key given with --token-signing-key \(\/nonexistent\): no such file/);
     expect(() => targetFromArgs({ ...base, routes: [ROUTE] })).toThrow(/needs --authorizer/);
     expect(targetFromArgs({ ...base, authorizer: 'a' }).routes).toContain(ROUTE);
   });
