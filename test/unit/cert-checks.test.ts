@@ -542,9 +542,20 @@ describe('renderList', () => {
       evidence: {},
       durationMs: 0,
     },
+    {
+      id: 'route.mqtt-8883 IPv6.tcp',
+      route: 'mqtt-8883 IPv6',
+      stage: 'tcp',
+      title: 'TCP connection',
+      status: 'fail',
+      code: 'TCP_TIMEOUT',
+      summary: 'no answer within 5000 ms',
+      evidence: {},
+      durationMs: 5000,
+    },
   ];
 
-  it('prints symbol, status word, title and summary; hint and reproduce under non-pass results', () => {
+  it('prints symbol, status word, title (route and stage for a cell) and summary; hint and reproduce under non-pass results', () => {
     expect(renderList(results, { color: false })).toBe(
       [
         '✔ pass  Thing one: fine',
@@ -552,6 +563,7 @@ describe('renderList', () => {
         '    hint: fix it',
         '    try:  echo b',
         '- skip  Thing three: blocked by b: B_BAD',
+        '✖ fail  mqtt-8883 IPv6 / tcp (TCP connection): no answer within 5000 ms',
         '',
       ].join('\n'),
     );
