@@ -135,7 +135,7 @@ export function certFilesSwapped(facts: Facts): Finding[] {
       explanation: `Each file holds what another one should: ${pairs.flatMap((p) => p.results.map((r) => r.summary)).join('; ')}. The device needs its own certificate as the client certificate, the matching private key as the key, and the Amazon root as the CA that verifies the server; with the files mixed up, no connection can authenticate.`,
       remediation: [
         `Give the files in their right slots: ${text.map((t) => `swap ${t}`).join(', ')}.`,
-        'Check each file by hand: grep -- "-----BEGIN" <file> shows CERTIFICATE for --cert and --ca, PRIVATE KEY for --key.',
+        'Check each file by hand: grep -- "-----BEGIN" <file> names CERTIFICATE for --cert and --ca, a private key (the line ends in KEY) for --key.',
       ],
       params: { pairs: pairs.map((p) => p.files) },
       evidence: ids([...pairs.flatMap((p) => p.results), ...unusableCredentialCells(facts)]),

@@ -199,6 +199,19 @@ describe('cert command', () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toContain('KEY_CERT_MISMATCH');
     expect(bad.stdout).not.toMatch(/PRIVATE KEY/);
+    // Swapped files, a key in the CA bundle, an encrypted key without its passphrase: every message names the key,
+    // but no output carries the upper-case label that secret scanners flag (nor, of course, any key material).
+    const encrypted = join(work, 'encrypted.key');
+    await execa('openssl', ['pkcs8', '-topk8', '-in', other, '-out', encrypted, '-passout', 'pass:secret-pass']);
+    for (const format of ['json', 'table', 'list', 'markdown', 'html']) {
+      const swapped = await run(['cert', '--cert', files.key, '--key', files.cert, '--ca', other, '--format', format]);
+      expect(swapped.exitCode, swapped.stdout).toBe(1);
+      expect(swapped.stdout).toMatch(/private key/);
+      expect(swapped.stdout).not.toMatch(/PRIVATE KEY/);
+      const locked = await run(['cert', '--cert', files.cert, '--key', encrypted, '--format', format]);
+      expect(locked.stdout).toMatch(/encrypted/);
+      expect(locked.stdout).not.toMatch(/PRIVATE KEY|secret-pass/);
+    }
     writeFileSync(join(work, 'junk.pem'), 'not a certificate at all\n');
     const junk = await run(['cert', '--cert', join(work, 'junk.pem')]);
     expect(junk.exitCode).toBe(1);

@@ -169,7 +169,7 @@ describe('files.*', () => {
     const swapped = await one('files.cert', { cert: 'rsa.key', key: 'rsa.pem' });
     expect([swapped.status, swapped.code]).toEqual(['fail', 'CERT_FILE_HOLDS_PRIVATE_KEY']);
     expect(swapped.summary).toBe(
-      'this file holds a PRIVATE KEY, expected a CERTIFICATE: the cert and key files are swapped',
+      'this file holds a private key, expected a CERTIFICATE: the cert and key files are swapped',
     );
     expect(swapped.reproduce).toBe(`grep -- '-----BEGIN' ${fx.path('rsa.key')}`);
     const amazon = await one('files.cert', { cert: 'amazon1.pem', key: 'rsa.key' });
@@ -580,7 +580,7 @@ describe('renderList', () => {
   it('renders real check results', async () => {
     const out = renderList(await runAll({ cert: 'rsa.key', key: 'rsa.pem' }), { color: false });
     expect(out).toContain(
-      '✖ fail  Certificate file holds a readable device certificate: this file holds a PRIVATE KEY',
+      '✖ fail  Certificate file holds a readable device certificate: this file holds a private key',
     );
     expect(out).toContain(
       '- skip  Private key matches certificate: blocked by files.cert: CERT_FILE_HOLDS_PRIVATE_KEY',

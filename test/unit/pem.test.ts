@@ -216,7 +216,7 @@ describe('loadDeviceFiles: wrong content', () => {
     const c = await load({ cert: 'rsa.key', key: 'rsa.key' });
     expect(codes(c)).toEqual(['CERT_FILE_HOLDS_PRIVATE_KEY']);
     expect(c.problems[0]!.message).toBe(
-      'this file holds a PRIVATE KEY, expected a CERTIFICATE: are the cert and key files swapped?',
+      'this file holds a private key, expected a CERTIFICATE: are the cert and key files swapped?',
     );
   });
 

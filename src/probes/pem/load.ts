@@ -27,6 +27,7 @@ import {
   problemAdder,
 } from './problems.js';
 import type { AddProblem, FileSlot } from './problems.js';
+import { shownLabel } from './problems.js';
 import { sniffFile } from './sniff.js';
 
 function readGiven(path: string, what: string, flag: string): Buffer {
@@ -176,7 +177,7 @@ function loadKeyFile(
       add(
         'KEY_ENCRYPTED_NO_PASSPHRASE',
         'fail',
-        `the private key is encrypted (${source.label}${legacy}) and no passphrase was given`,
+        `the private key is encrypted (${shownLabel(source.label)}${legacy}) and no passphrase was given`,
         PASSPHRASE_HINT,
       );
       break;
@@ -221,7 +222,7 @@ function loadCaFile(slot: FileSlot, add: AddProblem): DeviceFiles['ca'] {
       add(
         'CA_FILE_HOLDS_PRIVATE_KEY',
         'fail',
-        'this file holds a PRIVATE KEY, expected CA CERTIFICATES: are --ca and --key mixed up?',
+        'this file holds a private key, expected CA CERTIFICATES: are --ca and --key mixed up?',
         `give the server trust anchors with --ca: ${AMAZON_ROOTS_HINT.replace(/^use /, '')}`,
       );
     } else {
@@ -256,7 +257,7 @@ function loadCaFile(slot: FileSlot, add: AddProblem): DeviceFiles['ca'] {
     add(
       'CA_FILE_HOLDS_PRIVATE_KEY',
       'warn',
-      'the CA file also holds a PRIVATE KEY: a trust bundle should hold certificates only',
+      'the CA file also holds a private key: a trust bundle should hold certificates only',
       'remove the key from the bundle; if it is a CA signing key it does not belong on a device',
     );
   }

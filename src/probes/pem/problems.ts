@@ -6,6 +6,14 @@ import type { DeviceFileProblem } from '../device-files.js';
 import type { OpenPkcs12Result } from './pkcs12.js';
 import type { FileItem, SniffedFile } from './sniff.js';
 
+/**
+ * A PEM label as shown to a user: `PRIVATE KEY` in lower case (`ENCRYPTED private key`), since the upper-case
+ * phrase is what secret scanners look for in logs and reports, and no output of iot-doctor holds a key.
+ */
+export function shownLabel(label: string): string {
+  return label.replace(/PRIVATE KEY/g, 'private key');
+}
+
 /** The distinct kinds of blocks in a file, comma-separated, for a "the file holds …" message. */
 export function describeLabels(items: FileItem[]): string {
   const labels = items.map((i) => {
@@ -13,11 +21,11 @@ export function describeLabels(items: FileItem[]): string {
       case 'cert':
         return 'CERTIFICATE';
       case 'key':
-        return i.source.label;
+        return shownLabel(i.source.label);
       case 'pkcs12':
         return 'PKCS#12';
       default:
-        return i.label;
+        return shownLabel(i.label);
     }
   });
   return [...new Set(labels)].join(', ');
@@ -28,7 +36,7 @@ export const PASSPHRASE_HINT =
   'pass the passphrase with --key-passphrase or the IOT_DOCTOR_KEY_PASSPHRASE environment variable';
 export const P12_CONVERT_HINT =
   'convert it to PEM: openssl pkcs12 -in file.p12 -out cert-and-key.pem -nodes (add -legacy for old files)';
-export const KEY_PEM_HINT = 'a PEM file whose BEGIN line names a PRIVATE KEY (PKCS#8, RSA or EC)';
+export const KEY_PEM_HINT = 'a PEM file whose BEGIN line names a private key (PKCS#8, RSA or EC)';
 export const CERT_PEM_HINT = 'a file starting with -----BEGIN CERTIFICATE-----';
 export const AMAZON_ROOTS_HINT =
   'use AmazonRootCA1.pem (and AmazonRootCA3.pem) from https://www.amazontrust.com/repository/';
@@ -92,8 +100,8 @@ export function addCertFileContentProblem(slot: FileSlot, add: AddProblem, swapp
       'CERT_FILE_HOLDS_PRIVATE_KEY',
       'fail',
       swapped
-        ? 'this file holds a PRIVATE KEY, expected a CERTIFICATE: the cert and key files are swapped'
-        : 'this file holds a PRIVATE KEY, expected a CERTIFICATE: are the cert and key files swapped?',
+        ? 'this file holds a private key, expected a CERTIFICATE: the cert and key files are swapped'
+        : 'this file holds a private key, expected a CERTIFICATE: are the cert and key files swapped?',
       'give the device certificate with --cert and its private key with --key',
     );
   } else if (has(slot, 'csr')) {
@@ -144,8 +152,8 @@ export function addKeyFileContentProblem(slot: FileSlot, add: AddProblem, swappe
       'KEY_FILE_HOLDS_CERTIFICATE',
       'fail',
       swapped
-        ? `this file holds ${what}, expected a PRIVATE KEY: the cert and key files are swapped`
-        : `this file holds ${what}, expected a PRIVATE KEY: are the cert and key files swapped?`,
+        ? `this file holds ${what}, expected a private key: the cert and key files are swapped`
+        : `this file holds ${what}, expected a private key: are the cert and key files swapped?`,
       `give the device private key with --key (${KEY_PEM_HINT})`,
     );
   } else if (has(slot, 'public-key')) {
@@ -159,14 +167,14 @@ export function addKeyFileContentProblem(slot: FileSlot, add: AddProblem, swappe
     add(
       'KEY_FILE_HOLDS_CSR',
       'fail',
-      'this file holds a CERTIFICATE REQUEST (CSR), expected a PRIVATE KEY',
+      'this file holds a CERTIFICATE REQUEST (CSR), expected a private key',
       'give the private key that the CSR was generated from',
     );
   } else if (has(slot, 'key-corrupt')) {
     add(
       'KEY_FILE_CORRUPT',
       'fail',
-      'this file has a PRIVATE KEY block that does not decode (broken base64)',
+      'this file has a private key block that does not decode (broken base64)',
       'copy the key file again; check for missing lines or changed characters',
     );
   } else if (sniffed.items.some((i) => i.kind === 'other' && i.label === 'OPENSSH PRIVATE KEY')) {
