@@ -56,8 +56,27 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** A port that was free a moment ago: bind, read the port, close. Used for "connection refused" and for mosquitto. */
+/** Ports below every common ephemeral range (Linux 32768-60999, BSD/macOS/Windows 49152-65535). */
+const QUIET_PORTS = { from: 20_000, to: 32_767 };
+
+/**
+ * A port that was free a moment ago and stays free: bind, read the port, close. Used for "connection refused" and
+ * for mosquitto. Picked below the ephemeral range, where the kernel never hands a port to a `listen(0)` or an
+ * outgoing connection, so another server of a busy machine cannot take it between this check and its use; falls back
+ * to a kernel-chosen port after 20 ports in use.
+ */
 export async function reserveClosedPort(host: string): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = QUIET_PORTS.from + Math.floor(Math.random() * (QUIET_PORTS.to - QUIET_PORTS.from + 1));
+    const server = createServer();
+    try {
+      const port = await listen(server, candidate, host);
+      await closeServer(server);
+      return port;
+    } catch {
+      await closeServer(server);
+    }
+  }
   const server = createServer();
   const port = await listen(server, 0, host);
   await closeServer(server);
