@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cloudChecks } from '../../checks/cloud.js';
 import type { CheckContext } from '../../checks/types.js';
-import { LAB_DEVICE_NAME, type Lab } from '../../src/lab/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { LAB_DEVICE_NAME, createLabPki, startLab, type Lab } from '../../src/lab/index.js';
 import type { CheckResult } from '../../src/model/index.js';
 import type { DeviceFiles } from '../../src/probes/device-files.js';
 import { runChecks } from '../../src/runner/index.js';
@@ -93,4 +94,27 @@ export async function runLabCloud(
     return r;
   };
   return { results, get, ctx, ms };
+}
+
+/**
+ * One lab per scenario for a test file, started in `beforeAll` (EC device PKI, no MQTT 5 broker) with the AWS
+ * environment sandboxed to environment credentials `<keyId>`/`lab`, all closed and the environment restored in
+ * `afterAll`. Returns the map the tests read their labs from.
+ */
+export function scenarioLabs(
+  scenarios: readonly string[],
+  opts: { tmpPrefix: string; keyId: string; startTimeoutMs?: number },
+): Map<string, Lab> {
+  const labs = new Map<string, Lab>();
+  const env = awsEnvSandbox(opts.tmpPrefix);
+  beforeAll(async () => {
+    const pki = createLabPki('ec');
+    env.clean({ AWS_ACCESS_KEY_ID: opts.keyId, AWS_SECRET_ACCESS_KEY: 'lab' });
+    for (const scenario of scenarios) labs.set(scenario, await startLab({ pki, scenario, mqtt5: 'off' }));
+  }, opts.startTimeoutMs ?? 60_000);
+  afterAll(async () => {
+    await Promise.all([...labs.values()].map((l) => l.close()));
+    env.restore();
+  });
+  return labs;
 }

@@ -3,14 +3,14 @@
  * error table (§6.3) from its scenario, with the matrix cells and the diagnosis asserted; the endpoint found through
  * DescribeEndpoint(iot:CredentialProvider) when not given; the returned temporary credentials never in any output.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { targetFromArgs } from '../../src/commands.js';
-import { createLabPki, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/index.js';
 import type { Report } from '../../src/model/index.js';
 import { FORMATS } from '../../src/report/formats.js';
 import { renderReport } from '../../src/report/index.js';
 import { runDoctor } from '../../src/run.js';
-import { awsEnvSandbox } from '../helpers/cloud-run.js';
+import { scenarioLabs } from '../helpers/cloud-run.js';
 
 const CASES = [
   { scenario: 'credentials-ok', code: 'CREDENTIALS_OK', diagnosis: null },
@@ -29,20 +29,10 @@ const CASES = [
   },
 ] as const;
 
-let pki: LabPki;
-const labs = new Map<string, Lab>();
-const env = awsEnvSandbox('iot-doctor-credprov-');
-
-beforeAll(async () => {
-  pki = createLabPki('ec');
-  env.clean({ AWS_ACCESS_KEY_ID: 'AKIDCREDPROVTEST', AWS_SECRET_ACCESS_KEY: 'lab' });
-  for (const c of CASES) labs.set(c.scenario, await startLab({ pki, scenario: c.scenario, mqtt5: 'off' }));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all([...labs.values()].map((l) => l.close()));
-  env.restore();
-});
+const labs = scenarioLabs(
+  CASES.map((c) => c.scenario),
+  { tmpPrefix: 'iot-doctor-credprov-', keyId: 'AKIDCREDPROVTEST' },
+);
 
 async function run(lab: Lab, extra: Record<string, string> = {}): Promise<Report> {
   const files = await lab.writeFiles();

@@ -7,14 +7,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { targetFromArgs } from '../../src/commands.js';
-import { createLabPki, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/index.js';
 import type { Report } from '../../src/model/index.js';
 import { FORMATS } from '../../src/report/formats.js';
 import { renderReport } from '../../src/report/index.js';
 import { runDoctor } from '../../src/run.js';
-import { awsEnvSandbox } from '../helpers/cloud-run.js';
+import { scenarioLabs } from '../helpers/cloud-run.js';
 
 const ROUTE = 'mqtt-custom-auth-443';
 const REFUSED = { alpn: 'pass ALPN_SELECTED', protocol: 'fail CUSTOM_AUTH_REFUSED', 'round-trip': 'skip SKIPPED' };
@@ -71,20 +71,10 @@ const CASES = [
   },
 ] as const;
 
-let pki: LabPki;
-const labs = new Map<string, Lab>();
-const env = awsEnvSandbox('iot-doctor-customauth-');
-
-beforeAll(async () => {
-  pki = createLabPki('ec');
-  env.clean({ AWS_ACCESS_KEY_ID: 'AKIDCUSTOMAUTHTEST', AWS_SECRET_ACCESS_KEY: 'lab' });
-  for (const c of CASES) labs.set(c.scenario, await startLab({ pki, scenario: c.scenario, mqtt5: 'off' }));
-}, 90_000);
-
-afterAll(async () => {
-  await Promise.all([...labs.values()].map((l) => l.close()));
-  env.restore();
-});
+const labs = scenarioLabs(
+  CASES.map((c) => c.scenario),
+  { tmpPrefix: 'iot-doctor-customauth-', keyId: 'AKIDCUSTOMAUTHTEST', startTimeoutMs: 90_000 },
+);
 
 type CheckArgs = Parameters<typeof targetFromArgs>[0];
 

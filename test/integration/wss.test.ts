@@ -3,14 +3,14 @@
  * signature with its own SigV4 implementation, its clock and region, and an IAM switch: every code from its scenario,
  * with the cells and the diagnosis asserted; the secret key and the session token never in any output.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { targetFromArgs } from '../../src/commands.js';
-import { createLabPki, startLab, type Lab, type LabPki } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/index.js';
 import type { Report } from '../../src/model/index.js';
 import { FORMATS } from '../../src/report/formats.js';
 import { renderReport } from '../../src/report/index.js';
 import { runDoctor } from '../../src/run.js';
-import { awsEnvSandbox } from '../helpers/cloud-run.js';
+import { scenarioLabs } from '../helpers/cloud-run.js';
 
 const ROUTE = 'mqtt-wss-443';
 const OK = { upgrade: 'pass UPGRADE_OK', protocol: 'pass MQTT_CONNACK_OK', 'round-trip': 'pass MQTT_ROUND_TRIP_OK' };
@@ -28,20 +28,10 @@ const CASES = [
 ] as const;
 
 const TOKEN = 'IQoJwssSessionToken0123456789SECRET';
-let pki: LabPki;
-const labs = new Map<string, Lab>();
-const env = awsEnvSandbox('iot-doctor-wss-');
-
-beforeAll(async () => {
-  pki = createLabPki('ec');
-  env.clean({ AWS_ACCESS_KEY_ID: 'AKIDWSSTEST', AWS_SECRET_ACCESS_KEY: 'lab' });
-  for (const c of CASES) labs.set(c.scenario, await startLab({ pki, scenario: c.scenario, mqtt5: 'off' }));
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all([...labs.values()].map((l) => l.close()));
-  env.restore();
-});
+const labs = scenarioLabs(
+  CASES.map((c) => c.scenario),
+  { tmpPrefix: 'iot-doctor-wss-', keyId: 'AKIDWSSTEST' },
+);
 
 async function run(lab: Lab): Promise<Report> {
   const files = await lab.writeFiles();
