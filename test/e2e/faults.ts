@@ -6,45 +6,24 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADDR, REPO_ROOT, execSync, type Bed, type Helper } from './bed.js';
 
+/** Appends a FORWARD rule for TCP to the server's `port`, ending with `action` (the `-j` target and its options). */
+function filterPort(bed: Bed, port: number, ...action: string[]): void {
+  bed.iptables('-A', 'FORWARD', '-p', 'tcp', '-d', ADDR.server, '--dport', String(port), '-j', ...action);
+}
+
 /** A firewall that silently drops the port: the client sees nothing, only its own timeout. */
 export function dropPort(bed: Bed, port: number): void {
-  bed.iptables('-A', 'FORWARD', '-p', 'tcp', '-d', ADDR.server, '--dport', String(port), '-j', 'DROP');
+  filterPort(bed, port, 'DROP');
 }
 
 /** A firewall that answers SYNs on the port with a TCP reset: "connection refused" within a round trip. */
 export function resetPort(bed: Bed, port: number): void {
-  bed.iptables(
-    '-A',
-    'FORWARD',
-    '-p',
-    'tcp',
-    '-d',
-    ADDR.server,
-    '--dport',
-    String(port),
-    '-j',
-    'REJECT',
-    '--reject-with',
-    'tcp-reset',
-  );
+  filterPort(bed, port, 'REJECT', '--reject-with', 'tcp-reset');
 }
 
 /** A firewall that answers with ICMP "communication administratively prohibited": EHOSTUNREACH at the client. */
 export function prohibitPort(bed: Bed, port: number): void {
-  bed.iptables(
-    '-A',
-    'FORWARD',
-    '-p',
-    'tcp',
-    '-d',
-    ADDR.server,
-    '--dport',
-    String(port),
-    '-j',
-    'REJECT',
-    '--reject-with',
-    'icmp-admin-prohibited',
-  );
+  filterPort(bed, port, 'REJECT', '--reject-with', 'icmp-admin-prohibited');
 }
 
 /**
