@@ -1,0 +1,191 @@
+/**
+ * No output of iot-doctor shows a proxy password: a real run through the lab's HTTP CONNECT and SOCKS5 proxies (Basic
+ * / RFC 1929 credentials whose password needs percent-encoding) in every `--format`, the `--output` files, `render`
+ * of the saved report to every format, `--repeat`, a refused password, stderr, the error lines of bad proxy URLs
+ * (also with IOT_DOCTOR_DEBUG), and what `lab` prints and writes into lab.json. Scanned for: the password, the
+ * `user:password` pair, their percent-encoded forms and the Basic `Proxy-Authorization` token.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
+import { startLabProxy, type LabProxy } from '../../src/lab/field-proxy.js';
+import { FORMATS } from '../../src/report/formats.js';
+import { BIN, PLAIN_ENV, labCheckArgs, runCli } from '../helpers/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'iot-doctor-proxy-secrets-'));
+const USER = 'tech';
+const PASSWORD = 'Zq7Wm:pw@x/y%Kv';
+const ENCODED = encodeURIComponent(PASSWORD);
+/** Every form the password could take in an output. */
+const FORMS = [
+  PASSWORD,
+  ENCODED,
+  `${USER}:${PASSWORD}`,
+  `${USER}:${ENCODED}`,
+  Buffer.from(`${USER}:${PASSWORD}`).toString('base64'),
+  'Zq7Wm', // the part before the first reserved character: a half-redacted URL would show it
+];
+const ENV = {
+  ...PLAIN_ENV,
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_PROFILE: undefined,
+  HTTPS_PROXY: undefined,
+  https_proxy: undefined,
+  ALL_PROXY: undefined,
+  all_proxy: undefined,
+  NO_PROXY: undefined,
+  no_proxy: undefined,
+};
+
+let lab: Lab;
+let files: { ca: string; cert: string; key: string };
+const proxies: LabProxy[] = [];
+let httpUrl = '';
+let socksUrl = '';
+
+function expectNoSecret(text: string, where: string): void {
+  for (const form of FORMS) expect(text.includes(form), `${where} shows "${form}"`).toBe(false);
+}
+
+function check(extra: string[], env: Record<string, string | undefined> = {}) {
+  return runCli(labCheckArgs(lab, files, extra), { cwd: work, env: { ...ENV, ...env } });
+}
+
+beforeAll(async () => {
+  lab = await startLab({ pki: createLabPki('ec'), mqtt5: 'off' });
+  files = await lab.writeFiles(join(work, 'lab'));
+  const ports: Record<number, number> = { 8883: lab.ports.mqtt8883, 443: lab.ports.tls443, 8443: lab.ports.https8443 };
+  const upstream = (host: string, port: number) =>
+    host.toLowerCase() === lab.endpoint && ports[port] ? { host: '127.0.0.1', port: ports[port]! } : null;
+  for (const kind of ['http', 'socks5'] as const) {
+    proxies.push(await startLabProxy({ kind, bind: '127.0.0.1', users: { [USER]: PASSWORD }, upstream }));
+  }
+  httpUrl = `http://${USER}:${ENCODED}@127.0.0.1:${proxies[0]!.port}`;
+  socksUrl = `socks5h://${USER}:${ENCODED}@127.0.0.1:${proxies[1]!.port}`;
+});
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()));
+  await lab?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('proxy credentials never appear in an output', () => {
+  it('every --format on stdout, every --output file, render of the saved report, stderr', async () => {
+    const out = join(work, 'reports');
+    const runs = await Promise.all(
+      FORMATS.map((format) =>
+        check(['--proxy', httpUrl, '--format', format, ...(format === 'json' ? ['--output', out] : [])]),
+      ),
+    );
+    runs.forEach((r, i) => {
+      expect(r.exitCode, `${FORMATS[i]}: ${r.stderr}`).not.toBe(2);
+      expect(r.stdout.length).toBeGreaterThan(0);
+      expectNoSecret(`${r.stdout}\n${r.stderr}`, `--format ${FORMATS[i]}`);
+    });
+    // The run really went through the proxy with the credentials: its routes passed there.
+    const json = JSON.parse(runs[FORMATS.indexOf('json')]!.stdout) as { results: { id: string; status: string }[] };
+    expect(json.results.find((x) => x.id === 'route.mqtt-8883 via proxy.proxy')?.status).toBe('pass');
+    expect(proxies[0]!.answers).toContain('200');
+    const all = await check(['--proxy', httpUrl, '--format', FORMATS.join(','), '--output', join(work, 'all')]);
+    expectNoSecret(`${all.stdout}\n${all.stderr}`, 'several formats');
+    const written = readdirSync(join(work, 'all'));
+    expect(written.length).toBeGreaterThanOrEqual(FORMATS.length - 1);
+    for (const f of written) expectNoSecret(readFileSync(join(work, 'all', f), 'utf8'), `--output file ${f}`);
+    const saved = readdirSync(out).find((f) => f.endsWith('.json'))!;
+    const renders = await Promise.all(
+      FORMATS.map((format) =>
+        runCli(['render', join(out, saved), '--format', format, '--output', join(work, `render-${format}`)], {
+          cwd: work,
+          env: ENV,
+        }),
+      ),
+    );
+    renders.forEach((r, i) => {
+      expect(r.exitCode, r.stderr).not.toBe(2);
+      expectNoSecret(`${r.stdout}\n${r.stderr}`, `render --format ${FORMATS[i]}`);
+      for (const f of readdirSync(join(work, `render-${FORMATS[i]}`))) {
+        expectNoSecret(readFileSync(join(work, `render-${FORMATS[i]}`, f), 'utf8'), `render file ${f}`);
+      }
+    });
+  }, 120_000);
+
+  it('--repeat, the environment variable, SOCKS5, and a password the proxy refuses', async () => {
+    const runs = await Promise.all([
+      check(['--proxy', httpUrl, '--repeat', '2', '--interval', '0', '--format', 'table']),
+      check(['--proxy', httpUrl, '--repeat', '2', '--interval', '0', '--format', 'json']),
+      check(['--format', 'table'], { HTTPS_PROXY: httpUrl }),
+      check(['--format', 'json', '--proxy-only'], { ALL_PROXY: socksUrl }),
+      check(['--proxy', httpUrl.replace(ENCODED, `${ENCODED}x`), '--format', 'table']),
+      check(['--proxy', socksUrl.replace(ENCODED, `${ENCODED}x`), '--format', 'json']),
+    ]);
+    runs.forEach((r, i) => {
+      expect(r.exitCode, `run ${i}: ${r.stderr}`).not.toBe(2);
+      expectNoSecret(`${r.stdout}\n${r.stderr}`, `run ${i}`);
+    });
+    expect(runs[1]!.stdout).toContain('"repeat"');
+    const socks = JSON.parse(runs[3]!.stdout) as { results: { id: string; status: string }[] };
+    expect(socks.results.find((x) => x.id === 'route.mqtt-8883 via proxy.proxy')?.status).toBe('pass');
+    expect(runs[4]!.stdout).toContain('PROXY_AUTH_REQUIRED');
+    expect(runs[5]!.stdout).toContain('PROXY_AUTH_REQUIRED');
+  }, 120_000);
+
+  it('a bad proxy URL is one line on stderr and exit 2, without the password (also with IOT_DOCTOR_DEBUG)', async () => {
+    const bad = [
+      `ftp://${USER}:${ENCODED}@127.0.0.1:3128`,
+      `https://${USER}:${ENCODED}@127.0.0.1:3128`,
+      `http://${USER}:${ENCODED}@127.0.0.1:3128/path`,
+      `http://${USER}:${ENCODED}@127.0.0.1:99999`,
+      `http://${USER}:${ENCODED}@`,
+      `http://${USER}:${ENCODED}%zz@127.0.0.1:3128`,
+      `http://${USER}:${PASSWORD}@127.0.0.1:3128`,
+    ];
+    const runs = await Promise.all(
+      bad.flatMap((url) => [
+        check(['--proxy', url]),
+        check([], { HTTPS_PROXY: url, IOT_DOCTOR_DEBUG: '1' }),
+        check(['--proxy', url, '--format', 'json'], { IOT_DOCTOR_DEBUG: '1' }),
+      ]),
+    );
+    runs.forEach((r, i) => {
+      const where = `${bad[Math.floor(i / 3)]} (run ${i % 3})`;
+      expect(r.exitCode, `${where}: ${r.stdout}`).toBe(2);
+      expect(r.stderr.trim().split('\n').length, `${where}: ${r.stderr}`).toBeLessThanOrEqual(i % 3 === 0 ? 1 : 40);
+      expect(r.stderr).toMatch(/proxy/i);
+      expectNoSecret(`${r.stdout}\n${r.stderr}`, where);
+    });
+  }, 120_000);
+
+  it("lab's printed lines and lab.json", async () => {
+    const dir = join(work, 'lab-proxy');
+    let printed = '';
+    const child = execa('node', [BIN, 'lab', '--dir', dir, '--scenario', 'proxy-required'], {
+      reject: false,
+      env: ENV,
+      cwd: work,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('lab did not start')), 30_000);
+        child.stdout!.on('data', (d: Buffer) => {
+          printed += d.toString();
+          if (printed.includes('lab ready')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const info = readFileSync(join(dir, 'lab.json'), 'utf8');
+      expect(printed).toContain('--proxy');
+      // The lab's own password: whatever the scenario generated, in the URL form it would take.
+      for (const text of [printed, info]) expect(text).not.toMatch(/lab:lab-[a-z0-9]{4,}@/);
+    } finally {
+      child.kill('SIGTERM');
+      await child;
+    }
+  }, 60_000);
+});
