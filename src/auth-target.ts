@@ -23,6 +23,43 @@ export interface AuthRouteArgs {
   password?: string;
 }
 
+/**
+ * Environment variables that stand in for the secret flags, as `IOT_DOCTOR_KEY_PASSPHRASE` does for
+ * `--key-passphrase`: a command line is visible to every local user in `ps` and `/proc/<pid>/cmdline`, the environment
+ * of another user's process is not. The flag wins over its variable; an empty variable counts as unset.
+ */
+export const SECRET_ENV = {
+  token: 'IOT_DOCTOR_TOKEN',
+  'token-signature': 'IOT_DOCTOR_TOKEN_SIGNATURE',
+  password: 'IOT_DOCTOR_PASSWORD',
+} as const;
+
+/**
+ * `args` with `--token`, `--token-signature` and `--password` taken from `SECRET_ENV` where the flag is absent. A
+ * variable only supplies a value; it never selects the custom-authentication route by itself (an exported variable
+ * must not change every later run): the token is taken when `--token-key-name` is given (the token travels under
+ * it), the signature when a token is given and `--token-signing-key` is not, the password when another
+ * custom-authentication flag is given or `routes` (the `--routes` words) names `mqtt-custom-auth-443`.
+ */
+export function withSecretEnv<T extends AuthRouteArgs>(
+  args: T,
+  env: Record<string, string | undefined>,
+  routes: readonly string[] = [],
+): T {
+  const fromEnv = (name: string): string | undefined => (env[name] ? env[name] : undefined);
+  const out: T = { ...args };
+  const token = fromEnv(SECRET_ENV.token);
+  if (out.token === undefined && out['token-key-name'] !== undefined && token !== undefined) out.token = token;
+  const signature = fromEnv(SECRET_ENV['token-signature']);
+  if (out['token-signature'] === undefined && out['token-signing-key'] === undefined && out.token !== undefined) {
+    if (signature !== undefined) out['token-signature'] = signature;
+  }
+  const password = fromEnv(SECRET_ENV.password);
+  const routed = routes.some((r) => r.split(/[\s,]+/).includes('mqtt-custom-auth-443'));
+  if (out.password === undefined && password !== undefined && (wantsCustomAuth(out) || routed)) out.password = password;
+  return out;
+}
+
 /** Authorizer names: 1–128 of `[\w=,@-]` (AWS CreateAuthorizer `authorizerName` pattern). */
 const AUTHORIZER_NAME = /^[\w=,@-]{1,128}$/;
 /** Token key names: `[a-zA-Z0-9_-]+` (AWS `tokenKeyName`, field notes §5.5), at most 128 here. */
@@ -130,7 +167,7 @@ function checkTokenArgs(args: AuthRouteArgs): void {
           : args['token-signing-key'] !== undefined
             ? '--token-signing-key'
             : '';
-    if (orphan) throw new UsageError(`${orphan} goes with a token: give --token too`);
+    if (orphan) throw new UsageError(`${orphan} goes with a token: give --token (or IOT_DOCTOR_TOKEN) too`);
     return;
   }
   if (token === '' || token.length > MAX_TOKEN) throw new UsageError(`--token must be 1-${MAX_TOKEN} characters`);

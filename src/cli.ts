@@ -74,16 +74,24 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     describe: 'credential-provider host (default: DescribeEndpoint iot:CredentialProvider)',
   },
   { name: 'authorizer', type: 'string', describe: 'custom authorizer name: adds the mqtt-custom-auth-443 route' },
-  { name: 'token', type: 'string', describe: 'custom-auth token (a secret: never printed)' },
+  { name: 'token', type: 'string', describe: 'custom-auth token, a secret (or env IOT_DOCTOR_TOKEN)' },
   { name: 'token-key-name', type: 'string', describe: "the authorizer's tokenKeyName the token travels under" },
-  { name: 'token-signature', type: 'string', describe: 'base64 RSA-SHA256 signature of the token' },
+  {
+    name: 'token-signature',
+    type: 'string',
+    describe: 'base64 RSA-SHA256 token signature (or env IOT_DOCTOR_TOKEN_SIGNATURE)',
+  },
   {
     name: 'token-signing-key',
     type: 'string',
     describe: 'RSA private key FILE: sign the token here (instead of --token-signature)',
   },
   { name: 'username', type: 'string', describe: 'MQTT username for custom auth (the authorizer query is appended)' },
-  { name: 'password', type: 'string', describe: 'MQTT password for custom auth (a secret: never printed)' },
+  {
+    name: 'password',
+    type: 'string',
+    describe: 'MQTT password for custom auth, a secret (or env IOT_DOCTOR_PASSWORD)',
+  },
   {
     name: 'protocol',
     type: 'boolean',

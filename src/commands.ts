@@ -36,6 +36,7 @@ import {
   credentialProviderFromArgs,
   customAuthFromArgs,
   defaultAuthRoutes,
+  withSecretEnv,
   parseThingName,
   type AuthRouteArgs,
 } from './auth-target.js';
@@ -162,7 +163,8 @@ function credentialFields(
  * Builds the run's `Target` from the `check` flags. Each value is validated by its parser in target.ts; any problem
  * throws `UsageError` with one line naming the flag. Routes: `--routes`, else those the site profile names, else all.
  */
-export function targetFromArgs(args: CommonCheckArgs): Target {
+export function targetFromArgs(given: CommonCheckArgs): Target {
+  const args = withSecretEnv(given, process.env, [given.routes ?? []].flat());
   if (!args.endpoint)
     throw new UsageError(
       '--endpoint is required (the iot:Data-ATS endpoint, e.g. abc123-ats.iot.eu-west-1.amazonaws.com)',
@@ -181,7 +183,9 @@ export function targetFromArgs(args: CommonCheckArgs): Target {
   );
   const customAuth = customAuthFromArgs(args);
   if (routes.includes('mqtt-custom-auth-443') && !customAuth) {
-    throw new UsageError('the mqtt-custom-auth-443 route needs --authorizer, --token, --username or --password');
+    throw new UsageError(
+      'the mqtt-custom-auth-443 route needs --authorizer, --token, --username or --password (or IOT_DOCTOR_PASSWORD)',
+    );
   }
   return {
     endpoint,

@@ -190,10 +190,58 @@ describe('mqtt-custom-auth-443 against the lab custom authorizer', () => {
     expect(protocol.reproduce).toContain('-P "$PASSWORD"');
   }, 30_000);
 
+  it('takes the token, signature and password from IOT_DOCTOR_* when the flags are absent; a flag wins', async () => {
+    const lab = labs.get('custom-auth-ok')!;
+    const flags: Partial<CheckArgs> = { ...lab.scenario.checkFlags };
+    const token = String(flags.token);
+    const signature = String(flags['token-signature']);
+    delete flags.token;
+    delete flags['token-signature'];
+    const files = await lab.writeFiles();
+    const base = {
+      endpoint: lab.endpoint,
+      ca: files.ca,
+      'connect-to': lab.connectTo,
+      region: lab.region,
+      routes: [ROUTE],
+      timeout: 4000,
+      ...flags,
+    };
+    process.env['IOT_DOCTOR_TOKEN'] = token;
+    process.env['IOT_DOCTOR_TOKEN_SIGNATURE'] = signature;
+    process.env['IOT_DOCTOR_PASSWORD'] = 'pw-from-env-0815';
+    try {
+      const target = targetFromArgs(base);
+      expect(target.customAuth).toMatchObject({ token, signature, password: 'pw-from-env-0815' });
+      const report = await runDoctor({ ...target, apiEndpoint: lab.apiEndpoint });
+      expect(cells(report)['round-trip']).toBe('pass MQTT_ROUND_TRIP_OK');
+      expect(cloudCode(report)).toBe('AUTHORIZER_AUTHENTICATES');
+      for (const format of [...FORMATS, 'json' as const]) {
+        const text = renderReport(report, format, { color: false });
+        for (const s of [token, signature, 'pw-from-env-0815']) expect(text, format).not.toContain(s);
+      }
+      // The flag wins: a wrong token in the environment does not replace the right one on the command line.
+      process.env['IOT_DOCTOR_TOKEN'] = 'not-the-token';
+      process.env['IOT_DOCTOR_TOKEN_SIGNATURE'] = 'QUJD';
+      const flagged = targetFromArgs({ ...base, token, 'token-signature': signature, password: 'pw-flag' });
+      expect(flagged.customAuth).toMatchObject({ token, signature, password: 'pw-flag' });
+      // A variable alone never adds the route: a run of the default routes ignores it.
+      const plain = targetFromArgs({ endpoint: lab.endpoint });
+      expect(plain.routes).not.toContain(ROUTE);
+      expect(plain.customAuth).toBeUndefined();
+    } finally {
+      delete process.env['IOT_DOCTOR_TOKEN'];
+      delete process.env['IOT_DOCTOR_TOKEN_SIGNATURE'];
+      delete process.env['IOT_DOCTOR_PASSWORD'];
+    }
+  }, 30_000);
+
   it('refuses inconsistent flags with one line', () => {
     const base = { endpoint: 'abc123-ats.iot.eu-west-1.amazonaws.com' };
     expect(() => targetFromArgs({ ...base, token: 't' })).toThrow(/--token needs --token-key-name/);
-    expect(() => targetFromArgs({ ...base, 'token-key-name': 'k' })).toThrow(/give --token too/);
+    expect(() => targetFromArgs({ ...base, 'token-key-name': 'k' })).toThrow(
+      /give --token \(or IOT_DOCTOR_TOKEN\) too/,
+    );
     expect(() =>
       targetFromArgs({
         ...base,

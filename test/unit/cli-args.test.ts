@@ -152,3 +152,17 @@ describe('required options', () => {
     expect(help.text).toMatch(/--listen <value>\s+HOST:PORT \[required\]/);
   });
 });
+
+describe("iot-doctor's own help", () => {
+  it('names the environment variable of every secret flag (a command line is visible in ps)', async () => {
+    const { PROGRAM } = await import('../../src/cli.js');
+    const help = parseCommandLine(PROGRAM, ['check', '--help']) as { kind: string; text: string };
+    expect(help.kind).toBe('print');
+    expect(help.text).toMatch(/--token <value> [^\n]*(\n {20,})?[^\n]*\(or env\s+IOT_DOCTOR_TOKEN\)/);
+    expect(help.text).toMatch(
+      /--token-signature <value> [^\n]*(\n {20,})?[^\n]*\(or env\s+IOT_DOCTOR_TOKEN_SIGNATURE\)/,
+    );
+    expect(help.text).toMatch(/--password <value> [^\n]*(\n {20,})?[^\n]*\(or env\s+IOT_DOCTOR_PASSWORD\)/);
+    expect(help.text).toMatch(/--key-passphrase <value> [^\n]*(\n {20,})?[^\n]*\(or env\s+IOT_DOCTOR_KEY_PASSPHRASE\)/);
+  });
+});
