@@ -5,7 +5,8 @@
  *
  * The rules are yargs' (what the README and users rely on): `--name value`, `--name=value`, `-a value`; `--no-name`
  * for booleans; a scalar given twice keeps the last value; an array option takes every value that follows it up to
- * the next flag and may be repeated (a one-digit alias such as curl's `-4` is a flag, not a value); numbers are
+ * the next flag and may be repeated (a one-digit alias such as curl's `-4` is a flag, not a value, except as the
+ * value a number option needs: `--timeout -4` is -4, for the command to reject); numbers are
  * parsed (a non-number gives NaN, for the command to reject); unknown options and commands are usage errors; `--help`
  * / `-h` and `--version` win over everything else. The parsed arguments carry every option under its kebab-case name
  * and its camelCase name, with the defaults filled in.
@@ -94,6 +95,12 @@ function isDigitFlag(spec: CommandSpec, token: string): boolean {
   return /^-\d$/.test(token) && spec.options.some((o) => o.alias === token.slice(1));
 }
 
+/** The one line for an option given without its value, naming the flag that stood where the value should be. */
+function missingValue(option: OptionSpec, next: string | undefined): string {
+  const after = next === undefined ? '' : ` (the next word, "${shortText(next)}", is a flag)`;
+  return `--${option.name} needs a value${after}`;
+}
+
 /** Everything after the command name: options into `values`, the rest into `positionals`. */
 function parseTokens(
   spec: CommandSpec,
@@ -129,9 +136,13 @@ function parseTokens(
     // A value may start with a dash when it is a number (--timeout -1): the command then says what is wrong with it.
     const isValue = (t: string | undefined): t is string =>
       t !== undefined && t !== '--' && (!t.startsWith('-') || (/^-\d/.test(t) && !isDigitFlag(spec, t)));
-    if (inline === undefined && isValue(tokens[i + 1])) taken.push(tokens[++i]!);
+    // The first value of a number option is a number even when it reads like a digit flag (`--timeout -4`): the
+    // option needs a value there, so the user meant the number, and the command says what is wrong with it.
+    const isFirstValue = (t: string | undefined): t is string =>
+      isValue(t) || (option.type === 'number' && t !== undefined && /^-\d+(\.\d+)?$/.test(t));
+    if (inline === undefined && isFirstValue(tokens[i + 1])) taken.push(tokens[++i]!);
     if (option.array && inline === undefined) while (isValue(tokens[i + 1])) taken.push(tokens[++i]!);
-    if (!taken.length) throw new UsageError(`Not enough arguments following: ${option.name}`);
+    if (!taken.length) throw new UsageError(missingValue(option, tokens[i + 1]));
     const converted = taken.map((t) => convert(option, t));
     if (option.array)
       values.set(option.name, [...((values.get(option.name) as unknown[] | undefined) ?? []), ...converted]);

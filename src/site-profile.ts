@@ -3,10 +3,10 @@
  * a site, which are blocked on purpose, and which checks must pass. Loading validates by hand and says exactly
  * what is wrong; applying is a pure function over the results.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, errorMessage } from './errors.js';
+import { UsageError, jsonSyntaxReason } from './errors.js';
 import { CONFIG_FILE_MAX_BYTES, readInputText } from './input-file.js';
 import { ROUTE_IDS, STAGE_IDS, isRouteId, type CheckResult, type RouteId } from './model/index.js';
 
@@ -106,7 +106,7 @@ export function loadSiteProfile(path: string): SiteProfile {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`profile ${path} is not valid JSON: ${errorMessage(err)}`);
+    throw new UsageError(`profile ${path} is not valid JSON: ${jsonSyntaxReason(err, text)}`);
   }
   return parseSiteProfile(data, `profile ${path}`);
 }
@@ -136,14 +136,22 @@ export function builtinSiteProfiles(): string[] {
 }
 
 /**
- * A shipped site profile by name (`443-only`), or a file path (anything with a slash or ending in `.json`).
- * Throws `UsageError` for an unknown name (listing the shipped ones) or a bad file.
+ * A shipped site profile by name (`443-only`), or a file path (anything with a slash or ending in `.json`, or an
+ * existing file that is not a shipped name). Throws `UsageError` for an unknown name (listing the shipped ones), a
+ * folder (said to be one), or a bad file.
  */
 export function resolveSiteProfile(nameOrPath: string): SiteProfile {
   if (/[/\\]/.test(nameOrPath) || nameOrPath.endsWith('.json')) return loadSiteProfile(nameOrPath);
   const dir = builtinSiteProfileDir();
   const path = dir ? join(dir, `${nameOrPath}.json`) : undefined;
   if (!path || !existsSync(path)) {
+    if (statSync(nameOrPath, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new UsageError(
+        `--site-profile ${nameOrPath} is a folder, not a profile: give a .json file in it or a shipped name ` +
+          `(${builtinSiteProfiles().join(', ') || 'none'})`,
+      );
+    }
+    if (existsSync(nameOrPath)) return loadSiteProfile(nameOrPath);
     throw new UsageError(
       `no profile named "${nameOrPath}" (shipped: ${builtinSiteProfiles().join(', ') || 'none'}); ` +
         'give a path to a .json file for your own',

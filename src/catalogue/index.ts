@@ -108,7 +108,7 @@ export function catalogueMarkdown(): string {
   const out = [
     '# Diagnosis codes',
     '',
-    '<!-- Generated from src/catalogue by `node dist/bin.js explain --markdown > docs/codes.md`; do not edit. -->',
+    '<!-- Generated from src/catalogue by `node dist/src/bin.js explain --markdown > docs/codes.md`; do not edit. -->',
     '',
     'Every finding in a report links to its page here. `iot-doctor explain CODE` prints the same page.',
     '',

@@ -2,6 +2,7 @@
  * Parsing AWS IoT policy documents (IAM policy grammar, facts §7): validation with `PolicySyntaxError`, action and
  * resource lists, conditions, and `${…}` variable templates (only with `"Version": "2012-10-17"`). Cached.
  */
+import { jsonSyntaxReason } from '../errors.js';
 import { parseCidr, parseOperator } from './conditions.js';
 import { PolicySyntaxError } from './types.js';
 import type { ParsedCondition, ParsedPolicy, ParsedStatement, ValueSegment, ValueTemplate } from './types.js';
@@ -48,8 +49,7 @@ export function parsePolicy(doc: string | object, policyName?: string): ParsedPo
     try {
       value = JSON.parse(doc);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new PolicySyntaxError(`document is not valid JSON (${reason})`, '', policyName);
+      throw new PolicySyntaxError(`document is not valid JSON (${jsonSyntaxReason(err, doc)})`, '', policyName);
     }
   }
   const parsed = parseDocument(value, policyName);

@@ -2,7 +2,7 @@
  * Every rendering is a pure function of the canonical JSON report, so `render report.json --format X` gives the
  * same output as a live run. Whatever the format, PEM private-key blocks never leave this module.
  */
-import { UsageError } from '../errors.js';
+import { UsageError, jsonSyntaxReason } from '../errors.js';
 import { SCHEMA_VERSION, STATUSES, type Report } from '../model/index.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
@@ -90,7 +90,7 @@ export function parseReport(text: string, source = 'report'): Report {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`${source} is not valid JSON: ${jsonSyntaxReason(err, text)}`);
   }
   if (!isObject(data)) throw new UsageError(`${source} is not an iot-doctor report (expected a JSON object)`);
   if (!('schemaVersion' in data)) throw new UsageError(`${source} is not an iot-doctor report (no schemaVersion)`);

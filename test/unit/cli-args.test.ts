@@ -24,6 +24,7 @@ const program: ProgramSpec = {
         { name: 'mqtt-version', type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'version' },
         { name: 'output', alias: 'o', type: 'string', default: 'reports', describe: 'folder' },
         { name: 'secret', type: 'boolean', hidden: true, describe: 'not listed' },
+        { name: 'ipv4', alias: '4', type: 'boolean', describe: 'IPv4 only' },
       ],
     },
     { name: 'show', describe: 'show a report', positional: { name: 'report', describe: 'report.json' }, options: [] },
@@ -90,7 +91,7 @@ describe('command-line parser', () => {
     expect(usageError(['frobnicate'])).toBe('Unknown argument: frobnicate');
     expect(usageError(['run', '--nope'])).toBe('Unknown argument: nope');
     expect(usageError(['run', 'extra'])).toBe('Unknown argument: extra');
-    expect(usageError(['run', '--endpoint'])).toBe('Not enough arguments following: endpoint');
+    expect(usageError(['run', '--endpoint'])).toBe('--endpoint needs a value');
     expect(usageError(['run', '--mqtt-version', '4'])).toBe(
       '--mqtt-version: "4" is not one of 3.1.1, 5 (protocol level 4 is MQTT 3.1.1: give 3.1.1)',
     );
@@ -113,6 +114,19 @@ describe('command-line parser', () => {
     expect(sub.text).not.toContain('--secret');
     expect(parseCommandLine(program, ['--version'])).toEqual({ kind: 'print', text: '1.2.3' });
     expect(parseCommandLine(program, ['run', '--version'])).toEqual({ kind: 'print', text: '1.2.3' });
+  });
+
+  it('a number option takes a negative number as its value even when it reads like a digit flag (-4)', () => {
+    expect(run(['run', '--timeout', '-4'])['timeout']).toBe(-4);
+    expect(run(['run', '--timeout', '-4'])['ipv4']).toBeUndefined();
+    expect(run(['run', '--timeout', '-4.5', '-4'])).toMatchObject({ timeout: -4.5, ipv4: true });
+    // Elsewhere -4 stays the flag: after a value, and where a string is wanted (one line naming it).
+    expect(run(['run', '--timeout', '7', '-4'])).toMatchObject({ timeout: 7, ipv4: true });
+    expect(run(['run', '--routes', 'a', '-4'])).toMatchObject({ routes: ['a'], ipv4: true });
+    expect(usageError(['run', '--endpoint', '-4'])).toBe('--endpoint needs a value (the next word, "-4", is a flag)');
+    expect(usageError(['run', '--timeout', '--strict'])).toBe(
+      '--timeout needs a value (the next word, "--strict", is a flag)',
+    );
   });
 
   it('wraps long descriptions to the width', () => {
