@@ -8,7 +8,6 @@ import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSu
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
 import { credentialSourceHint, loadIotSdk } from './probes/iot-api.js';
-import { loadMqtt } from './probes/mqtt.js';
 import { loadDeviceFiles } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applySiteProfile, expectedBlockedRoutes, type SiteProfile } from './site-profile.js';
@@ -120,9 +119,6 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   // their handshakes, and only when there may be credentials to use it with.
   if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target))
     await loadIotSdk().catch(() => undefined);
-  // Likewise the MQTT client: loading it at the first CONNECT would stall the other routes' handshakes.
-  if (target.protocol && target.routes.some((r) => r.startsWith('mqtt')) && checks.some((c) => c.family === 'route'))
-    loadMqtt();
   const run = (list: readonly DoctorCheck[], c: CheckContext): Promise<CheckResult[]> =>
     runChecks(list, c, {
       guardMs: guardMs(target),

@@ -6,7 +6,7 @@
  * (facts §3: no CONNACK, the connection is closed).
  */
 import type { Duplex } from 'node:stream';
-import { createRequire } from 'node:module';
+import mqttPacket from 'mqtt-packet';
 import type { IConnackPacket, IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet';
 import { describeBytes } from './bytes.js';
 import { alertFromError } from './tls.js';
@@ -84,15 +84,16 @@ interface Pending {
   fail: (step: MqttStep<never>) => void;
 }
 
-type MqttPacketModule = typeof import('mqtt-packet');
-let codecCache: MqttPacketModule | undefined;
+type MqttPacketModule = typeof mqttPacket;
+// By default mqtt-packet's first generate() fills a cache of 65536 two-byte buffers (tens of ms plus their garbage
+// collection), in the middle of the other routes' handshakes; a probe writes a handful of packets: allocate each number.
+mqttPacket.writeToStream.cacheNumbers = false;
 /**
- * The MQTT packet codec (mqtt-packet), loaded once by the first run that needs it, not at start-up. Returns the
- * module; throws only when the package is missing.
+ * The MQTT packet codec (mqtt-packet). The CLI's bundle compiles it in without the stream parts (scripts/bundle.mjs),
+ * so importing it costs a few ms; returns the module.
  */
 export function loadMqtt(): MqttPacketModule {
-  codecCache ??= createRequire(import.meta.url)('mqtt-packet') as MqttPacketModule;
-  return codecCache;
+  return mqttPacket;
 }
 
 /**
