@@ -70,9 +70,28 @@ export function planRoutes(target: Target, families: readonly Family[]): RouteId
   return [...direct, ...viaProxy];
 }
 
+/**
+ * Why the direct routes probe `families` (one line for the report): `-4`/`-6`, `--proxy-only`, a `--connect-to`
+ * address, `--resolve`, or what DNS published (a missing AAAA or A record is named), or DNS gave no answer.
+ */
+export function familiesReason(target: Target, families: readonly Family[]): string {
+  if (target.proxyOnly) return 'none: --proxy-only (no direct route)';
+  if (target.family) return target.family === 4 ? '-4 (--ipv4)' : '-6 (--ipv6)';
+  if (connectsElsewhere(target)) return 'the family of the address --connect-to gives';
+  if (pinnedFamilies(target)) return '--resolve gives the addresses';
+  if (families.length === 0) return 'DNS gave no address: each route probes what it gets';
+  if (families.length > 1) return 'A and AAAA published';
+  return families[0] === 4 ? `no AAAA record for ${target.endpoint}` : `no A record for ${target.endpoint}`;
+}
+
 /** The target with its route instances planned (`routes` become instance ids, `plannedFamilies` set). */
 export async function planTarget(target: Target, resolve: (name: string) => Promise<DnsOutcome>): Promise<Target> {
   const needsDirect = !target.proxyOnly && target.routes.length > 0;
   const families = needsDirect ? await plannedFamilies(target, resolve) : [];
-  return { ...target, routes: planRoutes(target, families), plannedFamilies: families };
+  return {
+    ...target,
+    routes: planRoutes(target, families),
+    plannedFamilies: families,
+    ...(target.routes.length > 0 ? { familiesReason: familiesReason(target, families) } : {}),
+  };
 }

@@ -13,7 +13,13 @@ export const FIELD_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     describe:
       'proxy URL: http://[user:pass@]host:port (HTTP CONNECT), socks5:// or socks5h://; probes the direct path and ' +
-      'the path through it (default: https_proxy, HTTPS_PROXY, then all_proxy, ALL_PROXY, minus NO_PROXY, as curl)',
+      'the path through it (default: https_proxy, HTTPS_PROXY, then all_proxy, ALL_PROXY; NO_PROXY applies, as curl)',
+  },
+  {
+    name: 'noproxy',
+    type: 'string',
+    describe:
+      'hosts that bypass the proxy, as curl\'s --noproxy: replaces NO_PROXY, applies to --proxy too; "" keeps the proxy',
   },
   {
     name: 'no-proxy',

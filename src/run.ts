@@ -4,6 +4,7 @@
  */
 import type { CheckContext, DoctorCheck } from '../checks/types.js';
 import type { RunnerEvent } from './model/check.js';
+import { pathSummary } from './path-summary.js';
 import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSummary } from './model/index.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
@@ -50,6 +51,7 @@ export function summarizeTarget(target: Target, certificateId?: string): TargetS
     clientId: target.clientId,
     topic: target.topic,
     ...(target.region ? { region: target.region } : {}),
+    ...pathSummary(target),
   };
 }
 

@@ -27,12 +27,16 @@ export interface Target {
   proxy?: ProxyConfig;
   /** Why no proxy applies although one is configured (NO_PROXY), or that --no-proxy ignored the environment. */
   proxyNote?: string;
+  /** One line: why the proxy is used (`--proxy`, `HTTPS_PROXY from the environment`) or why none is. */
+  proxyReason?: string;
   /** Only the routes through the proxy (`--proxy-only`). */
   proxyOnly?: boolean;
   /** `-4` / `-6`: probe only this address family. Absent: every family DNS returns. */
   family?: Family;
   /** Families the plan found in DNS for the endpoint (set by `planTarget`); plain route ids use the first. */
   plannedFamilies?: Family[];
+  /** Why `plannedFamilies` holds what it holds (`-4`, `--resolve`, no AAAA record …), set by `planTarget`. */
+  familiesReason?: string;
   /** The device's TLS stack (`--tls-version`, `--ciphers`, `--max-record`, `--no-sni`, `--no-alpn`). */
   deviceTls?: DeviceTls;
   connectTo: ConnectTo[];

@@ -112,6 +112,12 @@ export interface TargetSummary {
   region?: string;
   /** Name of the site profile (`--site-profile`) the run was judged against; older reports call it `profile`. */
   siteProfile?: string;
+  /** The proxy of the `via proxy` routes (URL without credentials, its flag or variable) and why; or why none. */
+  proxy?: { url?: string; source?: string; credentials?: boolean; reason: string };
+  /** Address families the direct routes probed (the first address of each) and why (`-4`, no AAAA record …). */
+  families?: { probed: (4 | 6)[]; reason: string };
+  /** The device's TLS stack (`--tls-version`, `--ciphers`, `--max-record` bytes, `--no-sni`, `--no-alpn`). */
+  deviceTls?: { tlsVersion?: '1.2' | '1.3'; ciphers?: string; maxRecord?: number; sni: boolean; alpn: boolean };
 }
 
 export const SCHEMA_VERSION = 1;

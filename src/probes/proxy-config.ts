@@ -1,8 +1,9 @@
 /**
  * Which proxy a route goes through: `--proxy URL`, else the environment the way curl reads it (field-notes §1.4):
  * `https_proxy`/`HTTPS_PROXY`, then `all_proxy`/`ALL_PROXY` (lowercase wins, an empty value counts as unset), with
- * `no_proxy`/`NO_PROXY` exceptions; `--no-proxy` ignores the environment. The password is kept for the proxy
- * handshake only: every text made here for people (`describe`, `reproduce`) leaves it out.
+ * `no_proxy`/`NO_PROXY` exceptions (replaced by `--noproxy LIST`; they apply to `--proxy` too); `--no-proxy` ignores
+ * the environment. The password is kept for the proxy handshake only: every text made here for people (`describe`,
+ * `reproduce`, `reason`) leaves it out.
  */
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface ProxyConfig {
 /** What the run does about proxies: the proxy (or none), why none, and whether the direct path is probed too. */
 export interface ProxyChoice {
   proxy: ProxyConfig | null;
+  /** One line: why this proxy is used ("HTTPS_PROXY from the environment") or why none is. */
+  reason: string;
   /** Why no proxy applies although one is configured (NO_PROXY matched), or why none was looked for. */
   note?: string;
 }
@@ -183,30 +186,54 @@ function ipEquals(a: string, b: string): boolean {
   return isIP(a) === 4 ? a === b : ipv6ToBigInt(a) === ipv6ToBigInt(b);
 }
 
-/** The flags that decide the proxy: `--proxy URL`, `--no-proxy` (ignore the environment). */
+/** The flags that decide the proxy: `--proxy URL`, `--noproxy LIST` (curl's), `--no-proxy` (ignore the environment). */
 export interface ProxyFlags {
   proxy?: string;
+  /** curl's `--noproxy LIST`: replaces no_proxy/NO_PROXY; `""` keeps the proxy for every host. */
+  noProxyList?: string;
   noProxy?: boolean;
 }
 
+/** The exceptions list of a run: `--noproxy LIST` wins over no_proxy/NO_PROXY (curl: CURLOPT_NOPROXY). */
+function exceptionsList(flags: ProxyFlags, env: NodeJS.ProcessEnv): { name: string; value: string } | undefined {
+  if (flags.noProxyList !== undefined) return { name: '--noproxy', value: flags.noProxyList };
+  if (flags.noProxy) return undefined;
+  return envPair(env, 'no_proxy');
+}
+
+/** Where a proxy setting came from, for people: `--proxy`, or `HTTPS_PROXY from the environment`. */
+export function proxySourceWords(source: string): string {
+  return source.startsWith('--') ? source : `${source} from the environment`;
+}
+
 /**
- * Decide the proxy for TLS connections to `endpoint`: `--proxy` wins (NO_PROXY does not apply to it, as with curl's
- * `-x`); `--no-proxy` means none; else `https_proxy`/`HTTPS_PROXY`, then `all_proxy`/`ALL_PROXY`, unless
- * `no_proxy`/`NO_PROXY` matches the endpoint. Errors: UsageError for a malformed URL (naming the variable).
+ * Decide the proxy for TLS connections to `endpoint`, as curl does (field-notes §1.4; CURLOPT_PROXY,
+ * CURLOPT_NOPROXY): `--proxy`, else (unless `--no-proxy`) `https_proxy`/`HTTPS_PROXY`, then `all_proxy`/`ALL_PROXY`;
+ * then the exceptions, `--noproxy LIST` or else `no_proxy`/`NO_PROXY` (not with `--no-proxy`), exempt the endpoint
+ * from either (curl applies NO_PROXY to `-x` too since 7.53; `--noproxy ""` keeps the proxy). `reason` says in one
+ * line why a proxy is or is not used. Errors: UsageError for a malformed URL (naming its flag or variable).
  */
 export function chooseProxy(endpoint: string, flags: ProxyFlags, env: NodeJS.ProcessEnv = process.env): ProxyChoice {
-  if (flags.proxy !== undefined && flags.proxy !== '') return { proxy: parseProxyUrl(flags.proxy, '--proxy') };
-  if (flags.noProxy) return { proxy: null, note: '--no-proxy: proxy environment variables ignored' };
-  const found = envPair(env, 'https_proxy') ?? envPair(env, 'all_proxy');
-  if (!found) return { proxy: null };
-  const proxy = parseProxyUrl(found.value, found.name);
-  const exceptions = envPair(env, 'no_proxy');
-  const matched = exceptions ? noProxyMatch(endpoint, exceptions.value) : null;
-  if (exceptions && matched !== null) {
+  let found: { name: string; value: string } | undefined;
+  if (flags.proxy !== undefined && flags.proxy !== '') found = { name: '--proxy', value: flags.proxy };
+  else if (flags.noProxy) {
+    const note = '--no-proxy: proxy environment variables ignored';
+    return { proxy: null, reason: note, note };
+  } else found = envPair(env, 'https_proxy') ?? envPair(env, 'all_proxy');
+  if (!found) {
     return {
       proxy: null,
-      note: `${found.name} is set, but ${exceptions.name} (entry "${matched}") exempts ${endpoint}`,
+      reason: 'no proxy configured (no --proxy; https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY unset)',
     };
   }
-  return { proxy };
+  const proxy = parseProxyUrl(found.value, found.name);
+  const exceptions = exceptionsList(flags, env);
+  const matched = exceptions ? noProxyMatch(endpoint, exceptions.value) : null;
+  if (exceptions && matched !== null) {
+    const entry = matched === '*' ? '"*" (every host)' : `"${matched}"`;
+    const keep = exceptions.name === '--noproxy' ? '' : ' (--noproxy "" keeps the proxy)';
+    const note = `no proxy: ${exceptions.name} entry ${entry} exempts ${endpoint} from ${found.name}${keep}`;
+    return { proxy: null, reason: note, note };
+  }
+  return { proxy, reason: proxySourceWords(found.name) };
 }

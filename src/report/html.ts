@@ -3,6 +3,7 @@
  * colour and words, the diagnosis, per-stage timings as one horizontal bar per route (inline SVG), and the details
  * of every failing result. Every piece of text from the report is escaped. A pure function of the report.
  */
+import { pathFacts } from './paths.js';
 import { alpnLabel } from './routes.js';
 import {
   routesIn,
@@ -283,6 +284,7 @@ function header(report: Report): string {
   for (const [k, v] of Object.entries(t.files)) if (v) facts.push([`${k} file`, String(v)]);
   if (t.connectTo.length) facts.push(['Connect to', t.connectTo.join(', ')]);
   if (t.siteProfile) facts.push(['Profile', t.siteProfile]);
+  facts.push(...pathFacts(t));
   const verdictClass = report.exitCode === 0 ? 'ok' : report.exitCode === 1 ? 'bad' : 'tool';
   const verdictWord =
     report.exitCode === 0

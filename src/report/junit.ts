@@ -3,6 +3,7 @@
  * IoT API checks, and `diagnosis` with one testcase per finding. Failures carry the code, summary, hint and the
  * reproduce command. A pure function of the report.
  */
+import { pathFacts } from './paths.js';
 import { routeSpecOf, routesIn, type CheckResult, type Finding, type Report } from '../model/index.js';
 import { repeatJunitCases } from './repeat-text.js';
 
@@ -175,6 +176,10 @@ export function renderJunit(report: Report): string {
     ['endpoint', target.endpoint],
     ...(target.clientId ? ([['clientId', target.clientId]] as [string, string][]) : []),
     ...(target.region ? ([['region', target.region]] as [string, string][]) : []),
+    ...pathFacts(target).map(([k, v]): [string, string] => [
+      k.toLowerCase().replace(/ (\w)/g, (_m, c: string) => c.toUpperCase()),
+      v,
+    ]),
     ['tool', `${report.tool.name} ${report.tool.version}`],
   ];
   const suites: Suite[] = [];

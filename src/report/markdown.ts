@@ -2,6 +2,7 @@
  * Markdown for tickets: the matrix as a table (symbol and word in every cell), the diagnosis, and the details of
  * every failing result with its reproduce command in a code block. A pure function of the report.
  */
+import { pathFacts } from './paths.js';
 import { routesIn, STAGE_IDS, STATUS_SYMBOLS, type CheckResult, type Finding, type Report } from '../model/index.js';
 import { alpnLabel } from './routes.js';
 import { renderRepeatMarkdown } from './repeat-text.js';
@@ -126,6 +127,7 @@ export function renderMarkdown(report: Report): string {
   if (files.length) facts.push(`- **Files:** ${files.map(([k, v]) => `${k} ${mdCode(String(v))}`).join(', ')}`);
   if (t.connectTo.length) facts.push(`- **Connect to:** ${t.connectTo.map((c) => mdCode(c)).join(', ')}`);
   if (t.siteProfile) facts.push(`- **Profile:** ${mdText(t.siteProfile)}`);
+  for (const [k, v] of pathFacts(t)) facts.push(`- **${k}:** ${mdText(v)}`);
   out.push(...facts, '');
 
   const m = matrix(report);

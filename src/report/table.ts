@@ -1,3 +1,4 @@
+import { pathFacts } from './paths.js';
 import { createRequire } from 'node:module';
 import type TableType from 'cli-table3';
 import { routesIn, STAGE_IDS, type CheckResult, type Finding, type Report } from '../model/index.js';
@@ -135,9 +136,8 @@ export function summaryLine(report: Report): string {
 export function renderTable(report: Report, opts: TableOptions): string {
   const sections: string[] = [];
   const t = report.target;
-  sections.push(
-    `${bold('iot-doctor', opts.color)} ${report.tool.version}  endpoint ${t.endpoint}  client id ${t.clientId ?? '-'}`,
-  );
+  const head = `${bold('iot-doctor', opts.color)} ${report.tool.version}  endpoint ${t.endpoint}  client id ${t.clientId ?? '-'}`;
+  sections.push([head, ...pathFacts(t).map(([k, v]) => `  ${k.toLowerCase()}: ${v}`)].join('\n'));
   const matrix = renderMatrix(report.results, opts);
   if (matrix) sections.push(matrix);
   const details = renderRouteDetails(report.results, opts);

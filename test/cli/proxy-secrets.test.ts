@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
 import { startLabProxy, type LabProxy } from '../../src/lab/field-proxy.js';
 import { FORMATS } from '../../src/report/formats.js';
-import { BIN, PLAIN_ENV, labCheckArgs, runCli } from '../helpers/cli.js';
+import { BIN, PLAIN_ENV, labCheckArgs, reportValidator, runCli } from '../helpers/cli.js';
+import type { Report } from '../../src/model/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-proxy-secrets-'));
 const USER = 'tech';
@@ -188,4 +189,55 @@ describe('proxy credentials never appear in an output', () => {
       await child;
     }
   }, 60_000);
+});
+
+describe('which proxy the run used, and why, in the report (curl: NO_PROXY applies to --proxy, --noproxy wins)', () => {
+  it('JSON target.proxy and the table header say where the proxy came from or what exempted the endpoint', async () => {
+    const validate = reportValidator();
+    const cases: { args: string[]; env: Record<string, string>; via: boolean; reason: RegExp }[] = [
+      { args: ['--proxy', httpUrl], env: {}, via: true, reason: /^--proxy$/ },
+      { args: [], env: { HTTPS_PROXY: httpUrl }, via: true, reason: /^HTTPS_PROXY from the environment$/ },
+      { args: [], env: { HTTPS_PROXY: httpUrl, NO_PROXY: '.amazonaws.com' }, via: false, reason: /from HTTPS_PROXY/ },
+      { args: ['--proxy', httpUrl], env: { NO_PROXY: '.amazonaws.com' }, via: false, reason: /from --proxy/ },
+      { args: ['--proxy', httpUrl, '--noproxy', ''], env: { NO_PROXY: '*' }, via: true, reason: /^--proxy$/ },
+      {
+        args: ['--noproxy', 'iot.eu-west-1.amazonaws.com'],
+        env: { HTTPS_PROXY: httpUrl },
+        via: false,
+        reason: /--noproxy entry "iot\.eu-west-1\.amazonaws\.com"/,
+      },
+      { args: ['--no-proxy'], env: { HTTPS_PROXY: httpUrl }, via: false, reason: /^--no-proxy/ },
+      { args: [], env: {}, via: false, reason: /^no proxy configured/ },
+    ];
+    const runs = await Promise.all(
+      cases.flatMap((c) => [
+        check([...c.args, '--format', 'json', '--routes', 'mqtt-8883'], c.env),
+        check([...c.args, '--format', 'table', '--routes', 'mqtt-8883'], c.env),
+      ]),
+    );
+    cases.forEach((c, i) => {
+      const where = `${c.args.join(' ')} ${JSON.stringify(c.env)}`;
+      const json = runs[2 * i]!;
+      const table = runs[2 * i + 1]!;
+      expect(json.exitCode, `${where}: ${json.stderr}`).not.toBe(2);
+      const report = JSON.parse(json.stdout) as Report;
+      expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+      const proxy = report.target.proxy!;
+      expect(proxy.reason, where).toMatch(c.reason);
+      expect(report.target.routes.includes('mqtt-8883 via proxy'), where).toBe(c.via);
+      if (c.via) {
+        expect(proxy).toMatchObject({ url: `http://127.0.0.1:${proxies[0]!.port}`, credentials: true });
+        expect(table.stdout).toContain(
+          `proxy: http://127.0.0.1:${proxies[0]!.port} (${proxy.reason}, with credentials)`,
+        );
+      } else {
+        expect(proxy.url).toBeUndefined();
+        expect(table.stdout).toContain(`proxy: ${proxy.reason}`);
+      }
+      expectNoSecret(`${json.stdout}${table.stdout}`, where);
+    });
+    expect(runs[4]!.stdout).toContain(
+      `"no proxy: NO_PROXY entry \\".amazonaws.com\\" exempts ${lab.endpoint} from HTTPS_PROXY`,
+    );
+  }, 120_000);
 });

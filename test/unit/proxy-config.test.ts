@@ -86,12 +86,40 @@ describe('NO_PROXY as curl matches it', () => {
 });
 
 describe('choosing the proxy', () => {
-  it('--proxy wins over the environment and NO_PROXY', () => {
-    const env = { HTTPS_PROXY: 'http://env:3128', NO_PROXY: '*' };
-    expect(chooseProxy(EP, { proxy: 'socks5h://p:1080' }, env).proxy).toMatchObject({
-      kind: 'socks5h',
-      source: '--proxy',
+  it('--proxy wins over the environment; NO_PROXY applies to it as to the environment (curl >= 7.53)', () => {
+    const env = { HTTPS_PROXY: 'http://env:3128', NO_PROXY: 'corp.local' };
+    expect(chooseProxy(EP, { proxy: 'socks5h://p:1080' }, env)).toMatchObject({
+      proxy: { kind: 'socks5h', source: '--proxy' },
+      reason: '--proxy',
     });
+    const exempt = chooseProxy(EP, { proxy: 'socks5h://p:1080' }, { NO_PROXY: '.amazonaws.com' });
+    expect(exempt.proxy).toBeNull();
+    expect(exempt.reason).toBe(
+      `no proxy: NO_PROXY entry ".amazonaws.com" exempts ${EP} from --proxy (--noproxy "" keeps the proxy)`,
+    );
+    expect(chooseProxy(EP, { proxy: 'http://p:1' }, { no_proxy: '*' }).reason).toContain('"*" (every host)');
+    // --no-proxy: the environment, NO_PROXY included, is ignored; --proxy still applies
+    expect(chooseProxy(EP, { proxy: 'http://p:1', noProxy: true }, { NO_PROXY: '*' }).proxy).toMatchObject({
+      host: 'p',
+    });
+  });
+
+  it("--noproxy LIST replaces NO_PROXY (curl's CURLOPT_NOPROXY); an empty list keeps the proxy for every host", () => {
+    const env = { HTTPS_PROXY: 'http://env:3128', NO_PROXY: '.amazonaws.com' };
+    expect(chooseProxy(EP, { noProxyList: '' }, env)).toMatchObject({
+      proxy: { host: 'env', source: 'HTTPS_PROXY' },
+      reason: 'HTTPS_PROXY from the environment',
+    });
+    expect(chooseProxy(EP, { noProxyList: 'corp.local' }, env).proxy).toMatchObject({ host: 'env' });
+    const exempt = chooseProxy(EP, { proxy: 'http://p:1', noProxyList: 'iot.eu-west-1.amazonaws.com' }, {});
+    expect(exempt.proxy).toBeNull();
+    expect(exempt.reason).toBe(`no proxy: --noproxy entry "iot.eu-west-1.amazonaws.com" exempts ${EP} from --proxy`);
+  });
+
+  it('says why no proxy applies when none is configured', () => {
+    expect(chooseProxy(EP, {}, {}).reason).toMatch(/^no proxy configured/);
+    expect(chooseProxy(EP, { noProxy: true }, { HTTPS_PROXY: 'http://h:1' }).reason).toMatch(/^--no-proxy/);
+    expect(chooseProxy(EP, {}, { ALL_PROXY: 'socks5://h:1' }).reason).toBe('ALL_PROXY from the environment');
   });
 
   it('reads https_proxy before HTTPS_PROXY, then all_proxy / ALL_PROXY; empty values are unset', () => {
