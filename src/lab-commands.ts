@@ -173,7 +173,7 @@ export async function runLab(args: {
   writeFileSync(join(args.dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
   process.stdout.write(
     `${labModule.describeLab(lab)}\n\n` +
-      `Files in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}, lab.json\n` +
+      `Files in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}${files.proxyUrl ? `, ${files.proxyUrl}` : ''}, lab.json\n` +
       `Check it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`,
   );
   await Promise.race(STOP_SIGNALS.map((sig) => once(process, sig)));

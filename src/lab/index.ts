@@ -113,7 +113,7 @@ export interface Lab {
    * by `close()` when omitted) and returns their paths and a command line that checks the lab, starting with
    * `program` (default `iot-doctor`; e.g. `node dist/src/bin.js` from a clone).
    */
-  writeFiles(dir?: string, program?: string): Promise<{ ca: string; cert: string; key: string; checkCommand: string }>;
+  writeFiles(dir?: string, program?: string): Promise<LabFiles>;
   /** Closes every socket, server, timer and child process. */
   close(): Promise<void>;
 }
@@ -269,16 +269,31 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
   return { ...parts, broker, dataPlane, controlPlane, credentialProvider };
 }
 
+/** What `writeFiles` wrote, and the command line that checks the lab. */
+export interface LabFiles {
+  ca: string;
+  cert: string;
+  key: string;
+  /** The site proxy's URL with its credentials (mode 0600), when the scenario gives the device credentials. */
+  proxyUrl?: string;
+  checkCommand: string;
+}
+
+/** A proxy URL that carries a password (`scheme://user:password@host:port`). */
+const URL_WITH_PASSWORD = /^[a-z0-9]+:\/\/[^/@:]*:[^/@]*@/i;
+
 /**
  * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir`, or a new temporary folder
- * recorded in `tempDirs`, and returns their paths and an iot-doctor command line that checks the lab.
+ * recorded in `tempDirs`, and returns their paths and an iot-doctor command line that checks the lab, runnable as
+ * printed. A site proxy with credentials goes into the file `proxy-url` (mode 0600) and reaches the check as
+ * `HTTPS_PROXY="$(cat …/proxy-url)"`, the way a device's environment gives it: no password on the printed line.
  */
 async function writeLabFiles(
   lab: Lab,
   tempDirs: string[],
   dir: string | undefined,
   program = 'iot-doctor',
-): Promise<{ ca: string; cert: string; key: string; checkCommand: string }> {
+): Promise<LabFiles> {
   let target: string;
   if (dir) {
     target = resolve(dir);
@@ -296,7 +311,15 @@ async function writeLabFiles(
   await writeFile(files.cert, lab.device.certPem);
   await writeFile(files.key, lab.device.keyPem, { mode: 0o600 });
   await chmod(files.key, 0o600);
+  const { proxy, ...checkArgs } = lab.checkArgs;
+  let proxyUrl: string | undefined;
+  if (proxy && URL_WITH_PASSWORD.test(proxy)) {
+    proxyUrl = join(target, 'proxy-url');
+    await writeFile(proxyUrl, `${proxy}\n`, { mode: 0o600 });
+    await chmod(proxyUrl, 0o600);
+  }
   const checkCommand = [
+    ...(proxyUrl ? [`HTTPS_PROXY="$(cat ${shellQuote(proxyUrl)})"`] : []),
     `AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`,
     `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${lab.apiEndpoint}`,
     'AWS_ACCESS_KEY_ID=AKIDLAB',
@@ -308,9 +331,9 @@ async function writeLabFiles(
     `--ca ${shellQuote(files.ca)}`,
     `--region ${lab.region}`,
     ...lab.connectTo.map((c) => `--connect-to ${c}`),
-    ...fieldArgv(lab.checkArgs).map(shellQuote),
+    ...fieldArgv(proxyUrl ? checkArgs : lab.checkArgs).map(shellQuote),
   ].join(' ');
-  return { ...files, checkCommand };
+  return { ...files, ...(proxyUrl ? { proxyUrl } : {}), checkCommand };
 }
 
 /**

@@ -5,7 +5,7 @@
  * (also with IOT_DOCTOR_DEBUG), and what `lab` prints and writes into lab.json. Scanned for: the password, the
  * `user:password` pair, their percent-encoded forms and the Basic `Proxy-Authorization` token.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -181,9 +181,22 @@ describe('proxy credentials never appear in an output', () => {
         });
       });
       const info = readFileSync(join(dir, 'lab.json'), 'utf8');
-      expect(printed).toContain('--proxy');
       // The lab's own password: whatever the scenario generated, in the URL form it would take.
       for (const text of [printed, info]) expect(text).not.toMatch(/lab:lab-[a-z0-9]{4,}@/);
+      // The printed line runs as printed: the proxy URL with its password comes from a 0600 file, as HTTPS_PROXY.
+      const line = /Check it with:\n {2}(.+)\n/.exec(printed)?.[1] ?? '';
+      const proxyFile = join(dir, 'proxy-url');
+      expect(line.startsWith(`HTTPS_PROXY="$(cat ${proxyFile})" `), line).toBe(true);
+      expect(statSync(proxyFile).mode & 0o777).toBe(0o600);
+      const secret = /^http:\/\/lab:(lab-[a-z0-9]+)@127\.0\.0\.1:\d+\n$/.exec(readFileSync(proxyFile, 'utf8'))?.[1];
+      expect(secret).toBeDefined();
+      const r = await execa('sh', ['-c', `${line} --output '' --format json`], { reject: false, env: ENV, cwd: work });
+      expect(r.exitCode, r.stderr).toBe(1);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(report.diagnosis[0]?.code).toBe('PROXY_REQUIRED');
+      expect(report.target.proxy).toMatchObject({ source: 'HTTPS_PROXY', credentials: true });
+      expect(report.results.find((x) => x.id === 'route.mqtt-8883 via proxy.round-trip')?.status).toBe('pass');
+      expect(`${r.stdout}${r.stderr}`).not.toContain(secret!);
     } finally {
       child.kill('SIGTERM');
       await child;
