@@ -5,7 +5,7 @@
 import type { CheckResult } from '../src/model/index.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
 import { shq } from '../src/probes/shell.js';
-import { HTTPS_ROUTE_CHECKS, serverTimeFrom } from './clock-skew.js';
+import { HTTPS_ROUTE_CHECKS, clockUnknownReason, httpsRoutesProbed, serverTimeFrom } from './clock-skew.js';
 import type { DoctorCheck } from './types.js';
 
 /** Every code clock.cert-validity reports. */
@@ -21,7 +21,7 @@ const META = { id: 'clock.cert-validity', title: "Device certificate valid by th
 
 /**
  * clock.cert-validity: fails when the server's clock is before the certificate's notBefore or after its notAfter;
- * skips (CLOCK_UNKNOWN) when no HTTPS route got an answer; no result at all without a device certificate.
+ * skips (CLOCK_UNKNOWN) when no HTTPS route got an answer or none was probed (said which); no result at all without a device certificate.
  */
 export const clockCertValidityCheck: DoctorCheck = {
   ...META,
@@ -32,7 +32,10 @@ export const clockCertValidityCheck: DoctorCheck = {
     if (!leaf) return [];
     const t = serverTimeFrom(deps.values());
     const outcome: Outcome<ClockCertValidityCode> = ((): Outcome<ClockCertValidityCode> => {
-      if (!t) return { status: 'skip', code: 'CLOCK_UNKNOWN', summary: 'server clock unknown' };
+      if (!t) {
+        const summary = `server clock unknown: ${clockUnknownReason(httpsRoutesProbed(deps))}`;
+        return { status: 'skip', code: 'CLOCK_UNKNOWN', summary };
+      }
       const serverNow = Date.parse(t.serverDate);
       const notBefore = new Date(Date.parse(leaf.validFrom)).toISOString();
       const notAfter = new Date(Date.parse(leaf.validTo)).toISOString();

@@ -61,13 +61,31 @@ function formatOffset(seconds: number): string {
 
 const META = { id: 'clock.skew', title: `Device clock within ${CLOCK_TOLERANCE_SECONDS / 60} minutes of the server's` };
 
-function skewOutcome(ctx: CheckContext, t: ServerTime | undefined): Outcome<ClockSkewCode> {
+/**
+ * Why the server clock is unknown, in words that are true of the run: `probed` are the HTTPS route checks that ran
+ * (route ids without `route.`). None probed (`--routes`, a site profile such as `mqtt-only`) is not "no answer".
+ */
+export function clockUnknownReason(probed: readonly string[]): string {
+  if (probed.length === 0) return 'no HTTPS route was probed in this run (only HTTPS answers carry the server clock)';
+  return `no HTTPS route got an answer (probed: ${probed.join(', ')})`;
+}
+
+function skewOutcome(ctx: CheckContext, t: ServerTime | undefined, probed: readonly string[]): Outcome<ClockSkewCode> {
   if (!t) {
+    const localTime = ctx.now().toISOString();
     return {
       status: 'skip',
       code: 'CLOCK_UNKNOWN',
-      evidence: { localTime: ctx.now().toISOString() },
-      summary: 'no HTTPS route got an answer, so the server clock could not be read',
+      evidence: { localTime, httpsRoutes: [...probed] },
+      summary:
+        probed.length === 0
+          ? `not checked: ${clockUnknownReason(probed)}; this machine's clock reads ${localTime}`
+          : `${clockUnknownReason(probed)}, so the server clock could not be read`,
+      ...(probed.length === 0
+        ? {
+            hint: "Add an HTTPS route (--routes https-8443 or https-443) to compare this machine's clock with AWS IoT's.",
+          }
+        : {}),
     };
   }
   const evidence = {
@@ -97,9 +115,15 @@ function skewOutcome(ctx: CheckContext, t: ServerTime | undefined): Outcome<Cloc
   };
 }
 
+/** The HTTPS route checks among a check's dependencies that ran, as route ids (`https-443`). */
+export function httpsRoutesProbed(deps: ReadonlyMap<string, unknown>): string[] {
+  return HTTPS_ROUTE_CHECKS.filter((id) => deps.has(id)).map((id) => id.slice('route.'.length));
+}
+
 /**
  * clock.skew: this machine's clock against the `date` header of an AWS IoT HTTPS answer; warns beyond
- * `CLOCK_TOLERANCE_SECONDS`, skips (CLOCK_UNKNOWN) when no HTTPS route got an answer.
+ * `CLOCK_TOLERANCE_SECONDS`, skips (CLOCK_UNKNOWN) when no HTTPS route got an answer or none was probed (the
+ * summary says which; evidence `httpsRoutes` lists the HTTPS routes probed).
  */
 export const clockSkewCheck: DoctorCheck = {
   ...META,
@@ -107,6 +131,6 @@ export const clockSkewCheck: DoctorCheck = {
   needs: HTTPS_ROUTE_CHECKS,
   async run(ctx, deps): Promise<CheckResult[]> {
     const started = performance.now();
-    return [buildResult(META, started, skewOutcome(ctx, serverTimeFrom(deps.values())))];
+    return [buildResult(META, started, skewOutcome(ctx, serverTimeFrom(deps.values()), httpsRoutesProbed(deps)))];
   },
 };

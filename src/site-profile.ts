@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, jsonSyntaxReason } from './errors.js';
 import { CONFIG_FILE_MAX_BYTES, readInputText } from './input-file.js';
-import { ROUTE_IDS, STAGE_IDS, isRouteId, type CheckResult, type RouteId } from './model/index.js';
+import { ROUTE_IDS, STAGE_IDS, isRouteId, routeSpecOf, type CheckResult, type RouteId } from './model/index.js';
 
 /** What a site profile may say of a route: it must pass, it is blocked on purpose, or either is fine. */
 export const ROUTE_EXPECTATIONS = ['pass', 'blocked', 'any'] as const;
@@ -181,6 +181,20 @@ function routeCells(results: readonly CheckResult[], route: RouteId): CheckResul
   );
 }
 
+/**
+ * `port 8883` for a route's tcp cell: the route's AWS port (facts: route ports), with where `--connect-to` sent it
+ * in brackets when the cell dialled another port (its evidence then has `routePort`, set by the tcp stage):
+ * `port 8883 (redirected to 127.0.0.1:38085)`.
+ */
+function routePortText(cell: CheckResult): string {
+  const { routePort, address, port } = cell.evidence;
+  const awsPort = typeof routePort === 'number' ? routePort : cell.route ? routeSpecOf(cell.route)?.port : undefined;
+  if (awsPort === undefined) return typeof port === 'number' ? `port ${port}` : 'this port';
+  if (typeof routePort !== 'number' || typeof port !== 'number') return `port ${awsPort}`;
+  const at = typeof address === 'string' ? (address.includes(':') ? `[${address}]:` : `${address}:`) : 'port ';
+  return `port ${awsPort} (redirected to ${at}${port})`;
+}
+
 /** `profile "<name>"`, as the summaries quote the site profile. */
 function profileLabel(siteProfile: SiteProfile): string {
   return `profile "${siteProfile.name}"`;
@@ -226,7 +240,7 @@ function expectedBlockedCell(
   const opened = !!tls && (tls.status === 'pass' || (tls.status === 'fail' && !TRANSPORT_TLS_CODES.has(tls.code)));
   const tcp = cells.find((c) => c.stage === 'tcp');
   if (!opened || !tcp || tcp.code === UNEXPECTEDLY_OPEN) return undefined;
-  const port = tcp.evidence['port'] !== undefined ? `port ${String(tcp.evidence['port'])}` : 'this port';
+  const port = routePortText(tcp);
   const next: CheckResult = {
     ...tcp,
     status: 'warn',

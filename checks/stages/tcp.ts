@@ -1,6 +1,8 @@
 /**
  * Stage `tcp` (`route.<route>.tcp`): a TCP connection opens to the address the dns stage chose, within the run's
- * timeout. Refused (RST), silently dropped (timeout) and unreachable (ICMP) are told apart by `connectTcp`.
+ * timeout. Refused (RST), silently dropped (timeout) and unreachable (ICMP) are told apart by `connectTcp`. When
+ * `--connect-to` sends the route to another port, the summary names the route's AWS port and the redirect, and the
+ * evidence carries `routePort` beside the `port` dialled.
  */
 import { connectTcp } from '../../src/probes/tcp.js';
 import { hostPort } from '../../src/probes/shell.js';
@@ -14,7 +16,11 @@ export const tcpStage: StageDef = {
     const peer = run.peer!;
     const { address, port } = peer;
     const tcp = await connectTcp(address, port, run.ctx.target.timeoutMs, run.signal);
-    const tcpEvidence = { address, port, family: peer.family };
+    // Under --connect-to the port dialled is not the route's AWS port: messages name both (facts: route ports).
+    // Through a proxy this connection goes to the proxy, whose port is not a redirect.
+    const redirected = run.spec.transport === 'direct' && port !== run.spec.port;
+    const tcpEvidence = { address, port, family: peer.family, ...(redirected ? { routePort: run.spec.port } : {}) };
+    const where = `${hostPort(address, port)}${redirected ? ` (port ${run.spec.port} redirected by --connect-to)` : ''}`;
     if (!tcp.ok) {
       return [
         {
@@ -22,7 +28,7 @@ export const tcpStage: StageDef = {
           status: 'fail',
           code: tcp.code,
           durationMs: tcp.durationMs,
-          summary: `${hostPort(address, port)}: ${tcp.message}`,
+          summary: `${where}: ${tcp.message}`,
           // The deadline lets the diagnosis judge whether a silent drop could have been a slow path.
           evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code, timeoutMs: run.ctx.target.timeoutMs },
           reproduce: ncCommand(run.ctx.target, peer),
@@ -38,7 +44,7 @@ export const tcpStage: StageDef = {
         status: 'pass',
         code: 'TCP_OK',
         durationMs: tcp.durationMs,
-        summary: `connected to ${hostPort(address, port)}`,
+        summary: `connected to ${where}`,
         evidence: { ...tcpEvidence, localAddress: tcp.localAddress },
       },
     ];

@@ -17,6 +17,14 @@ function leafDates(c: CheckResult): { validFrom?: string; validTo?: string } {
   return { ...(validFrom ? { validFrom } : {}), ...(validTo ? { validTo } : {}) };
 }
 
+/** Why the server clock is unknown: clock.skew's `httpsRoutes` evidence is empty when no HTTPS route was probed. */
+function serverClockUnread(facts: Facts): string {
+  const probed = facts.get('clock.skew')?.evidence['httpsRoutes'];
+  return Array.isArray(probed) && probed.length === 0
+    ? 'was not read (no HTTPS route was probed)'
+    : 'could not be read (no HTTPS route answered)';
+}
+
 /**
  * SERVER_CERT_OUT_OF_DATE: server certificates expired or not yet valid on routes that count, the clock not known
  * to be wrong, and no TLS_INTERCEPTED finding (`intercepted`) that already names them. Likely "not AWS IoT" when
@@ -41,7 +49,7 @@ export function serverCertOutOfDate(facts: Facts, intercepted: readonly Finding[
   const clockRight = !!clock.ok;
   const clockText = clockRight
     ? "This machine's clock agrees with the server's date header, so the dates are real"
-    : `This machine's clock reads ${clock.localTime ?? 'a plausible date'} and the server's clock could not be read (no HTTPS route answered), so a wrong clock is not ruled out`;
+    : `This machine's clock reads ${clock.localTime ?? 'a plausible date'} and the server's clock ${serverClockUnread(facts)}, so a wrong clock is not ruled out`;
   return [
     finding('SERVER_CERT_OUT_OF_DATE', {
       severity: routeSeverity(facts),

@@ -138,6 +138,14 @@ describe('site profiles', () => {
     expect(tcp8883).toMatchObject({ status: 'skip', code: 'EXPECTED_BLOCKED' });
     expect(tcp8883.evidence['originalCode']).toBe('TCP_REFUSED');
     expect(report.results.find((x) => x.id === 'route.https-8443.tcp')!.code).toBe('UNEXPECTEDLY_OPEN');
+    // The lab stands behind --connect-to on other ports: messages name the route's AWS port and the redirect apart.
+    const open8443 = report.results.find((x) => x.id === 'route.https-8443.tcp')!;
+    const labPort = String(open8443.evidence['port']);
+    expect(labPort).not.toBe('8443');
+    expect(open8443.evidence['routePort']).toBe(8443);
+    expect(open8443.hint).toContain(`says port 8443 (redirected to 127.0.0.1:${labPort}) is blocked here`);
+    expect(open8443.summary).toContain(`connected to 127.0.0.1:${labPort} (port 8443 redirected by --connect-to)`);
+    expect(tcp8883.summary).toMatch(/127\.0\.0\.1:\d+ \(port 8883 redirected by --connect-to\): /);
     expect(report.target.siteProfile).toBe('443-only');
     expect(report.target).not.toHaveProperty('profile');
     expect(r.exitCode).toBe(0);
@@ -154,6 +162,48 @@ describe('site profiles', () => {
     expect(strict.exitCode).toBe(1);
     expect(strict.stdout).toContain('- expected blocked');
     expect(strict.stdout).toContain('! unexpectedly open');
+  });
+
+  it('mqtt-only probes no HTTPS route: the clock checks say so, not "no HTTPS route got an answer"', async () => {
+    const r = await run([
+      'check',
+      ...healthy.args,
+      '--no-cloud',
+      '--site-profile',
+      'mqtt-only',
+      '--format',
+      'json',
+      '--output',
+      '',
+    ]);
+    const report = JSON.parse(r.stdout) as Report;
+    const skew = report.results.find((x) => x.id === 'clock.skew')!;
+    expect(skew).toMatchObject({ status: 'skip', code: 'CLOCK_UNKNOWN' });
+    expect(skew.summary).toMatch(/^not checked: no HTTPS route was probed in this run .*this machine's clock reads 20/);
+    expect(skew.evidence['httpsRoutes']).toEqual([]);
+    const byServer = report.results.find((x) => x.id === 'clock.cert-validity')!;
+    expect(byServer.summary).toContain('no HTTPS route was probed');
+    expect(r.stdout).not.toContain('got an answer');
+    // Probed but unanswered is the other sentence, naming what was probed: https-8443 stalls in TLS here.
+    const { args } = await labFor('tls-stall-8443');
+    const refused = await run([
+      'check',
+      ...args,
+      '--no-cloud',
+      '--routes',
+      'https-8443',
+      '--timeout',
+      '1500',
+      '--format',
+      'json',
+      '--output',
+      '',
+    ]);
+    const unanswered = (JSON.parse(refused.stdout) as Report).results.find((x) => x.id === 'clock.skew')!;
+    expect(unanswered.summary).toBe(
+      'no HTTPS route got an answer (probed: https-8443), so the server clock could not be read',
+    );
+    expect(unanswered.evidence['httpsRoutes']).toEqual(['https-8443']);
   });
 
   it('an older report (target.profile) reads as target.siteProfile and renders the same', async () => {
