@@ -22,6 +22,7 @@ import { CLOUD_ENDPOINT_CODES } from './cloud-endpoint.js';
 import { CLOUD_LOGS_CODES } from './cloud-logs.js';
 import { CLOUD_POLICY_ATTACHED_CODES } from './cloud-policy-attached.js';
 import { CLOUD_THING_CODES } from './cloud-thing.js';
+import { CLOUD_WSS_IDENTITY_CODES } from './cloud-wss-identity.js';
 import { FILES_CA_CODES } from './files-ca.js';
 import { FILES_CERT_CODES } from './files-cert.js';
 import { FILES_KEY_CODES } from './files-key.js';
@@ -60,6 +61,7 @@ export const CHECK_CODES = {
   'cloud.connectivity': CLOUD_CONNECTIVITY_CODES,
   'cloud.logs': CLOUD_LOGS_CODES,
   'cloud.custom-authorizer': CLOUD_CUSTOM_AUTHORIZER_CODES,
+  'cloud.wss-identity': CLOUD_WSS_IDENTITY_CODES,
 } as const;
 
 /** Any code a result can carry: a check's, a route cell's, a site profile's or the runner's. */

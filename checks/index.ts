@@ -3,7 +3,7 @@
  * whole catalogue (every check any run may include): a `needs` entry that names no check throws `CatalogueError`.
  */
 import type { Check } from '../src/model/check.js';
-import { ROUTES } from '../src/model/index.js';
+import { ROUTES, routeKindOf } from '../src/model/index.js';
 import { validateCatalogue } from '../src/runner/index.js';
 import type { Target } from '../src/target.js';
 import { caVerifiesEndpointCheck } from './ca-verifies-endpoint.js';
@@ -12,6 +12,7 @@ import { clockCertValidityCheck } from './clock-cert-validity.js';
 import { clockSkewCheck } from './clock-skew.js';
 import { cloudChecks } from './cloud.js';
 import { cloudCustomAuthorizerCheck } from './cloud-custom-authorizer.js';
+import { cloudWssIdentityCheck } from './cloud-wss-identity.js';
 import { probeClientIdCheck } from './probe-client-id.js';
 import { routeCheck } from './route.js';
 import { routeInstance } from './route-plan.js';
@@ -21,7 +22,7 @@ import type { DoctorCheck } from './types.js';
  * The checks of a `check` run for `target`, in report order: local credential checks, the probe client id (MQTT
  * routes with protocol stages), one route check per planned route instance (`target.routes` holds instance ids,
  * checks/route-plan.ts), then ca.verifies-endpoint, the clock checks and, with `--cloud`, the cloud checks (and
- * `cloud.custom-authorizer` when the run has custom authentication). Each check lives in
+ * `cloud.custom-authorizer` when the run has custom authentication, `cloud.wss-identity` with the WebSocket route). Each check lives in
  * `checks/<id with . replaced by ->.ts`.
  */
 export function catalogue(target: Target): DoctorCheck[] {
@@ -34,6 +35,7 @@ export function catalogue(target: Target): DoctorCheck[] {
     clockCertValidityCheck,
     ...(target.cloud ? cloudChecks : []),
     ...(target.cloud && target.customAuth ? [cloudCustomAuthorizerCheck] : []),
+    ...(target.cloud && target.routes.some((r) => routeKindOf(r) === 'mqtt-wss-443') ? [cloudWssIdentityCheck] : []),
   ];
 }
 
@@ -47,6 +49,7 @@ export const ALL_CHECKS: readonly Check<never>[] = [
   clockCertValidityCheck,
   ...cloudChecks,
   cloudCustomAuthorizerCheck,
+  cloudWssIdentityCheck,
 ];
 
 const ALL_IDS = new Set(ALL_CHECKS.map((c) => c.id));

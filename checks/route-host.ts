@@ -4,7 +4,7 @@
  * when AWS credentials allow it (field notes §6.1; facts §6).
  */
 import { credentialSourceHint } from '../src/probes/iot-api/aws-credentials.js';
-import { iotApiFor } from '../src/probes/iot-api/client.js';
+import { iotApiFor } from '../src/probes/iot-api/per-run.js';
 import type { RouteSpec } from '../src/model/index.js';
 import type { Target } from '../src/target.js';
 import type { Destination, RouteRun } from './route-stage.js';

@@ -99,6 +99,9 @@ export async function runDemo(
     process.env.AWS_SECRET_ACCESS_KEY = 'lab';
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
+    // STS and IAM (the WebSocket identity's check) are answered by the lab's API too.
+    process.env.AWS_ENDPOINT_URL_STS = lab.apiEndpoint;
+    process.env.AWS_ENDPOINT_URL_IAM = lab.apiEndpoint;
     process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
     return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
   } finally {

@@ -35,9 +35,18 @@ export const WSS_PAGES: readonly CodePage[] = [
     family: 'Authorization',
     meaning: 'The IAM identity that signs the WebSocket URL may not iot:Connect with this client id.',
     decides:
-      'The upgrade passed (101) and the CONNECT was closed right after (mqtt-wss-443 protocol cell WSS_CONNECT_REFUSED), ' +
-      'the shape the field reports for an identity without iot:Connect (field notes §4.2).',
-    lookAlikes: [{ code: 'WSS_UPGRADE_FORBIDDEN', tell: 'when AWS refuses a denied identity at the upgrade instead' }],
+      'Certain when cloud.wss-identity asked IAM and was told no: STS GetCallerIdentity names the identity (an ' +
+      'assumed-role session is simulated as its role), and IAM SimulatePrincipalPolicy of iot:Connect on ' +
+      'arn:aws:iot:<region>:<account>:client/<client id> answers implicitDeny or explicitDeny; then it explains a 403 ' +
+      'upgrade (clock and region right) as well as a refused CONNECT. Likely without that answer, when the upgrade passed ' +
+      '(101) and the CONNECT was closed right after (mqtt-wss-443 protocol cell WSS_CONNECT_REFUSED), the shape the ' +
+      'field reports for an identity without iot:Connect (field notes §4.2).',
+    lookAlikes: [
+      {
+        code: 'WSS_UPGRADE_FORBIDDEN',
+        tell: 'a 403 upgrade when IAM could not be asked (no credentials, iam:SimulatePrincipalPolicy not allowed) or allows',
+      },
+    ],
     remedy: ["Allow iot:Connect on arn:aws:iot:<region>:<account>:client/<client id> in the identity's IAM policy."],
     confirm: ['aws sts get-caller-identity', SIMULATE],
   },
@@ -47,7 +56,11 @@ export const WSS_PAGES: readonly CodePage[] = [
     meaning:
       'AWS refuses the WebSocket upgrade with 403 and neither the clock nor the region explains it: most often the IAM ' +
       'identity may not iot:Connect, or the signature is otherwise wrong (a session token signed into the query).',
-    decides: `${UPGRADE}: 403, the dates within 5 minutes, the regions equal.`,
+    decides:
+      `${UPGRADE}: 403, the dates within 5 minutes, the regions equal, and IAM not asked (no AWS credentials, the ` +
+      'caller may not iam:SimulatePrincipalPolicy: named in the explanation) or allowing iot:Connect (then the identity ' +
+      "is ruled out and the signature itself is left: a secret that is not the key id's, a stale session token, or a " +
+      'session or service control policy the simulator does not see).',
     lookAlikes: [
       { code: 'SIGV4_CLOCK_SKEW', tell: 'the dates differ by more than 5 minutes' },
       { code: 'SIGV4_REGION_MISMATCH', tell: "the signing region is not the endpoint's" },

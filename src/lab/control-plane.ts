@@ -6,7 +6,8 @@
  * exception by name). The operations themselves are a table (api/operations.ts); this file is the HTTP server and
  * the dispatcher.
  *
- * Requests must be SigV4-signed (any credentials are accepted: the signature is not verified).
+ * STS GetCallerIdentity and IAM SimulatePrincipalPolicy (AWS Query protocol) are answered on the same address
+ * (iam-api.ts). Requests must be SigV4-signed (any credentials are accepted: the signature is not verified).
  * Faults: `faults.accessDenied` holds IAM action names (`iot:TestAuthorization`) answered with 403
  * AccessDeniedException; `faults.throttleOnce` holds operation names (`DescribeCertificate`) whose next call is
  * answered with ThrottlingException once, so the SDK's retry succeeds.
@@ -17,6 +18,7 @@ import { ApiError, invalid, notFound, operationAction, type ApiContext, type Api
 import { OperationRouter, type RoutedOperation } from './api/operations.js';
 import type { Authorizer } from './authz.js';
 import { answerLogsRequest } from './logs-api.js';
+import { answerQueryRequest } from './iam-api.js';
 import type { LabRecords } from './records.js';
 import { closeServer, listen } from './net-util.js';
 import { RegistryInvalidError, RegistryNotFoundError, type LabRegistry } from './registry.js';
@@ -47,6 +49,8 @@ export interface ControlPlaneOptions {
   records?: LabRecords;
   /** Region of the lab (CloudWatch Logs ARNs). */
   region?: string;
+  /** Whether the lab's IAM identity may iot:Connect (SimulatePrincipalPolicy's answer; default true). */
+  iamAllowsConnect?: boolean;
 }
 
 const LAB_USER = 'lab-user';
@@ -104,6 +108,10 @@ export class ControlPlane {
       this.dispatchLogs(target, raw, res);
       return;
     }
+    if (req.method === 'POST' && /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) {
+      this.dispatchQuery(req, raw, res);
+      return;
+    }
     const parsed = this.parse(req, raw);
     if ('error' in parsed) {
       this.sendError(res, parsed.error);
@@ -144,6 +152,22 @@ export class ControlPlane {
     const type = (answer.body as { __type?: string }).__type;
     this.opts.log(`logs: ${target}: ${type ?? answer.status}`);
     this.send(res, answer.status, JSON.stringify(answer.body), { 'content-type': 'application/x-amz-json-1.1' });
+  }
+
+  /**
+   * An STS or IAM request in the AWS Query protocol (form body, iam-api.ts), told apart by its form content type, so
+   * that `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL_IAM` can point at the same address as `AWS_ENDPOINT_URL_IOT`.
+   */
+  private dispatchQuery(req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+    const form = new URLSearchParams(raw.toString('utf8'));
+    const answer = answerQueryRequest(form, {
+      accountId: this.opts.registry.accountId,
+      allowsConnect: this.opts.iamAllowsConnect ?? true,
+      sessionToken: typeof req.headers['x-amz-security-token'] === 'string',
+      accessDenied: this.opts.faults.accessDenied,
+    });
+    this.opts.log(`iam: ${form.get('Action') ?? '?'}: ${answer.status}`);
+    this.send(res, answer.status, answer.xml, { 'content-type': 'text/xml' });
   }
 
   /**

@@ -260,6 +260,7 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     log,
     records,
     region: registry.region,
+    iamAllowsConnect: (def.wssIam ?? 'allow') === 'allow',
   }));
   await controlPlane.start();
   const credentialProvider = (parts.credentialProvider = await startCredentialProvider({
@@ -322,6 +323,8 @@ async function writeLabFiles(
     ...(proxyUrl ? [`HTTPS_PROXY="$(cat ${shellQuote(proxyUrl)})"`] : []),
     `AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`,
     `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${lab.apiEndpoint}`,
+    `AWS_ENDPOINT_URL_STS=${lab.apiEndpoint}`,
+    `AWS_ENDPOINT_URL_IAM=${lab.apiEndpoint}`,
     'AWS_ACCESS_KEY_ID=AKIDLAB',
     'AWS_SECRET_ACCESS_KEY=lab',
     `${program} check`,
@@ -450,7 +453,7 @@ export function describeLab(lab: Lab): string {
     `  443 (ALPN)        ${host}:${lab.ports.tls443}   MQTT with ALPN ${ALPN_MQTT}, HTTPS with ALPN ${ALPN_HTTP}, ` +
       `custom auth with ALPN ${ALPN_CUSTOM_AUTH}`,
     `  HTTPS 8443        ${host}:${lab.ports.https8443}`,
-    `  API endpoint      ${lab.apiEndpoint}   (AWS_ENDPOINT_URL_IOT; any credentials)`,
+    `  API endpoint      ${lab.apiEndpoint}   (AWS_ENDPOINT_URL_IOT, _STS, _IAM; any credentials)`,
     `  device            client id / thing ${lab.device.clientId}, certificate ${lab.device.certificateId}`,
     `  MQTT 5            ${mqtt5}`,
     `  connect-to        ${lab.connectTo.join('\n                    ')}`,

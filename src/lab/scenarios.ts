@@ -422,6 +422,11 @@ function wssScenarios(): ScenarioDefinition[] {
       },
     ),
     make(
+      'wss-denied-no-simulate',
+      'MQTT over WebSocket: IAM denies iot:Connect (403 at the upgrade); the caller may not iam:SimulatePrincipalPolicy.',
+      { wssIam: 'deny-at-upgrade', apiAccessDenied: ['iam:SimulatePrincipalPolicy'] },
+    ),
+    make(
       'wss-denied-connect',
       'MQTT over WebSocket: IAM does not allow iot:Connect; the upgrade passes, the CONNECT is closed.',
       {

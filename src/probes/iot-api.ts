@@ -14,11 +14,13 @@
  * - Every call is memoized per run (one `IotApi` per check context), so concurrent checks share answers.
  * - Errors become data (`ApiFailure`): AccessDenied names the IAM permission that is missing.
  *
- * The code lives in `src/probes/iot-api/` (types, AWS credentials, failures, session, client); this module is its
+ * The code lives in `src/probes/iot-api/` (types, AWS credentials, failures, session, client, per-run registry, STS/IAM); this module is its
  * public surface, so importers need not know the split.
  */
 export type * from './iot-api/types.js';
 export { IOT_API_PERMISSIONS } from './iot-api/types.js';
 export { credentialSourceHint, loadIotSdk } from './iot-api/aws-credentials.js';
 export { classifyError } from './iot-api/failures.js';
-export { closeIotApi, IotApi, iotApiFor, iotApiOptions } from './iot-api/client.js';
+export { policySourceArn, type CallerIdentity, type SimulationDecision } from './iot-api/iam.js';
+export { IotApi } from './iot-api/client.js';
+export { closeIotApi, iotApiFor, iotApiOptions } from './iot-api/per-run.js';

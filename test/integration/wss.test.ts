@@ -16,14 +16,22 @@ const ROUTE = 'mqtt-wss-443';
 const OK = { upgrade: 'pass UPGRADE_OK', protocol: 'pass MQTT_CONNACK_OK', 'round-trip': 'pass MQTT_ROUND_TRIP_OK' };
 const FORBIDDEN = { upgrade: 'fail UPGRADE_FORBIDDEN', protocol: 'skip SKIPPED', 'round-trip': 'skip SKIPPED' };
 const CASES = [
-  { scenario: 'wss-ok', cells: OK, diagnosis: null },
-  { scenario: 'wss-clock-skew', cells: FORBIDDEN, diagnosis: 'SIGV4_CLOCK_SKEW' },
-  { scenario: 'wss-region-mismatch', cells: FORBIDDEN, diagnosis: 'SIGV4_REGION_MISMATCH' },
-  { scenario: 'wss-denied-upgrade', cells: FORBIDDEN, diagnosis: 'WSS_UPGRADE_FORBIDDEN' },
+  { scenario: 'wss-ok', cells: OK, diagnosis: null, iam: 'IAM_NOT_ASKED' },
+  // IAM allows these identities: the 403 has another cause, which the upgrade cell names.
+  { scenario: 'wss-clock-skew', cells: FORBIDDEN, diagnosis: 'SIGV4_CLOCK_SKEW', iam: 'IAM_ALLOWS_CONNECT' },
+  { scenario: 'wss-region-mismatch', cells: FORBIDDEN, diagnosis: 'SIGV4_REGION_MISMATCH', iam: 'IAM_ALLOWS_CONNECT' },
+  { scenario: 'wss-denied-upgrade', cells: FORBIDDEN, diagnosis: 'SIGV4_DENIED', iam: 'IAM_DENIES_CONNECT' },
   {
     scenario: 'wss-denied-connect',
     cells: { upgrade: 'pass UPGRADE_OK', protocol: 'fail WSS_CONNECT_REFUSED', 'round-trip': 'skip SKIPPED' },
     diagnosis: 'SIGV4_DENIED',
+    iam: 'IAM_DENIES_CONNECT',
+  },
+  {
+    scenario: 'wss-denied-no-simulate',
+    cells: FORBIDDEN,
+    diagnosis: 'WSS_UPGRADE_FORBIDDEN',
+    iam: 'IAM_ACCESS_DENIED',
   },
 ] as const;
 
@@ -33,7 +41,21 @@ const labs = scenarioLabs(
   { tmpPrefix: 'iot-doctor-wss-', keyId: 'AKIDWSSTEST' },
 );
 
-async function run(lab: Lab): Promise<Report> {
+/** STS and IAM at the lab's API address (as the lab's printed check command sets them), or left unset. */
+async function run(lab: Lab, iamAtLab = true): Promise<Report> {
+  if (iamAtLab) {
+    process.env['AWS_ENDPOINT_URL_STS'] = lab.apiEndpoint;
+    process.env['AWS_ENDPOINT_URL_IAM'] = lab.apiEndpoint;
+  }
+  try {
+    return await runOnce(lab);
+  } finally {
+    delete process.env['AWS_ENDPOINT_URL_STS'];
+    delete process.env['AWS_ENDPOINT_URL_IAM'];
+  }
+}
+
+async function runOnce(lab: Lab): Promise<Report> {
   const files = await lab.writeFiles();
   const target = targetFromArgs({
     endpoint: lab.endpoint,
@@ -63,12 +85,28 @@ describe('mqtt-wss-443 against the lab', () => {
       const upgrade = report.results.find((r) => r.id === `route.${ROUTE}.upgrade`)!;
       expect(upgrade.evidence['service']).toBe('iotdevicegateway');
       if (c.diagnosis === null) {
+        expect(report.results.find((r) => r.id === 'cloud.wss-identity')?.code).toBe(c.iam);
         expect(upgrade.evidence['subprotocol']).toBe('mqtt');
         expect(report.diagnosis.filter((f) => f.severity === 'error' || f.severity === 'critical')).toEqual([]);
         return;
       }
       const f = report.diagnosis.find((x) => x.code === c.diagnosis);
       expect(f, JSON.stringify(report.diagnosis.map((x) => x.code))).toBeDefined();
+      const iam = report.results.find((r) => r.id === 'cloud.wss-identity');
+      expect(iam?.code).toBe(c.iam);
+      expect(iam?.evidence['callerArn']).toBe(`arn:aws:iam::${labs.get(c.scenario)!.accountId}:user/lab-user`);
+      if (c.diagnosis === 'SIGV4_DENIED') {
+        expect(f!.confidence).toBe('certain');
+        expect(f!.evidence).toContain('cloud.wss-identity');
+        expect(iam!.evidence['decision']).toBe('implicitDeny');
+        expect(iam!.evidence['resource']).toMatch(/^arn:aws:iot:eu-west-1:\d{12}:client\/iot-doctor-[0-9a-f]{8}$/);
+        expect(f!.remediation[0]).toContain(String(iam!.evidence['resource']));
+      }
+      if (c.diagnosis === 'WSS_UPGRADE_FORBIDDEN') {
+        expect(iam!.evidence['permission']).toBe('iam:SimulatePrincipalPolicy');
+        expect(f!.explanation).toContain('may not call iam:SimulatePrincipalPolicy');
+        expect(f!.candidates?.map((x) => x.code)).toContain('SIGV4_DENIED');
+      }
       expect(report.diagnosis.map((x) => x.code)).not.toContain('UNEXPLAINED_FAILURE');
       if (c.diagnosis === 'SIGV4_CLOCK_SKEW') {
         expect(Math.abs(Number(upgrade.evidence['clockOffsetSeconds']))).toBeGreaterThan(590);
@@ -80,6 +118,41 @@ describe('mqtt-wss-443 against the lab', () => {
       }
     }, 30_000);
   }
+
+  it('without STS/IAM endpoints beside the overridden IoT one, IAM is not asked: a 403 stays undetermined', async () => {
+    const report = await run(labs.get('wss-denied-upgrade')!, false);
+    expect(cells(report)['upgrade']).toBe('fail UPGRADE_FORBIDDEN');
+    const iam = report.results.find((r) => r.id === 'cloud.wss-identity')!;
+    expect([iam.status, iam.code]).toEqual(['skip', 'IAM_NOT_ASKED']);
+    expect(iam.hint).toContain('AWS_ENDPOINT_URL_STS');
+    const top = report.diagnosis[0]!;
+    expect(top.code).toBe('WSS_UPGRADE_FORBIDDEN');
+    expect(top.candidates?.map((x) => x.code)).toContain('SIGV4_DENIED');
+  }, 30_000);
+
+  it('an assumed-role session is simulated as its role (SimulatePrincipalPolicy takes no session ARN)', async () => {
+    const lab = labs.get('wss-denied-upgrade')!;
+    process.env['AWS_SESSION_TOKEN'] = TOKEN;
+    try {
+      const report = await run(lab);
+      const iam = report.results.find((r) => r.id === 'cloud.wss-identity')!;
+      expect(iam.evidence['callerArn']).toBe(
+        `arn:aws:sts::${lab.accountId}:assumed-role/lab-device-role/iot-doctor-session`,
+      );
+      expect(iam.evidence['policySourceArn']).toBe(`arn:aws:iam::${lab.accountId}:role/lab-device-role`);
+      expect(iam.code).toBe('IAM_DENIES_CONNECT');
+      const f = report.diagnosis.find((x) => x.code === 'SIGV4_DENIED')!;
+      expect(f.confidence).toBe('certain');
+      for (const format of [...FORMATS, 'json' as const]) {
+        const text = renderReport(report, format, { color: false });
+        expect(text).not.toContain(TOKEN);
+        expect(text).not.toContain('AKIDWSSTEST');
+        expect(text).not.toContain('AROALABROLE');
+      }
+    } finally {
+      delete process.env['AWS_SESSION_TOKEN'];
+    }
+  }, 30_000);
 
   it('signs with temporary credentials (token appended after signing) and never shows the secrets', async () => {
     const lab = labs.get('wss-ok')!;

@@ -272,3 +272,22 @@ describe('withinBudget', () => {
     expect(await withinBudget(ctx, [{ id: 'cloud.a', title: 'A' }], performance.now(), async () => [r])).toEqual([r]);
   });
 });
+
+describe('policySourceArn: the ARN IAM SimulatePrincipalPolicy takes for a caller', () => {
+  it('maps an assumed-role session to its role, keeps users and roles, refuses what the simulator cannot take', async () => {
+    const { policySourceArn } = await import('../../src/probes/iot-api.js');
+    expect(policySourceArn('arn:aws:sts::123456789012:assumed-role/Device-Role/session@x')).toBe(
+      'arn:aws:iam::123456789012:role/Device-Role',
+    );
+    expect(policySourceArn('arn:aws-cn:sts::123456789012:assumed-role/R/s')).toBe(
+      'arn:aws-cn:iam::123456789012:role/R',
+    );
+    expect(policySourceArn('arn:aws:iam::123456789012:user/ops/alice')).toBe(
+      'arn:aws:iam::123456789012:user/ops/alice',
+    );
+    expect(policySourceArn('arn:aws:iam::123456789012:role/R')).toBe('arn:aws:iam::123456789012:role/R');
+    expect(policySourceArn('arn:aws:iam::123456789012:root')).toBeUndefined();
+    expect(policySourceArn('arn:aws:sts::123456789012:federated-user/bob')).toBeUndefined();
+    expect(policySourceArn('')).toBeUndefined();
+  });
+});

@@ -2,9 +2,9 @@
  * `IotApi`: the AWS IoT control-plane operations the cloud checks call, each memoized per run, bounded by the call
  * deadline and mapped to an `ApiOutcome`; and the one-API-per-run registry.
  */
-import type { Target } from '../../target.js';
 import { accountFromMessage, classifyError, withDeadline } from './failures.js';
 import { filterLogEvents } from './logs.js';
+import { getCallerIdentity, simulatePrincipalPolicy, type CallerIdentity, type SimulationDecision } from './iam.js';
 import { authorizerInfoOf, testInvokeRequest, testInvokeResultOf } from './authorizers.js';
 import { openSession } from './session.js';
 import type { ReadyOutcome } from './session.js';
@@ -423,6 +423,24 @@ export class IotApi {
     return filterLogEvents(ready.value.client, ready.value.session.region, query, this.options.timeoutMs);
   }
 
+  /** STS GetCallerIdentity with this run's credentials (iam.ts), memoized. */
+  callerIdentity(): Promise<ApiOutcome<CallerIdentity>> {
+    return this.cached('GetCallerIdentity', async () => {
+      const r = await this.prepare();
+      if (!r.ok) return { ...r, operation: 'GetCallerIdentity', permission: 'sts:GetCallerIdentity' };
+      return getCallerIdentity(r.value.client, r.value.session.region, this.options.timeoutMs);
+    });
+  }
+
+  /** IAM SimulatePrincipalPolicy of one action on one resource for `sourceArn` (iam.ts), memoized. */
+  simulate(input: { sourceArn: string; action: string; resource: string }): Promise<ApiOutcome<SimulationDecision>> {
+    return this.cached(`Simulate:${input.sourceArn}:${input.action}:${input.resource}`, async () => {
+      const r = await this.prepare();
+      if (!r.ok) return { ...r, operation: 'SimulatePrincipalPolicy', permission: 'iam:SimulatePrincipalPolicy' };
+      return simulatePrincipalPolicy(r.value.client, r.value.session.region, this.options.timeoutMs, input);
+    });
+  }
+
   private async paged<T>(
     operation: IotOperation,
     build: (sdk: Sdk, token: string | undefined) => object,
@@ -454,38 +472,4 @@ function copyString<T extends object>(from: Record<string, unknown>, to: T, key:
 
 function policyRef(p: { policyName?: string | undefined; policyArn?: string | undefined }): PolicyRefInfo {
   return { policyName: String(p.policyName ?? ''), ...(p.policyArn ? { policyArn: p.policyArn } : {}) };
-}
-
-/** Options for the API from a run's Target. */
-export function iotApiOptions(
-  target: Pick<Target, 'region' | 'awsProfile' | 'apiEndpoint' | 'endpoint' | 'timeoutMs'>,
-): IotApiOptions {
-  return {
-    timeoutMs: target.timeoutMs,
-    ...(target.region ? { region: target.region } : {}),
-    ...(target.awsProfile ? { profile: target.awsProfile } : {}),
-    ...(target.apiEndpoint ? { endpoint: target.apiEndpoint } : {}),
-    ...(target.endpoint ? { dataEndpoint: target.endpoint } : {}),
-  };
-}
-
-const perRun = new WeakMap<object, IotApi>();
-
-/**
- * The API of one run: one object per check context (built once per run), so the SDK client, the credential lookup
- * and every answer are shared by the cloud checks of that run and of no other.
- */
-export function iotApiFor(run: { target: Target }): IotApi {
-  let api = perRun.get(run);
-  if (!api) perRun.set(run, (api = new IotApi(iotApiOptions(run.target))));
-  return api;
-}
-
-/**
- * Releases the SDK client of a run (its keep-alive sockets), if one was made. Optional: idle sockets do not keep the
- * process alive.
- */
-export function closeIotApi(run: object): void {
-  perRun.get(run)?.destroy();
-  perRun.delete(run);
 }

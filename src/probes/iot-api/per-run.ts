@@ -1,0 +1,40 @@
+/**
+ * One `IotApi` per run: the options a run's Target gives it, and the registry keyed by the run's check context.
+ */
+import type { Target } from '../../target.js';
+import { IotApi } from './client.js';
+import type { IotApiOptions } from './types.js';
+
+/** Options for the API from a run's Target. */
+export function iotApiOptions(
+  target: Pick<Target, 'region' | 'awsProfile' | 'apiEndpoint' | 'endpoint' | 'timeoutMs'>,
+): IotApiOptions {
+  return {
+    timeoutMs: target.timeoutMs,
+    ...(target.region ? { region: target.region } : {}),
+    ...(target.awsProfile ? { profile: target.awsProfile } : {}),
+    ...(target.apiEndpoint ? { endpoint: target.apiEndpoint } : {}),
+    ...(target.endpoint ? { dataEndpoint: target.endpoint } : {}),
+  };
+}
+
+const perRun = new WeakMap<object, IotApi>();
+
+/**
+ * The API of one run: one object per check context (built once per run), so the SDK client, the credential lookup
+ * and every answer are shared by the cloud checks of that run and of no other.
+ */
+export function iotApiFor(run: { target: Target }): IotApi {
+  let api = perRun.get(run);
+  if (!api) perRun.set(run, (api = new IotApi(iotApiOptions(run.target))));
+  return api;
+}
+
+/**
+ * Releases the SDK client of a run (its keep-alive sockets), if one was made. Optional: idle sockets do not keep the
+ * process alive.
+ */
+export function closeIotApi(run: object): void {
+  perRun.get(run)?.destroy();
+  perRun.delete(run);
+}
