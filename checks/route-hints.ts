@@ -50,6 +50,10 @@ export const ROUTE_HINTS: Readonly<Partial<Record<RouteCode, (spec: RouteSpec) =
     'unknown_ca/bad_certificate/certificate_required: the client certificate.',
   TLS_NOT_TLS: () =>
     'The port answered, but not with TLS: a captive portal, an HTTP proxy or another service is listening there.',
+  TLS_HANDSHAKE_TOO_LARGE: () =>
+    'The server sent far more during the handshake than AWS IoT ever does (its whole chain is a few KB): something ' +
+    'other than AWS IoT answers on this port (a middlebox or another service). This is not a certificate or policy ' +
+    'problem.',
   TLS_CLIENT_CREDENTIALS_UNUSABLE: () =>
     'The certificate and key cannot be used together (most often: the key belongs to another certificate). See ' +
     'cert.key-match; fix the files before anything else.',

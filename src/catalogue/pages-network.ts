@@ -101,4 +101,28 @@ export const NETWORK_PAGES: readonly CodePage[] = [
     ],
     confirm: [`openssl s_client -connect ${E}:8883 -servername ${E} </dev/null`],
   },
+  {
+    code: 'TLS_HANDSHAKE_TOO_LARGE',
+    family: 'TLS and endpoint',
+    meaning:
+      "The server sent more than 64 KB during the TLS handshake without completing it. AWS IoT's whole chain is " +
+      "a few KB and a custom domain's at most 16 KB: something other than AWS IoT answers (a middlebox or another " +
+      'service), and iot-doctor cut the handshake instead of reading on.',
+    decides:
+      'A tls cell reads TLS_HANDSHAKE_TOO_LARGE: the bytes received from the server before the handshake completed ' +
+      '(every record, counted on the socket) passed 64 KB.',
+    lookAlikes: [
+      {
+        code: 'TLS_RECORD_TOO_LARGE',
+        tell: "there the handshake completes and one record or the chain exceeds the device's --max-record buffer",
+      },
+      { code: 'ANSWER_NOT_AWS_IOT', tell: 'there TLS completes and the bytes after it are not MQTT or HTTP' },
+    ],
+    remedy: [
+      'Find what answers on that address and port (the certificates it sends show who it is).',
+      'Bypass it (another network, the device proxy settings), or use a route that works.',
+      'Check the endpoint name and any --connect-to rule: another service may listen at that address.',
+    ],
+    confirm: [`openssl s_client -connect ${E}:8883 -servername ${E} -showcerts </dev/null | grep -c 'BEGIN CERT'`],
+  },
 ];

@@ -40,3 +40,33 @@ export function answerNotAwsIot(facts: Facts): Finding[] {
     }),
   ];
 }
+
+/**
+ * TLS_HANDSHAKE_TOO_LARGE, from the tls cells with that code: the server sent more than 64 KB without completing the
+ * handshake, where AWS IoT's default chain is about 5 KB and a custom domain's at most 16 KB (field-notes §3.3).
+ * Certain: the byte count is measured on the wire. No certificate advice: what answers is not AWS IoT.
+ */
+export function tlsHandshakeTooLarge(facts: Facts): Finding[] {
+  const cells = facts.routeCells(['TLS_HANDSHAKE_TOO_LARGE'], 'tls');
+  if (cells.length === 0) return [];
+  const routes = [...new Set(cells.map((c) => c.route!))];
+  return [
+    finding('TLS_HANDSHAKE_TOO_LARGE', {
+      severity: routeSeverity(facts),
+      confidence: 'certain',
+      title: `The server's TLS handshake on ${list(routes)} is far larger than AWS IoT's`,
+      explanation:
+        `The server sent more than 64 KB without completing the handshake (${cells.map((c) => `${c.route}: ${c.summary}`).join('; ')}). ` +
+        "AWS IoT's whole certificate chain is a few KB (a custom domain's at most 16 KB): something else answers on " +
+        'that address and port, a middlebox or another service. The handshake was cut there, before any verdict on ' +
+        'certificates.',
+      remediation: [
+        'Find what answers on that address and port: openssl s_client shows the certificates it sends.',
+        'Bypass it (another network, the proxy settings of the device), or use a route that works.',
+        'Check the endpoint name (aws iot describe-endpoint --endpoint-type iot:Data-ATS) and any --connect-to rule.',
+      ],
+      params: { routes },
+      evidence: ids(cells),
+    }),
+  ];
+}

@@ -21,7 +21,7 @@ import {
   policyDeniesPublish,
   policyDeniesSubscribe,
 } from './cloud.js';
-import { answerNotAwsIot } from './answer.js';
+import { answerNotAwsIot, tlsHandshakeTooLarge } from './answer.js';
 import { authRejectedUnexplained } from './auth-rejected.js';
 import { certExpired, certFilesSwapped, certNotYetValid, credentialsUnusable, keyCertMismatch } from './credentials.js';
 import { DIAGNOSIS_CODES } from './codes.js';
@@ -209,6 +209,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
     ...endpointOtherAccount(facts),
     ...alpnStripped(facts),
     ...answerNotAwsIot(facts),
+    ...tlsHandshakeTooLarge(facts),
     ...sniMissing(facts),
     ...tlsVersionUnsupported(facts),
     ...noSharedCipher(facts),

@@ -23,6 +23,13 @@ export interface TlsWireSizes {
   records: number;
 }
 
+/**
+ * The most a server may send before its handshake completes, in bytes: far above AWS IoT's default chain (about
+ * 5 KB, field-notes §3.3) and a custom domain's whole chain (at most 16 KB, field-notes §3.3), below OpenSSL's own
+ * 100 KB limit on one Certificate message. More is not AWS IoT: the handshake is cut (TLS_HANDSHAKE_TOO_LARGE).
+ */
+export const MAX_HANDSHAKE_FLIGHT_BYTES = 64 * 1024;
+
 const HEADER = 5;
 const HANDSHAKE = 22;
 const APPLICATION_DATA = 23;
@@ -48,6 +55,11 @@ export class TlsRecordMeter {
   /** Mark the end of the handshake: later bytes no longer count into the flight. */
   finishHandshake(): void {
     this.handshakeDone = true;
+  }
+
+  /** True when the server sent more than `MAX_HANDSHAKE_FLIGHT_BYTES` before the handshake completed. */
+  get flightOverCap(): boolean {
+    return !this.handshakeDone && this.sizes.serverFlightBytes > MAX_HANDSHAKE_FLIGHT_BYTES;
   }
 
   /** Feed bytes received from the server, in order. */
@@ -102,9 +114,11 @@ export class TlsRecordMeter {
 
 /**
  * Wrap a connected stream so that every byte read from it also goes through a TlsRecordMeter. Hand the returned
- * stream to `tls.connect({ socket })`; writes, end and destroy pass through to `inner`.
+ * stream to `tls.connect({ socket })`; writes, end and destroy pass through to `inner`. When the server's flight
+ * passes `MAX_HANDSHAKE_FLIGHT_BYTES` (`meter.flightOverCap`), the chunk that passed it is not handed on: `onOverCap`
+ * is called once (it is expected to destroy both streams) and nothing more is read.
  */
-export function meteredStream(inner: Duplex, meter: TlsRecordMeter): Duplex {
+export function meteredStream(inner: Duplex, meter: TlsRecordMeter, onOverCap?: () => void): Duplex {
   const outer = new Duplex({
     read() {
       inner.resume();
@@ -121,8 +135,16 @@ export function meteredStream(inner: Duplex, meter: TlsRecordMeter): Duplex {
       callback(err);
     },
   });
+  let cut = false;
   inner.on('data', (chunk: Buffer) => {
+    if (cut) return;
     meter.push(chunk);
+    if (meter.flightOverCap) {
+      cut = true;
+      inner.pause();
+      onOverCap?.();
+      return;
+    }
     if (!outer.push(chunk)) inner.pause();
   });
   inner.on('end', () => outer.push(null));

@@ -9,7 +9,7 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import { errorCode, errorMessage } from '../errors.js';
-import { TlsRecordMeter, meteredStream, type TlsWireSizes } from './tls-records.js';
+import { MAX_HANDSHAKE_FLIGHT_BYTES, TlsRecordMeter, meteredStream, type TlsWireSizes } from './tls-records.js';
 
 /** TLS alert descriptions (RFC 8446 §6, RFC 5246 §7.2) by number. */
 export const TLS_ALERTS: Readonly<Record<number, string>> = {
@@ -144,6 +144,7 @@ export type TlsFailureCode =
   | 'TLS_CLOSED'
   | 'TLS_ALERT'
   | 'TLS_NOT_TLS'
+  | 'TLS_HANDSHAKE_TOO_LARGE'
   | 'TLS_CLIENT_CREDENTIALS_UNUSABLE'
   | 'TLS_ERROR';
 
@@ -239,9 +240,14 @@ function sharedContext(opts: TlsOptions): SecureContext {
   return context;
 }
 
-function tlsConnectOptions(tcp: Socket, opts: TlsOptions, meter: TlsRecordMeter): ConnectionOptions {
+function tlsConnectOptions(
+  tcp: Socket,
+  opts: TlsOptions,
+  meter: TlsRecordMeter,
+  onOverCap: () => void,
+): ConnectionOptions {
   return {
-    socket: meteredStream(tcp, meter),
+    socket: meteredStream(tcp, meter, onOverCap),
     // Node sends SNI only when servername is set (facts §2.2).
     ...(opts.sendSni === false ? {} : { servername: opts.servername }),
     ...(opts.alpn ? { ALPNProtocols: [opts.alpn] } : {}),
@@ -272,9 +278,28 @@ const NOT_TLS_ERRORS = new Set([
   'ERR_SSL_HTTP_REQUEST',
 ]);
 
+function closedMessage(bytesRead: number): string {
+  return `the server closed the connection during the handshake (${bytesRead} bytes received)`;
+}
+
 /** The failure code and message of a handshake error (before any alert in it is looked at). */
-function classifyHandshakeError(err: Error, bytesRead: number): { code: TlsFailureCode; message: string } {
+function classifyHandshakeError(
+  err: Error,
+  bytesRead: number,
+  finReceived: boolean,
+): { code: TlsFailureCode; message: string } {
   const systemCode = errorCode(err);
+  if (finReceived && (systemCode === 'ECONNRESET' || systemCode === 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING')) {
+    // Node reports a FIN before the handshake completed as ECONNRESET ("socket disconnected before secure TLS
+    // connection was established"); the TCP stream says it was an orderly close.
+    return { code: 'TLS_CLOSED', message: closedMessage(bytesRead) };
+  }
+  if (systemCode === 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE') {
+    return {
+      code: 'TLS_HANDSHAKE_TOO_LARGE',
+      message: `the server announced a handshake message larger than the TLS library accepts (${errorMessage(err)})`,
+    };
+  }
   if (systemCode === 'ECONNRESET' || systemCode === 'EPIPE') {
     return {
       code: 'TLS_RESET',
@@ -321,16 +346,17 @@ function handshakeSuccess(socket: TLSSocket, opts: TlsOptions, durationMs: numbe
  * Run a TLS handshake over an open TCP socket or a proxy tunnel over one (`tcp`, which the TLS socket takes over),
  * within `opts.timeoutMs` milliseconds. The server's records are measured on the way in (`wire`). The chain and the name are checked here (not by Node's rejectUnauthorized) so that every failure can
  * be named precisely; the caller decides what a failure means. Never rejects: a failure (TLS_STALLED, TLS_RESET,
- * TLS_CLOSED, TLS_ALERT with the alert of RFC 8446 §6, TLS_NOT_TLS, TLS_CLIENT_CREDENTIALS_UNUSABLE, TLS_ERROR) has
- * destroyed both sockets; on success the caller owns `socket`.
+ * TLS_CLOSED, TLS_ALERT with the alert of RFC 8446 §6, TLS_NOT_TLS, TLS_CLIENT_CREDENTIALS_UNUSABLE, TLS_ERROR,
+ * TLS_HANDSHAKE_TOO_LARGE past MAX_HANDSHAKE_FLIGHT_BYTES of server flight) has destroyed both sockets; on success the caller owns `socket`.
  */
 export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess | TlsFailure> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const meter = new TlsRecordMeter();
+  let overCap = (): void => undefined;
   let socket: TLSSocket;
   try {
-    socket = connect(tlsConnectOptions(tcp, opts, meter));
+    socket = connect(tlsConnectOptions(tcp, opts, meter, () => overCap()));
   } catch (err) {
     // Nothing was sent to the server.
     tcp.destroy();
@@ -366,18 +392,24 @@ export function tlsHandshake(tcp: Socket, opts: TlsOptions): Promise<TlsSuccess 
           : `handshake stalled after ${got} bytes from the server (no completion within ${opts.timeoutMs} ms)`,
       );
     }, opts.timeoutMs);
+    overCap = () =>
+      fail(
+        'TLS_HANDSHAKE_TOO_LARGE',
+        `the server sent more than ${MAX_HANDSHAKE_FLIGHT_BYTES} bytes without completing the handshake ` +
+          `(${meter.sizes.records} records); AWS IoT's whole chain is a few KB`,
+      );
     socket.once('secureConnect', () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(handshakeSuccess(socket, opts, elapsed(), meter));
     });
+    let finReceived = false;
+    tcp.once('end', () => (finReceived = true));
     socket.once('error', (err) => {
-      const { code, message } = classifyHandshakeError(err, tcp.bytesRead);
+      const { code, message } = classifyHandshakeError(err, tcp.bytesRead, finReceived);
       fail(code, message, err);
     });
-    socket.once('close', () => {
-      fail('TLS_CLOSED', `the server closed the connection during the handshake (${tcp.bytesRead} bytes received)`);
-    });
+    socket.once('close', () => fail('TLS_CLOSED', closedMessage(tcp.bytesRead)));
   });
 }

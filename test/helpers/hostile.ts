@@ -4,7 +4,8 @@
  * by the hostile-*.test.ts files against every route kind, with real TLS on 127.0.0.1.
  */
 import type { TLSSocket } from 'node:tls';
-import type { Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 /** One misbehaviour; `fast` when the client must classify it well before its deadline. */
 export interface Hostile {
@@ -96,3 +97,42 @@ export const HOSTILE: readonly Hostile[] = [
       ),
   },
 ];
+
+/**
+ * Handshake misbehaviour (issue 17): a relay in front of a real TLS server that passes the client's bytes on and the
+ * server's first `finAfter` bytes back, then closes towards the client with a FIN (and drops the server side). Every
+ * byte offset of a real server flight can so be cut. Resolves to the relay's port; `close()` stops it.
+ */
+export async function finRelay(upstreamPort: number, finAfter: number): Promise<{ port: number; close(): void }> {
+  const conns = new Set<Socket>();
+  const server = createServer((client) => {
+    conns.add(client);
+    client.on('error', () => undefined);
+    client.on('close', () => conns.delete(client));
+    const upstream = connect(upstreamPort, '127.0.0.1');
+    conns.add(upstream);
+    upstream.on('error', () => undefined);
+    upstream.on('close', () => conns.delete(upstream));
+    let left = finAfter;
+    const cut = (): void => {
+      client.end();
+      upstream.destroy();
+    };
+    client.on('data', (chunk: Buffer) => (left === 0 ? cut() : upstream.write(chunk)));
+    upstream.on('data', (chunk: Buffer) => {
+      const take = Math.min(left, chunk.length);
+      if (take > 0) client.write(chunk.subarray(0, take));
+      left -= take;
+      if (left === 0) cut();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      for (const c of conns) c.destroy();
+      server.close();
+    },
+  };
+}

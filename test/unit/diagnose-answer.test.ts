@@ -33,3 +33,20 @@ describe('ANSWER_NOT_AWS_IOT', () => {
     expect(codes(diagnose([...localPasses(), ...allRoutes()]))).not.toContain('ANSWER_NOT_AWS_IOT');
   });
 });
+
+describe('TLS_HANDSHAKE_TOO_LARGE', () => {
+  it('a handshake flight cut at the cap is the finding: certain, no certificate or policy advice, nothing else', () => {
+    const summary = 'the server sent more than 65536 bytes without completing the handshake (9 records)';
+    const findings = diagnose([
+      ...localPasses(),
+      ...allRoutes({ 'mqtt-8883': { tls: fail('TLS_HANDSHAKE_TOO_LARGE', { bytesFromServer: 70000 }, { summary }) } }),
+    ]);
+    const f = only(findings, 'TLS_HANDSHAKE_TOO_LARGE');
+    expect(f.confidence).toBe('certain');
+    expect(f.evidence).toEqual(['route.mqtt-8883.tls']);
+    expect(f.explanation).toContain(summary);
+    expect(codes(findings)).not.toContain('UNEXPLAINED_FAILURE');
+    expect(codes(findings)).not.toContain('TLS_INTERCEPTED');
+    expect(f.remediation.join(' ')).not.toMatch(/polic|certificate status|CA file/i);
+  });
+});
