@@ -92,11 +92,14 @@ describe.concurrent('FIN at every byte of a real TLS server flight', () => {
       const firstOk = cuts.find((n) => results.get(n)!.code === 'ok') ?? flight;
       const wrong = cuts
         .map((n) => ({ n, ...results.get(n)! }))
-        .filter(({ n, code, ms }) => (n < firstOk ? code !== 'TLS_CLOSED' : code !== 'ok') || ms > 1500)
+        // An ECDSA signature's DER length varies by a byte or two per connection: near the end either may come back.
+        .filter(
+          ({ n, code, ms }) => (n < firstOk ? code !== 'TLS_CLOSED' : !/^(ok|TLS_CLOSED)$/.test(code)) || ms > 1500,
+        )
         .map(({ n, code, ms }) => `${n}: ${code} ${Math.round(ms)} ms`);
       expect(wrong.slice(0, 20).join('\n')).toBe('');
       // TLS 1.2: the server's Finished is its last handshake byte; TLS 1.3: only a session ticket may follow it.
-      if (version === 'TLSv1.2') expect(firstOk).toBe(flight);
+      if (version === 'TLSv1.2') expect(flight - firstOk).toBeLessThanOrEqual(3);
       else expect(flight - firstOk).toBeLessThan(600);
     }, 60_000);
   }
