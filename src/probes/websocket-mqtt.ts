@@ -100,6 +100,17 @@ export async function presignMqttPath(
   };
 }
 
+/** The MQTT byte stream over a WebSocket, and the WebSocket protocol error that ended it, if one did. */
+type WebSocketStream = Duplex & { webSocketError?: string };
+
+/**
+ * The WebSocket protocol error (RFC 6455 §5: an invalid frame, a frame longer than the 512 KB cap) that ended the
+ * stream `upgradeToMqtt` returned, or undefined (still open, or closed without one). `stream` may be any value.
+ */
+export function webSocketError(stream: unknown): string | undefined {
+  return (stream as WebSocketStream | undefined)?.webSocketError;
+}
+
 /** The outcome of the upgrade. */
 export type UpgradeOutcome =
   | { ok: true; stream: Duplex; protocol: string; durationMs: number; date?: string }
@@ -116,7 +127,7 @@ export type UpgradeOutcome =
 
 /**
  * `GET <path>` upgraded to WebSocket with subprotocol `mqtt` over `socket` (already TLS), within `timeoutMs`. On 101
- * the MQTT byte stream (binary frames) is returned; otherwise the refusal's status, `x-amzn-ErrorType`, `date` and up
+ * the MQTT byte stream (binary frames; frames above 512 KB end it, `webSocketError`) is returned; otherwise the refusal's status, `x-amzn-ErrorType`, `date` and up
  * to 4 KB of its body, a timeout, or an error. Never rejects.
  */
 export async function upgradeToMqtt(
@@ -154,7 +165,10 @@ export async function upgradeToMqtt(
     let date: string | undefined;
     ws.on('upgrade', (res) => (date = typeof res.headers.date === 'string' ? res.headers.date : undefined));
     ws.on('open', () => {
-      const stream = createWebSocketStream(ws);
+      const stream: WebSocketStream = createWebSocketStream(ws);
+      // ws closes the connection on a protocol error (status 1002/1009): kept, so the MQTT session's "closed" is
+      // told from a server that broke the WebSocket framing.
+      ws.on('error', (err) => (stream.webSocketError ??= err.message));
       // A WebSocket close (the server's close frame, or the socket gone) is the end of the MQTT connection.
       ws.once('close', () => stream.destroy());
       finish({ ok: true, stream, protocol: ws.protocol, durationMs: elapsed(), ...(date ? { date } : {}) });

@@ -136,3 +136,42 @@ export async function finRelay(upstreamPort: number, finAfter: number): Promise<
     },
   };
 }
+
+/** A WebSocket frame header (RFC 6455 §5.2): FIN and `opcode`, unmasked (a server's), with a 64-bit `length`. */
+function frameHeader(opcode: number, length: bigint): Buffer {
+  const out = Buffer.alloc(10);
+  out[0] = 0x80 | opcode;
+  out[1] = 127;
+  out.writeBigUInt64BE(length, 2);
+  return out;
+}
+
+/**
+ * WebSocket misbehaviours after a correct 101 (for `mqtt-wss-443`): each takes over once the client's first frame
+ * (its MQTT CONNECT) arrived. RFC 6455 §5.2: opcode 0x3 is reserved, RSV bits must be 0 without an extension, a
+ * length's most significant bit must be 0.
+ */
+export const HOSTILE_WEBSOCKET: readonly Hostile[] = [
+  // A reserved opcode with RSV1 set: no extension was negotiated, so this frame is invalid twice over.
+  { name: 'invalid frame', fast: true, act: (s) => s.write(Buffer.from([0xc3, 0x02, 0x20, 0x02])) },
+  // A binary frame announcing 2^62 bytes, then bytes without end.
+  {
+    name: 'huge frame length',
+    fast: true,
+    act: (s) => {
+      s.write(frameHeader(0x2, 1n << 62n));
+      pumpForever(s, Buffer.alloc(16 * 1024, 0x20));
+    },
+  },
+  // Binary frames of garbage (not MQTT) without end.
+  {
+    name: 'endless frame stream',
+    fast: true,
+    act: (s) => {
+      const payload = garbage(16 * 1024);
+      const head = Buffer.from([0x82, 126, 0x40, 0x00]);
+      pumpForever(s, Buffer.concat([head, payload]));
+    },
+  },
+  { name: 'RST after upgrade', fast: true, act: (s) => raw(s)?.resetAndDestroy() },
+];

@@ -123,8 +123,8 @@ function memoryInUse(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-// MQTT over WebSocket (auth sigv4) first needs AWS credentials and an HTTP upgrade: its hostile-server cases are not
-// written yet, so it is left out here rather than expected to fail at a stage this table does not describe.
+// MQTT over WebSocket (auth sigv4) first needs AWS credentials and an HTTP upgrade: its hostile-server cases, at the
+// upgrade and after it, are in hostile-wss.test.ts.
 const KINDS = (Object.keys(ROUTES) as RouteKindId[]).filter((k) => ROUTES[k]!.auth !== 'sigv4');
 
 describe.concurrent('hostile servers × route kinds', () => {
