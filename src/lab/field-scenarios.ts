@@ -11,6 +11,7 @@
 import { createServer } from 'node:net';
 import { startFieldFront, type FieldFront, type FrontPolicy } from './field-front.js';
 import { startLabProxy, urlHost, type LabProxy } from './field-proxy.js';
+import { startInterceptBox, type InterceptBox } from './intercept-box.js';
 
 /** Check flags a scenario adds, named as `check` names them. */
 export interface FieldCheckArgs {
@@ -34,6 +35,8 @@ export interface FieldSetup {
     give?: 'credentials' | 'none';
     allowPorts?: number[];
     only?: boolean;
+    /** The proxy's tunnels pass a TLS-inspecting box that re-signs the endpoint's certificate (intercept-box.ts). */
+    intercept?: boolean;
   };
   /** The device is configured with a proxy that does not answer. */
   deadProxy?: boolean;
@@ -69,6 +72,12 @@ export const FIELD_SCENARIOS: readonly FieldScenario[] = [
     description:
       'Direct connections are refused; an HTTP CONNECT proxy with Basic auth (given in HTTPS_PROXY style) gets through.',
     field: { directBlocked: true, proxy: { kind: 'http', auth: true } },
+  },
+  {
+    name: 'proxy-intercepting',
+    description:
+      "The site proxy's tunnels pass a TLS-inspecting box that re-signs the endpoint's certificate with a corporate CA.",
+    field: { proxy: { kind: 'http', intercept: true, only: true } },
   },
   {
     name: 'proxy-auth-required',
@@ -202,17 +211,42 @@ async function startProxy(
   return { proxy, url: `${scheme}://${creds}${urlHost(bind)}:${proxy.port}`, ...(secret ? { secret } : {}) };
 }
 
+/** One re-signing box per lab listener (the box relays to it); the proxy's tunnels go to the boxes. */
+async function interceptBoxes(
+  endpoint: string,
+  bind: string,
+  ports: LabPorts,
+  identity: { certPem: string; keyPem: string } | undefined,
+  boxes: InterceptBox[],
+): Promise<LabPorts> {
+  if (!identity) throw new Error('an intercepting proxy needs the re-signed certificate');
+  const out: Partial<LabPorts> = {};
+  for (const p of [8883, 443, 8443] as const) {
+    const box = await startInterceptBox({
+      bind,
+      identity,
+      upstream: { host: bind, port: ports[p] },
+      servername: endpoint,
+    });
+    boxes.push(box);
+    out[p] = box.port;
+  }
+  return out as LabPorts;
+}
+
 /** Start what a field scenario puts around the lab (loopback `bind`) and return the check flags that go with it. */
 export async function startFieldSite(
   endpoint: string,
   bind: string,
   ports: LabPorts,
   setup: FieldSetup,
+  reSigned?: { certPem: string; keyPem: string },
 ): Promise<FieldSite> {
   const fronts: FieldFront[] = [];
+  const boxes: InterceptBox[] = [];
   const proxies: LabProxy[] = [];
   const close = async (): Promise<void> => {
-    await Promise.all([...fronts.map((f) => f.close()), ...proxies.map((p) => p.close())]);
+    await Promise.all([...fronts, ...boxes, ...proxies].map((p) => p.close()));
   };
   try {
     let args: FieldCheckArgs = { ...(setup.device ?? {}) };
@@ -232,7 +266,8 @@ export async function startFieldSite(
       args['connect-to'] = overrides(endpoint, urlHost(bind), { 8883: dead, 443: dead, 8443: dead });
     }
     if (setup.proxy) {
-      const started = await startProxy(endpoint, bind, ports, setup.proxy);
+      const behind = setup.proxy.intercept ? await interceptBoxes(endpoint, bind, ports, reSigned, boxes) : ports;
+      const started = await startProxy(endpoint, bind, behind, setup.proxy);
       proxies.push(started.proxy);
       secret = started.secret;
       args = { ...args, proxy: started.url, ...(setup.proxy.only ? { 'proxy-only': true } : {}) };

@@ -380,7 +380,8 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   let site: FieldSite | undefined;
   try {
     const labPorts = { 8883: ports.mqtt8883, 443: ports.tls443, 8443: ports.https8443 };
-    site = def.field ? (parts.site = await startFieldSite(endpoint, bind, labPorts, def.field)) : undefined;
+    const reSigned = def.field?.proxy?.intercept ? pki.interceptedServerCertificate(endpoint, region) : undefined;
+    site = def.field ? (parts.site = await startFieldSite(endpoint, bind, labPorts, def.field, reSigned)) : undefined;
   } catch (err) {
     await close();
     throw err;

@@ -12,6 +12,7 @@ import { REPO_ROOT, ensureBuilt } from '../e2e/bed.js';
 const run = promisify(execFile);
 const EXPECTED: Record<string, string> = {
   'proxy-required': 'PROXY_REQUIRED',
+  'proxy-intercepting': 'TLS_INTERCEPTED',
   'proxy-auth-required': 'PROXY_AUTH_REQUIRED',
   'proxy-443-only': 'PROXY_BLOCKS_PORT',
   'socks5-proxy': 'PROXY_BLOCKS_PORT',
@@ -40,16 +41,35 @@ describe('field scenarios of the lab, through demo', () => {
     ensureBuilt();
     const names = Object.keys(EXPECTED);
     const seen: Record<string, string> = {};
+    const reports: Record<string, Report> = {};
     for (let i = 0; i < names.length; i += 4) {
       const batch = names.slice(i, i + 4);
       const runs = await Promise.all(batch.map(demo));
       batch.forEach((name, k) => {
         const { report, stdout, stderr } = runs[k]!;
         seen[name] = report.diagnosis[0]?.code ?? 'none';
+        reports[name] = report;
         expect(report.exitCode, name).toBe(1);
         expect(`${stdout}${stderr}`).not.toMatch(/lab:lab-[a-z0-9]{4,}@/);
       });
     }
     expect(seen).toEqual(EXPECTED);
+    // The re-signing proxy: CONNECT answered 200, then each tunnel's chain is the inspection CA's.
+    const intercepted = reports['proxy-intercepting']!;
+    const kinds = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'].map((k) => `${k} via proxy`);
+    for (const route of kinds) {
+      const cell = (stage: string) => intercepted.results.find((r) => r.id === `route.${route}.${stage}`);
+      expect(cell('proxy'), route).toMatchObject({ status: 'pass', evidence: { status: 200 } });
+      expect(cell('tls'), route).toMatchObject({ status: 'fail', code: 'TLS_CHAIN_UNTRUSTED' });
+      const chain = cell('tls')!.evidence['chain'] as { issuer: string }[];
+      expect(chain[0]?.issuer).toContain('Corporate TLS Inspection CA');
+    }
+    expect(intercepted.diagnosis[0]!.params['routes']).toEqual(kinds);
   }, 300_000);
+
+  it('demo --list lists every field scenario', async () => {
+    ensureBuilt();
+    const { stdout } = await run(process.execPath, [join(REPO_ROOT, 'dist/src/bin.js'), 'demo', '--list']);
+    for (const name of Object.keys(EXPECTED)) expect(stdout).toMatch(new RegExp(`^${name}\\s+\\S`, 'm'));
+  });
 });
