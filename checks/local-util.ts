@@ -124,6 +124,14 @@ export function skipIfMissing(
 
 export { shq };
 
+/**
+ * The flags `openssl pkcs12` needs for a bundle: `-legacy` for RC2/RC4 encryption (OpenSSL 3's legacy provider),
+ * `-passin pass:` when the empty password opens it (so the command does not prompt). Starts with a space, or ''.
+ */
+function pkcs12Flags(part: { emptyPassword?: boolean; legacyCipher?: boolean }): string {
+  return `${part.legacyCipher ? ' -legacy' : ''}${part.emptyPassword ? ' -passin pass:' : ''}`;
+}
+
 /** `openssl x509 ARGS` reading the device certificate, whatever its format. */
 export function x509Cmd(cert: NonNullable<DeviceFiles['cert']>, args: string): string {
   const p = shq(cert.path);
@@ -131,7 +139,7 @@ export function x509Cmd(cert: NonNullable<DeviceFiles['cert']>, args: string): s
     case 'der':
       return `openssl x509 -inform DER -in ${p} ${args}`;
     case 'pkcs12':
-      return `openssl pkcs12 -in ${p} -clcerts -nokeys | openssl x509 ${args}`;
+      return `openssl pkcs12 -in ${p}${pkcs12Flags(cert)} -clcerts -nokeys | openssl x509 ${args}`;
     default:
       return `openssl x509 -in ${p} ${args}`;
   }
@@ -141,10 +149,11 @@ export function x509Cmd(cert: NonNullable<DeviceFiles['cert']>, args: string): s
 export function pkeyCmd(credentials: DeviceFiles, args: string): string {
   const key = credentials.key!;
   const p = shq(key.path);
+  const passin = pkcs12Flags(key);
   if (credentials.cert?.format === 'pkcs12' && credentials.cert.path === key.path) {
-    return `openssl pkcs12 -in ${p} -nocerts -nodes | openssl pkey ${args}`;
+    return `openssl pkcs12 -in ${p}${passin} -nocerts -nodes | openssl pkey ${args}`;
   }
-  if (/\.p12$|\.pfx$/i.test(key.path)) return `openssl pkcs12 -in ${p} -nocerts -nodes | openssl pkey ${args}`;
+  if (/\.p12$|\.pfx$/i.test(key.path)) return `openssl pkcs12 -in ${p}${passin} -nocerts -nodes | openssl pkey ${args}`;
   const der = credentials.problems.some((q) => q.code === 'KEY_FILE_DER' && q.path === key.path);
   return `openssl pkey${der ? ' -inform DER' : ''} -in ${p} ${args}`;
 }

@@ -23,12 +23,20 @@ export interface DeviceFiles {
     certificateId: string;
     /** Leaf followed by the chain, PEM. */
     pem: string;
+    /** True for a PKCS#12 bundle that opens with the empty password (no passphrase needed). */
+    emptyPassword?: boolean;
+    /** True for a PKCS#12 bundle encrypted with RC2/RC4, which OpenSSL 3 opens only with `-legacy`. */
+    legacyCipher?: boolean;
   };
   key?: {
     path: string;
     object: KeyObject;
     /** True when the file was encrypted and was opened with the passphrase. */
     wasEncrypted: boolean;
+    /** True when the key came from a PKCS#12 bundle that opens with the empty password (no passphrase needed). */
+    emptyPassword?: boolean;
+    /** True when the key came from a PKCS#12 bundle encrypted with RC2/RC4 (`openssl pkcs12 -legacy`). */
+    legacyCipher?: boolean;
     pem: string;
   };
   ca?: {

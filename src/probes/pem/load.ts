@@ -54,12 +54,28 @@ interface LoadedKey {
   key: KeyObject;
   wasEncrypted: boolean;
   path: string;
+  /** From a PKCS#12 bundle that opens with the empty password. */
+  emptyPassword?: boolean;
+  /** From a PKCS#12 bundle encrypted with RC2/RC4 (`openssl pkcs12 -legacy`). */
+  legacyCipher?: boolean;
 }
 
 interface CertFileOutcome {
   cert?: NonNullable<DeviceFiles['cert']>;
   /** A key found in the same file (PKCS#12, or PEM holding certificate and key), used when --key is not given. */
   key?: LoadedKey;
+}
+
+/** A key out of a PKCS#12 bundle: encrypted only when it took the user's passphrase to open. */
+function p12Key(key: KeyObject, opened: { emptyPassword: boolean; legacyCipher: boolean }, path: string): LoadedKey {
+  const { emptyPassword, legacyCipher } = opened;
+  return {
+    key,
+    wasEncrypted: !emptyPassword,
+    path,
+    ...(emptyPassword ? { emptyPassword } : {}),
+    ...(legacyCipher ? { legacyCipher } : {}),
+  };
 }
 
 function loadCertFile(
@@ -73,6 +89,7 @@ function loadCertFile(
   const out: CertFileOutcome = {};
   let certs: X509Certificate[];
   let format: 'pem' | 'der' | 'pkcs12';
+  let p12Flags: { emptyPassword?: true; legacyCipher?: true } = {};
   const p12 = itemsOf(slot, 'pkcs12')[0];
   if (p12) {
     format = 'pkcs12';
@@ -91,7 +108,11 @@ function loadCertFile(
       return out;
     }
     certs = [leaf, ...opened.certs.filter((c) => c !== leaf)];
-    if (key) out.key = { key, wasEncrypted: true, path };
+    if (key) out.key = p12Key(key, opened, path);
+    p12Flags = {
+      ...(opened.emptyPassword ? { emptyPassword: true } : {}),
+      ...(opened.legacyCipher ? { legacyCipher: true } : {}),
+    };
   } else {
     format = sniffed.format === 'der' ? 'der' : 'pem';
     certs = itemsOf(slot, 'cert').map((i) => i.x509);
@@ -129,6 +150,7 @@ function loadCertFile(
     chain: certs.slice(1),
     certificateId: certificateIdOf(leaf),
     pem: certsToPem(certs),
+    ...p12Flags,
   };
   return out;
 }
@@ -151,7 +173,7 @@ function loadKeyFile(
       add('P12_NO_PRIVATE_KEY', 'fail', 'this PKCS#12 file holds no private key', P12_CONVERT_HINT);
       return undefined;
     }
-    return { key: opened.keys[0], wasEncrypted: true, path };
+    return p12Key(opened.keys[0], opened, path);
   }
   const keyItem = itemsOf(slot, 'key')[0];
   if (!keyItem) {
@@ -330,6 +352,8 @@ export async function loadDeviceFiles(files: DeviceFilePaths): Promise<DeviceFil
   const key = keyFile ? fromKeyFile : fromCertFile.key;
   if (key) {
     creds.key = { path: key.path, object: key.key, wasEncrypted: key.wasEncrypted, pem: keyToPem(key.key) };
+    if (key.emptyPassword) creds.key.emptyPassword = true;
+    if (key.legacyCipher) creds.key.legacyCipher = true;
   }
   const keyBearingPath = keyFile && (has(keyFile, 'key') || has(keyFile, 'pkcs12')) ? keyFile.path : key?.path;
   if (keyBearingPath) await checkKeyFileMode(keyBearingPath, problems);

@@ -9,7 +9,18 @@ import { normalizePassphrase } from './keys.js';
 
 /** The outcome of `openPkcs12`: the bundle's certificates and keys, or why it could not be opened. */
 export type OpenPkcs12Result =
-  | { ok: true; certs: X509Certificate[]; keys: KeyObject[] }
+  | {
+      ok: true;
+      certs: X509Certificate[];
+      keys: KeyObject[];
+      /**
+       * True when the bundle opened without a passphrase: its MAC (and any encrypted bags) use the empty password
+       * (`openssl pkcs12 -export -passout pass:`), or it has no MAC. False when the given passphrase was needed.
+       */
+      emptyPassword: boolean;
+      /** Encrypted with RC2 or RC4 (`-legacy` exports): OpenSSL 3 opens it only with `openssl pkcs12 -legacy`. */
+      legacyCipher: boolean;
+    }
   | { ok: false; reason: 'needs-passphrase' | 'wrong-passphrase' | 'unsupported'; detail: string };
 
 function forgeBytesToBuffer(bytes: string): Buffer {
@@ -24,8 +35,9 @@ function loadForge(): typeof forgeModule {
 }
 
 /**
- * Opens a PKCS#12 (.p12/.pfx) bundle (RFC 7292): verifies its MAC with the passphrase (empty counts as none) and
- * returns its certificate bags and its (shrouded) key bags as PKCS#8 keys, in file order.
+ * Opens a PKCS#12 (.p12/.pfx) bundle (RFC 7292): verifies its MAC with the empty password first (both encodings),
+ * then with the passphrase (empty counts as none), and returns its certificate bags and its (shrouded) key bags as
+ * PKCS#8 keys, in file order, and whether it opened without a passphrase (`emptyPassword`).
  * Never throws: a failed MAC is `needs-passphrase` (none given) or `wrong-passphrase`; anything node-forge cannot
  * read is `unsupported`. node-forge is loaded on the first call only.
  */
@@ -33,12 +45,30 @@ export function openPkcs12(der: Buffer, passphrase?: string): OpenPkcs12Result {
   const forge = loadForge();
   const pass = normalizePassphrase(passphrase);
   let p12: forgeModule.pkcs12.Pkcs12Pfx;
+  let emptyPassword = true;
   try {
     const asn = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn, false, pass ?? '');
+    // RFC 7292 B.1: the empty password is either two zero bytes (node-forge's '') or no bytes (its null); OpenSSL's
+    // PKCS12_parse tries both before a given passphrase, and so do we, so a bundle exported with `-passout pass:`
+    // is never called protected.
+    const attempts: (string | null)[] = ['', null, ...(pass !== undefined ? [pass] : [])];
+    let opened: forgeModule.pkcs12.Pkcs12Pfx | undefined;
+    let lastError: unknown;
+    for (const attempt of attempts) {
+      try {
+        opened = forge.pkcs12.pkcs12FromAsn1(asn, false, attempt as string);
+        emptyPassword = attempt !== pass;
+        break;
+      } catch (err) {
+        lastError = err;
+        if (!isPasswordError(err)) break;
+      }
+    }
+    if (!opened) throw lastError;
+    p12 = opened;
   } catch (err) {
     const msg = errorMessage(err);
-    if (/MAC could not be verified|wrong password|Invalid password|decrypt/i.test(msg)) {
+    if (isPasswordError(err)) {
       return pass === undefined
         ? { ok: false, reason: 'needs-passphrase', detail: 'the PKCS#12 file is protected and no passphrase was given' }
         : {
@@ -79,5 +109,21 @@ export function openPkcs12(der: Buffer, passphrase?: string): OpenPkcs12Result {
   } catch (err) {
     return { ok: false, reason: 'unsupported', detail: errorMessage(err).slice(0, 200) };
   }
-  return { ok: true, certs, keys };
+  return { ok: true, certs, keys, emptyPassword, legacyCipher: usesLegacyCipher(der) };
+}
+
+/**
+ * The PKCS#12 PBE algorithms OpenSSL 3 moved to its legacy provider (RFC 7292 Appendix C: pbeWithSHAAnd128BitRC4,
+ * …40BitRC4, …128BitRC2-CBC, …40BitRC2-CBC = 1.2.840.113549.1.12.1.{1,2,5,6}), as DER OID bytes.
+ */
+const LEGACY_PBE_OIDS = [1, 2, 5, 6].map((n) =>
+  Buffer.from([0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01, n]),
+);
+
+function usesLegacyCipher(der: Buffer): boolean {
+  return LEGACY_PBE_OIDS.some((oid) => der.includes(oid));
+}
+
+function isPasswordError(err: unknown): boolean {
+  return /MAC could not be verified|wrong password|Invalid password|decrypt/i.test(errorMessage(err));
 }
