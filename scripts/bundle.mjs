@@ -1,5 +1,6 @@
 // The command users run, as one ES module: `node scripts/bundle.mjs` (after `tsc`, from `npm run build`/`prepare`/
-// `pretest`) bundles src/bin.ts with esbuild into dist/src/bin.js, over tsc's unbundled entry of the same name, so
+// `pretest`) bundles src/bin.ts with esbuild into dist/src/bin.js, over tsc's unbundled entry of the same name (and the
+// API worker's entry, src/probes/iot-api/api-worker.ts, likewise), so
 // `iot-doctor`, `npm run demo`, `npm run bench` and every test that spawns dist/src/bin.js run the bundle. Start-up
 // then opens a few files instead of ~165 ES modules before the first SYN (issue 16).
 //
@@ -48,7 +49,8 @@ rmSync(join(OUT, 'chunks'), { recursive: true, force: true });
 try {
   await build({
     absWorkingDir: ROOT,
-    entryPoints: { bin: 'src/bin.ts' },
+    // The API worker (src/probes/iot-api/worker-channel.ts finds it at tsc's place, which this overwrites too).
+    entryPoints: { bin: 'src/bin.ts', 'probes/iot-api/api-worker': 'src/probes/iot-api/api-worker.ts' },
     outdir: OUT,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,

@@ -8,7 +8,7 @@ import { pathSummary } from './path-summary.js';
 import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSummary } from './model/index.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
 import { RouteHub } from './probes/hub.js';
-import { credentialSourceHint, loadIotSdk } from './probes/iot-api.js';
+import { credentialSourceHint, warmIotApi } from './probes/iot-api.js';
 import { loadDeviceFiles } from './probes/pem.js';
 import { diagnose } from './diagnose/index.js';
 import { applySiteProfile, expectedBlockedRoutes, type SiteProfile } from './site-profile.js';
@@ -117,10 +117,9 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
   }
   const catalogueModule = await import('../checks/index.js');
   const checks = opts.checks ?? catalogueModule.catalogue(target);
-  // Parsing the AWS SDK blocks the event loop for a few hundred ms: do it before the routes start, not during
-  // their handshakes, and only when there may be credentials to use it with.
-  if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target))
-    await loadIotSdk().catch(() => undefined);
+  // Parsing the AWS SDK takes a few hundred ms of CPU: it happens in the API worker, on the other core, while the
+  // routes run (without the worker, before they start), and only when there may be credentials to use it with.
+  if (checks.some((c) => c.family === 'cloud') && credentialSourceHint(target)) await warmIotApi(ctx);
   const run = (list: readonly DoctorCheck[], c: CheckContext): Promise<CheckResult[]> =>
     runChecks(list, c, {
       guardMs: guardMs(target),

@@ -23,4 +23,4 @@ export { credentialSourceHint, loadIotSdk } from './iot-api/aws-credentials.js';
 export { classifyError } from './iot-api/failures.js';
 export { policySourceArn, type CallerIdentity, type SimulationDecision } from './iot-api/iam.js';
 export { IotApi } from './iot-api/client.js';
-export { closeIotApi, iotApiFor, iotApiOptions } from './iot-api/per-run.js';
+export { closeIotApi, iotApiFor, iotApiOptions, warmIotApi } from './iot-api/per-run.js';

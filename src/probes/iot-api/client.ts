@@ -2,15 +2,13 @@
  * `IotApi`: the AWS IoT control-plane operations the cloud checks call, each memoized per run, bounded by the call
  * deadline and mapped to an `ApiOutcome`; and the one-API-per-run registry.
  */
-import { accountFromMessage, classifyError, withDeadline } from './failures.js';
-import { filterLogEvents } from './logs.js';
-import { getCallerIdentity, simulatePrincipalPolicy, type CallerIdentity, type SimulationDecision } from './iam.js';
+import { accountFromMessage } from './failures.js';
+import type { CallerIdentity, SimulationDecision } from './iam.js';
 import { authorizerInfoOf, testInvokeRequest, testInvokeResultOf } from './authorizers.js';
-import { openSession } from './session.js';
-import type { ReadyOutcome } from './session.js';
+import { openLocalChannel, type ChannelOutcome, type SigningCredentials } from './channel.js';
+import { apiWorkerScript, openWorkerChannel } from './worker-channel.js';
 import { IOT_API_PERMISSIONS } from './types.js';
 import type {
-  AnyCommand,
   ApiFailure,
   ApiOutcome,
   AuthInfoInput,
@@ -27,7 +25,6 @@ import type {
   LogQuery,
   PolicyDocumentInfo,
   PolicyRefInfo,
-  Sdk,
   SessionOutcome,
   TestInvokeInput,
   TestInvokeResult,
@@ -52,7 +49,7 @@ function validityOf(d: Record<string, unknown>): { notBefore?: Date; notAfter?: 
  */
 export class IotApi {
   private readonly cache = new Map<string, Promise<unknown>>();
-  private ready: Promise<ReadyOutcome> | undefined;
+  private ready: Promise<ChannelOutcome> | undefined;
   private learnedAccountId: string | undefined;
 
   constructor(readonly options: IotApiOptions) {}
@@ -75,49 +72,48 @@ export class IotApi {
     return session?.accountId ?? this.learnedAccountId;
   }
 
-  /** Releases the SDK's sockets. The memoized answers stay readable. */
+  /** Releases the SDK's sockets (and the API worker). The memoized answers stay readable. */
   destroy(): void {
     void this.ready?.then((r) => {
-      if (r.ok) r.value.client.destroy();
+      if (r.ok) r.value.destroy();
     });
   }
 
-  private prepare(): Promise<ReadyOutcome> {
-    this.ready ??= openSession(this.options);
+  /**
+   * Starts opening the session now, without waiting: in the API worker when there is one (the run calls this before
+   * the routes start, so the SDK loads on the other core meanwhile).
+   */
+  start(): void {
+    void this.prepare();
+  }
+
+  private prepare(): Promise<ChannelOutcome> {
+    const script = this.options.inThread ? undefined : apiWorkerScript();
+    this.ready ??= script ? openWorkerChannel(script, this.options) : openLocalChannel(this.options);
     return this.ready;
   }
 
-  /** One SDK call with the deadline, mapped to an outcome. Not memoized (callers memoize whole operations). */
-  private async send<T>(
-    operation: IotOperation,
-    build: (sdk: Sdk) => object,
-    map: (output: unknown) => T,
-  ): Promise<ApiOutcome<T>> {
+  /** One SDK call (`<operation>Command` with `input`), mapped to an outcome. Not memoized (callers memoize). */
+  private async send<T>(operation: IotOperation, input: object, map: (output: unknown) => T): Promise<ApiOutcome<T>> {
     const permission = IOT_API_PERMISSIONS[operation];
     const ready = await this.prepare();
     if (!ready.ok) return { ...ready, operation, permission };
-    const { sdk, client } = ready.value;
-    const { timeoutMs } = this.options;
     const started = performance.now();
-    try {
-      const output = await withDeadline(
-        client.send(build(sdk) as AnyCommand, { abortSignal: AbortSignal.timeout(timeoutMs) }),
-        timeoutMs + 250,
-        operation,
-      );
-      const attempts = (output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-      return { ok: true, value: map(output), operation, attempts, durationMs: Math.round(performance.now() - started) };
-    } catch (err) {
-      const failure = classifyError(err, operation, permission);
+    const answer = await ready.value.call(operation, input);
+    if (!answer.ok) {
+      const failure = answer;
       if (
         failure.kind === 'unreachable' &&
         /abort|deadline|did not finish/i.test(`${failure.errorName} ${failure.message}`)
       ) {
-        failure.message = `no answer within ${timeoutMs} ms`;
+        failure.message = `no answer within ${this.options.timeoutMs} ms`;
       }
       if (failure.kind === 'access-denied') this.learnedAccountId ??= accountFromMessage(failure.message);
       return failure;
     }
+    const output = answer.output;
+    const attempts = (output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+    return { ok: true, value: map(output), operation, attempts, durationMs: Math.round(performance.now() - started) };
   }
 
   private cached<T>(key: string, run: () => Promise<ApiOutcome<T>>): Promise<ApiOutcome<T>> {
@@ -126,38 +122,32 @@ export class IotApi {
 
   describeEndpoint(endpointType = 'iot:Data-ATS'): Promise<ApiOutcome<string>> {
     return this.cached(`DescribeEndpoint:${endpointType}`, () =>
-      this.send(
-        'DescribeEndpoint',
-        (sdk) => new sdk.DescribeEndpointCommand({ endpointType }),
-        (o) => String((o as { endpointAddress?: string }).endpointAddress ?? ''),
+      this.send('DescribeEndpoint', { endpointType }, (o) =>
+        String((o as { endpointAddress?: string }).endpointAddress ?? ''),
       ),
     );
   }
 
   describeCertificate(certificateId: string): Promise<ApiOutcome<CertificateInfo>> {
     return this.cached(`DescribeCertificate:${certificateId}`, () =>
-      this.send(
-        'DescribeCertificate',
-        (sdk) => new sdk.DescribeCertificateCommand({ certificateId }),
-        (o) => {
-          const d = (o as { certificateDescription?: Record<string, unknown> }).certificateDescription ?? {};
-          const info: CertificateInfo = {
-            certificateArn: String(d['certificateArn'] ?? ''),
-            certificateId: String(d['certificateId'] ?? certificateId),
-            status: String(d['status'] ?? 'UNKNOWN'),
-          };
-          copyString(d, info, 'certificateMode');
-          copyString(d, info, 'caCertificateId');
-          copyString(d, info, 'ownedBy');
-          copyString(d, info, 'previousOwnedBy');
-          copyString(d, info, 'certificatePem');
-          if (d['creationDate'] instanceof Date) info.creationDate = d['creationDate'];
-          if (d['lastModifiedDate'] instanceof Date) info.lastModifiedDate = d['lastModifiedDate'];
-          const validity = validityOf(d);
-          if (validity) info.validity = validity;
-          return info;
-        },
-      ),
+      this.send('DescribeCertificate', { certificateId }, (o) => {
+        const d = (o as { certificateDescription?: Record<string, unknown> }).certificateDescription ?? {};
+        const info: CertificateInfo = {
+          certificateArn: String(d['certificateArn'] ?? ''),
+          certificateId: String(d['certificateId'] ?? certificateId),
+          status: String(d['status'] ?? 'UNKNOWN'),
+        };
+        copyString(d, info, 'certificateMode');
+        copyString(d, info, 'caCertificateId');
+        copyString(d, info, 'ownedBy');
+        copyString(d, info, 'previousOwnedBy');
+        copyString(d, info, 'certificatePem');
+        if (d['creationDate'] instanceof Date) info.creationDate = d['creationDate'];
+        if (d['lastModifiedDate'] instanceof Date) info.lastModifiedDate = d['lastModifiedDate'];
+        const validity = validityOf(d);
+        if (validity) info.validity = validity;
+        return info;
+      }),
     );
   }
 
@@ -165,40 +155,20 @@ export class IotApi {
    * The AWS credentials of the session's chain, to sign with (SigV4 WebSocket URL): secrets, never put in a result.
    * Bounded by the call deadline; a failure says why (no credentials, the lookup failed).
    */
-  async signingCredentials(): Promise<
-    { ok: true; value: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } | ApiFailure
-  > {
+  async signingCredentials(): Promise<{ ok: true; value: SigningCredentials } | ApiFailure> {
     const ready = await this.prepare();
     if (!ready.ok) return ready;
-    try {
-      const c = await withDeadline(
-        ready.value.client.config.credentials(),
-        this.options.timeoutMs,
-        'credential lookup',
-      );
-      return {
-        ok: true,
-        value: {
-          accessKeyId: c.accessKeyId,
-          secretAccessKey: c.secretAccessKey,
-          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
-        },
-      };
-    } catch (err) {
-      return classifyError(err, '', '');
-    }
+    return ready.value.credentials();
   }
 
   /** DescribeAuthorizer, or DescribeDefaultAuthorizer without a name (field notes §5.5). */
   describeAuthorizer(authorizerName?: string): Promise<ApiOutcome<AuthorizerInfo>> {
     const map = (o: unknown): AuthorizerInfo => authorizerInfoOf(o, authorizerName);
     if (authorizerName === undefined) {
-      return this.cached('DescribeDefaultAuthorizer', () =>
-        this.send('DescribeDefaultAuthorizer', (sdk) => new sdk.DescribeDefaultAuthorizerCommand({}), map),
-      );
+      return this.cached('DescribeDefaultAuthorizer', () => this.send('DescribeDefaultAuthorizer', {}, map));
     }
     return this.cached(`DescribeAuthorizer:${authorizerName}`, () =>
-      this.send('DescribeAuthorizer', (sdk) => new sdk.DescribeAuthorizerCommand({ authorizerName }), map),
+      this.send('DescribeAuthorizer', { authorizerName }, map),
     );
   }
 
@@ -207,30 +177,22 @@ export class IotApi {
    * and SNI. Not memoized: the input holds secrets that must not become cache keys.
    */
   testInvokeAuthorizer(input: TestInvokeInput): Promise<ApiOutcome<TestInvokeResult>> {
-    return this.send(
-      'TestInvokeAuthorizer',
-      (sdk) => new sdk.TestInvokeAuthorizerCommand(testInvokeRequest(input)),
-      testInvokeResultOf,
-    );
+    return this.send('TestInvokeAuthorizer', testInvokeRequest(input), testInvokeResultOf);
   }
 
   describeCACertificate(certificateId: string): Promise<ApiOutcome<CaCertificateInfo>> {
     return this.cached(`DescribeCACertificate:${certificateId}`, () =>
-      this.send(
-        'DescribeCACertificate',
-        (sdk) => new sdk.DescribeCACertificateCommand({ certificateId }),
-        (o) => {
-          const d = (o as { certificateDescription?: Record<string, unknown> }).certificateDescription ?? {};
-          const info: CaCertificateInfo = { certificateId, status: String(d['status'] ?? 'UNKNOWN') };
-          copyString(d, info, 'certificateArn');
-          copyString(d, info, 'autoRegistrationStatus');
-          copyString(d, info, 'certificateMode');
-          copyString(d, info, 'ownedBy');
-          const validity = validityOf(d);
-          if (validity) info.validity = validity;
-          return info;
-        },
-      ),
+      this.send('DescribeCACertificate', { certificateId }, (o) => {
+        const d = (o as { certificateDescription?: Record<string, unknown> }).certificateDescription ?? {};
+        const info: CaCertificateInfo = { certificateId, status: String(d['status'] ?? 'UNKNOWN') };
+        copyString(d, info, 'certificateArn');
+        copyString(d, info, 'autoRegistrationStatus');
+        copyString(d, info, 'certificateMode');
+        copyString(d, info, 'ownedBy');
+        const validity = validityOf(d);
+        if (validity) info.validity = validity;
+        return info;
+      }),
     );
   }
 
@@ -239,8 +201,7 @@ export class IotApi {
     return this.cached(`ListAttachedPolicies:${target}:${recursive}`, () =>
       this.paged(
         'ListAttachedPolicies',
-        (sdk, marker) =>
-          new sdk.ListAttachedPoliciesCommand({ target, recursive, pageSize: 250, ...(marker ? { marker } : {}) }),
+        (marker) => ({ target, recursive, pageSize: 250, ...(marker ? { marker } : {}) }),
         (o) => {
           const out = o as { policies?: { policyName?: string; policyArn?: string }[]; nextMarker?: string };
           return { items: (out.policies ?? []).map(policyRef), next: out.nextMarker };
@@ -252,34 +213,27 @@ export class IotApi {
   /** Policies that take effect for the principal; with a thing name, also those of the thing's groups. */
   getEffectivePolicies(principal: string, thingName?: string): Promise<ApiOutcome<PolicyDocumentInfo[]>> {
     return this.cached(`GetEffectivePolicies:${principal}:${thingName ?? ''}`, () =>
-      this.send(
-        'GetEffectivePolicies',
-        (sdk) => new sdk.GetEffectivePoliciesCommand({ principal, ...(thingName ? { thingName } : {}) }),
-        (o) =>
-          (
-            (o as { effectivePolicies?: { policyName?: string; policyArn?: string; policyDocument?: string }[] })
-              .effectivePolicies ?? []
-          ).map((p) => ({
-            ...policyRef(p),
-            policyDocument: String(p.policyDocument ?? ''),
-          })),
+      this.send('GetEffectivePolicies', { principal, ...(thingName ? { thingName } : {}) }, (o) =>
+        (
+          (o as { effectivePolicies?: { policyName?: string; policyArn?: string; policyDocument?: string }[] })
+            .effectivePolicies ?? []
+        ).map((p) => ({
+          ...policyRef(p),
+          policyDocument: String(p.policyDocument ?? ''),
+        })),
       ),
     );
   }
 
   getPolicy(policyName: string): Promise<ApiOutcome<PolicyDocumentInfo>> {
     return this.cached(`GetPolicy:${policyName}`, () =>
-      this.send(
-        'GetPolicy',
-        (sdk) => new sdk.GetPolicyCommand({ policyName }),
-        (o) => {
-          const p = o as { policyName?: string; policyArn?: string; policyDocument?: string };
-          return {
-            ...policyRef({ ...p, policyName: p.policyName ?? policyName }),
-            policyDocument: String(p.policyDocument ?? ''),
-          };
-        },
-      ),
+      this.send('GetPolicy', { policyName }, (o) => {
+        const p = o as { policyName?: string; policyArn?: string; policyDocument?: string };
+        return {
+          ...policyRef({ ...p, policyName: p.policyName ?? policyName }),
+          policyDocument: String(p.policyDocument ?? ''),
+        };
+      }),
     );
   }
 
@@ -288,8 +242,7 @@ export class IotApi {
     return this.cached(`ListPrincipalThings:${principal}`, () =>
       this.paged(
         'ListPrincipalThings',
-        (sdk, nextToken) =>
-          new sdk.ListPrincipalThingsCommand({ principal, maxResults: 250, ...(nextToken ? { nextToken } : {}) }),
+        (nextToken) => ({ principal, maxResults: 250, ...(nextToken ? { nextToken } : {}) }),
         (o) => {
           const out = o as { things?: string[]; nextToken?: string };
           return { items: out.things ?? [], next: out.nextToken };
@@ -302,8 +255,7 @@ export class IotApi {
     return this.cached(`ListThingGroupsForThing:${thingName}`, () =>
       this.paged(
         'ListThingGroupsForThing',
-        (sdk, nextToken) =>
-          new sdk.ListThingGroupsForThingCommand({ thingName, maxResults: 250, ...(nextToken ? { nextToken } : {}) }),
+        (nextToken) => ({ thingName, maxResults: 250, ...(nextToken ? { nextToken } : {}) }),
         (o) => {
           const out = o as { thingGroups?: { groupName?: string; groupArn?: string }[]; nextToken?: string };
           return {
@@ -320,18 +272,14 @@ export class IotApi {
 
   describeThing(thingName: string): Promise<ApiOutcome<ThingInfo>> {
     return this.cached(`DescribeThing:${thingName}`, () =>
-      this.send(
-        'DescribeThing',
-        (sdk) => new sdk.DescribeThingCommand({ thingName }),
-        (o) => {
-          const t = o as { thingName?: string; thingTypeName?: string; attributes?: Record<string, string> };
-          return {
-            thingName: t.thingName ?? thingName,
-            ...(t.thingTypeName ? { thingTypeName: t.thingTypeName } : {}),
-            attributes: { ...(t.attributes ?? {}) },
-          };
-        },
-      ),
+      this.send('DescribeThing', { thingName }, (o) => {
+        const t = o as { thingName?: string; thingTypeName?: string; attributes?: Record<string, string> };
+        return {
+          thingName: t.thingName ?? thingName,
+          ...(t.thingTypeName ? { thingTypeName: t.thingTypeName } : {}),
+          attributes: { ...(t.attributes ?? {}) },
+        };
+      }),
     );
   }
 
@@ -341,34 +289,29 @@ export class IotApi {
     authInfos: AuthInfoInput[],
   ): Promise<ApiOutcome<AuthResultInfo[]>> {
     return this.cached(`TestAuthorization:${principal}:${clientId ?? ''}:${JSON.stringify(authInfos)}`, () =>
-      this.send(
-        'TestAuthorization',
-        (sdk) =>
-          new sdk.TestAuthorizationCommand({ principal, authInfos, ...(clientId !== undefined ? { clientId } : {}) }),
-        (o) => {
-          const names = (list: { policyName?: string }[] | undefined): string[] =>
-            (list ?? []).map((p) => String(p.policyName ?? '')).filter(Boolean);
-          type Raw = {
-            authInfo?: { actionType?: string; resources?: string[] };
-            allowed?: { policies?: { policyName?: string }[] };
-            denied?: {
-              implicitDeny?: { policies?: { policyName?: string }[] };
-              explicitDeny?: { policies?: { policyName?: string }[] };
-            };
-            authDecision?: string;
-            missingContextValues?: string[];
+      this.send('TestAuthorization', { principal, authInfos, ...(clientId !== undefined ? { clientId } : {}) }, (o) => {
+        const names = (list: { policyName?: string }[] | undefined): string[] =>
+          (list ?? []).map((p) => String(p.policyName ?? '')).filter(Boolean);
+        type Raw = {
+          authInfo?: { actionType?: string; resources?: string[] };
+          allowed?: { policies?: { policyName?: string }[] };
+          denied?: {
+            implicitDeny?: { policies?: { policyName?: string }[] };
+            explicitDeny?: { policies?: { policyName?: string }[] };
           };
-          return ((o as { authResults?: Raw[] }).authResults ?? []).map((r) => ({
-            actionType: String(r.authInfo?.actionType ?? ''),
-            resources: r.authInfo?.resources ?? [],
-            decision: String(r.authDecision ?? 'IMPLICIT_DENY'),
-            allowedBy: names(r.allowed?.policies),
-            explicitDenyBy: names(r.denied?.explicitDeny?.policies),
-            implicitDenyBy: names(r.denied?.implicitDeny?.policies),
-            missingContextValues: r.missingContextValues ?? [],
-          }));
-        },
-      ),
+          authDecision?: string;
+          missingContextValues?: string[];
+        };
+        return ((o as { authResults?: Raw[] }).authResults ?? []).map((r) => ({
+          actionType: String(r.authInfo?.actionType ?? ''),
+          resources: r.authInfo?.resources ?? [],
+          decision: String(r.authDecision ?? 'IMPLICIT_DENY'),
+          allowedBy: names(r.allowed?.policies),
+          explicitDenyBy: names(r.denied?.explicitDeny?.policies),
+          implicitDenyBy: names(r.denied?.implicitDeny?.policies),
+          missingContextValues: r.missingContextValues ?? [],
+        }));
+      }),
     );
   }
 
@@ -378,38 +321,30 @@ export class IotApi {
    */
   getThingConnectivityData(thingName: string): Promise<ApiOutcome<ConnectivityInfo>> {
     return this.cached(`GetThingConnectivityData:${thingName}`, () =>
-      this.send(
-        'GetThingConnectivityData',
-        (sdk) => new sdk.GetThingConnectivityDataCommand({ thingName, includeSocketInformation: true }),
-        (o) => {
-          const d = o as Record<string, unknown>;
-          const info: ConnectivityInfo = { thingName, connected: d['connected'] === true };
-          if (d['timestamp'] instanceof Date) info.timestamp = d['timestamp'];
-          copyString(d, info, 'disconnectReason');
-          copyString(d, info, 'clientId');
-          copyString(d, info, 'sourceIp');
-          if (typeof d['sourcePort'] === 'number') info.sourcePort = d['sourcePort'];
-          if (typeof d['keepAliveDuration'] === 'number') info.keepAliveDuration = d['keepAliveDuration'];
-          return info;
-        },
-      ),
+      this.send('GetThingConnectivityData', { thingName, includeSocketInformation: true }, (o) => {
+        const d = o as Record<string, unknown>;
+        const info: ConnectivityInfo = { thingName, connected: d['connected'] === true };
+        if (d['timestamp'] instanceof Date) info.timestamp = d['timestamp'];
+        copyString(d, info, 'disconnectReason');
+        copyString(d, info, 'clientId');
+        copyString(d, info, 'sourceIp');
+        if (typeof d['sourcePort'] === 'number') info.sourcePort = d['sourcePort'];
+        if (typeof d['keepAliveDuration'] === 'number') info.keepAliveDuration = d['keepAliveDuration'];
+        return info;
+      }),
     );
   }
 
   /** GetV2LoggingOptions (field notes §7.6): the account's logging role, default level, disableAllLogs. */
   getV2LoggingOptions(): Promise<ApiOutcome<LoggingOptionsInfo>> {
     return this.cached('GetV2LoggingOptions', () =>
-      this.send(
-        'GetV2LoggingOptions',
-        (sdk) => new sdk.GetV2LoggingOptionsCommand({}),
-        (o) => {
-          const d = o as Record<string, unknown>;
-          const info: LoggingOptionsInfo = { disableAllLogs: d['disableAllLogs'] === true };
-          copyString(d, info, 'roleArn');
-          copyString(d, info, 'defaultLogLevel');
-          return info;
-        },
-      ),
+      this.send('GetV2LoggingOptions', {}, (o) => {
+        const d = o as Record<string, unknown>;
+        const info: LoggingOptionsInfo = { disableAllLogs: d['disableAllLogs'] === true };
+        copyString(d, info, 'roleArn');
+        copyString(d, info, 'defaultLogLevel');
+        return info;
+      }),
     );
   }
 
@@ -420,7 +355,7 @@ export class IotApi {
   async filterLogEvents(query: LogQuery): Promise<ApiOutcome<LogEventInfo[]>> {
     const ready = await this.prepare();
     if (!ready.ok) return { ...ready, operation: 'FilterLogEvents', permission: 'logs:FilterLogEvents' };
-    return filterLogEvents(ready.value.client, ready.value.session.region, query, this.options.timeoutMs);
+    return ready.value.filterLogEvents(query);
   }
 
   /** STS GetCallerIdentity with this run's credentials (iam.ts), memoized. */
@@ -428,7 +363,7 @@ export class IotApi {
     return this.cached('GetCallerIdentity', async () => {
       const r = await this.prepare();
       if (!r.ok) return { ...r, operation: 'GetCallerIdentity', permission: 'sts:GetCallerIdentity' };
-      return getCallerIdentity(r.value.client, r.value.session.region, this.options.timeoutMs);
+      return r.value.callerIdentity();
     });
   }
 
@@ -437,13 +372,13 @@ export class IotApi {
     return this.cached(`Simulate:${input.sourceArn}:${input.action}:${input.resource}`, async () => {
       const r = await this.prepare();
       if (!r.ok) return { ...r, operation: 'SimulatePrincipalPolicy', permission: 'iam:SimulatePrincipalPolicy' };
-      return simulatePrincipalPolicy(r.value.client, r.value.session.region, this.options.timeoutMs, input);
+      return r.value.simulate(input);
     });
   }
 
   private async paged<T>(
     operation: IotOperation,
-    build: (sdk: Sdk, token: string | undefined) => object,
+    build: (token: string | undefined) => object,
     read: (output: unknown) => { items: T[]; next: string | undefined },
   ): Promise<ApiOutcome<T[]>> {
     const items: T[] = [];
@@ -452,7 +387,7 @@ export class IotApi {
     let durationMs = 0;
     const seen = new Set<string>();
     for (let page = 0; page < 200; page += 1) {
-      const out = await this.send(operation, (sdk) => build(sdk, token), read);
+      const out = await this.send(operation, build(token), read);
       if (!out.ok) return out;
       attempts += out.attempts;
       durationMs += out.durationMs;

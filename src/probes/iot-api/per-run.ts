@@ -2,7 +2,9 @@
  * One `IotApi` per run: the options a run's Target gives it, and the registry keyed by the run's check context.
  */
 import type { Target } from '../../target.js';
+import { loadIotSdk } from './aws-credentials.js';
 import { IotApi } from './client.js';
+import { apiWorkerScript } from './worker-channel.js';
 import type { IotApiOptions } from './types.js';
 
 /** Options for the API from a run's Target. */
@@ -37,4 +39,15 @@ export function iotApiFor(run: { target: Target }): IotApi {
 export function closeIotApi(run: object): void {
   perRun.get(run)?.destroy();
   perRun.delete(run);
+}
+
+/**
+ * Before the routes start: opens the run's API session in the API worker without waiting (the SDK loads on the other
+ * core meanwhile), or, without a worker (running from the sources), loads the SDK in this thread now, so that its
+ * parse time never lands in the route stages. Never rejects.
+ */
+export async function warmIotApi(run: { target: Target }): Promise<void> {
+  const api = iotApiFor(run);
+  if (!api.options.inThread && apiWorkerScript()) api.start();
+  else await loadIotSdk().catch(() => undefined);
 }

@@ -20,6 +20,8 @@ export interface IotApiOptions {
   timeoutMs: number;
   /** Attempts per call in standard retry mode (default 3). */
   maxAttempts?: number;
+  /** Open the session in this thread even when the API worker exists (worker-channel.ts). */
+  inThread?: boolean;
 }
 
 export interface CloudSession {

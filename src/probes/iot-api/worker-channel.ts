@@ -1,0 +1,111 @@
+/**
+ * The control-plane channel in a worker thread (`api-worker.ts`): the AWS SDK is loaded and parsed there, on the other
+ * core, and its calls' CPU work (signing, parsing answers) stays off the main thread, so the route stages that run
+ * meanwhile keep their true timings (issue 16). One worker per process, one channel per run; the worker keeps the
+ * process alive only while a request is pending.
+ * Used when the built worker script exists (dist/; the CLI's bundle); running from the TypeScript sources, the run
+ * opens the channel in its own thread instead (`openLocalChannel`).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
+import type { WorkerRequest } from './api-worker.js';
+import type { ApiChannel, CallOutcome, ChannelOutcome, SigningCredentials } from './channel.js';
+import type { CallerIdentity, SimulationDecision } from './iam.js';
+import type { ApiFailure, ApiOutcome, CloudSession, IotApiOptions, LogEventInfo } from './types.js';
+
+/**
+ * Where the built worker script lies: next to this module (tsc's dist/src/probes/iot-api/), or, from a chunk of the
+ * CLI's bundle (dist/src/chunks/), at the same place (scripts/bundle.mjs writes its bundled version there).
+ */
+const CANDIDATES = ['./api-worker.js', '../probes/iot-api/api-worker.js'];
+
+/** The worker script's path, or undefined when there is none (running from the TypeScript sources). */
+export function apiWorkerScript(): string | undefined {
+  for (const rel of CANDIDATES) {
+    const url = new URL(rel, import.meta.url);
+    if (url.protocol === 'file:' && existsSync(url)) return fileURLToPath(url);
+  }
+  return undefined;
+}
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+function workerFailure(message: string): ApiFailure {
+  return { ok: false, kind: 'service-error', operation: '', permission: '', errorName: 'WorkerError', message };
+}
+
+/** Request/answer over one worker; every pending request fails (never hangs) when the worker dies. */
+class WorkerLink {
+  private nextId = 1;
+  private readonly pending = new Map<number, (result: unknown) => void>();
+  /** False once the worker failed or exited. */
+  alive = true;
+
+  constructor(private readonly worker: Worker) {
+    worker.unref();
+    worker.on('message', (msg: { id: number; result: unknown }) => this.settle(msg.id, msg.result));
+    const failAll = (why: string): void => {
+      this.alive = false;
+      for (const id of [...this.pending.keys()]) this.settle(id, workerFailure(why));
+    };
+    worker.on('error', (err) => failAll(`the API worker failed: ${err.message}`));
+    worker.on('exit', (code) => failAll(`the API worker exited (${code})`));
+  }
+
+  request<T>(req: Request): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve) => {
+      this.pending.set(id, resolve as (result: unknown) => void);
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...req, id });
+    });
+  }
+
+  private settle(id: number, result: unknown): void {
+    const resolve = this.pending.get(id);
+    if (!resolve) return;
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+    resolve(result);
+  }
+}
+
+let shared: WorkerLink | undefined;
+
+/** The process's worker (started on first use); a worker that died is replaced. */
+function workerLink(script: string): WorkerLink {
+  if (shared?.alive) return shared;
+  // One environment for both threads, as when the SDK ran in this one: AWS_* read there are the process's own.
+  shared = new WorkerLink(new Worker(script, { env: SHARE_ENV }));
+  return shared;
+}
+
+/**
+ * Opens a session in the process's API worker (started from `script` on first use): SDK, region, credentials, each
+ * bounded by `options.timeoutMs` ms there. Never throws: a worker that cannot start or dies is an `ApiFailure`
+ * (`service-error`, `WorkerError`), as is every request pending then.
+ */
+export async function openWorkerChannel(script: string, options: IotApiOptions): Promise<ChannelOutcome> {
+  let link: WorkerLink;
+  try {
+    link = workerLink(script);
+  } catch (err) {
+    return workerFailure(`the API worker could not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  type Opened = { ok: true; session: CloudSession; channel: number } | ApiFailure;
+  const opened = await link.request<Opened>({ kind: 'open', options });
+  if (!opened.ok) return opened;
+  const { channel: n } = opened;
+  const channel: ApiChannel = {
+    session: opened.session,
+    call: (operation, input) => link.request<CallOutcome>({ kind: 'call', channel: n, operation, input }),
+    credentials: () =>
+      link.request<{ ok: true; value: SigningCredentials } | ApiFailure>({ kind: 'credentials', channel: n }),
+    filterLogEvents: (query) => link.request<ApiOutcome<LogEventInfo[]>>({ kind: 'logs', channel: n, query }),
+    callerIdentity: () => link.request<ApiOutcome<CallerIdentity>>({ kind: 'identity', channel: n }),
+    simulate: (input) => link.request<ApiOutcome<SimulationDecision>>({ kind: 'simulate', channel: n, input }),
+    destroy: () => void link.request({ kind: 'close', channel: n }),
+  };
+  return { ok: true, value: channel };
+}
