@@ -12,7 +12,6 @@
 //
 // A `npx tsc -p tsconfig.json` alone rewrites dist/src/bin.js as the unbundled entry: slower to start, same code, never
 // stale. Exit 1 with esbuild's messages when the bundle cannot be built.
-import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -45,6 +44,13 @@ const externalPackages = {
   },
 };
 
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  process.stderr.write('scripts/bundle.mjs: esbuild is not installed (a devDependency since the bundle): run npm ci\n');
+  process.exit(1);
+}
 rmSync(join(OUT, 'chunks'), { recursive: true, force: true });
 try {
   await build({
