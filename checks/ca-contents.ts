@@ -8,7 +8,7 @@ import type { Evidence } from '../src/model/index.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
 import type { DeviceFiles } from '../src/probes/device-files.js';
 import { certificateIdOf, formatDn, isIssuedBy, matchKnownRoot } from '../src/probes/pem.js';
-import { shq, credentialCheck, type LocalCheck, LOCAL_SKIP_CODES } from './local-util.js';
+import { shq, credentialCheck, type LocalCheck, LOCAL_SKIP_CODES, verifyDeviceCmd } from './local-util.js';
 
 const META = { id: 'ca.contents', title: 'CA file holds the Amazon roots that anchor AWS IoT endpoints' };
 
@@ -122,7 +122,10 @@ function otherRootsOutcome(f: CaFileFacts, deps: DependencyResults | undefined):
         'not a server root: the device uses --ca to verify AWS IoT, which chains to Amazon Root CA 1 or 3',
       evidence,
       hint: GET_ROOTS,
-      reproduce: ca.path && device ? `openssl verify -CAfile ${shq(ca.path)} ${shq(device.path)}` : reproduce,
+      reproduce:
+        ca.path && device
+          ? verifyDeviceCmd(ca.path, device, { partialChain: !issuers.some((c) => isIssuedBy(c, c)) })
+          : reproduce,
     };
   }
   if (ca.certs.some((c) => LEGACY_VERISIGN.test(c.subject))) {

@@ -132,6 +132,29 @@ function pkcs12Flags(part: { emptyPassword?: boolean; legacyCipher?: boolean }):
   return `${part.legacyCipher ? ' -legacy' : ''}${part.emptyPassword ? ' -passin pass:' : ''}`;
 }
 
+/**
+ * `openssl verify` of the device certificate against the CA file at `caPath`, as a line that works as printed: the
+ * intermediates that travel with the leaf (a leaf+intermediate PEM, a PKCS#12 with CA bags) go in as `-untrusted`,
+ * because `openssl verify FILE` reads only the first certificate of FILE. PKCS#12 bundles are read through
+ * `openssl pkcs12` (bash process substitution), with the flags `pkcs12Flags` gives. `partialChain`: the CA file's
+ * issuer is not a self-signed root (an intermediate), which `openssl verify` accepts as anchor only with
+ * `-partial_chain`.
+ */
+export function verifyDeviceCmd(
+  caPath: string,
+  cert: NonNullable<DeviceFiles['cert']>,
+  opts: { partialChain?: boolean } = {},
+): string {
+  const ca = `${opts.partialChain ? '-partial_chain ' : ''}-CAfile ${shq(caPath)}`;
+  const p = shq(cert.path);
+  if (cert.format === 'pkcs12') {
+    const read = `openssl pkcs12 -in ${p}${pkcs12Flags(cert)} -nokeys`;
+    const untrusted = cert.chain.length > 0 ? ` -untrusted <(${read} -cacerts)` : '';
+    return `openssl verify ${ca}${untrusted} <(${read} -clcerts)`;
+  }
+  return `openssl verify ${ca}${cert.chain.length > 0 ? ` -untrusted ${p}` : ''} ${p}`;
+}
+
 /** `openssl x509 ARGS` reading the device certificate, whatever its format. */
 export function x509Cmd(cert: NonNullable<DeviceFiles['cert']>, args: string): string {
   const p = shq(cert.path);
