@@ -4,7 +4,7 @@
  * then the diagnosis as long output, one finding per line. Under this format alone the exit code is the plugin's:
  * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
  */
-import { ROUTE_IDS, type CheckResult, type Report, type RouteId } from '../model/index.js';
+import { routesIn, type CheckResult, type Report, type RouteId } from '../model/index.js';
 
 /** Nagios plugin states by exit code. */
 export const NAGIOS_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
@@ -50,7 +50,8 @@ function secs(ms: number): string {
 }
 
 function routesOf(report: Report): RouteId[] {
-  return ROUTE_IDS.filter((route) => report.results.some((r) => r.route === route && r.stage));
+  // Every route instance of the run (`mqtt-8883 via proxy`, `mqtt-443 IPv6`, the auth kinds), in matrix order.
+  return routesIn(report.results);
 }
 
 function routeCells(report: Report, route: RouteId): CheckResult[] {

@@ -5,7 +5,7 @@
  * `probe_duration_seconds` repeat the verdict under blackbox_exporter's names so its dashboards and alerts work.
  * Labels never carry free text, addresses, client ids or anything from a credential file.
  */
-import { ROUTE_IDS, STAGE_IDS, type CheckResult, type Report, type RouteId } from '../model/index.js';
+import { STAGE_IDS, routesIn, type CheckResult, type Report, type RouteId } from '../model/index.js';
 import { writeExposition, type MetricFamily, type Sample } from './exposition.js';
 
 const FAILED = new Set(['fail', 'error']);
@@ -21,7 +21,7 @@ function seconds(ms: number): number {
 /** The matrix cells (route results), in route then stage order. */
 function cells(report: Report): CheckResult[] {
   const out: CheckResult[] = [];
-  for (const route of ROUTE_IDS) {
+  for (const route of routesIn(report.results)) {
     for (const stage of STAGE_IDS) {
       const cell = report.results.find((r) => r.route === route && r.stage === stage);
       if (cell) out.push(cell);
@@ -31,7 +31,8 @@ function cells(report: Report): CheckResult[] {
 }
 
 function routesOf(report: Report): RouteId[] {
-  return ROUTE_IDS.filter((route) => report.results.some((r) => r.route === route && r.stage));
+  // Every route instance of the run (`mqtt-8883 via proxy`, `mqtt-443 IPv6`, the auth kinds), in matrix order.
+  return routesIn(report.results);
 }
 
 /** A stage that ran: not skipped, or skipped only because a site profile expects its failure. */

@@ -255,3 +255,33 @@ describe('which proxy the run used, and why, in the report (curl: NO_PROXY appli
     );
   }, 120_000);
 });
+
+describe('monitoring formats name every route instance of a run through a proxy', () => {
+  it('Prometheus route labels and Nagios perfdata labels: the direct and the via-proxy instances, distinct', async () => {
+    const routes = ['--routes', 'mqtt-8883,https-443'];
+    const [prom, nagios] = await Promise.all([
+      check(['--proxy', socksUrl, ...routes, '--format', 'prometheus']),
+      check(['--proxy', socksUrl, ...routes, '--format', 'nagios']),
+    ]);
+    const up = [...prom.stdout.matchAll(/^iot_doctor_route_up\{route="([^"]+)"\} ([01])$/gm)].map((m) => [m[1], m[2]]);
+    expect(up).toEqual([
+      ['mqtt-8883', '1'],
+      ['mqtt-8883 via proxy', '1'],
+      ['https-443', '1'],
+      ['https-443 via proxy', '1'],
+    ]);
+    expect(prom.stdout).toContain('iot_doctor_stage_success{route="mqtt-8883 via proxy",stage="proxy"} 1');
+    const perf = nagios.stdout.split('\n')[0]!.split(' | ')[1]!;
+    const labels = [...perf.matchAll(/'([^']+)'=/g)].map((m) => m[1]);
+    expect(labels).toEqual([
+      'duration',
+      'routes_ok',
+      'mqtt-8883',
+      'mqtt-8883 via proxy',
+      'https-443',
+      'https-443 via proxy',
+    ]);
+    expect(perf).toContain("'routes_ok'=4;;;0;4");
+    expectNoSecret(`${prom.stdout}${nagios.stdout}`, 'monitoring formats');
+  }, 60_000);
+});
