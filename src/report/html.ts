@@ -76,12 +76,14 @@ dl.facts dd { margin: 0; word-break: break-all; }
 .verdict.bad { background: #ffebe9; border-color: #cf222e; color: #82071e; }
 .verdict.tool { background: #fbefff; border-color: #8250df; color: #512a97; }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #d0d7de; padding: 6px 8px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #d0d7de; padding: 6px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+code { overflow-wrap: anywhere; }
+.scroll { max-width: 100%; overflow-x: auto; }
 thead th { background: #f6f8fa; }
 th small { font-weight: normal; color: #57606a; }
-table.matrix td { white-space: nowrap; }
-table.matrix td .code { display: block; font-size: 12px; white-space: normal; }
-.ms { color: #57606a; font-size: 12px; }
+table.matrix th, table.matrix td { overflow-wrap: normal; }
+table.matrix td .code { display: block; font-size: 12px; overflow-wrap: anywhere; }
+.ms { color: #57606a; font-size: 12px; white-space: nowrap; }
 .st-pass { background: #dafbe1; color: #116329; }
 .st-warn { background: #fff8c5; color: #7d4e00; }
 .st-fail { background: #ffebe9; color: #82071e; font-weight: 600; }
@@ -132,10 +134,11 @@ function matrix(report: Report): string {
   return [
     '<section id="matrix">',
     '<h2>Route matrix</h2>',
-    '<table class="matrix">',
+    // Many route columns (IPv6 and proxy variants) scroll inside their box, never the page.
+    '<div class="scroll"><table class="matrix">',
     `<thead><tr><th scope="col">Stage</th>${head}</tr></thead>`,
     `<tbody>${rows.join('\n')}</tbody>`,
-    '</table>',
+    '</table></div>',
     `<p class="legend ms">${(['pass', 'warn', 'fail', 'skip', 'error'] as const).map((s) => `${STATUS_SYMBOLS[s]} ${s}`).join(' · ')} · cells show the time each stage took</p>`,
     '</section>',
   ].join('\n');

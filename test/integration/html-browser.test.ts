@@ -84,6 +84,48 @@ describe.skipIf(!CHROMIUM)('HTML report in headless Chromium', () => {
     expect((dom.match(/<svg /g) ?? []).length).toBe(4);
   });
 
+  it('does not scroll sideways at 1200 px, even with many route columns and long unbroken values', async () => {
+    const wide = structuredClone(sample);
+    const plain = wide.results.filter((r) => r.route && !r.route.includes(' '));
+    for (const variant of ['IPv6', 'via proxy', 'IPv6 via proxy']) {
+      for (const c of plain)
+        wide.results.push({
+          ...c,
+          id: c.id.replace(c.route!, `${c.route} ${variant}`),
+          route: `${c.route} ${variant}`,
+        });
+    }
+    const first = wide.results[0]!;
+    Object.assign(first, { summary: 'x'.repeat(300), reproduce: `openssl s_client -connect ${'h'.repeat(200)}:8883` });
+    first.evidence = { ...first.evidence, longValue: 'y'.repeat(400) };
+    // A copy for measuring only: the report's CSP forbids scripts, so the copy drops it and adds one that writes
+    // the page's scroll width into the DOM that --dump-dom prints.
+    const html = renderReport(wide, 'html', { color: false })
+      .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
+      .replace(
+        '</body>',
+        '<script>const s = document.scrollingElement; document.body.dataset.width = s.scrollWidth + " " + s.clientWidth;</script></body>',
+      );
+    expect(html).not.toContain('Content-Security-Policy');
+    const measured = join(dir, 'wide.html');
+    writeFileSync(measured, html);
+    const res = await execa(
+      CHROMIUM!,
+      [
+        ...flags(join(dir, 'profile-wide')),
+        '--window-size=1200,2000',
+        '--virtual-time-budget=2000',
+        '--dump-dom',
+        pathToFileURL(measured).href,
+      ],
+      { timeout: 60_000, reject: false },
+    );
+    expect(res.exitCode, res.stderr).toBe(0);
+    const [scrollWidth, clientWidth] = (/data-width="(\d+) (\d+)"/.exec(res.stdout) ?? []).slice(1).map(Number);
+    expect(clientWidth).toBeGreaterThan(1100);
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth!);
+  }, 90_000);
+
   it('takes a screenshot', async () => {
     const shot = join(dir, 'report.png');
     const res = await execa(
