@@ -23,6 +23,7 @@ import { CLOUD_LOGS_CODES } from './cloud-logs.js';
 import { CLOUD_POLICY_ATTACHED_CODES } from './cloud-policy-attached.js';
 import { CLOUD_THING_CODES } from './cloud-thing.js';
 import { CLOUD_WSS_IDENTITY_CODES } from './cloud-wss-identity.js';
+import { CLOUD_ROLE_ALIAS_CODES } from './cloud-role-alias.js';
 import { FILES_CA_CODES } from './files-ca.js';
 import { FILES_CERT_CODES } from './files-cert.js';
 import { FILES_KEY_CODES } from './files-key.js';
@@ -62,6 +63,7 @@ export const CHECK_CODES = {
   'cloud.logs': CLOUD_LOGS_CODES,
   'cloud.custom-authorizer': CLOUD_CUSTOM_AUTHORIZER_CODES,
   'cloud.wss-identity': CLOUD_WSS_IDENTITY_CODES,
+  'cloud.role-alias': CLOUD_ROLE_ALIAS_CODES,
 } as const;
 
 /** Any code a result can carry: a check's, a route cell's, a site profile's or the runner's. */

@@ -13,6 +13,7 @@ import { clockSkewCheck } from './clock-skew.js';
 import { cloudChecks } from './cloud.js';
 import { cloudCustomAuthorizerCheck } from './cloud-custom-authorizer.js';
 import { cloudWssIdentityCheck } from './cloud-wss-identity.js';
+import { cloudRoleAliasCheck } from './cloud-role-alias.js';
 import { probeClientIdCheck } from './probe-client-id.js';
 import { routeCheck } from './route.js';
 import { routeInstance } from './route-plan.js';
@@ -22,7 +23,7 @@ import type { DoctorCheck } from './types.js';
  * The checks of a `check` run for `target`, in report order: local credential checks, the probe client id (MQTT
  * routes with protocol stages), one route check per planned route instance (`target.routes` holds instance ids,
  * checks/route-plan.ts), then ca.verifies-endpoint, the clock checks and, with `--cloud`, the cloud checks (and
- * `cloud.custom-authorizer` when the run has custom authentication, `cloud.wss-identity` with the WebSocket route). Each check lives in
+ * `cloud.custom-authorizer` when the run has custom authentication, `cloud.wss-identity` with the WebSocket route, `cloud.role-alias` with `--role-alias`). Each check lives in
  * `checks/<id with . replaced by ->.ts`.
  */
 export function catalogue(target: Target): DoctorCheck[] {
@@ -35,6 +36,7 @@ export function catalogue(target: Target): DoctorCheck[] {
     clockCertValidityCheck,
     ...(target.cloud ? cloudChecks : []),
     ...(target.cloud && target.customAuth ? [cloudCustomAuthorizerCheck] : []),
+    ...(target.cloud && target.credentials ? [cloudRoleAliasCheck] : []),
     ...(target.cloud && target.routes.some((r) => routeKindOf(r) === 'mqtt-wss-443') ? [cloudWssIdentityCheck] : []),
   ];
 }
@@ -50,6 +52,7 @@ export const ALL_CHECKS: readonly Check<never>[] = [
   ...cloudChecks,
   cloudCustomAuthorizerCheck,
   cloudWssIdentityCheck,
+  cloudRoleAliasCheck,
 ];
 
 const ALL_IDS = new Set(ALL_CHECKS.map((c) => c.id));

@@ -1,15 +1,19 @@
 /**
  * Credential-provider causes (`credentials-443`): the answer of `GET /role-aliases/<alias>/credentials`, classified by
- * the route per the error table of field notes §6.3, named as a root cause with what to change (field notes §6.2).
+ * the route per the error table of field notes §6.3, named as a root cause with what to change (field notes §6.2). With
+ * AWS credentials, cloud.role-alias (DescribeRoleAlias, IAM GetRole) confirms the alias, role, trust and duration
+ * causes: the finding then cites it and quotes what AWS holds.
  */
 import type { RouteCode } from '../../checks/route-codes.js';
 import type { Finding } from '../model/index.js';
-import type { DiagnosisCode } from './codes.js';
-import { finding, ids, str, type Facts } from './facts.js';
+import type { DiagnosisCode, ResultCode } from './codes.js';
+import { finding, ids, isCode, str, type Facts } from './facts.js';
 
 interface Rule {
   code: DiagnosisCode;
   routeCode: RouteCode;
+  /** cloud.role-alias codes that confirm the cause from AWS's side (DescribeRoleAlias, IAM GetRole). */
+  confirmedBy?: readonly ResultCode[];
   title: (alias: string, thing: string) => string;
   explanation: (alias: string, thing: string) => string;
   remediation: (alias: string, thing: string) => string[];
@@ -19,6 +23,7 @@ const RULES: readonly Rule[] = [
   {
     code: 'ROLE_ALIAS_NOT_FOUND',
     routeCode: 'CREDENTIALS_ROLE_ALIAS_NOT_FOUND',
+    confirmedBy: ['ROLE_ALIAS_MISSING'],
     title: (a) => `Role alias ${a} does not exist`,
     explanation: (a) =>
       `The credential provider answered 404 "Role alias does not exist" for ${a}: role aliases are per account and ` +
@@ -54,6 +59,7 @@ const RULES: readonly Rule[] = [
   {
     code: 'ROLE_ASSUMPTION_FAILED',
     routeCode: 'CREDENTIALS_ROLE_NOT_ASSUMABLE',
+    confirmedBy: ['ROLE_MISSING', 'ROLE_NOT_TRUSTING_CREDENTIALS'],
     title: (a) => `The role behind ${a} cannot be assumed`,
     explanation: () =>
       'The credential provider answered 400 "Unable to assume the role, or the role to assume does not exist": the ' +
@@ -66,6 +72,7 @@ const RULES: readonly Rule[] = [
   {
     code: 'ROLE_DURATION_TOO_LONG',
     routeCode: 'CREDENTIALS_DURATION_EXCEEDS_ROLE',
+    confirmedBy: ['ROLE_DURATION_ABOVE_MAX'],
     title: (a) => `Role alias ${a} asks for longer credentials than the role allows`,
     explanation: () =>
       'The credential provider answered 400: the alias credentialDurationSeconds exceeds the MaxSessionDuration set ' +
@@ -86,15 +93,24 @@ export function credentialProviderFindings(facts: Facts): Finding[] {
     if (!first) continue;
     const alias = str(first.evidence['roleAlias']) ?? 'the role alias';
     const thing = str(first.evidence['thingName']) ?? 'the thing';
+    const cloud = facts.results.find((r) => r.id === 'cloud.role-alias');
+    const confirmed = cloud && rule.confirmedBy && isCode(cloud, ...rule.confirmedBy) ? cloud : undefined;
     out.push(
       finding(rule.code, {
         severity: 'error',
         confidence: 'certain',
         title: rule.title(alias, thing),
-        explanation: rule.explanation(alias, thing),
+        explanation:
+          rule.explanation(alias, thing) +
+          (confirmed ? ` AWS confirms it (cloud.role-alias): ${confirmed.summary}.` : ''),
         remediation: rule.remediation(alias, thing),
-        params: { roleAlias: alias, status: first.evidence['status'] ?? null, routes: cells.map((c) => c.route) },
-        evidence: ids(cells),
+        params: {
+          roleAlias: alias,
+          status: first.evidence['status'] ?? null,
+          routes: cells.map((c) => c.route),
+          ...(confirmed ? { confirmedBy: confirmed.code } : {}),
+        },
+        evidence: ids(confirmed ? [...cells, confirmed] : cells),
       }),
     );
   }

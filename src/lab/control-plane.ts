@@ -19,6 +19,7 @@ import { OperationRouter, type RoutedOperation } from './api/operations.js';
 import type { Authorizer } from './authz.js';
 import { answerLogsRequest } from './logs-api.js';
 import { answerQueryRequest } from './iam-api.js';
+import { roleAliasesOf } from './credential-provider.js';
 import type { LabRecords } from './records.js';
 import { closeServer, listen } from './net-util.js';
 import { RegistryInvalidError, RegistryNotFoundError, type LabRegistry } from './registry.js';
@@ -165,6 +166,7 @@ export class ControlPlane {
       allowsConnect: this.opts.iamAllowsConnect ?? true,
       sessionToken: typeof req.headers['x-amz-security-token'] === 'string',
       accessDenied: this.opts.faults.accessDenied,
+      roles: roleAliasesOf(this.opts.registry).roles,
     });
     this.opts.log(`iam: ${form.get('Action') ?? '?'}: ${answer.status}`);
     this.send(res, answer.status, answer.xml, { 'content-type': 'text/xml' });

@@ -28,8 +28,10 @@ export interface IamApiContext {
   allowsConnect: boolean;
   /** The request carried a session token (temporary credentials: a role session). */
   sessionToken: boolean;
-  /** IAM actions answered with 403 AccessDenied (`iam:SimulatePrincipalPolicy`). */
+  /** IAM actions answered with 403 AccessDenied (`iam:SimulatePrincipalPolicy`, `iam:GetRole`). */
   accessDenied: Set<string>;
+  /** The account's roles (for GetRole): whether each trusts credentials.iot.amazonaws.com, its MaxSessionDuration. */
+  roles?: ReadonlyMap<string, { roleArn: string; trustsCredentialProvider: boolean; maxSessionDuration: number }>;
 }
 
 /** The IAM user and the role of the lab's signing identity. */
@@ -121,6 +123,36 @@ function simulate(form: URLSearchParams, ctx: IamApiContext): QueryAnswer {
   );
 }
 
+/** The trust policy of a lab role: the credential provider's service principal, or another service's. */
+function trustPolicy(trusts: boolean): string {
+  const service = trusts ? 'credentials.iot.amazonaws.com' : 'ec2.amazonaws.com';
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+  });
+}
+
+/**
+ * GetRole (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html): `Role` with its `Arn`,
+ * `MaxSessionDuration` and the URL-encoded `AssumeRolePolicyDocument`; NoSuchEntity (404) for an unknown role.
+ */
+function getRole(form: URLSearchParams, ctx: IamApiContext): QueryAnswer {
+  const name = form.get('RoleName') ?? '';
+  const arn = `arn:aws:iam::${ctx.accountId}:role/${name}`;
+  if (ctx.accessDenied.has('iam:GetRole')) {
+    const text = `User: arn:aws:iam::${ctx.accountId}:user/${LAB_IAM_USER} is not authorized to perform: iam:GetRole on resource: role ${name} because no identity-based policy allows the iam:GetRole action`;
+    return error(IAM_NS, 403, 'AccessDenied', text);
+  }
+  const role = ctx.roles?.get(arn);
+  if (!role) return error(IAM_NS, 404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
+  const doc = encodeURIComponent(trustPolicy(role.trustsCredentialProvider));
+  const body =
+    `<Role><Path>/</Path><RoleName>${esc(name)}</RoleName><RoleId>AROALABROLE0000000000</RoleId><Arn>${esc(arn)}</Arn>` +
+    `<CreateDate>2026-01-01T00:00:00Z</CreateDate><AssumeRolePolicyDocument>${doc}</AssumeRolePolicyDocument>` +
+    `<MaxSessionDuration>${role.maxSessionDuration}</MaxSessionDuration></Role>`;
+  return ok(IAM_NS, 'GetRole', body);
+}
+
 /**
  * Answers one AWS Query request (`form`: the parsed form body) for STS or IAM, see the file comment. Unknown actions
  * get 400 InvalidAction. Never throws.
@@ -129,5 +161,6 @@ export function answerQueryRequest(form: URLSearchParams, ctx: IamApiContext): Q
   const action = form.get('Action') ?? '';
   if (action === 'GetCallerIdentity') return callerIdentity(ctx);
   if (action === 'SimulatePrincipalPolicy') return simulate(form, ctx);
+  if (action === 'GetRole') return getRole(form, ctx);
   return error(IAM_NS, 400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
 }

@@ -21,6 +21,6 @@ export type * from './iot-api/types.js';
 export { IOT_API_PERMISSIONS } from './iot-api/types.js';
 export { credentialSourceHint, loadIotSdk } from './iot-api/aws-credentials.js';
 export { classifyError } from './iot-api/failures.js';
-export { policySourceArn, type CallerIdentity, type SimulationDecision } from './iot-api/iam.js';
+export { policySourceArn, type CallerIdentity, type RoleInfo, type SimulationDecision } from './iot-api/iam.js';
 export { IotApi } from './iot-api/client.js';
 export { closeIotApi, iotApiFor, iotApiOptions, warmIotApi } from './iot-api/per-run.js';

@@ -12,20 +12,38 @@ import { renderReport } from '../../src/report/index.js';
 import { runDoctor } from '../../src/run.js';
 import { scenarioLabs } from '../helpers/cloud-run.js';
 
+/** `cloud`: cloud.role-alias (DescribeRoleAlias, IAM GetRole) with IAM at the lab's API address. */
 const CASES = [
-  { scenario: 'credentials-ok', code: 'CREDENTIALS_OK', diagnosis: null },
-  { scenario: 'role-alias-not-found', code: 'CREDENTIALS_ROLE_ALIAS_NOT_FOUND', diagnosis: 'ROLE_ALIAS_NOT_FOUND' },
-  { scenario: 'assume-role-denied', code: 'CREDENTIALS_ACCESS_DENIED', diagnosis: 'ASSUME_ROLE_DENIED' },
-  { scenario: 'role-assumption-failed', code: 'CREDENTIALS_ROLE_NOT_ASSUMABLE', diagnosis: 'ROLE_ASSUMPTION_FAILED' },
+  { scenario: 'credentials-ok', code: 'CREDENTIALS_OK', diagnosis: null, cloud: 'ROLE_ALIAS_READY' },
+  {
+    scenario: 'role-alias-not-found',
+    code: 'CREDENTIALS_ROLE_ALIAS_NOT_FOUND',
+    diagnosis: 'ROLE_ALIAS_NOT_FOUND',
+    cloud: 'ROLE_ALIAS_MISSING',
+  },
+  {
+    scenario: 'assume-role-denied',
+    code: 'CREDENTIALS_ACCESS_DENIED',
+    diagnosis: 'ASSUME_ROLE_DENIED',
+    cloud: 'ROLE_ALIAS_READY',
+  },
+  {
+    scenario: 'role-assumption-failed',
+    code: 'CREDENTIALS_ROLE_NOT_ASSUMABLE',
+    diagnosis: 'ROLE_ASSUMPTION_FAILED',
+    cloud: 'ROLE_NOT_TRUSTING_CREDENTIALS',
+  },
   {
     scenario: 'role-duration-too-long',
     code: 'CREDENTIALS_DURATION_EXCEEDS_ROLE',
     diagnosis: 'ROLE_DURATION_TOO_LONG',
+    cloud: 'ROLE_DURATION_ABOVE_MAX',
   },
   {
     scenario: 'credentials-thing-name-invalid',
     code: 'CREDENTIALS_THING_NAME_INVALID',
     diagnosis: 'CREDENTIALS_THING_NAME_INVALID',
+    cloud: 'ROLE_ALIAS_READY',
   },
 ] as const;
 
@@ -59,8 +77,11 @@ function cells(report: Report): Record<string, string> {
 
 describe('credentials-443 against the lab credential provider', () => {
   for (const c of CASES) {
-    it(`${c.scenario}: protocol cell ${c.code}, diagnosis ${c.diagnosis}`, async () => {
-      const report = await run(labs.get(c.scenario)!);
+    it(`${c.scenario}: protocol cell ${c.code}, cloud ${c.cloud}, diagnosis ${c.diagnosis}`, async () => {
+      process.env['AWS_ENDPOINT_URL_IAM'] = labs.get(c.scenario)!.apiEndpoint;
+      const report = await run(labs.get(c.scenario)!).finally(() => delete process.env['AWS_ENDPOINT_URL_IAM']);
+      const cloud = report.results.find((r) => r.id === 'cloud.role-alias')!;
+      expect(cloud.code, cloud.summary).toBe(c.cloud);
       const pass = c.code === 'CREDENTIALS_OK';
       expect(cells(report)).toEqual({
         dns: 'pass DNS_OVERRIDE',
@@ -76,9 +97,26 @@ describe('credentials-443 against the lab credential provider', () => {
         expect(report.diagnosis[0]?.code).toBe(c.diagnosis);
         expect(report.diagnosis[0]?.evidence).toContain('route.credentials-443.protocol');
         expect(report.diagnosis[0]?.confidence).toBe('certain');
+        if (cloud.status === 'fail') {
+          // Confirmed from AWS's side: the finding cites what DescribeRoleAlias / GetRole hold.
+          expect(report.diagnosis[0]?.evidence).toContain('cloud.role-alias');
+          expect(report.diagnosis[0]?.explanation).toContain(`AWS confirms it (cloud.role-alias): ${cloud.summary}`);
+        }
+        expect(report.diagnosis.map((f) => f.code)).not.toContain('UNEXPLAINED_FAILURE');
+      }
+      if (c.cloud === 'ROLE_DURATION_ABOVE_MAX') {
+        expect(cloud.evidence).toMatchObject({ credentialDurationSeconds: 7200, maxSessionDuration: 3600 });
       }
     }, 30_000);
   }
+
+  it('without an IAM endpoint beside the overridden IoT one, the role is not read (nothing leaves for public IAM)', async () => {
+    const report = await run(labs.get('role-assumption-failed')!);
+    const cloud = report.results.find((r) => r.id === 'cloud.role-alias')!;
+    expect([cloud.status, cloud.code]).toEqual(['skip', 'ROLE_NOT_READ']);
+    expect(cloud.hint).toContain('AWS_ENDPOINT_URL_IAM');
+    expect(report.diagnosis[0]?.code).toBe('ROLE_ASSUMPTION_FAILED');
+  }, 30_000);
 
   it('finds the endpoint through DescribeEndpoint(iot:CredentialProvider) and names it in the TLS cell', async () => {
     const lab = labs.get('credentials-ok')!;

@@ -11,6 +11,7 @@ import { RECORD_OPERATIONS } from './logging.js';
 import { POLICY_OPERATIONS } from './policies.js';
 import { TEST_AUTHORIZATION_OPERATIONS } from './test-authorization.js';
 import { THING_OPERATIONS } from './things.js';
+import { ROLE_ALIAS_OPERATIONS } from './role-aliases.js';
 
 /** Every operation of the lab, by family. Names are unique and no two rows match the same method and path. */
 export const OPERATIONS: readonly Operation[] = [
@@ -21,6 +22,7 @@ export const OPERATIONS: readonly Operation[] = [
   ...TEST_AUTHORIZATION_OPERATIONS,
   ...RECORD_OPERATIONS,
   ...AUTHORIZER_OPERATIONS,
+  ...ROLE_ALIAS_OPERATIONS,
 ];
 
 /** An operation with its URI template compiled. */

@@ -19,6 +19,7 @@ export type WorkerRequest =
   | { id: number; kind: 'logs'; channel: number; query: LogQuery }
   | { id: number; kind: 'identity'; channel: number }
   | { id: number; kind: 'simulate'; channel: number; input: SimulateInput }
+  | { id: number; kind: 'role'; channel: number; roleName: string }
   | { id: number; kind: 'close'; channel: number };
 
 const channels = new Map<number, ApiChannel>();
@@ -52,6 +53,7 @@ async function answer(req: WorkerRequest): Promise<unknown> {
   if (req.kind === 'credentials') return channel.credentials();
   if (req.kind === 'identity') return channel.callerIdentity();
   if (req.kind === 'simulate') return channel.simulate(req.input);
+  if (req.kind === 'role') return channel.role(req.roleName);
   return channel.filterLogEvents(req.query);
 }
 

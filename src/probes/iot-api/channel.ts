@@ -5,7 +5,14 @@
  * Everything a channel returns is plain data (structured-clonable): SDK outputs, `ApiFailure`s, the session.
  */
 import { classifyError, withDeadline } from './failures.js';
-import { getCallerIdentity, simulatePrincipalPolicy, type CallerIdentity, type SimulationDecision } from './iam.js';
+import {
+  getCallerIdentity,
+  getRole,
+  simulatePrincipalPolicy,
+  type CallerIdentity,
+  type RoleInfo,
+  type SimulationDecision,
+} from './iam.js';
 import { filterLogEvents } from './logs.js';
 import { openSession } from './session.js';
 import { IOT_API_PERMISSIONS } from './types.js';
@@ -50,6 +57,8 @@ export interface ApiChannel {
   callerIdentity(): Promise<ApiOutcome<CallerIdentity>>;
   /** IAM SimulatePrincipalPolicy of one action on one resource for `sourceArn` (iam.ts). */
   simulate(input: SimulateInput): Promise<ApiOutcome<SimulationDecision>>;
+  /** IAM GetRole of `roleName` with the session's credentials (iam.ts). */
+  role(roleName: string): Promise<ApiOutcome<RoleInfo>>;
   /** Releases the SDK's sockets (and the worker thread, when there is one). */
   destroy(): void;
 }
@@ -98,6 +107,7 @@ export async function openLocalChannel(options: IotApiOptions): Promise<ChannelO
       filterLogEvents: (query) => filterLogEvents(client, session.region, query, timeoutMs),
       callerIdentity: () => getCallerIdentity(client, session.region, timeoutMs),
       simulate: (input) => simulatePrincipalPolicy(client, session.region, timeoutMs, input),
+      role: (roleName) => getRole(client, session.region, timeoutMs, roleName),
       destroy: () => client.destroy(),
     },
   };

@@ -3,7 +3,7 @@
  * deadline and mapped to an `ApiOutcome`; and the one-API-per-run registry.
  */
 import { accountFromMessage } from './failures.js';
-import type { CallerIdentity, SimulationDecision } from './iam.js';
+import type { CallerIdentity, RoleInfo, SimulationDecision } from './iam.js';
 import { authorizerInfoOf, testInvokeRequest, testInvokeResultOf } from './authorizers.js';
 import { openLocalChannel, type ChannelOutcome, type SigningCredentials } from './channel.js';
 import { apiWorkerScript, openWorkerChannel } from './worker-channel.js';
@@ -25,6 +25,7 @@ import type {
   LogQuery,
   PolicyDocumentInfo,
   PolicyRefInfo,
+  RoleAliasInfo,
   SessionOutcome,
   TestInvokeInput,
   TestInvokeResult,
@@ -356,6 +357,30 @@ export class IotApi {
     const ready = await this.prepare();
     if (!ready.ok) return { ...ready, operation: 'FilterLogEvents', permission: 'logs:FilterLogEvents' };
     return ready.value.filterLogEvents(query);
+  }
+
+  /** DescribeRoleAlias (field notes §6.4): the alias's role ARN and credential duration. Memoized. */
+  describeRoleAlias(roleAlias: string): Promise<ApiOutcome<RoleAliasInfo>> {
+    return this.cached(`DescribeRoleAlias:${roleAlias}`, () =>
+      this.send('DescribeRoleAlias', { roleAlias }, (o) => {
+        const d = (o as { roleAliasDescription?: Record<string, unknown> }).roleAliasDescription ?? {};
+        const seconds = d['credentialDurationSeconds'];
+        return {
+          roleAlias: String(d['roleAlias'] ?? roleAlias),
+          roleArn: String(d['roleArn'] ?? ''),
+          credentialDurationSeconds: typeof seconds === 'number' ? seconds : 3600,
+        };
+      }),
+    );
+  }
+
+  /** IAM GetRole of `roleName` with this run's credentials (iam.ts), memoized. */
+  role(roleName: string): Promise<ApiOutcome<RoleInfo>> {
+    return this.cached(`GetRole:${roleName}`, async () => {
+      const r = await this.prepare();
+      if (!r.ok) return { ...r, operation: 'GetRole', permission: 'iam:GetRole' };
+      return r.value.role(roleName);
+    });
   }
 
   /** STS GetCallerIdentity with this run's credentials (iam.ts), memoized. */

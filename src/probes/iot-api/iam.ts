@@ -136,3 +136,63 @@ export async function simulatePrincipalPolicy(
     return (err as { name?: string })?.name === 'NoSuchEntityException' ? { ...failure, kind: 'not-found' } : failure;
   }
 }
+
+/** An IAM role as the credential provider needs it (field notes §6.2): its maximum session and whom it trusts. */
+export interface RoleInfo {
+  roleArn: string;
+  /** Seconds (3600-43200). */
+  maxSessionDuration: number;
+  /** The trust policy allows the service principal credentials.iot.amazonaws.com to sts:AssumeRole. */
+  trustsCredentialProvider: boolean;
+}
+
+/** True when an Allow statement of the trust policy `doc` names the credential provider's service principal. */
+function trustsCredentials(doc: unknown): boolean {
+  const statements = [(doc as { Statement?: unknown })?.Statement ?? []].flat() as Record<string, unknown>[];
+  return statements.some((st) => {
+    if (st['Effect'] !== 'Allow') return false;
+    const service = (st['Principal'] as { Service?: unknown } | undefined)?.Service;
+    return [service].flat().includes('credentials.iot.amazonaws.com');
+  });
+}
+
+/**
+ * IAM GetRole of `roleName` (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html) with the
+ * credentials of `iot`, bounded by `timeoutMs` ms: its ARN, MaxSessionDuration and whether the trust policy (returned
+ * URL-encoded) lets credentials.iot.amazonaws.com assume it. Never throws: a failure is an `ApiFailure` (permission
+ * `iam:GetRole`; `not-found` for NoSuchEntity).
+ */
+export async function getRole(
+  iot: IoTClient,
+  region: string,
+  timeoutMs: number,
+  roleName: string,
+): Promise<ApiOutcome<RoleInfo>> {
+  const operation = 'GetRole';
+  try {
+    const sdk = await import('@aws-sdk/client-iam');
+    const client = new sdk.IAMClient(clientOptions(iot, region, timeoutMs));
+    try {
+      const command = new sdk.GetRoleCommand({ RoleName: roleName });
+      const r = await sendBounded((s) => client.send(command, { abortSignal: s }), operation, timeoutMs);
+      const role = r.output.Role;
+      let trust: unknown;
+      try {
+        trust = JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? '{}'));
+      } catch {
+        trust = {};
+      }
+      const value: RoleInfo = {
+        roleArn: role?.Arn ?? '',
+        maxSessionDuration: role?.MaxSessionDuration ?? 3600,
+        trustsCredentialProvider: trustsCredentials(trust),
+      };
+      return { ok: true, value, operation, attempts: r.attempts, durationMs: r.durationMs };
+    } finally {
+      client.destroy();
+    }
+  } catch (err) {
+    const failure = classifyError(err, operation, 'iam:GetRole');
+    return (err as { name?: string })?.name === 'NoSuchEntityException' ? { ...failure, kind: 'not-found' } : failure;
+  }
+}

@@ -150,7 +150,16 @@ export const IOT_API_PERMISSIONS = {
   DescribeAuthorizer: 'iot:DescribeAuthorizer',
   DescribeDefaultAuthorizer: 'iot:DescribeDefaultAuthorizer',
   TestInvokeAuthorizer: 'iot:TestInvokeAuthorizer',
+  DescribeRoleAlias: 'iot:DescribeRoleAlias',
 } as const;
+
+/** A role alias (DescribeRoleAlias `roleAliasDescription`, field notes §6.4): what the credential provider uses. */
+export interface RoleAliasInfo {
+  roleAlias: string;
+  roleArn: string;
+  /** 900-43200 seconds. */
+  credentialDurationSeconds: number;
+}
 
 /** A custom authorizer (DescribeAuthorizer `authorizerDescription`, field notes §5.5). */
 export interface AuthorizerInfo {

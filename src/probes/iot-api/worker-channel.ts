@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { WorkerRequest } from './api-worker.js';
 import type { ApiChannel, CallOutcome, ChannelOutcome, SigningCredentials } from './channel.js';
-import type { CallerIdentity, SimulationDecision } from './iam.js';
+import type { CallerIdentity, RoleInfo, SimulationDecision } from './iam.js';
 import type { ApiFailure, ApiOutcome, CloudSession, IotApiOptions, LogEventInfo } from './types.js';
 
 /**
@@ -105,6 +105,7 @@ export async function openWorkerChannel(script: string, options: IotApiOptions):
     filterLogEvents: (query) => link.request<ApiOutcome<LogEventInfo[]>>({ kind: 'logs', channel: n, query }),
     callerIdentity: () => link.request<ApiOutcome<CallerIdentity>>({ kind: 'identity', channel: n }),
     simulate: (input) => link.request<ApiOutcome<SimulationDecision>>({ kind: 'simulate', channel: n, input }),
+    role: (roleName) => link.request<ApiOutcome<RoleInfo>>({ kind: 'role', channel: n, roleName }),
     destroy: () => void link.request({ kind: 'close', channel: n }),
   };
   return { ok: true, value: channel };
