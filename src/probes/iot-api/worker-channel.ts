@@ -16,7 +16,7 @@ import type { ApiFailure, ApiOutcome, CloudSession, IotApiOptions, LogEventInfo 
 
 /**
  * Where the built worker script lies: next to this module (tsc's dist/src/probes/iot-api/), or, from a chunk of the
- * CLI's bundle (dist/src/chunks/), at the same place (scripts/bundle.mjs writes its bundled version there).
+ * CLI's bundle (dist/src/chunks/), at the same place (src/build/bundle.mjs writes its bundled version there).
  */
 const CANDIDATES = ['./api-worker.js', '../probes/iot-api/api-worker.js'];
 

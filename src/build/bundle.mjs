@@ -1,4 +1,4 @@
-// The command users run, as one ES module: `node scripts/bundle.mjs` (after `tsc`, from `npm run build`/`prepare`/
+// The command users run, as one ES module: `node src/build/bundle.mjs` (after `tsc`, from `npm run build`/`prepare`/
 // `pretest`) bundles src/bin.ts with esbuild into dist/src/bin.js, over tsc's unbundled entry of the same name (and the
 // API worker's entry, src/probes/iot-api/api-worker.ts, likewise), so
 // `iot-doctor`, `npm run demo`, `npm run bench` and every test that spawns dist/src/bin.js run the bundle. Start-up
@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(ROOT, 'dist/src');
 const require = createRequire(join(ROOT, 'package.json'));
 
@@ -48,7 +48,9 @@ let build;
 try {
   ({ build } = await import('esbuild'));
 } catch {
-  process.stderr.write('scripts/bundle.mjs: esbuild is not installed (a devDependency since the bundle): run npm ci\n');
+  process.stderr.write(
+    'src/build/bundle.mjs: esbuild is not installed (a devDependency since the bundle): run npm ci\n',
+  );
   process.exit(1);
 }
 rmSync(join(OUT, 'chunks'), { recursive: true, force: true });

@@ -1,4 +1,5 @@
-// ESLint flat config: the code-shape rules of the house (issue 11).
+// ESLint flat config (`eslint -c .ci/eslint.config.js .` from the repository root, as `npm run lint` does; its paths
+// are relative to the root): the code-shape rules of the house (issue 11).
 // - no import cycles (import-x/no-cycle; the `.js` specifiers resolve to the `.ts` sources through the TypeScript
 //   resolver and tsconfig.json),
 // - no function over 80 lines and no file over 500 lines in src/ and checks/ (the Amazon root bundle aside),
