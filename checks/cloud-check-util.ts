@@ -96,14 +96,17 @@ export async function withinBudget(
   started: number,
   work: () => Promise<CheckResult[]>,
 ): Promise<CheckResult[]> {
-  const limit = budgetMs(ctx.target);
+  const own = budgetMs(ctx.target);
+  // The run's one deadline (--timeout) bounds the cloud checks too: they never keep the run waiting past it.
+  const limit = Math.min(own, ctx.deadline.remainingMs());
+  const why = limit < own ? ` (what remained of the run's ${ctx.deadline.totalMs} ms deadline)` : '';
   return withDeadline(work(), limit, {
     onTimeout: () =>
       metas.map((m) =>
         buildResult(m, started, {
           status: 'warn',
           code: 'CLOUD_API_UNREACHABLE',
-          summary: `the AWS IoT API calls of this check did not finish within ${limit} ms`,
+          summary: `the AWS IoT API calls of this check did not finish within ${limit} ms${why}`,
           evidence: { budgetMs: limit, timeoutMs: ctx.target.timeoutMs },
           hint: 'The AWS IoT API answers very slowly from here: check the network and proxy, or raise --timeout.',
         }),

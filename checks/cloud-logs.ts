@@ -175,7 +175,11 @@ async function logsOutcome(
   };
   if (!logging.ok) evidence['loggingOptions'] = `not read: ${logging.permission || logging.errorName}`;
   if (logging.ok && loggingOff(logging)) return loggingOffOutcome(logging.value, evidence);
-  const waitMs = failed || (ctx.target.holdMs ?? 0) > 0 ? Math.min(INGESTION_WAIT_MS, budgetMs(ctx.target) / 3) : 0;
+  // Bounded by the run's deadline too, leaving a poll's time for the last answer.
+  const waitMs =
+    failed || (ctx.target.holdMs ?? 0) > 0
+      ? Math.max(0, Math.min(INGESTION_WAIT_MS, budgetMs(ctx.target) / 3, ctx.deadline.remainingMs() - POLL_MS))
+      : 0;
   const out = await readLogs(ctx, c.api, { logGroupName, clientIds, waitMs }, signal);
   const reproduce = `aws logs filter-log-events --log-group-name ${logGroupName} --start-time ${ctx.hub.startedAtMs} --filter-pattern '${clientIds.length === 1 ? `{ $.clientId = "${clientIds[0]}" }` : '…'}'`;
   if (!out.ok && out.kind === 'not-found') {

@@ -5,6 +5,7 @@
  * A stage that fails (or ends on a warning it does not allow past) ends the route; the later stages are `skip`
  * with the reason.
  */
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { TlsSuccess } from '../src/probes/tls.js';
 import { STAGE_TITLES, routeResultId, type CheckResult, type RouteSpec, type StageId } from '../src/model/index.js';
@@ -47,9 +48,12 @@ function mayContinue(outcomes: readonly StageOutcome[], produced: number, def: S
  * Close our side and let the server's FIN arrive in the background: the results do not wait a round trip for it,
  * and a server that never closes is cut off after a second so the process can exit.
  */
-function closeInBackground(socket: TLSSocket): void {
+function closeInBackground(socket: TLSSocket, raw: Socket | undefined): void {
   if (socket.destroyed) return;
   const timer = setTimeout(() => socket.destroy(), 1000);
+  // Neither the wait for the FIN nor the socket keeps the process alive once the run is over.
+  timer.unref();
+  raw?.unref();
   socket.once('close', () => clearTimeout(timer));
   socket.end();
 }
@@ -111,7 +115,7 @@ export async function runRoute(spec: RouteSpec, ctx: CheckContext, signal: Abort
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    if (run.tls) closeInBackground(run.tls.socket);
+    if (run.tls) closeInBackground(run.tls.socket, run.stream);
     else owned.forEach((r) => r.destroy());
   }
   return withPeer(outcomes, run);

@@ -12,6 +12,7 @@ import { curlProxyArgs, describeProxy, type ProxyConfig } from '../src/probes/pr
 import { proxyConnect, type ProxyStageResult } from '../src/probes/proxy-connect.js';
 import { TOOL_VERSION } from '../src/version.js';
 import type { RouteRun, StageDef, StageOutcome, Transport } from './route-stage.js';
+import { stepMs } from '../src/runner/deadline.js';
 
 /** The endpoint address a socks5:// route resolved locally (socks5 sends an address, not the name). */
 const localEndpointAddress = new WeakMap<RouteRun, string>();
@@ -99,7 +100,7 @@ const proxyDnsStage: StageDef = {
       ];
     }
     const family = run.spec.family ?? 4;
-    const local = await resolveFamily(endpoint, family, run.ctx.target.timeoutMs, run.ctx.target.dnsServer);
+    const local = await resolveFamily(endpoint, family, stepMs(run.ctx), run.ctx.target.dnsServer);
     if (!local.ok) {
       return [
         {
@@ -183,7 +184,7 @@ export const proxyStage: StageDef = {
       ...(localEndpointAddress.has(run) ? { address: localEndpointAddress.get(run)! } : {}),
     };
     const result = await proxyConnect(run.stream!, proxy, target, {
-      timeoutMs: run.ctx.target.timeoutMs,
+      timeoutMs: stepMs(run.ctx),
       userAgent: `iot-doctor/${TOOL_VERSION}`,
     });
     return [proxyOutcome(run, proxy, result)];

@@ -23,6 +23,9 @@ function nagiosRequested(argv: readonly string[]): boolean {
 main(args).then(
   (code) => {
     process.exitCode = code;
+    // A check is over once its report is out (issue 17: wall time ≤ --timeout + a small constant): a socket still
+    // closing towards a server that never answers, or an aborted AWS API call, must not hold the process.
+    if (args[0] === 'check') setTimeout(() => process.exit(code), 50).unref();
   },
   (err: unknown) => {
     if (err instanceof UsageError) {

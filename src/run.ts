@@ -15,7 +15,8 @@ import { applySiteProfile, expectedBlockedRoutes, type SiteProfile } from './sit
 import { buildReport } from './report/json.js';
 import { attemptRepeat, attemptTarget, runRepeated, type RepeatOptions } from './repeat.js';
 import { runChecks } from './runner/index.js';
-import type { Target } from './target.js';
+import { RunDeadline } from './runner/deadline.js';
+import { holdMsFor, type Target } from './target.js';
 
 /** How `runDoctor` runs: all optional; without any, the full catalogue for the target, warnings not failing. */
 export interface DoctorOptions {
@@ -77,15 +78,18 @@ function nextAttempt(ctx: CheckContext): CheckContext {
 }
 
 /** What each attempt of a run gets afresh: one DNS answer per name (shared by its routes) and a route hub. */
-function attemptParts(target: Target): Pick<CheckContext, 'resolve' | 'hub'> {
+function attemptParts(target: Target): Pick<CheckContext, 'resolve' | 'hub' | 'deadline'> {
   const dnsCache = new Map<string, Promise<DnsOutcome>>();
+  // The whole attempt: one --timeout, plus the session hold the user asked for (--hold-ms, a client id of theirs).
+  const deadline = new RunDeadline(target.timeoutMs + holdMsFor(target));
   return {
+    deadline,
     resolve(name: string): Promise<DnsOutcome> {
       let answer = dnsCache.get(name);
       if (!answer) {
         answer = target.dnsServer
-          ? resolveWithServer(name, target.dnsServer, target.timeoutMs)
-          : resolveName(name, target.timeoutMs);
+          ? resolveWithServer(name, target.dnsServer, deadline.stepMs(target.timeoutMs))
+          : resolveName(name, deadline.stepMs(target.timeoutMs));
         dnsCache.set(name, answer);
       }
       return answer;

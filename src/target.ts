@@ -311,3 +311,11 @@ export function unmatchedConnectTo(target: Target): string[] {
         `(they go to ${goesTo || 'no host'}): it is not used`,
     );
 }
+
+/**
+ * How long a route holds its MQTT session after the round trip, in ms: `--hold-ms`, else 3000 ms with a user's
+ * client id (to see a takeover by the device: field notes §8). The run's deadline grows by it.
+ */
+export function holdMsFor(target: Pick<Target, 'holdMs' | 'clientIdFromUser'>): number {
+  return target.holdMs ?? (target.clientIdFromUser ? 3_000 : 0);
+}

@@ -12,6 +12,7 @@ import type { CredentialProviderTarget, Target } from '../../src/target.js';
 import type { RouteCode } from '../route-codes.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
 import { NOT_HTTP_HINT } from './protocol-https.js';
+import { stepMs } from '../../src/runner/deadline.js';
 
 type Answered = Extract<HttpsPublishOutcome, { ok: true }>;
 
@@ -139,7 +140,7 @@ export async function credentialsSession(run: RouteRun): Promise<StageOutcome[]>
     host: run.dest.name,
     path: credentialsPath(c.roleAlias),
     headers: c.thingName ? { 'x-amzn-iot-thingname': c.thingName } : {},
-    timeoutMs: target.timeoutMs,
+    timeoutMs: stepMs(run.ctx),
   });
   if (!res.ok) {
     const notHttp = res.kind === 'invalid' || res.kind === 'too-large';

@@ -11,6 +11,7 @@ import type { Subscriber } from '../../src/probes/hub.js';
 import type { RouteCode } from '../route-codes.js';
 import { httpsPublishCommand } from '../route-reproduce.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
+import { stepMs } from '../../src/runner/deadline.js';
 
 type Answered = Extract<HttpsPublishOutcome, { ok: true }>;
 
@@ -146,7 +147,7 @@ export async function httpsSession(run: RouteRun): Promise<StageOutcome[]> {
   const { target, hub } = ctx;
   const fate = run.tls!.fate;
   const waitStarted = performance.now();
-  const subscriber = await hub.whenSubscriber(target.timeoutMs, fate.whenClosed());
+  const subscriber = await hub.whenSubscriber(stepMs(ctx), fate.whenClosed());
   const waitedForSubscriberMs = Math.round(performance.now() - waitStarted);
   // Publish where an MQTT route listens, so the round trip can be seen.
   const topic = subscriber?.topic ?? target.topic;
@@ -170,7 +171,7 @@ export async function httpsSession(run: RouteRun): Promise<StageOutcome[]> {
   const marker = randomBytes(8).toString('hex');
   const payload = JSON.stringify({ iotDoctor: marker, route: spec.id, sentAt: new Date().toISOString() });
   const socket = run.channel ?? run.tls!.socket;
-  const res = await httpsPublish(socket, { host: target.endpoint, topic, payload, timeoutMs: target.timeoutMs });
+  const res = await httpsPublish(socket, { host: target.endpoint, topic, payload, timeoutMs: stepMs(ctx) });
   const evidence = { topic, path: publishPath(topic), waitedForSubscriberMs };
   if (!res.ok) return [notSent(res, evidence, reproduce)];
   const httpEvidence = {

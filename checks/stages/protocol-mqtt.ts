@@ -11,6 +11,8 @@ import { routeClientId, routeTopic } from '../route-identity.js';
 import { mosquittoCommand } from '../route-reproduce.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
 import { mqttFailure, type MqttFailureContext } from './protocol-mqtt-failure.js';
+import { stepMs } from '../../src/runner/deadline.js';
+import { holdMsFor } from '../../src/target.js';
 
 interface Exchange {
   session: MqttSession;
@@ -65,17 +67,12 @@ async function exchange(run: RouteRun, x: Exchange, version: string): Promise<St
     },
   });
   // Keep the subscription for the HTTPS routes' round trip, then leave cleanly.
-  await run.ctx.hub.whenHttpsDone(run.ctx.target.timeoutMs, run.signal);
+  await run.ctx.hub.whenHttpsDone(stepMs(run.ctx), run.signal);
   const held = await holdSession(run, session, clientId);
   const last = out[out.length - 1]!;
   if (typeof held === 'number') out[out.length - 1] = { ...last, evidence: { ...last.evidence, heldMs: held } };
   else if (held) out[out.length - 1] = { ...held, evidence: { ...evidence, ...held.evidence } };
   return out;
-}
-
-/** How long a route holds its session after the round trip: `--hold-ms`, else 3000 ms with a user's client id. */
-export function holdMsFor(target: RouteRun['ctx']['target']): number {
-  return target.holdMs ?? (target.clientIdFromUser ? 3_000 : 0);
 }
 
 /**
@@ -154,6 +151,7 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
     version: target.mqttVersion,
     keepaliveSeconds: target.keepaliveSeconds,
     timeoutMs: target.timeoutMs,
+    stepMs: () => stepMs(run.ctx),
     ...(custom ? customAuthCredentials(target) : {}),
   });
   const version = target.mqttVersion === 5 ? '5' : '3.1.1';

@@ -8,6 +8,7 @@ import { connectTcp } from '../../src/probes/tcp.js';
 import { hostPort } from '../../src/probes/shell.js';
 import { ncCommand } from '../route-reproduce.js';
 import type { StageDef } from '../route-stage.js';
+import { stepMs } from '../../src/runner/deadline.js';
 
 /** The `tcp` stage of a direct connection: sets `run.stream` and `run.tcpMs` on success. */
 export const tcpStage: StageDef = {
@@ -15,7 +16,9 @@ export const tcpStage: StageDef = {
   async run(run) {
     const peer = run.peer!;
     const { address, port } = peer;
-    const tcp = await connectTcp(address, port, run.ctx.target.timeoutMs, run.signal);
+    // --timeout, cut to what remains of the run's one deadline.
+    const waitMs = stepMs(run.ctx);
+    const tcp = await connectTcp(address, port, waitMs, run.signal);
     // Under --connect-to the port dialled is not the route's AWS port: messages name both (facts: route ports).
     // Through a proxy this connection goes to the proxy, whose port is not a redirect.
     const redirected = run.spec.transport === 'direct' && port !== run.spec.port;
@@ -30,7 +33,7 @@ export const tcpStage: StageDef = {
           durationMs: tcp.durationMs,
           summary: `${where}: ${tcp.message}`,
           // The deadline lets the diagnosis judge whether a silent drop could have been a slow path.
-          evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code, timeoutMs: run.ctx.target.timeoutMs },
+          evidence: { ...tcpEvidence, error: tcp.systemCode ?? tcp.code, timeoutMs: waitMs },
           reproduce: ncCommand(run.ctx.target, peer),
         },
       ];

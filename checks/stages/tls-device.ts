@@ -22,6 +22,7 @@ import type { TlsWireSizes } from '../../src/probes/tls-records.js';
 import { TOOL_VERSION } from '../../src/version.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
 import { proxyDestination } from '../route-transport-proxy.js';
+import { stepMs } from '../../src/runner/deadline.js';
 
 /** The device's TLS settings of the run (`MODERN` when no flag is given). */
 export function deviceOf(run: RouteRun): DeviceTls {
@@ -82,11 +83,11 @@ async function reopen(run: RouteRun): Promise<Socket | null> {
   const { target } = run.ctx;
   const peer = run.peer;
   if (!peer) return null;
-  const tcp = await connectTcp(peer.address, peer.port, target.timeoutMs);
+  const tcp = await connectTcp(peer.address, peer.port, stepMs(run.ctx));
   if (!tcp.ok) return null;
   if (run.spec.transport !== 'proxy' || !target.proxy) return tcp.socket;
   const tunnel = await proxyConnect(tcp.socket, target.proxy, proxyDestination(run), {
-    timeoutMs: target.timeoutMs,
+    timeoutMs: stepMs(run.ctx),
     userAgent: `iot-doctor/${TOOL_VERSION}`,
   });
   return tunnel.ok ? tcp.socket : null;
@@ -98,13 +99,7 @@ async function attempt(run: RouteRun, sni: boolean, options: Parameters<typeof t
   if (!socket) return 'no connection';
   const servername = sni ? run.dest.name : null;
   const alpn = run.spec.alpn ? { ALPNProtocols: [run.spec.alpn] } : {};
-  const result = await tryHandshake(
-    socket,
-    servername,
-    { ...options, ...alpn },
-    run.ctx.target.timeoutMs,
-    run.dest.name,
-  );
+  const result = await tryHandshake(socket, servername, { ...options, ...alpn }, stepMs(run.ctx), run.dest.name);
   if (result.ok) return result.nameMatches ? 'ok' : 'certificate for another name';
   return result.alert ? `alert ${result.alert.name} (${result.alert.number})` : result.message;
 }
@@ -136,7 +131,7 @@ export async function compareWithDevice(run: RouteRun): Promise<Record<string, u
     out['acceptedCiphers'] = await acceptedCiphers(
       () => reopen(run),
       device.sni ? run.dest.name : null,
-      run.ctx.target.timeoutMs,
+      stepMs(run.ctx),
     );
   }
   return out;

@@ -11,6 +11,7 @@ import type { RouteCode } from '../route-codes.js';
 import { sClientCommand } from '../route-reproduce.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
 import { compareWithDevice, deviceHandshake, recordLimitOutcome, wireEvidence } from './tls-device.js';
+import { stepMs } from '../../src/runner/deadline.js';
 
 function failedHandshake(run: RouteRun, handshake: TlsFailure, reproduce: string): StageOutcome[] {
   const { target, credentials } = run.ctx;
@@ -143,7 +144,7 @@ export const tlsStage: StageDef = {
     const mtls = run.spec.auth === undefined;
     const handshake = await tlsHandshake(run.stream!, {
       ...deviceHandshake(run),
-      timeoutMs: target.timeoutMs,
+      timeoutMs: stepMs(run.ctx),
       ...(mtls && credentials.cert ? { cert: credentials.cert.pem } : {}),
       ...(mtls && credentials.key ? { key: credentials.key.pem } : {}),
       // A --ca file that could not be read trusts nothing: never Node's default store behind the user's back.

@@ -11,6 +11,7 @@ import { iotApiFor } from '../../src/probes/iot-api.js';
 import { presignMqttPath, upgradeToMqtt, WSS_SIGNING_SERVICE } from '../../src/probes/websocket-mqtt.js';
 import { regionFromEndpoint, type Target } from '../../src/target.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
+import { stepMs } from '../../src/runner/deadline.js';
 
 /** `YYYYMMDDTHHMMSSZ` → epoch ms (NaN when malformed). */
 function amzDateMs(s: string): number {
@@ -69,7 +70,7 @@ export const upgradeStage: StageDef = {
       accessKeyId: `…${presigned.accessKeyId.slice(-4)}`,
       temporaryCredentials: presigned.sessionToken,
     };
-    const up = await upgradeToMqtt(run.tls!.socket, host, presigned.path, target.timeoutMs);
+    const up = await upgradeToMqtt(run.tls!.socket, host, presigned.path, stepMs(run.ctx));
     if (up.ok) {
       run.channel = up.stream;
       run.own(up.stream);

@@ -74,6 +74,8 @@ export interface MqttSessionOptions {
   version: 4 | 5;
   keepaliveSeconds: number;
   timeoutMs: number;
+  /** The deadline of the next step in ms, when a whole run's deadline cuts `timeoutMs` (read at each step). */
+  stepMs?: () => number;
   /** CONNECT user name (custom authentication carries the authorizer query in it; field notes §5.2). */
   username?: string;
   /** CONNECT password (a secret: sent, never reported). */
@@ -261,7 +263,8 @@ export class MqttSession {
         if (s) finish(s);
         return s !== undefined;
       };
-      const timer = setTimeout(() => finish({ ok: false, kind: 'timeout', durationMs: 0 }), this.opts.timeoutMs);
+      const waitMs = this.opts.stepMs?.() ?? this.opts.timeoutMs;
+      const timer = setTimeout(() => finish({ ok: false, kind: 'timeout', durationMs: 0 }), waitMs);
       if (this.protocolError) return finish(this.protocolError);
       if (this.closed) return finish({ ok: false, kind: 'closed', durationMs: 0, ...this.closeInfo });
       this.pending.add(entry);

@@ -83,3 +83,41 @@ export function withDeadline<T>(work: Promise<T>, ms: number, opts: DeadlineOpti
     );
   });
 }
+
+/**
+ * The one deadline of a whole run (issue 17: total wall time ≤ `--timeout` plus a small constant). Every network
+ * step keeps its own deadline (`--timeout`, in ms) but never waits past the run's: `stepMs` cuts it to what remains.
+ * Times from `performance.now()`, in milliseconds.
+ */
+export class RunDeadline {
+  /** `performance.now()` at which the run must be over. */
+  readonly at: number;
+
+  /** @param totalMs the whole run's budget in ms (`--timeout`); @param start when it began (`performance.now()`). */
+  constructor(
+    readonly totalMs: number,
+    start = performance.now(),
+  ) {
+    this.at = start + totalMs;
+  }
+
+  /** Milliseconds left before the run's deadline (0 once it passed). */
+  remainingMs(): number {
+    return Math.max(0, Math.floor(this.at - performance.now()));
+  }
+
+  /** The deadline of one step: `ownMs` (its own, in ms), cut to what remains of the run. */
+  stepMs(ownMs: number): number {
+    return Math.min(ownMs, this.remainingMs());
+  }
+
+  /** True once the run's deadline passed. */
+  get passed(): boolean {
+    return performance.now() >= this.at;
+  }
+}
+
+/** The deadline of one network step of a run, in ms: `--timeout`, cut to what remains of the run. */
+export function stepMs(ctx: { target: { timeoutMs: number }; deadline: RunDeadline }): number {
+  return ctx.deadline.stepMs(ctx.target.timeoutMs);
+}

@@ -13,10 +13,11 @@ import {
   type KeyType,
 } from '../../src/lab/pki.js';
 import type { DeviceFiles } from '../../src/probes/device-files.js';
-import type { Target } from '../../src/target.js';
+import { holdMsFor, type Target } from '../../src/target.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from '../../src/probes/dns.js';
 import type { CheckContext } from '../../checks/types.js';
 import { RouteHub } from '../../src/probes/hub.js';
+import { RunDeadline } from '../../src/runner/deadline.js';
 
 export const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 
@@ -113,6 +114,7 @@ export function contextFor(target: Target, credentials: DeviceFiles): CheckConte
     },
     now: () => new Date(),
     hub: new RouteHub(target.routes),
+    deadline: new RunDeadline(target.timeoutMs + holdMsFor(target)),
   };
 }
 
