@@ -44,7 +44,12 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
       'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443, mqtt-custom-auth-443, ' +
       'mqtt-wss-443',
   },
-  { name: 'timeout', type: 'number', default: 5000, describe: 'deadline of each network step, ms' },
+  {
+    name: 'timeout',
+    type: 'number',
+    default: 5000,
+    describe: 'deadline of the whole run, ms (every network step ends by it)',
+  },
   {
     name: 'connect-to',
     type: 'string',
@@ -256,7 +261,12 @@ const DEMO_OPTIONS: readonly OptionSpec[] = [
   { name: 'list', type: 'boolean', default: false, describe: 'list the scenarios and exit' },
   KEY_TYPE,
   MQTT_VERSION,
-  { name: 'timeout', type: 'number', default: 3000, describe: 'deadline of each network step, ms' },
+  {
+    name: 'timeout',
+    type: 'number',
+    default: 3000,
+    describe: 'deadline of the whole run, ms (every network step ends by it)',
+  },
 ];
 
 const LAB_OPTIONS: readonly OptionSpec[] = [

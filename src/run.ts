@@ -134,6 +134,7 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
     (opts.repeat?.count ?? 1) > 1
       ? await runRepeated(attemptRepeat(opts.repeat!, target), checks, ctx, () => nextAttempt(ctx), run)
       : undefined;
+  if (!repeated) ctx.deadline.restart();
   const results: CheckResult[] = repeated ? repeated.results : await run(checks, ctx);
   const report = finishReport({
     target: summarizeTarget(target, ctx.credentials.cert?.certificateId),

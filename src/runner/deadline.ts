@@ -91,7 +91,7 @@ export function withDeadline<T>(work: Promise<T>, ms: number, opts: DeadlineOpti
  */
 export class RunDeadline {
   /** `performance.now()` at which the run must be over. */
-  readonly at: number;
+  at: number;
 
   /** @param totalMs the whole run's budget in ms (`--timeout`); @param start when it began (`performance.now()`). */
   constructor(
@@ -99,6 +99,14 @@ export class RunDeadline {
     start = performance.now(),
   ) {
     this.at = start + totalMs;
+  }
+
+  /**
+   * Start the budget again from now: the checks start after local work (loading code, planning the routes) that a
+   * loaded machine may make long, and a step starved by it would call a refused port a silent one.
+   */
+  restart(): void {
+    this.at = performance.now() + this.totalMs;
   }
 
   /** Milliseconds left before the run's deadline (0 once it passed). */

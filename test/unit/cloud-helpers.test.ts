@@ -9,6 +9,7 @@ import { routeClientId } from '../../checks/route-protocol.js';
 import { ROUTES, SCHEMA_VERSION, type CheckResult, type Report } from '../../src/model/index.js';
 import { classifyError } from '../../src/probes/iot-api.js';
 import { contextFor, targetFor } from '../helpers/servers.js';
+import { RunDeadline } from '../../src/runner/deadline.js';
 
 const ATS = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const CERT_ID = 'ab'.repeat(32);
@@ -252,7 +253,11 @@ describe('report hand-over', () => {
 
 describe('withinBudget', () => {
   it('a check whose calls never end becomes a warning after 6 x timeout, one per result id', async () => {
-    const ctx = contextFor(targetFor({}, { timeoutMs: 40 }), { problems: [] });
+    // A run with time left (its own deadline far off): the check's own budget, 6 x --timeout, applies.
+    const ctx = {
+      ...contextFor(targetFor({}, { timeoutMs: 40 }), { problems: [] }),
+      deadline: new RunDeadline(10_000),
+    };
     const metas = [
       { id: 'cloud.a', title: 'A' },
       { id: 'cloud.b', title: 'B' },
@@ -265,6 +270,16 @@ describe('withinBudget', () => {
       ['cloud.b', 'warn', 'CLOUD_API_UNREACHABLE'],
     ]);
     expect(out[0]!.evidence).toMatchObject({ budgetMs: 240 });
+  });
+  it("the run's one deadline cuts the budget: the warning comes when the run is over, and says so", async () => {
+    const ctx = { ...contextFor(targetFor({}, { timeoutMs: 1000 }), { problems: [] }), deadline: new RunDeadline(120) };
+    const t0 = performance.now();
+    const out = await withinBudget(ctx, [{ id: 'cloud.a', title: 'A' }], t0, () => new Promise(() => undefined));
+    const took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(90);
+    expect(took).toBeLessThan(1000);
+    expect(out[0]).toMatchObject({ status: 'warn', code: 'CLOUD_API_UNREACHABLE' });
+    expect(out[0]!.summary).toMatch(/what remained of the run's 120 ms deadline/);
   });
   it('a check that finishes in time is returned as it is', async () => {
     const ctx = contextFor(targetFor({}, { timeoutMs: 1000 }), { problems: [] });
