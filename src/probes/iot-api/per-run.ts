@@ -26,14 +26,9 @@ const perRun = new WeakMap<object, IotApi>();
  * The API of one run: one object per check context (built once per run), so the SDK client, the credential lookup
  * and every answer are shared by the cloud checks of that run and of no other.
  */
-export function iotApiFor(run: { target: Target; deadline?: { stepMs(ownMs: number): number } }): IotApi {
+export function iotApiFor(run: { target: Target }): IotApi {
   let api = perRun.get(run);
-  if (!api) {
-    // The run's one deadline bounds every call: none keeps retrying once the run is over.
-    const { deadline, target } = run;
-    const stepMs = deadline ? { stepMs: () => deadline.stepMs(target.timeoutMs) } : {};
-    perRun.set(run, (api = new IotApi({ ...iotApiOptions(target), ...stepMs })));
-  }
+  if (!api) perRun.set(run, (api = new IotApi(iotApiOptions(run.target))));
   return api;
 }
 

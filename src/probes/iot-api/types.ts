@@ -18,8 +18,6 @@ export interface IotApiOptions {
   dataEndpoint?: string;
   /** Deadline of each call, retries included; also bounds the credential lookup. */
   timeoutMs: number;
-  /** The deadline of the next call in ms when a whole run's deadline cuts `timeoutMs` (read at each call). */
-  stepMs?: () => number;
   /** Attempts per call in standard retry mode (default 3). */
   maxAttempts?: number;
   /** Open the session in this thread even when the API worker exists (worker-channel.ts). */
