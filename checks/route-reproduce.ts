@@ -5,6 +5,7 @@
  */
 import type { RouteSpec } from '../src/model/index.js';
 import { publishPath } from '../src/probes/https.js';
+import { curlProxyArgs, type ProxyConfig } from '../src/probes/proxy-config.js';
 import { hostPort, shq } from '../src/probes/shell.js';
 import type { Target } from '../src/target.js';
 
@@ -31,9 +32,29 @@ export function ncCommand(target: Target, peer: Peer): string {
   return `nc -vz -w ${Math.ceil(target.timeoutMs / 1000)} ${peer.address} ${peer.port}`;
 }
 
+/** The proxy a route goes through (`… via proxy` instances), or undefined for a direct route. */
+function routeProxy(target: Target, spec: RouteSpec): ProxyConfig | undefined {
+  return spec.transport === 'proxy' && target.proxy ? target.proxy : undefined;
+}
+
+/**
+ * Where `openssl s_client` connects for this route: the address the route reached, or, through an HTTP proxy, the
+ * endpoint's port by `-proxy` (OpenSSL ≥ 1.1.0 sends the CONNECT; `-proxy_user` and `-proxy_pass env:…`, OpenSSL 3,
+ * so the password is never on the line). `s_client` has no SOCKS support: a SOCKS route names the endpoint's port
+ * and a comment line (`sClientCommand`) says so.
+ */
+function sClientConnect(target: Target, spec: RouteSpec, host: string, port: number): string[] {
+  const proxy = routeProxy(target, spec);
+  if (!proxy) return ['-connect', hostPort(host, port)];
+  const connect = ['-connect', hostPort(target.endpoint, spec.port)];
+  if (proxy.kind !== 'http') return connect;
+  const user = proxy.user !== undefined ? ['-proxy_user', shq(proxy.user), '-proxy_pass', 'env:PROXY_PASSWORD'] : [];
+  return [...connect, '-proxy', hostPort(proxy.host, proxy.port), ...user];
+}
+
 /** `openssl s_client` connecting as this route does: address, SNI, ALPN, the CA file and the client credentials. */
 export function sClientArgs(target: Target, spec: RouteSpec, host: string, port: number): string[] {
-  const parts = ['openssl', 's_client', '-connect', hostPort(host, port), '-servername', target.endpoint];
+  const parts = ['openssl', 's_client', ...sClientConnect(target, spec, host, port), '-servername', target.endpoint];
   if (spec.alpn) parts.push('-alpn', spec.alpn);
   parts.push('-CAfile', shq(target.caPath ?? 'AmazonRootCA1.pem'));
   if (spec.auth) return parts; // custom authentication: no client certificate
@@ -45,7 +66,18 @@ export function sClientArgs(target: Target, spec: RouteSpec, host: string, port:
 /** The `openssl s_client` line that repeats this route's handshake by hand (full output: it shows the ALPN result). */
 export function sClientCommand(target: Target, spec: RouteSpec, host: string, port: number): string {
   const verify = ['-verify_hostname', target.endpoint, '-verify_return_error', '-showcerts', '</dev/null'];
-  return [...sClientArgs(target, spec, host, port), ...verify].join(' ');
+  return proxyNote(target, spec, 'openssl s_client') + [...sClientArgs(target, spec, host, port), ...verify].join(' ');
+}
+
+/** A comment line before a by-hand command that cannot go through the route's proxy (or needs its password). */
+function proxyNote(target: Target, spec: RouteSpec, tool: 'openssl s_client' | 'mosquitto'): string {
+  const proxy = routeProxy(target, spec);
+  if (!proxy) return '';
+  const kind = proxy.kind === 'http' ? 'an HTTP' : 'a SOCKS';
+  const through =
+    (tool === 'openssl s_client' && proxy.kind === 'http') || (tool === 'mosquitto' && proxy.kind !== 'http');
+  if (!through) return `# ${tool} cannot go through ${kind} proxy: run this where port ${spec.port} is reachable\n`;
+  return proxy.password !== undefined ? '# set PROXY_PASSWORD to the proxy password first\n' : '';
 }
 
 function tlsFlags(target: Target): string[] {
@@ -75,13 +107,23 @@ export function mosquittoCommand(
   clientId: string,
   topic: string,
 ): string {
-  const parts = [tool, '-h', target.endpoint, '-p', String(peer.port), ...tlsFlags(target)];
+  const proxy = routeProxy(target, spec);
+  const port = proxy ? spec.port : peer.port;
+  const parts = [tool, '-h', target.endpoint, '-p', String(port), ...tlsFlags(target)];
+  // mosquitto's --proxy (SOCKS5 only) takes the password in the URL: "$PROXY_PASSWORD" keeps it off the line.
+  if (proxy && proxy.kind !== 'http') parts.push('--proxy', socksUrl(proxy));
   if (spec.alpn) parts.push('--tls-alpn', spec.alpn);
   if (target.mqttVersion === 5) parts.push('-V', 'mqttv5');
   parts.push('-i', shq(clientId), '-t', shq(topic), '-q', '1', '-d');
   if (tool === 'mosquitto_pub') parts.push('-m', shq('{"probe":"by hand"}'));
   else parts.push('-C', '1', '-W', String(Math.max(5, Math.ceil(target.timeoutMs / 1000) * 2)));
-  return hostsNote(target, peer, spec) + parts.join(' ');
+  return (proxy ? proxyNote(target, spec, 'mosquitto') : hostsNote(target, peer, spec)) + parts.join(' ');
+}
+
+function socksUrl(proxy: ProxyConfig): string {
+  const user =
+    proxy.user !== undefined ? `${encodeURIComponent(proxy.user)}${proxy.password ? ':$PROXY_PASSWORD' : ''}@` : '';
+  return `"socks5h://${user}${hostPort(proxy.host, proxy.port)}"`;
 }
 
 /**
@@ -96,7 +138,9 @@ export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: Peer,
     const parts = ['curl', '--cacert', shq(target.caPath ?? 'AmazonRootCA1.pem')];
     if (target.certPath) parts.push('--cert', shq(target.certPath));
     if (target.keyPath) parts.push('--key', shq(target.keyPath));
-    if (peer.address !== target.endpoint || peer.port !== spec.port) {
+    const proxy = routeProxy(target, spec);
+    if (proxy) parts.push(...curlProxyArgs(proxy));
+    else if (peer.address !== target.endpoint || peer.port !== spec.port) {
       const address = peer.address.includes(':') ? `[${peer.address}]` : peer.address;
       parts.push('--connect-to', `${target.endpoint}:${spec.port}:${address}:${peer.port}`);
     }

@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import { shq } from './shell.js';
 
 /** The proxy protocols iot-doctor speaks: HTTP CONNECT, SOCKS5 with local resolution, SOCKS5 with proxy resolution. */
 export type ProxyKind = 'http' | 'socks5' | 'socks5h';
@@ -104,7 +105,7 @@ export function describeProxy(proxy: ProxyConfig): string {
 /** The proxy part of a curl command line that repeats the route by hand; curl asks for the password (`-U user`). */
 export function curlProxyArgs(proxy: ProxyConfig): string[] {
   const url = `${proxy.kind}://${hostForUrl(proxy.host)}:${proxy.port}`;
-  return ['--proxy', url, ...(proxy.user !== undefined ? ['--proxy-user', proxy.user] : [])];
+  return ['--proxy', url, ...(proxy.user !== undefined ? ['--proxy-user', shq(proxy.user)] : [])];
 }
 
 /** An environment variable as curl reads it: the lowercase name first, an empty value counts as unset. */
