@@ -2,14 +2,17 @@
  * The device clock against the server's: AWS IoT's HTTPS responses carry a `date` header (1 s resolution). A device
  * whose clock is wrong sees valid certificates as expired or not yet valid, and its SigV4 requests are refused.
  */
-import type { CheckResult } from '../src/model/index.js';
+import { routeKindOf, type CheckResult } from '../src/model/index.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
 import { shq } from '../src/probes/shell.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
 /** Largest offset between the device and server clocks that still passes, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 120;
-/** The checks whose HTTPS protocol results carry the server's `date` header. */
+/**
+ * The route checks (of the route kinds) whose HTTPS protocol results carry the server's `date` header. A run's
+ * catalogue widens each to every instance of the kind (checks/index.ts `withInstanceNeeds`: `via proxy`, `IPv6`).
+ */
 export const HTTPS_ROUTE_CHECKS = ['route.https-8443', 'route.https-443'];
 
 /** Every code clock.skew reports. */
@@ -115,9 +118,15 @@ function skewOutcome(ctx: CheckContext, t: ServerTime | undefined, probed: reado
   };
 }
 
-/** The HTTPS route checks among a check's dependencies that ran, as route ids (`https-443`). */
+/**
+ * The HTTPS route checks among a check's dependencies that ran, as route instance ids (`https-443`,
+ * `https-8443 via proxy`): every dependency whose route kind is one of `HTTPS_ROUTE_CHECKS`.
+ */
 export function httpsRoutesProbed(deps: ReadonlyMap<string, unknown>): string[] {
-  return HTTPS_ROUTE_CHECKS.filter((id) => deps.has(id)).map((id) => id.slice('route.'.length));
+  return [...deps.keys()]
+    .filter((id) => id.startsWith('route.'))
+    .map((id) => id.slice('route.'.length))
+    .filter((route) => HTTPS_ROUTE_CHECKS.includes(`route.${routeKindOf(route)}`));
 }
 
 /**

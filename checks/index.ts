@@ -3,7 +3,7 @@
  * whole catalogue (every check any run may include): a `needs` entry that names no check throws `CatalogueError`.
  */
 import type { Check } from '../src/model/check.js';
-import { ROUTES, routeKindOf } from '../src/model/index.js';
+import { ROUTES, routeCheckId, routeKindOf, type RouteId } from '../src/model/index.js';
 import { validateCatalogue } from '../src/runner/index.js';
 import type { Target } from '../src/target.js';
 import { caVerifiesEndpointCheck } from './ca-verifies-endpoint.js';
@@ -27,7 +27,7 @@ import type { DoctorCheck } from './types.js';
  * `checks/<id with . replaced by ->.ts`.
  */
 export function catalogue(target: Target): DoctorCheck[] {
-  return [
+  const planned = [
     ...certChecks,
     ...(target.protocol && target.routes.some((r) => r.startsWith('mqtt')) ? [probeClientIdCheck] : []),
     ...target.routes.map((id) => routeCheck(routeInstance(id, target))),
@@ -39,6 +39,21 @@ export function catalogue(target: Target): DoctorCheck[] {
     ...(target.cloud && target.credentials ? [cloudRoleAliasCheck] : []),
     ...(target.cloud && target.routes.some((r) => routeKindOf(r) === 'mqtt-wss-443') ? [cloudWssIdentityCheck] : []),
   ];
+  return planned.map((check) => withInstanceNeeds(check, target.routes));
+}
+
+/**
+ * `check` with each `needs` entry that names the route check of a KIND (`route.https-8443`) joined by the route checks
+ * of every instance of that kind the run probes (`route.https-8443 via proxy`, `route.https-8443 IPv6`): a check that
+ * reads the routes reads them whatever family or proxy they took. A need absent from the run is not waited for (the
+ * runner), so the kind entries stay; the check itself is returned when no instance is added.
+ */
+export function withInstanceNeeds(check: DoctorCheck, routes: readonly RouteId[]): DoctorCheck {
+  const needs = check.needs ?? [];
+  const added = routes
+    .map(routeCheckId)
+    .filter((id) => !needs.includes(id) && needs.includes(routeCheckId(routeKindOf(id.slice('route.'.length)))));
+  return added.length === 0 ? check : { ...check, needs: [...needs, ...added] };
 }
 
 /** Every check any run may include (the route checks of every registered route kind). */
