@@ -28,6 +28,12 @@ export interface OptionSpec {
   hidden?: boolean;
   /** The command cannot run without it. */
   required?: boolean;
+  /**
+   * An explicitly empty value means something (`--output ''`: no report files; `--noproxy ''`) or its command says
+   * what is missing (`--routes ''`). Without it an empty
+   * (or blank) value of a string option is a usage error naming the option, never a silent fallback to the default.
+   */
+  emptyOk?: boolean;
 }
 
 /** One command: its name, a positional argument if it takes one, and its options. */
@@ -69,6 +75,8 @@ function shortText(raw: string): string {
 }
 
 function convert(option: OptionSpec, raw: string): string | number {
+  if (option.type === 'string' && !option.emptyOk && raw.trim() === '')
+    throw new UsageError(`--${option.name} needs a non-empty value (got "${raw}")`);
   if (option.type === 'number') {
     const n = raw.trim() === '' ? NaN : Number(raw);
     if (!Number.isFinite(n)) throw new UsageError(`--${option.name} takes a number, got "${shortText(raw)}"`);

@@ -11,6 +11,7 @@ export const FIELD_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'proxy',
     type: 'string',
+    emptyOk: true,
     describe:
       'proxy URL: http://[user:pass@]host:port (HTTP CONNECT), socks5:// or socks5h://; probes the direct path and ' +
       'the path through it (default: https_proxy, HTTPS_PROXY, then all_proxy, ALL_PROXY; NO_PROXY applies, as curl)',
@@ -18,6 +19,7 @@ export const FIELD_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'noproxy',
     type: 'string',
+    emptyOk: true,
     describe:
       'hosts that bypass the proxy, as curl\'s --noproxy: replaces NO_PROXY, applies to --proxy too; "" keeps the proxy',
   },

@@ -16,6 +16,7 @@ const CREDENTIAL_OPTIONS: readonly OptionSpec[] = [
     name: 'key-passphrase',
     type: 'string',
     describe: 'passphrase of an encrypted key (or env IOT_DOCTOR_KEY_PASSPHRASE)',
+    emptyOk: true,
   },
   {
     name: 'warn-days',
@@ -43,6 +44,8 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     describe:
       'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443, mqtt-custom-auth-443, ' +
       'mqtt-wss-443',
+    // parseRoutes (src/target.ts) says what an empty list lacks, naming the routes.
+    emptyOk: true,
   },
   {
     name: 'timeout',
@@ -192,6 +195,7 @@ const OUTPUT_OPTIONS: readonly OptionSpec[] = [
     name: 'output',
     alias: 'o',
     type: 'string',
+    emptyOk: true,
     default: 'reports',
     describe: 'also write the JSON report (and the --format files) into this folder ("" to skip)',
   },
@@ -228,6 +232,7 @@ const CERT_OPTIONS: readonly OptionSpec[] = [
     name: 'output',
     alias: 'o',
     type: 'string',
+    emptyOk: true,
     default: '',
     describe: 'also write the JSON report (and the --format files) into this folder',
   },
@@ -305,7 +310,14 @@ const LAB_OPTIONS: readonly OptionSpec[] = [
 
 const RENDER_OPTIONS: readonly OptionSpec[] = [
   { name: 'format', alias: 'f', type: 'string', array: true, describe: `${FORMATS.join(', ')} (default table)` },
-  { name: 'output', alias: 'o', type: 'string', default: '', describe: 'also write the files into this folder' },
+  {
+    name: 'output',
+    alias: 'o',
+    type: 'string',
+    default: '',
+    emptyOk: true,
+    describe: 'also write the files into this folder',
+  },
   { name: 'redact', type: 'boolean', default: false, describe: 'remove endpoint prefix, account ids and addresses' },
   { name: 'strict', type: 'boolean', default: false, hidden: true, describe: 'treat warnings as failures' },
   { name: 'color', type: 'boolean', describe: 'colour the table' },

@@ -3,12 +3,13 @@
  * the runner, the checks and the reporters.
  */
 import { fieldFields, type FieldArgs } from './field-args.js';
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
 import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
 import type { DoctorCheck } from '../checks/types.js';
-import { UsageError, errorCode, errorMessage } from './errors.js';
+import { UsageError, errorMessage } from './errors.js';
+import { makeOutputDir } from './output-dir.js';
 import { defaultTopicFor, parseKeepalive, parseTopic } from './flag-limits.js';
 import { REPORT_FILE_MAX_BYTES, readInputText } from './input-file.js';
 import type { Report } from './model/index.js';
@@ -65,7 +66,7 @@ function timestamp(d: Date): string {
  */
 export function writeReport(report: Report, dir: string, formats: readonly ReportFormat[] = []): string[] {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeOutputDir(dir);
     const base = join(dir, `iot-doctor-${timestamp(new Date(report.startedAt))}-${process.pid}`);
     const paths: string[] = [];
     for (const format of new Set<ReportFormat>(['json', ...formats])) {
@@ -359,13 +360,10 @@ export function checkOutput(args: OutputArgs, fallback: ReportFormat = 'table'):
   parseFormats(args.format, fallback);
   if (!args.output) return;
   try {
-    mkdirSync(args.output, { recursive: true });
-    if (!statSync(args.output).isDirectory()) throw new Error('not a directory');
+    makeOutputDir(args.output);
     accessSync(args.output, constants.W_OK);
   } catch (err) {
-    const code = errorCode(err);
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file of that name exists' : errorMessage(err);
-    throw new UsageError(`cannot write reports into --output ${args.output}: ${why}`);
+    throw new UsageError(`cannot write reports into --output ${args.output}: ${errorMessage(err)}`);
   }
 }
 

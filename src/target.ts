@@ -223,7 +223,7 @@ export function parseDnsServer(spec: string): string {
 
 /**
  * `--routes` (repeated and/or comma-separated) to route ids in `ROUTE_IDS` order, duplicates dropped; none given
- * means every route. An unknown name throws `UsageError` listing the known ones.
+ * means every route. An unknown name, or only empty ones (`--routes ,`), throws `UsageError` listing the known ones.
  */
 export function parseRoutes(given: readonly string[] | string | undefined, extra: readonly RouteId[] = []): RouteId[] {
   const kinds = Object.keys(ROUTES);
@@ -234,6 +234,7 @@ export function parseRoutes(given: readonly string[] | string | undefined, extra
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
+  if (routes.length === 0) throw new UsageError(`--routes needs at least one route (${kinds.join(', ')})`);
   for (const r of routes) {
     if (!isRouteId(r)) throw new UsageError(`unknown route "${r}"; choose from ${kinds.join(', ')}`);
   }

@@ -22,7 +22,7 @@ const program: ProgramSpec = {
         { name: 'cloud', type: 'boolean', default: true, describe: 'cloud checks' },
         { name: 'strict', type: 'boolean', default: false, describe: 'warnings fail' },
         { name: 'mqtt-version', type: 'string', choices: ['3.1.1', '5'], default: '3.1.1', describe: 'version' },
-        { name: 'output', alias: 'o', type: 'string', default: 'reports', describe: 'folder' },
+        { name: 'output', alias: 'o', type: 'string', default: 'reports', emptyOk: true, describe: 'folder' },
         { name: 'secret', type: 'boolean', hidden: true, describe: 'not listed' },
         { name: 'ipv4', alias: '4', type: 'boolean', describe: 'IPv4 only' },
       ],
@@ -63,6 +63,14 @@ describe('command-line parser', () => {
     expect(run(['run', '-e', 'y.example', '--endpoint', 'z.example'])['endpoint']).toBe('z.example');
     expect(run(['run', '--output', ''])['output']).toBe('');
     expect(run(['run', '-o', 'dir'])['output']).toBe('dir');
+  });
+
+  it('refuses an explicitly empty value of a string option unless the option says empty means something', () => {
+    expect(() => run(['run', '--endpoint', ''])).toThrow(/^--endpoint needs a non-empty value \(got ""\)$/);
+    expect(() => run(['run', '--endpoint= '])).toThrow(/^--endpoint needs a non-empty value \(got " "\)$/);
+    expect(() => run(['run', '--routes', 'a', '--routes', ''])).toThrow(/^--routes needs a non-empty value/);
+    expect(() => run(['run', '--mqtt-version', ''])).toThrow(/^--mqtt-version needs a non-empty value/);
+    expect(run(['run', '-o', ''])['output']).toBe('');
   });
 
   it('collects array values that follow the flag and repeated flags', () => {
