@@ -67,7 +67,8 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'dns-server', type: 'string', describe: 'ask this DNS server (ADDR[:PORT]) instead of the system resolver' },
   { name: 'client-id', type: 'string', describe: 'MQTT client id (default: a unique iot-doctor-<random>)' },
-  { name: 'topic', type: 'string', describe: 'test topic (default iot-doctor/<client-id>/probe)' },
+  // emptyOk: the topic check itself says `--topic "" is empty` (an MQTT topic name has at least one character).
+  { name: 'topic', type: 'string', emptyOk: true, describe: 'test topic (default iot-doctor/<client-id>/probe)' },
   MQTT_VERSION,
   { name: 'role-alias', type: 'string', describe: 'role alias: adds the credentials-443 route' },
   {
