@@ -13,10 +13,12 @@ import { makeOutputDir } from './output-dir.js';
 import { defaultTopicFor, parseKeepalive, parseTopic } from './flag-limits.js';
 import { REPORT_FILE_MAX_BYTES, readInputText } from './input-file.js';
 import type { Report } from './model/index.js';
+import type { RunnerEvent } from './model/check.js';
 import { resolveSiteProfile, siteProfileRoutes, type SiteProfile } from './site-profile.js';
 import { FORMATS, FORMAT_EXTENSIONS, isReportFormat, type ReportFormat } from './report/formats.js';
 import { parseReport, redactReport, renderReport } from './report/index.js';
 import { nagiosExitCode } from './report/nagios.js';
+import { interruptReporter } from './runner/interrupt.js';
 import { progressReporter } from './runner/progress.js';
 import { parseRepeat } from './repeat.js';
 import { finishReport, runDoctor } from './run.js';
@@ -341,13 +343,18 @@ export async function runAndPrint(target: Target, args: OutputArgs, checks?: Doc
   const progress = progressReporter(process.stderr);
   const siteProfile = siteProfileOf(args);
   const repeat = parseRepeat(args.repeat, args.interval);
+  const interrupt = interruptReporter(progress?.finish);
+  const onEvent = (e: RunnerEvent): void => {
+    interrupt.onEvent(e);
+    progress?.onEvent(e);
+  };
   const report = await runDoctor(target, {
     strict: args.strict,
     ...(repeat ? { repeat } : {}),
-    ...(progress ? { onEvent: progress.onEvent } : {}),
+    onEvent,
     ...(checks ? { checks } : {}),
     ...(siteProfile ? { siteProfile } : {}),
-  });
+  }).finally(() => interrupt.dispose());
   progress?.finish();
   return printReport(report, args);
 }
