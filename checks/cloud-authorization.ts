@@ -373,8 +373,10 @@ export const cloudAuthorizationCheck: DoctorCheck = {
       ACTIONS.map((a) => ACTION_META[a]),
       started,
       async () => {
-        const all = (o: Outcome): CheckResult[] => ACTIONS.map((a) => buildResult(ACTION_META[a], started, o));
         const c = await startCloud(ctx);
+        // Own duration from the shared session being ready (as cloudCheck does).
+        const own = performance.now();
+        const all = (o: Outcome): CheckResult[] => ACTIONS.map((a) => buildResult(ACTION_META[a], own, o));
         if (!c.ok) return all(c.outcome);
         const { api, session } = c;
         const p = await principalFor(ctx, api, session);
@@ -426,7 +428,7 @@ export const cloudAuthorizationCheck: DoctorCheck = {
           const perId = clientIds.map((id) => records.get(id)![j]!);
           const worst = perId.reduce((a, b) => (RANK[b.decision] > RANK[a.decision] ? b : a));
           const reproduce = reproduceFor(ctx, session, principal, worst.clientId, [infos.get(worst.clientId)![j]!]);
-          return buildResult(ACTION_META[action], started, outcomeFor(action, worst, perId, ctx, local, reproduce));
+          return buildResult(ACTION_META[action], own, outcomeFor(action, worst, perId, ctx, local, reproduce));
         });
       },
     );

@@ -4,7 +4,7 @@
  * with Basic auth gets through) verifies the CA file against the chain presented through the proxy and reads the
  * server clock from `https-8443 via proxy`, so an all-green run is HEALTHY.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,5 +53,42 @@ describe('checks that read the routes take route instances', () => {
     );
     expect(report.results.filter((x) => x.status !== 'pass' && x.status !== 'skip').map((x) => x.id)).toEqual([]);
     expect(report.diagnosis.map((d) => d.code)).toEqual(['HEALTHY']);
+  }, 90_000);
+});
+
+describe('durations of a run', () => {
+  it('each check durationMs and each JUnit suite time are at most the run wall time (demo ipv4-broken)', async () => {
+    const out = join(work, 'durations');
+    const r = await runCli(['demo', '--scenario', 'ipv4-broken', '--format', 'json,junit', '--output', out], {
+      cwd: work,
+      env: { ...NO_PROXY_ENV, ...NO_AWS_ENV },
+    });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const written = readdirSync(out);
+    const report = JSON.parse(
+      readFileSync(
+        join(
+          out,
+          written.find((f) => f.endsWith('.json'))!,
+        ),
+        'utf8',
+      ),
+    ) as Report;
+    const wallMs = report.durationMs;
+    expect(wallMs).toBeGreaterThan(0);
+    expect(report.results.filter((x) => x.id.startsWith('cloud.')).length).toBeGreaterThan(5);
+    for (const x of report.results) expect(x.durationMs, x.id).toBeLessThanOrEqual(wallMs);
+    const xml = readFileSync(
+      join(
+        out,
+        written.find((f) => f.endsWith('.xml'))!,
+      ),
+      'utf8',
+    );
+    const suites = [...xml.matchAll(/<testsuite name="([^"]+)"[^>]* time="([0-9.]+)"/g)];
+    expect(suites.map((m) => m[1])).toContain('cloud');
+    for (const [, name, time] of suites) expect(Number(time) * 1000, name).toBeLessThanOrEqual(wallMs + 1);
+    const total = /<testsuites [^>]* time="([0-9.]+)"/.exec(xml)?.[1];
+    expect(Number(total) * 1000).toBeCloseTo(wallMs, -1);
   }, 90_000);
 });
