@@ -333,7 +333,9 @@ async function writeLabFiles(
     `--key ${shellQuote(files.key)}`,
     `--ca ${shellQuote(files.ca)}`,
     `--region ${lab.region}`,
-    ...lab.connectTo.map((c) => `--connect-to ${c}`),
+    // The line gives no --role-alias, so the credentials-443 route does not run: a --connect-to for the credential
+    // provider's host would only be warned about as unused.
+    ...lab.connectTo.filter((c) => !c.startsWith(`${lab.credentialsEndpoint}:`)).map((c) => `--connect-to ${c}`),
     ...fieldArgv(proxyUrl ? checkArgs : lab.checkArgs).map(shellQuote),
   ].join(' ');
   return { ...files, ...(proxyUrl ? { proxyUrl } : {}), checkCommand };

@@ -182,6 +182,8 @@ describe('demo and lab commands', () => {
     expect(line).toContain(`--endpoint ${info.endpoint}`);
     const r = await execa('sh', ['-c', `${line} --output ''`], { reject: false, env: PLAIN_ENV, cwd: work });
     expect(r.exitCode, r.stdout).toBe(0);
+    // No warning either: the printed line carries no --connect-to that the run would not use.
+    expect(r.stderr).toBe('');
     child.kill('SIGTERM');
     const done = await child;
     expect(done.exitCode).toBe(0);
