@@ -32,6 +32,7 @@ import {
   parseTimeout,
   regionFromEndpoint,
   unmatchedConnectTo,
+  checkFamilyPins,
   type CredentialProviderTarget,
   type Target,
 } from './target.js';
@@ -396,6 +397,7 @@ export async function checkCommand(
   }
   if (args.from) return runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
   const target = targetFromArgs(args);
+  checkFamilyPins(target);
   // The user's own rules only (the demo's lab maps hosts a run may not use).
   for (const line of unmatchedConnectTo(target)) process.stderr.write(`iot-doctor: ${line}\n`);
   if (args['cloud-only']) {

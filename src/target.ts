@@ -320,3 +320,34 @@ export function unmatchedConnectTo(target: Target): string[] {
 export function holdMsFor(target: Pick<Target, 'holdMs' | 'clientIdFromUser'>): number {
   return target.holdMs ?? (target.clientIdFromUser ? 3_000 : 0);
 }
+
+/**
+ * Throws `UsageError` when `-4`/`-6` (`target.family`) contradicts an address the user pinned for the endpoint: a
+ * `--connect-to` rule for it (or for any host) whose ADDRESS is a literal of the other family, or a `--resolve` pin of
+ * it whose addresses are all of the other family. Such a run could only probe the other family, or nothing.
+ */
+export function checkFamilyPins(target: Target): void {
+  const family = target.family;
+  if (!family) return;
+  const other = family === 4 ? 6 : 4;
+  const flag = `-${family}`;
+  const forEndpoint = (host: string): boolean => host === '' || host === target.endpoint;
+  for (const r of target.connectTo) {
+    const address = r.address.replace(/^\[(.*)\]$/, '$1');
+    if (forEndpoint(r.host) && isIP(address) === other) {
+      throw new UsageError(
+        `${flag} conflicts with the IPv${other} address of --connect-to ${r.host}:${r.port || ''}:` +
+          `${other === 6 ? `[${address}]` : address}:` +
+          `${r.toPort || ''}: the route would connect over IPv${other}; drop ${flag} or give an IPv${family} address`,
+      );
+    }
+  }
+  for (const p of target.resolve) {
+    if (p.host.toLowerCase() === target.endpoint && p.addresses.every((a) => isIP(a) === other)) {
+      throw new UsageError(
+        `${flag} conflicts with --resolve ${p.host}:${p.addresses.join(',')}: it pins only IPv${other} ` +
+          `addresses; drop ${flag} or pin an IPv${family} address`,
+      );
+    }
+  }
+}

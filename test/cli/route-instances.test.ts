@@ -92,3 +92,39 @@ describe('durations of a run', () => {
     expect(Number(total) * 1000).toBeCloseTo(wallMs, -1);
   }, 90_000);
 });
+
+describe('-4 / -6 against the addresses the user pinned', () => {
+  it('a family flag that contradicts --connect-to or --resolve is one usage line and exit 2', async () => {
+    const ep = lab.endpoint;
+    const cases: [string[], RegExp][] = [
+      [
+        ['--connect-to', `${ep}:8883:127.0.0.1:1`, '-6'],
+        /^iot-doctor: -6 conflicts with the IPv4 address of --connect-to/,
+      ],
+      [['--connect-to', `${ep}:443:[::1]:1`, '-4'], /^iot-doctor: -4 conflicts with the IPv6 address of --connect-to/],
+      [['--connect-to', `:8443:[::1]:1`, '-4'], /^iot-doctor: -4 conflicts with the IPv6 address/],
+      [['--resolve', `${ep}:443:::1`, '-4'], /^iot-doctor: -4 conflicts with --resolve .* only IPv6/],
+      [['--resolve', `${ep}:443:127.0.0.1`, '-6'], /^iot-doctor: -6 conflicts with --resolve .* only IPv4/],
+    ];
+    const runs = await Promise.all(
+      cases.map(([args]) =>
+        runCli(['check', '--endpoint', ep, '--cert', files.cert, '--key', files.key, ...args, '--output', ''], {
+          cwd: work,
+          env: { ...NO_PROXY_ENV, ...NO_AWS_ENV },
+        }),
+      ),
+    );
+    runs.forEach((r, i) => {
+      expect(r.exitCode, r.stdout).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(cases[i]![1]);
+    });
+    // A pin of the chosen family is no conflict: the run probes (and reports the family it was asked for).
+    const ok = await runCli(labCheckArgs(lab, files, ['-4', '--format', 'json', '--routes', 'mqtt-8883']), {
+      cwd: work,
+      env: { ...NO_PROXY_ENV, ...NO_AWS_ENV },
+    });
+    expect(ok.exitCode, ok.stderr).not.toBe(2);
+  }, 90_000);
+});
