@@ -242,6 +242,9 @@ class Mosquitto {
     });
   }
 
+  /** Kills mosquitto and removes its folder when this process dies without closing it (see brokerWatchdog). */
+  watchdog: ChildProcess | undefined;
+
   static async start(binary: string): Promise<Mosquitto> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -272,6 +275,7 @@ class Mosquitto {
       });
       child.on('error', () => {});
       const m = new Mosquitto(child, port, dir);
+      m.watchdog = child.pid === undefined ? undefined : brokerWatchdog(child.pid, dir);
       try {
         await m.waitUntilListening();
         child.stderr?.removeAllListeners('data');
@@ -304,6 +308,7 @@ class Mosquitto {
   }
 
   async close(): Promise<void> {
+    this.watchdog?.kill('SIGKILL');
     if (!this.exited) {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 2_000);
@@ -312,5 +317,26 @@ class Mosquitto {
     }
     this.child.stderr?.destroy();
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A shell that outlives nothing: it waits on a pipe from this process, and when that pipe closes, because this process
+ * ended for any reason (SIGKILL included), it kills mosquitto (PID) and removes its folder (DIR). `close()` kills the
+ * watchdog first. Unreferenced, so it never keeps this process alive; a spawn failure leaves it absent (no watchdog,
+ * as before).
+ */
+function brokerWatchdog(pid: number, dir: string): ChildProcess | undefined {
+  try {
+    const dog = spawn('sh', ['-c', 'read _; kill "$1" 2>/dev/null; rm -rf "$2"', 'sh', String(pid), dir], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    dog.on('error', () => {});
+    dog.stdin?.on('error', () => {});
+    dog.unref();
+    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return dog;
+  } catch {
+    return undefined;
   }
 }
