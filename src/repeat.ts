@@ -7,7 +7,7 @@
 import type { DoctorCheck } from '../checks/types.js';
 import type { CheckResult, RepeatSummary, RouteId, RouteRepeatStats, StageRepeatStats } from './model/index.js';
 import { UsageError } from './errors.js';
-import { ROUTE_IDS, STAGE_IDS } from './model/index.js';
+import { STAGE_IDS, routesIn } from './model/index.js';
 import { defaultClientId, type Target } from './target.js';
 
 /** Most attempts a run may make; more is a usage error. */
@@ -97,7 +97,8 @@ function stageStats(attempts: readonly Attempt[], route: RouteId): StageRepeatSt
  * nearest-rank p50/p95 and maximum duration.
  */
 export function summarizeAttempts(attempts: readonly Attempt[], intervalMs: number): RepeatSummary {
-  const routes = ROUTE_IDS.filter((route) => attempts.some((a) => a.results.some((r) => r.route === route && r.stage)));
+  // Every route instance the attempts probed (`mqtt-8883 via proxy`, `https-443 IPv6`), not only the default ids.
+  const routes = routesIn(attempts.flatMap((a) => a.results));
   const routeStats: RouteRepeatStats[] = routes.map((route) => {
     const failed = attempts.filter((a) => routeFailed(a.results, route)).length;
     return { route, attempts: attempts.length, failed, failureRatio: attempts.length ? failed / attempts.length : 0 };
@@ -119,7 +120,7 @@ export function summarizeAttempts(attempts: readonly Attempt[], intervalMs: numb
 export function representativeResults(attempts: readonly Attempt[]): CheckResult[] {
   const first = attempts[0]?.results ?? [];
   const pick = new Map<string, readonly CheckResult[]>();
-  for (const route of ROUTE_IDS) {
+  for (const route of routesIn(attempts.flatMap((a) => a.results))) {
     const failed = attempts.find((a) => routeFailed(a.results, route));
     pick.set(route, (failed ?? attempts[attempts.length - 1]!).results);
   }

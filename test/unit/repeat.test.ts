@@ -9,7 +9,7 @@ import {
   summarizeAttempts,
 } from '../../src/repeat.js';
 import { parseClientId, type Target } from '../../src/target.js';
-import { allRoutes, fail, localPasses } from './diagnose-fixtures.js';
+import { allRoutes, fail, localPasses, route } from './diagnose-fixtures.js';
 
 describe('--repeat statistics', () => {
   it('nearest-rank percentiles', () => {
@@ -125,5 +125,21 @@ describe('--repeat and the 1 CONNECT per second per client id limit (facts §3.1
     expect(attemptRepeat(fast, target('thing-42', ['https-8443'])).intervalMs).toBe(100);
     expect(attemptRepeat(fast, target(undefined, ['mqtt-8883'])).intervalMs).toBe(100);
     expect(attemptRepeat({ count: 2, intervalMs: 2500 }, target('thing-42', ['mqtt-443'])).intervalMs).toBe(2500);
+  });
+});
+
+describe('repeat statistics over route instances', () => {
+  it('counts the instances of a run (via proxy), and reports their first failed attempt', () => {
+    const proxied = 'mqtt-8883 via proxy';
+    const ok = route(proxied, {});
+    const failed = route(proxied, { tcp: fail('TCP_TIMEOUT', {}, { durationMs: 3000 }) });
+    const s = summarizeAttempts(
+      [ok, failed, ok].map((results, i) => ({ results, durationMs: 100 + i })),
+      0,
+    );
+    expect(s.routes).toEqual([{ route: proxied, attempts: 3, failed: 1, failureRatio: 1 / 3 }]);
+    expect(s.failedAttempts).toBe(1);
+    const picked = representativeResults([ok, failed, ok].map((results) => ({ results, durationMs: 1 })));
+    expect(picked.find((r) => r.id === `route.${proxied}.tcp`)).toMatchObject({ code: 'TCP_TIMEOUT' });
   });
 });
