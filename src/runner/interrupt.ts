@@ -5,7 +5,8 @@ const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 /**
  * While a check runs, Ctrl-C (SIGINT) or SIGTERM prints one line on stderr, "interrupted (SIGINT): N checks finished,
  * M running; no report written", and exits with the shell's code for the signal (128 + signal number: 130, 143), as
- * Node would have done silently. `onEvent` counts the runner's start/finish events; `clearLine` runs first (the
+ * Node would have done silently (or leaves the exit to another handler of the signal, such as `demo`'s lab cleanup,
+ * which exits with the same code). `onEvent` counts the runner's start/finish events; `clearLine` runs first (the
  * progress line's eraser). Returns `dispose`, which removes the handlers once the run is over.
  */
 export function interruptReporter(clearLine?: () => void): {
@@ -22,7 +23,9 @@ export function interruptReporter(clearLine?: () => void): {
         `iot-doctor: interrupted (${signal}): ${finished} check${finished === 1 ? '' : 's'} finished, ` +
           `${running} running; no report written\n`,
       );
-      process.exit(EXIT_CODES[signal]);
+      // Another handler of this signal (demo's lab) stops its servers and removes its folders first, then exits with
+      // the same code; exiting here would cut that short.
+      if (process.listenerCount(signal) <= 1) process.exit(EXIT_CODES[signal]);
     };
     process.on(signal, handler);
     return [signal, handler] as const;
