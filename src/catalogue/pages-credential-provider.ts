@@ -6,7 +6,10 @@ const CP =
 const DECIDES = (status: string, routeCode: string): string =>
   `The credentials-443 route asks the credential provider for temporary AWS credentials (GET /role-aliases/<alias>/credentials with the device certificate) and its protocol cell classifies the answer (field notes §6.3): ${status} is ${routeCode}.`;
 
-/** Pages of ROLE_ALIAS_NOT_FOUND, CREDENTIALS_THING_NAME_INVALID, ASSUME_ROLE_DENIED, ROLE_ASSUMPTION_FAILED, ROLE_DURATION_TOO_LONG. */
+/**
+ * Pages of ROLE_ALIAS_NOT_FOUND, CREDENTIALS_THING_NAME_INVALID, ASSUME_ROLE_DENIED, CREDENTIALS_FORBIDDEN,
+ * ROLE_ASSUMPTION_FAILED, ROLE_DURATION_TOO_LONG.
+ */
 export const CREDENTIAL_PROVIDER_PAGES: readonly CodePage[] = [
   {
     code: 'ROLE_ALIAS_NOT_FOUND',
@@ -35,9 +38,16 @@ export const CREDENTIAL_PROVIDER_PAGES: readonly CodePage[] = [
     code: 'ASSUME_ROLE_DENIED',
     family: 'Authorization',
     meaning:
-      'No policy attached to the certificate allows iot:AssumeRoleWithCertificate on the role alias (a certificate that is not ACTIVE is refused the same way).',
-    decides: DECIDES('403 "Access Denied"', 'CREDENTIALS_ACCESS_DENIED'),
+      'No policy attached to the certificate allows iot:AssumeRoleWithCertificate on the role alias, or a Deny matches it.',
+    decides:
+      DECIDES('403 "Access Denied"', 'CREDENTIALS_ACCESS_DENIED') +
+      ' With AWS credentials cloud.role-alias reads the policies attached to the certificate and evaluates ' +
+      'iot:AssumeRoleWithCertificate on the alias ARN from DescribeRoleAlias (facts §7: an explicit Deny wins, ' +
+      'wildcards, policy variables): denied makes this certain, naming the policies or the Deny statement; allowed ' +
+      'rules it out (CREDENTIALS_FORBIDDEN). Without that answer it is likely (the error table alone), and the finding ' +
+      'says what could not be read.',
     lookAlikes: [
+      { code: 'CREDENTIALS_FORBIDDEN', tell: 'the same 403, but the certificate policies allow the alias' },
       { code: 'CERT_NOT_ACTIVE', tell: 'cloud.certificate shows the status; an inactive certificate also gets 403' },
       { code: 'CREDENTIALS_THING_NAME_INVALID', tell: 'there the 403 says "Invalid thing name passed"' },
     ],
@@ -45,6 +55,25 @@ export const CREDENTIAL_PROVIDER_PAGES: readonly CodePage[] = [
       'Allow "iot:AssumeRoleWithCertificate" on "arn:aws:iot:<region>:<account>:rolealias/<alias>" in a policy attached to the certificate.',
     ],
     confirm: ['aws iot list-attached-policies --target <cert-arn>', 'aws iot get-policy --policy-name <policy>', CP],
+  },
+  {
+    code: 'CREDENTIALS_FORBIDDEN',
+    family: 'Authorization',
+    meaning:
+      'The credential provider answers 403 "Access Denied" although the policies attached to the certificate allow iot:AssumeRoleWithCertificate on the alias: the policy is ruled out.',
+    decides:
+      DECIDES('403 "Access Denied"', 'CREDENTIALS_ACCESS_DENIED') +
+      ' cloud.role-alias evaluated the attached policies and found a statement that allows the alias ARN, so the ' +
+      'finding lists ASSUME_ROLE_DENIED as ruled out and the readings left: a certificate that is not ACTIVE ' +
+      '(cloud.certificate), or a policy change AWS has not applied yet (policies are cached for 6–8 minutes, facts §7).',
+    lookAlikes: [
+      { code: 'ASSUME_ROLE_DENIED', tell: 'there the policies do not allow the alias (or a Deny matches it)' },
+      { code: 'CERT_NOT_ACTIVE', tell: 'cloud.certificate says the certificate is not ACTIVE' },
+    ],
+    remedy: [
+      'Check the certificate status (aws iot describe-certificate); after a policy change, run again in 10 minutes.',
+    ],
+    confirm: ['aws iot describe-certificate --certificate-id <id> --query certificateDescription.status', CP],
   },
   {
     code: 'ROLE_ASSUMPTION_FAILED',

@@ -2,11 +2,13 @@
  * Credential-provider causes (`credentials-443`): the answer of `GET /role-aliases/<alias>/credentials`, classified by
  * the route per the error table of field notes §6.3, named as a root cause with what to change (field notes §6.2). With
  * AWS credentials, cloud.role-alias (DescribeRoleAlias, IAM GetRole) confirms the alias, role, trust and duration
- * causes: the finding then cites it and quotes what AWS holds.
+ * causes: the finding then cites it and quotes what AWS holds. The 403 "Access Denied" (ASSUME_ROLE_DENIED, or ruled
+ * out by the certificate's policies) is assume-role.ts.
  */
 import type { RouteCode } from '../../checks/route-codes.js';
 import type { Finding } from '../model/index.js';
 import type { DiagnosisCode, ResultCode } from './codes.js';
+import { assumeRoleFindings } from './assume-role.js';
 import { finding, ids, isCode, str, type Facts } from './facts.js';
 
 interface Rule {
@@ -46,17 +48,6 @@ const RULES: readonly Rule[] = [
     ],
   },
   {
-    code: 'ASSUME_ROLE_DENIED',
-    routeCode: 'CREDENTIALS_ACCESS_DENIED',
-    title: (a) => `The certificate may not assume role alias ${a}`,
-    explanation: (a) =>
-      'The credential provider answered 403 "Access Denied": no policy attached to the certificate allows ' +
-      `iot:AssumeRoleWithCertificate on rolealias/${a} (a certificate that is not ACTIVE is refused the same way).`,
-    remediation: (a) => [
-      `Add a statement {"Effect":"Allow","Action":"iot:AssumeRoleWithCertificate","Resource":"arn:aws:iot:<region>:<account>:rolealias/${a}"} to a policy attached to the certificate.`,
-    ],
-  },
-  {
     code: 'ROLE_ASSUMPTION_FAILED',
     routeCode: 'CREDENTIALS_ROLE_NOT_ASSUMABLE',
     confirmedBy: ['ROLE_MISSING', 'ROLE_NOT_TRUSTING_CREDENTIALS'],
@@ -86,7 +77,7 @@ const RULES: readonly Rule[] = [
 
 /** One finding per credential-provider cause seen in a `credentials-443` protocol cell (field notes §6.3). */
 export function credentialProviderFindings(facts: Facts): Finding[] {
-  const out: Finding[] = [];
+  const out: Finding[] = assumeRoleFindings(facts);
   for (const rule of RULES) {
     const cells = facts.results.filter((r) => r.route && r.stage === 'protocol' && r.code === rule.routeCode);
     const first = cells[0];

@@ -20,6 +20,8 @@ interface Fault {
   role?: 'missing' | 'untrusted';
   duration?: number;
   alias?: false;
+  /** The certificate's status: INACTIVE makes the provider refuse it with 403 "Access Denied" (as the lab decides). */
+  certificate?: 'INACTIVE';
 }
 
 function seedCredentials(registry: LabRegistry, fault: Fault): void {
@@ -43,6 +45,7 @@ function seedCredentials(registry: LabRegistry, fault: Fault): void {
     ],
   });
   registry.attachPolicy(POLICY, cert.certificateArn);
+  if (fault.certificate) registry.setCertificateStatus(cert.certificateArn, fault.certificate);
 }
 
 /** The credential-provider scenarios over the healthy behaviour and seed of the main scenario list. */
@@ -66,6 +69,11 @@ export function credentialScenarios(healthy: ScenarioBehaviour, seedAccount: See
       'assume-role-denied',
       "Credential provider: the certificate's policies lack iot:AssumeRoleWithCertificate on the alias (403).",
       { policy: false },
+    ),
+    make(
+      'credentials-cert-inactive',
+      'Credential provider: the policy allows the alias, but the certificate is INACTIVE (403 Access Denied).',
+      { certificate: 'INACTIVE' },
     ),
     make(
       'role-assumption-failed',

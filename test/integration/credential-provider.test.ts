@@ -25,7 +25,7 @@ const CASES = [
     scenario: 'assume-role-denied',
     code: 'CREDENTIALS_ACCESS_DENIED',
     diagnosis: 'ASSUME_ROLE_DENIED',
-    cloud: 'ROLE_ALIAS_READY',
+    cloud: 'ASSUME_ROLE_NOT_ALLOWED',
   },
   {
     scenario: 'role-assumption-failed',
@@ -47,10 +47,10 @@ const CASES = [
   },
 ] as const;
 
-const labs = scenarioLabs(
-  CASES.map((c) => c.scenario),
-  { tmpPrefix: 'iot-doctor-credprov-', keyId: 'AKIDCREDPROVTEST' },
-);
+const labs = scenarioLabs([...CASES.map((c) => c.scenario), 'credentials-cert-inactive'], {
+  tmpPrefix: 'iot-doctor-credprov-',
+  keyId: 'AKIDCREDPROVTEST',
+});
 
 async function run(lab: Lab, extra: Record<string, string> = {}): Promise<Report> {
   const files = await lab.writeFiles();
@@ -109,6 +109,76 @@ describe('credentials-443 against the lab credential provider', () => {
       }
     }, 30_000);
   }
+
+  it('assume-role-denied: the attached policies are evaluated on the alias ARN and the finding names them', async () => {
+    const lab = labs.get('assume-role-denied')!;
+    // No IAM endpoint: the policy verdict needs only the IoT API (the certificate's policies), so it still decides.
+    const report = await run(lab);
+    const cloud = report.results.find((r) => r.id === 'cloud.role-alias')!;
+    const arn = `arn:aws:iot:${lab.region}:${lab.registry.accountId}:rolealias/lab-device-role-alias`;
+    const attached = lab.registry.listAttachedPolicies(lab.registry.listCertificates()[0]!.certificateArn);
+    expect(attached.length).toBeGreaterThan(0); // a policy is attached: it lacks the action, it is not missing
+    expect([cloud.status, cloud.code]).toEqual(['fail', 'ASSUME_ROLE_NOT_ALLOWED']);
+    expect(cloud.evidence).toMatchObject({
+      roleAliasArn: arn,
+      assumeRole: 'denied',
+      assumeRoleDecision: 'IMPLICIT_DENY',
+      policiesEvaluated: attached.map((p) => p.policyName),
+    });
+    expect(cloud.summary).toContain(`no statement of ${attached.map((p) => p.policyName).join(', ')} allows it`);
+    const f = report.diagnosis[0]!;
+    expect([f.code, f.confidence]).toEqual(['ASSUME_ROLE_DENIED', 'certain']);
+    expect(f.evidence).toEqual(expect.arrayContaining(['route.credentials-443.protocol', 'cloud.role-alias']));
+    expect(f.explanation).toContain(`AWS confirms it (cloud.role-alias): ${cloud.summary}`);
+    expect(f.explanation).toContain(arn);
+    expect(f.remediation[0]).toBe(
+      `Add the statement {"Effect":"Allow","Action":"iot:AssumeRoleWithCertificate","Resource":"${arn}"} to a policy attached to the certificate.`,
+    );
+    expect(f.params['confirmedBy']).toBe('ASSUME_ROLE_NOT_ALLOWED');
+  }, 30_000);
+
+  it('assume-role-denied without AWS credentials: the table alone makes it likely, not certain', async () => {
+    const lab = labs.get('assume-role-denied')!;
+    delete process.env['AWS_ACCESS_KEY_ID'];
+    try {
+      const report = await run(lab, { 'credentials-endpoint': lab.credentialsEndpoint });
+      expect(cells(report)['protocol']).toBe('fail CREDENTIALS_ACCESS_DENIED');
+      const f = report.diagnosis[0]!;
+      expect([f.code, f.confidence]).toEqual(['ASSUME_ROLE_DENIED', 'likely']);
+      expect(f.evidence).not.toContain('cloud.role-alias');
+    } finally {
+      process.env['AWS_ACCESS_KEY_ID'] = 'AKIDCREDPROVTEST';
+    }
+  }, 30_000);
+
+  it('credentials-cert-inactive: a 403 whose policy allows the alias is not ASSUME_ROLE_DENIED (ruled out)', async () => {
+    const lab = labs.get('credentials-cert-inactive')!;
+    const report = await run(lab);
+    expect(cells(report)).toEqual({
+      dns: 'pass DNS_OVERRIDE',
+      tcp: 'pass TCP_OK',
+      tls: 'pass TLS_OK',
+      protocol: 'fail CREDENTIALS_ACCESS_DENIED',
+    });
+    const cloud = report.results.find((r) => r.id === 'cloud.role-alias')!;
+    expect(cloud.evidence).toMatchObject({ assumeRole: 'allowed', assumeRoleDecision: 'ALLOWED' });
+    expect(cloud.evidence['allowedBy']).toEqual(['policy lab-credentials-policy Statement[0]']);
+    const codes = report.diagnosis.map((f) => f.code);
+    expect(codes).not.toContain('ASSUME_ROLE_DENIED');
+    expect(codes).not.toContain('UNEXPLAINED_FAILURE');
+    // The certificate's status is the cause AWS shows: certain, and it explains the 403 cell.
+    expect([report.diagnosis[0]?.code, report.diagnosis[0]?.confidence]).toEqual(['CERT_NOT_ACTIVE', 'certain']);
+    expect(report.diagnosis[0]?.evidence).toContain('route.credentials-443.protocol');
+    const forbidden = report.diagnosis.find((f) => f.code === 'CREDENTIALS_FORBIDDEN')!;
+    expect(forbidden.confidence).not.toBe('certain');
+    expect(forbidden.ruledOut).toEqual([
+      expect.objectContaining({ code: 'ASSUME_ROLE_DENIED', evidence: ['cloud.role-alias'] }),
+    ]);
+    expect(forbidden.ruledOut![0]!.ruledOutBy).toContain('lab-credentials-policy Statement[0]');
+    expect(forbidden.evidence).toEqual(
+      expect.arrayContaining(['route.credentials-443.protocol', 'cloud.role-alias', 'cloud.certificate']),
+    );
+  }, 30_000);
 
   it('without an IAM endpoint beside the overridden IoT one, the role is not read (nothing leaves for public IAM)', async () => {
     const report = await run(labs.get('role-assumption-failed')!);

@@ -367,6 +367,7 @@ export class IotApi {
         const seconds = d['credentialDurationSeconds'];
         return {
           roleAlias: String(d['roleAlias'] ?? roleAlias),
+          roleAliasArn: String(d['roleAliasArn'] ?? ''),
           roleArn: String(d['roleArn'] ?? ''),
           credentialDurationSeconds: typeof seconds === 'number' ? seconds : 3600,
         };

@@ -156,6 +156,8 @@ export const IOT_API_PERMISSIONS = {
 /** A role alias (DescribeRoleAlias `roleAliasDescription`, field notes §6.4): what the credential provider uses. */
 export interface RoleAliasInfo {
   roleAlias: string;
+  /** `arn:<partition>:iot:<region>:<account>:rolealias/<alias>`; empty when AWS did not return it. */
+  roleAliasArn: string;
   roleArn: string;
   /** 900-43200 seconds. */
   credentialDurationSeconds: number;
