@@ -44,14 +44,31 @@ export interface AuthorizerAnswer {
   refreshAfterInSeconds?: number;
 }
 
+/** Where a request reached the authorizer: a live MQTT CONNECT, or the control plane's TestInvokeAuthorizer. */
+export type CustomAuthVia = 'connect' | 'test-invoke';
+
+/** At most this many requests are kept in `CustomAuthStore.requests` (the oldest go first). */
+const MAX_REQUESTS = 50;
+
 /** The custom authorizers of one lab account and its default authorizer (SetDefaultAuthorizer). */
 export class CustomAuthStore {
   readonly authorizers = new Map<string, LabAuthorizer>();
   defaultAuthorizerName: string | undefined;
+  /**
+   * The last requests the authorizers were asked about (at most 50), live and through TestInvokeAuthorizer: what the
+   * lab's AWS side received, so that a test can compare the two with what the device sent.
+   */
+  readonly requests: { via: CustomAuthVia; request: CustomAuthRequest }[] = [];
 
   /** Adds (or replaces) an authorizer. */
   put(a: LabAuthorizer): void {
     this.authorizers.set(a.authorizerName, a);
+  }
+
+  /** Keeps `request` in `requests` (bounded). */
+  record(via: CustomAuthVia, request: CustomAuthRequest): void {
+    this.requests.push({ via, request });
+    if (this.requests.length > MAX_REQUESTS) this.requests.splice(0, this.requests.length - MAX_REQUESTS);
   }
 }
 
@@ -142,6 +159,7 @@ export function authenticateCustom(
   req: CustomAuthRequest,
   refusalCode = 0x86,
 ): CustomAuthGrant | CustomAuthRefusal {
+  store.record('connect', req);
   const refuse = (why: string): CustomAuthRefusal => ({ ok: false, why, code: refusalCode });
   const a = authorizerFor(store, req.authorizerName);
   if (!a) return refuse(`custom authorizer ${req.authorizerName ?? '(default)'} not found`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { targetFromArgs } from '../../src/commands.js';
+import { customAuthOf } from '../../src/lab/custom-auth.js';
 import type { Lab } from '../../src/lab/index.js';
 import type { Report } from '../../src/model/index.js';
 import { FORMATS } from '../../src/report/formats.js';
@@ -136,6 +137,57 @@ describe('mqtt-custom-auth-443 against the lab custom authorizer', () => {
     const top = report.diagnosis[0]!;
     expect(top.code).toBe('CUSTOM_AUTH_REFUSED');
     expect(top.candidates?.map((x) => x.code)).toContain('CUSTOM_AUTH_SIGNATURE_INVALID');
+  }, 30_000);
+
+  /** What the lab's authorizers received in one run: the live CONNECT's request and TestInvokeAuthorizer's. */
+  async function authorizerRequests(lab: Lab, extra: Partial<CheckArgs> = {}) {
+    const store = customAuthOf(lab.registry);
+    store.requests.length = 0;
+    const report = await run(lab, extra);
+    const plain = (via: string) => {
+      const hit = store.requests.filter((r) => r.via === via);
+      expect(hit, `one ${via} request`).toHaveLength(1);
+      const { password, ...rest } = hit[0]!.request;
+      return { ...rest, password: password?.toString('utf8') };
+    };
+    return { report, connect: plain('connect'), testInvoke: plain('test-invoke') };
+  }
+
+  it('cross-check: TestInvokeAuthorizer gets the token, signature, client id, SNI and password of the live CONNECT', async () => {
+    // The authorizer said no: the same request reached it both ways, so the refusal is the authorizer's own.
+    const lab = labs.get('custom-auth-denied')!;
+    const extra = { password: 'pw-crosscheck-1', username: 'device-user' };
+    const { report, connect, testInvoke } = await authorizerRequests(lab, extra);
+    const protocol = report.results.find((r) => r.id === `route.${ROUTE}.protocol`)!;
+    expect(connect).toEqual({
+      authorizerName: lab.scenario.checkFlags?.['authorizer'],
+      token: lab.customAuth!.token,
+      signature: lab.customAuth!.signature,
+      password: 'pw-crosscheck-1',
+      clientId: protocol.evidence['clientId'],
+      serverName: lab.endpoint,
+    });
+    expect(testInvoke).toEqual(connect);
+    expect(cloudCode(report)).toBe('AUTHORIZER_REFUSES');
+    expect(report.diagnosis[0]?.code).toBe('CUSTOM_AUTH_DENIED');
+  }, 30_000);
+
+  it('cross-check: when the network changed the request, TestInvokeAuthorizer still sees what the probe sent', async () => {
+    const lab = labs.get('custom-auth-request-altered')!;
+    const { report, connect, testInvoke } = await authorizerRequests(lab);
+    // The middlebox stripped the username's query: the live request lost token, signature and authorizer name...
+    expect(connect.token).toBeUndefined();
+    expect(connect.signature).toBeUndefined();
+    // ...while the control plane was asked with the probe's own, for the same client id and SNI.
+    expect(testInvoke).toMatchObject({
+      token: lab.customAuth!.token,
+      signature: lab.customAuth!.signature,
+      clientId: connect.clientId,
+      serverName: connect.serverName,
+    });
+    expect(connect.serverName).toBe(lab.endpoint);
+    expect(cloudCode(report)).toBe('AUTHORIZER_AUTHENTICATES');
+    expect(report.diagnosis[0]?.code).toBe('CUSTOM_AUTH_REQUEST_ALTERED');
   }, 30_000);
 
   it('signs the token with --token-signing-key FILE (RSA-SHA256) instead of --token-signature', async () => {

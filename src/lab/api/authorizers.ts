@@ -43,23 +43,27 @@ function testInvoke(req: ApiRequest, ctx: ApiContext): unknown {
   const token = str(req.body['token']);
   if (token !== undefined && token.length > 6144) throw invalid('token must be at most 6144 characters');
   const signature = str(req.body['tokenSignature']);
+  const mqtt = (req.body['mqttContext'] ?? {}) as Record<string, unknown>;
+  const tls = (req.body['tlsContext'] ?? {}) as Record<string, unknown>;
+  const password = str(mqtt['password']);
+  const clientId = str(mqtt['clientId']);
+  const serverName = str(tls['serverName']);
+  const request = {
+    authorizerName: a.authorizerName,
+    ...(token !== undefined ? { token } : {}),
+    ...(signature !== undefined ? { signature } : {}),
+    ...(password !== undefined ? { password: Buffer.from(password, 'base64') } : {}),
+    ...(clientId !== undefined ? { clientId } : {}),
+    ...(serverName !== undefined ? { serverName } : {}),
+  };
+  customAuthOf(ctx.registry).record('test-invoke', request);
   if (
     !a.signingDisabled &&
     (token === undefined || !signature || !signatureVerifies(token, signature, a.tokenSigningPublicKeys))
   ) {
     return { isAuthenticated: false, policyDocuments: [] };
   }
-  const mqtt = (req.body['mqttContext'] ?? {}) as Record<string, unknown>;
-  const tls = (req.body['tlsContext'] ?? {}) as Record<string, unknown>;
-  const password = str(mqtt['password']);
-  const clientId = str(mqtt['clientId']);
-  const serverName = str(tls['serverName']);
-  return invokeLambda(a, {
-    ...(token !== undefined ? { token } : {}),
-    ...(password !== undefined ? { password: Buffer.from(password, 'base64') } : {}),
-    ...(clientId !== undefined ? { clientId } : {}),
-    ...(serverName !== undefined ? { serverName } : {}),
-  });
+  return invokeLambda(a, request);
 }
 
 /** The custom-authorizer rows of the operation table. */
