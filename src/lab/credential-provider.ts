@@ -31,10 +31,24 @@ export interface LabRole {
   maxSessionDuration: number;
 }
 
+/** At most this many handed-out credentials are kept in `RoleAliasStore.issued` (the oldest go first). */
+const MAX_ISSUED = 50;
+
 /** Role aliases and roles of the lab account. */
 export class RoleAliasStore {
   readonly aliases = new Map<string, RoleAliasRecord>();
   readonly roles = new Map<string, LabRole>();
+  /**
+   * The secret values of the last temporary credentials handed out (at most 50: access key id, secret access key,
+   * session token each), so that a test can scan every output of a run for exactly what the device received.
+   */
+  readonly issued: string[][] = [];
+
+  /** Keeps the secret values of one answer in `issued` (bounded). */
+  recordIssued(values: string[]): void {
+    this.issued.push(values);
+    if (this.issued.length > MAX_ISSUED) this.issued.splice(0, this.issued.length - MAX_ISSUED);
+  }
 
   /** Adds (or replaces) a role alias. */
   put(alias: string, roleArn: string, credentialDurationSeconds = 3600): RoleAliasRecord {
@@ -98,15 +112,11 @@ function decide(req: IncomingMessage, registry: LabRegistry, authorizer: Authori
     };
   }
   const expiration = new Date(Date.now() + alias.credentialDurationSeconds * 1000).toISOString();
-  return {
-    status: 200,
-    credentials: {
-      accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
-      expiration,
-    },
-  };
+  const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
+  const secretAccessKey = randomBytes(30).toString('base64');
+  const sessionToken = `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`;
+  store.recordIssued([accessKeyId, secretAccessKey, sessionToken]);
+  return { status: 200, credentials: { accessKeyId, secretAccessKey, sessionToken, expiration } };
 }
 
 /** What the listener needs. */
