@@ -59,7 +59,8 @@ function closeInBackground(socket: TLSSocket, raw: Socket | undefined): void {
 }
 
 /**
- * A second connection for the same route: the stages before `client-auth` run again on a fresh `RouteRun` (so a proxy
+ * A second connection for the same route: the stages before `client-auth` (or, on a route without it, before the
+ * first protocol-level stage) run again on a fresh `RouteRun` (so a proxy
  * or any other transport is crossed the same way). Its sockets are owned by the first run (destroyed on abort).
  */
 async function connectAgain(
@@ -69,6 +70,7 @@ async function connectAgain(
     if (stage === 'client-auth' || again.signal.aborted) break;
     if (again.outcomes.some((o) => o.stage === stage)) continue;
     const def = stageDef(again.spec, stage);
+    if (def.protocolLevel) break; // a route without client-auth (custom authentication): up to the protocol
     const produced = await def.run(again);
     again.outcomes.push(...produced);
     if (!mayContinue(again.outcomes, produced.length, def)) break;

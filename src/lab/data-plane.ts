@@ -30,6 +30,7 @@ import { Presence } from './lifecycle.js';
 import { handleMqttConnection, type MqttFrontDeps } from './mqtt-front.js';
 import { closeServer, listen, reserveClosedPort, type SocketTracker, type TimerSet } from './net-util.js';
 import type { LabRecords } from './records.js';
+import type { EarlyPacketsVariant } from './early-packets.js';
 import type { ScenarioBehaviour } from './scenarios.js';
 import { DEFAULT_POLICY_CIPHERS, serverKeyFor } from './tls-policy.js';
 import { handleWssUpgrade, type WssIamDecision } from './wss-front.js';
@@ -74,6 +75,8 @@ export interface DataPlaneOptions {
   customAuth?: { store: CustomAuthStore; behaviour?: CustomAuthBehaviour };
   /** MQTT over WebSocket (SigV4) on 443 without ALPN: the lab's region and its IAM switch (wss-front.ts). */
   wss?: { region: string; iam: WssIamDecision };
+  /** Packets sent before the CONNACK: the lab variant (early-packets.ts); default in order. */
+  earlyPackets?: EarlyPacketsVariant;
 }
 
 /** How long a client may take to send its ClientHello. */
@@ -135,6 +138,7 @@ export class DataPlane {
       }),
     };
     if (opts.records) this.mqttDeps.records = opts.records;
+    if (opts.earlyPackets) this.mqttDeps.earlyPackets = opts.earlyPackets;
     const custom = opts.customAuth;
     this.customAuthDeps = custom && {
       ...this.mqttDeps,

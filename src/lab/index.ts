@@ -23,6 +23,7 @@ import { customAuthOf } from './custom-auth.js';
 import { issueCertificate, issueServerCertificate } from './pki.js';
 import { checkBindAddress, hostForUrl, SocketTracker, TimerSet } from './net-util.js';
 import { startOtherDevice } from './other-device.js';
+import type { EarlyPacketsVariant } from './early-packets.js';
 import { LabRecords, type TakeoverLogReason } from './records.js';
 import { LabRegistry } from './registry.js';
 import {
@@ -35,6 +36,7 @@ import {
 
 export { SCENARIOS, LAB_DEVICE_NAME, LAB_PROBE_TOPIC_PREFIX, LAB_DEVICE_POLICY } from './scenarios.js';
 export type { ScenarioInfo } from './scenarios.js';
+export { EARLY_PACKETS_VARIANTS, type EarlyPacketsVariant } from './early-packets.js';
 export { LabRegistry } from './registry.js';
 export type {
   CertificateRecord,
@@ -78,6 +80,11 @@ export interface LabOptions {
   log?: (message: string) => void;
   /** How the AWS IoT logs word a takeover disconnect (unconfirmed, field notes §8); default DUPLICATE_CLIENT_ID. */
   takeoverLogReason?: TakeoverLogReason;
+  /**
+   * What the MQTT front does with packets a client sends before the CONNACK (unconfirmed for AWS IoT,
+   * early-packets.ts): `in-order` (default, MQTT 3.1.1 §3.1.4), `close`, `discard` or `late-subscription`.
+   */
+  earlyPackets?: EarlyPacketsVariant;
 }
 
 export interface Lab {
@@ -247,6 +254,7 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     records,
     customAuth: { store: customAuthOf(registry), behaviour: { ...DEFAULT_CUSTOM_AUTH, ...def.customAuth?.behaviour } },
     wss: { region: registry.region, iam: def.wssIam ?? 'allow' },
+    ...(opts.earlyPackets ? { earlyPackets: opts.earlyPackets } : {}),
   }));
   await dataPlane.start();
   const controlPlane = (parts.controlPlane = new ControlPlane({

@@ -20,6 +20,7 @@ import type { IConnectPacket } from 'mqtt-packet';
 import type { Authorizer, ConnectionIdentity } from './authz.js';
 import { connectionIdentities, connectionSockets, deniedConnections, type LabBroker } from './broker.js';
 import type { DisconnectReason, Presence } from './lifecycle.js';
+import { EarlyPackets, type EarlyPacketsVariant } from './early-packets.js';
 import { Mqtt311Connection } from './mqtt311-conn.js';
 import { clientIdProblem, effectiveKeepalive } from './mqtt-limits.js';
 import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
@@ -47,6 +48,8 @@ export interface MqttFrontDeps {
    * instead of the client certificate (custom-auth-front.ts).
    */
   authenticate?: (socket: TLSSocket, connect: IConnectPacket) => Authenticated | Refusal;
+  /** Packets sent before the CONNACK: the lab variant of AWS's unconfirmed handling (early-packets.ts); default in order. */
+  earlyPackets?: EarlyPacketsVariant;
 }
 
 /** Time a client has to send CONNECT after the TLS handshake. */
@@ -191,15 +194,23 @@ function accept311(
   const first = Buffer.concat([encodePacket({ ...connect, keepalive }, 4), rest]);
   const session = deps.presence.connected(presenceSubject(socket, identity, connect.clientId));
   let reason: DisconnectReason = 'CONNECTION_LOST';
-  const conn = new Mqtt311Connection(socket, first, connect.clientId, {
-    log: deps.log,
-    hangUp: () => deps.hangUp(socket),
-    onDisconnect: () => {
-      reason = 'CLIENT_INITIATED_DISCONNECT';
-      deps.records?.clientDisconnect(socket);
+  const variant = deps.earlyPackets ?? 'in-order';
+  const early = variant === 'in-order' ? undefined : new EarlyPackets(variant, 4, deps.log);
+  const conn = new Mqtt311Connection(
+    socket,
+    first,
+    connect.clientId,
+    {
+      log: deps.log,
+      hangUp: () => deps.hangUp(socket),
+      onDisconnect: () => {
+        reason = 'CLIENT_INITIATED_DISCONNECT';
+        deps.records?.clientDisconnect(socket);
+      },
+      onViolation: () => (reason = 'CLIENT_ERROR'),
     },
-    onViolation: () => (reason = 'CLIENT_ERROR'),
-  });
+    early,
+  );
   connectionIdentities.set(conn, identity);
   connectionSockets.set(conn, socket);
   socket.once('close', () => session.disconnected(deniedConnections.has(conn) ? 'AUTH_ERROR' : reason));

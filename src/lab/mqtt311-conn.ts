@@ -11,6 +11,7 @@
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { IPublishPacket, ISubscribePacket } from 'mqtt-packet';
+import type { EarlyPackets } from './early-packets.js';
 import { decodePacket, MqttFramer, PACKET_TYPE, packetType } from './mqtt-codec.js';
 import { MAX_PAYLOAD_BYTES, topicProblem } from './mqtt-limits.js';
 
@@ -34,14 +35,21 @@ type Verdict = 'pass' | 'drop' | 'close';
  */
 export class Mqtt311Connection extends Duplex {
   private readonly framer = new MqttFramer();
+  /** Frames what aedes writes, when `early` must see the packets to the client. */
+  private readonly outFramer = new MqttFramer();
   private readonly who: string;
+  private sawConnect = false;
 
-  /** Starts reading `socket` at once. */
+  /**
+   * Starts reading `socket` at once. `early`: a lab variant of the handling of packets sent before the CONNACK
+   * (early-packets.ts); absent: processed in order, as the MQTT standard says.
+   */
   constructor(
     private readonly socket: TLSSocket,
     first: Buffer,
     clientId: string,
     private readonly events: Mqtt311Events,
+    private readonly early?: EarlyPackets,
   ) {
     super();
     this.who = clientId;
@@ -57,7 +65,18 @@ export class Mqtt311Connection extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.socket.destroyed) return callback();
-    this.socket.write(chunk, () => callback());
+    if (!this.early) {
+      this.socket.write(chunk, () => callback());
+      return;
+    }
+    let frames: Buffer[];
+    try {
+      frames = this.outFramer.push(chunk).filter((f) => this.early!.toClient(f));
+    } catch {
+      frames = [];
+    }
+    if (frames.length === 0) return callback();
+    this.socket.write(Buffer.concat(frames), () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -80,7 +99,9 @@ export class Mqtt311Connection extends Duplex {
       return;
     }
     for (const frame of frames) {
-      const verdict = this.verdict(frame);
+      const early = this.earlyVerdict(frame);
+      if (early === 'drop') continue;
+      const verdict = early === 'close' ? 'close' : this.verdict(frame);
       if (verdict === 'close') {
         this.events.onViolation();
         this.events.hangUp();
@@ -88,6 +109,15 @@ export class Mqtt311Connection extends Duplex {
       }
       if (verdict === 'pass') this.push(frame);
     }
+  }
+
+  /** The lab variant's word on a packet after the CONNECT (the first frame is the CONNECT itself). */
+  private earlyVerdict(frame: Buffer): Verdict {
+    if (!this.sawConnect) {
+      this.sawConnect = true;
+      return 'pass';
+    }
+    return this.early ? this.early.fromClient(frame) : 'pass';
   }
 
   private verdict(frame: Buffer): Verdict {

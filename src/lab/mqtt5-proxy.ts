@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { IPublishPacket, ISubackPacket, ISubscribePacket } from 'mqtt-packet';
 import type { Authorizer, ConnectionIdentity } from './authz.js';
 import { decodePacket, encodePacket, MqttFramer, PACKET_TYPE, packetType, type Packet } from './mqtt-codec.js';
+import { EarlyPackets, type EarlyPacketsVariant } from './early-packets.js';
 import type { DisconnectReason, PresenceSession } from './lifecycle.js';
 import { MAX_PAYLOAD_BYTES, topicProblem } from './mqtt-limits.js';
 import type { SocketTracker, TimerSet } from './net-util.js';
@@ -47,6 +48,8 @@ export interface Mqtt5ProxyDeps {
   rewritten?: Buffer;
   /** The keep-alive AWS applies (facts §3.1), announced as Server Keep Alive when it differs from the request. */
   keepalive?: number;
+  /** Packets sent before the CONNACK: the lab variant of AWS's unconfirmed handling (early-packets.ts); default in order. */
+  earlyPackets?: EarlyPacketsVariant;
 }
 
 /**
@@ -77,6 +80,7 @@ class Mqtt5Proxy {
   private readonly partialSubscribes = new Map<number, boolean[]>();
   private closing = false;
   private reason: DisconnectReason = 'CONNECTION_LOST';
+  private readonly early: EarlyPackets | undefined;
 
   constructor(
     private readonly client: TLSSocket,
@@ -85,6 +89,8 @@ class Mqtt5Proxy {
     private readonly deps: Mqtt5ProxyDeps,
   ) {
     this.who = identity.clientId ?? '';
+    const variant = deps.earlyPackets ?? 'in-order';
+    this.early = variant === 'in-order' ? undefined : new EarlyPackets(variant, 5, deps.log);
     this.upstream = createConnection({ host: '127.0.0.1', port });
     deps.tracker.add(this.upstream);
     this.upstream.setNoDelay(true);
@@ -140,6 +146,13 @@ class Mqtt5Proxy {
   }
 
   private onClientFrame(frame: Buffer): void {
+    const early = this.early?.fromClient(frame);
+    if (early === 'drop') return;
+    if (early === 'close') {
+      this.reason = 'CLIENT_ERROR';
+      this.closeBoth();
+      return;
+    }
     const type = packetType(frame);
     if (type === PACKET_TYPE.disconnect) this.reason = 'CLIENT_INITIATED_DISCONNECT';
     if (type !== PACKET_TYPE.publish && type !== PACKET_TYPE.subscribe) {
@@ -247,6 +260,14 @@ class Mqtt5Proxy {
 
   private onBrokerFrame(frame: Buffer): void {
     const type = packetType(frame);
+    if (this.early && !this.early.toClient(frame)) {
+      // Kept from the client by the lab variant: acknowledged to the broker as if delivered.
+      const packet = decodePacket(frame, 5);
+      if (packet.cmd === 'publish' && packet.qos === 1 && packet.messageId !== undefined) {
+        this.upstream.write(encodePacket({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0 }, 5));
+      }
+      return;
+    }
     if (type === PACKET_TYPE.connack) {
       this.client.write(this.connack(frame));
       return;

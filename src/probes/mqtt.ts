@@ -111,11 +111,40 @@ const FIRST_PACKET_BYTES: Readonly<Record<4 | 5, readonly number[]>> = { 4: [0x2
 
 /** Received messages kept for `receive()`; older ones are dropped first. */
 const MAX_MESSAGES = 256;
-/** Packet identifiers of our SUBSCRIBE and PUBLISH (one of each per session). */
-const SUBSCRIBE_ID = 1;
-const PUBLISH_ID = 2;
 
 type Waiter = (packet: Packet) => boolean;
+
+/** What an accepted CONNACK says: the session-present flag and the MQTT 5 properties. */
+export interface Connacked {
+  sessionPresent: boolean;
+  properties?: Record<string, unknown>;
+}
+
+/** The answers to a pipelined CONNECT, SUBSCRIBE and PUBLISH (`MqttSession.pipeline`), each timed from the write. */
+export interface Pipelined {
+  connack: Promise<MqttStep<Connacked>>;
+  suback: Promise<MqttStep<{ grantedQos: number }>>;
+  puback: Promise<MqttStep>;
+}
+
+/** The SUBACK of SUBSCRIBE `id`: ok with the granted QoS, or `refused` for a code ≥ 0x80; other packets: undefined. */
+function subackStep(packet: Packet, id: number): MqttStep<{ grantedQos: number }> | undefined {
+  if (packet.cmd !== 'suback' || packet.messageId !== id) return undefined;
+  const first = (packet as ISubackPacket).granted[0];
+  const qos = typeof first === 'number' ? first : 0x80;
+  return qos < 0x80
+    ? { ok: true, durationMs: 0, grantedQos: qos }
+    : { ok: false, kind: 'refused', code: qos, reason: reasonName(qos, 5), durationMs: 0 };
+}
+
+/** The PUBACK of PUBLISH `id`: ok, or `refused` for an MQTT 5 reason code ≥ 0x80; other packets: undefined. */
+function pubackStep(packet: Packet, id: number): MqttStep | undefined {
+  if (packet.cmd !== 'puback' || packet.messageId !== id) return undefined;
+  const code = packet.reasonCode ?? 0;
+  return code < 0x80
+    ? { ok: true, durationMs: 0 }
+    : { ok: false, kind: 'refused', code, reason: reasonName(code, 5), durationMs: 0 };
+}
 
 /** What `MqttSession.hold` saw: closed or not, the MQTT 5 DISCONNECT reason code, the TLS alert, ms held. */
 export interface HoldOutcome {
@@ -143,6 +172,8 @@ export class MqttSession {
   private receivedBytes = 0;
   private ping: NodeJS.Timeout | undefined;
   private protocolError: Extract<MqttStep<never>, { kind: 'error' | 'invalid' | 'too-large' }> | undefined;
+  /** The next packet identifier of a SUBSCRIBE or PUBLISH (1-65535, MQTT 3.1.1 §2.3.1): each attempt uses new ones. */
+  private nextPacketId = 1;
 
   constructor(
     private readonly socket: Duplex,
@@ -232,9 +263,17 @@ export class MqttSession {
     for (const w of [...this.waiters]) w(packet);
   }
 
-  private send(packet: Packet): void {
-    if (!this.closed && !this.socket.destroyed)
-      this.socket.write(this.codec.generate(packet, { protocolVersion: this.opts.version }));
+  private send(...packets: Packet[]): void {
+    if (this.closed || this.socket.destroyed) return;
+    const bytes = packets.map((p) => this.codec.generate(p, { protocolVersion: this.opts.version }));
+    // One write: pipelined packets leave in one TLS record and one TCP segment.
+    this.socket.write(bytes.length === 1 ? bytes[0]! : Buffer.concat(bytes));
+  }
+
+  private packetId(): number {
+    const id = this.nextPacketId;
+    this.nextPacketId = (id % 65535) + 1;
+    return id;
   }
 
   /**
@@ -274,37 +313,75 @@ export class MqttSession {
     });
   }
 
-  /** CONNECT with a clean session; CONNACK 0 is ok, any other code `refused` (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2). */
-  connect(): Promise<MqttStep<{ sessionPresent: boolean; properties?: Record<string, unknown> }>> {
+  /** The CONNECT of this session: clean session, the client id, keep-alive, user name and password when given. */
+  private connectPacket(): Packet {
     const { clientId, version, keepaliveSeconds, username, password } = this.opts;
-    return this.step<{ sessionPresent: boolean; properties?: Record<string, unknown> }>(
+    return {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: version,
+      clean: true,
+      clientId,
+      keepalive: keepaliveSeconds,
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password: Buffer.from(password, 'utf8') } : {}),
+    };
+  }
+
+  private connackStep(packet: Packet): MqttStep<Connacked> | undefined {
+    if (packet.cmd !== 'connack') return undefined;
+    const version = this.opts.version;
+    const connack = packet as IConnackPacket;
+    const code = (version === 5 ? connack.reasonCode : connack.returnCode) ?? 0;
+    if (code !== 0) return { ok: false, kind: 'refused', code, reason: reasonName(code, version), durationMs: 0 };
+    this.startPing();
+    return {
+      ok: true,
+      durationMs: 0,
+      sessionPresent: Boolean(connack.sessionPresent),
+      ...(connack.properties ? { properties: connack.properties as Record<string, unknown> } : {}),
+    };
+  }
+
+  /** CONNECT with a clean session; CONNACK 0 is ok, any other code `refused` (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2). */
+  connect(): Promise<MqttStep<Connacked>> {
+    return this.step<Connacked>(
       () => {
-        this.send({
-          cmd: 'connect',
-          protocolId: 'MQTT',
-          protocolVersion: version,
-          clean: true,
-          clientId,
-          keepalive: keepaliveSeconds,
-          ...(username !== undefined ? { username } : {}),
-          ...(password !== undefined ? { password: Buffer.from(password, 'utf8') } : {}),
-        });
+        this.send(this.connectPacket());
         return undefined;
       },
-      (packet) => {
-        if (packet.cmd !== 'connack') return undefined;
-        const connack = packet as IConnackPacket;
-        const code = (version === 5 ? connack.reasonCode : connack.returnCode) ?? 0;
-        if (code !== 0) return { ok: false, kind: 'refused', code, reason: reasonName(code, version), durationMs: 0 };
-        this.startPing();
-        return {
-          ok: true,
-          durationMs: 0,
-          sessionPresent: Boolean(connack.sessionPresent),
-          ...(connack.properties ? { properties: connack.properties as Record<string, unknown> } : {}),
-        };
-      },
+      (packet) => this.connackStep(packet),
     );
+  }
+
+  /**
+   * CONNECT, SUBSCRIBE QoS 1 on `topic` and PUBLISH QoS 1 of `payload` on it, in one write, without waiting for the
+   * CONNACK (MQTT 3.1.1 §3.1.4: the client may send more packets right after CONNECT; the server must not process
+   * them before it accepted the CONNECT). Returns the three answers as `connect()`, `subscribe()` and `publish()`
+   * would (each timed in ms from the write); the packet identifiers are fresh, so a later `subscribe()` or
+   * `publish()` on the same session is never confused with these.
+   */
+  pipeline(topic: string, payload: string): Pipelined {
+    const subscribeId = this.packetId();
+    const publishId = this.packetId();
+    const connack = this.step<Connacked>(
+      () => undefined,
+      (p) => this.connackStep(p),
+    );
+    const suback = this.step<{ grantedQos: number }>(
+      () => undefined,
+      (p) => subackStep(p, subscribeId),
+    );
+    const puback = this.step<unknown>(
+      () => undefined,
+      (p) => pubackStep(p, publishId),
+    );
+    this.send(
+      this.connectPacket(),
+      { cmd: 'subscribe', messageId: subscribeId, subscriptions: [{ topic, qos: 1 }] },
+      { cmd: 'publish', topic, payload, qos: 1, messageId: publishId, retain: false, dup: false },
+    );
+    return { connack, suback, puback };
   }
 
   /** PINGREQ every keep-alive interval while the session lasts, so a long wait never trips the server's timer. */
@@ -317,36 +394,25 @@ export class MqttSession {
 
   /** SUBSCRIBE QoS 1; a granted QoS ≥ 0x80 in the SUBACK is `refused` (3.1.1: 0x80 failure; 5: the reason code). */
   subscribe(topic: string): Promise<MqttStep<{ grantedQos: number }>> {
+    const id = this.packetId();
     return this.step<{ grantedQos: number }>(
       () => {
-        this.send({ cmd: 'subscribe', messageId: SUBSCRIBE_ID, subscriptions: [{ topic, qos: 1 }] });
+        this.send({ cmd: 'subscribe', messageId: id, subscriptions: [{ topic, qos: 1 }] });
         return undefined;
       },
-      (packet) => {
-        if (packet.cmd !== 'suback' || packet.messageId !== SUBSCRIBE_ID) return undefined;
-        const first = (packet as ISubackPacket).granted[0];
-        const qos = typeof first === 'number' ? first : 0x80;
-        return qos < 0x80
-          ? { ok: true, durationMs: 0, grantedQos: qos }
-          : { ok: false, kind: 'refused', code: qos, reason: reasonName(qos, 5), durationMs: 0 };
-      },
+      (packet) => subackStep(packet, id),
     );
   }
 
   /** PUBLISH QoS 1, not retained; an MQTT 5 PUBACK reason code ≥ 0x80 is `refused`. */
   publish(topic: string, payload: string): Promise<MqttStep> {
+    const id = this.packetId();
     return this.step<unknown>(
       () => {
-        this.send({ cmd: 'publish', topic, payload, qos: 1, messageId: PUBLISH_ID, retain: false, dup: false });
+        this.send({ cmd: 'publish', topic, payload, qos: 1, messageId: id, retain: false, dup: false });
         return undefined;
       },
-      (packet) => {
-        if (packet.cmd !== 'puback' || packet.messageId !== PUBLISH_ID) return undefined;
-        const code = packet.reasonCode ?? 0;
-        return code < 0x80
-          ? { ok: true, durationMs: 0 }
-          : { ok: false, kind: 'refused', code, reason: reasonName(code, 5), durationMs: 0 };
-      },
+      (packet) => pubackStep(packet, id),
     );
   }
 
