@@ -49,12 +49,14 @@ export interface ClientIdTurn {
 
 /**
  * Whether the route pipelines its MQTT exchange: the session runs on the TLS socket itself (not a WebSocket
- * channel, whose second connection would need a second upgrade), the route can open a second connection, and the
- * run's deadline leaves room for a sequential repetition on it (the CONNECT spacing, `REPEAT_RTTS` round trips of
- * the TCP connect's time, and `REPEAT_HEADROOM_MS`). A short `--timeout` therefore means the sequential exchange.
+ * channel, whose second connection would need a second upgrade), the client authenticates with its certificate (a
+ * custom-authentication CONNECT invokes the customer's authorizer Lambda: a repetition would invoke it twice and the
+ * cross-check compares the one live CONNECT's request), the route can open a second connection, and the run's
+ * deadline leaves room for a sequential repetition on it (the CONNECT spacing, `REPEAT_RTTS` round trips of the TCP
+ * connect's time, and `REPEAT_HEADROOM_MS`). A short `--timeout` therefore means the sequential exchange.
  */
 export function mayPipeline(run: RouteRun): boolean {
-  if (run.channel || !run.reconnect) return false;
+  if (run.channel || run.spec.auth === 'custom' || !run.reconnect) return false;
   return run.ctx.deadline.remainingMs() >= repeatBudgetMs(run) + PIPELINE_WINDOW_MIN_MS;
 }
 

@@ -1,8 +1,9 @@
 /**
  * The MQTT session of a route (rows `protocol` and `round-trip`), over the route's own TLS socket: CONNECT/CONNACK,
- * then SUBSCRIBE, PUBLISH QoS 1 and the message received back (MQTT 3.1.1 / 5), pipelined in one round trip when the
- * run's deadline leaves room to repeat a failed attempt sequentially (protocol-mqtt-pipelined.ts), else one step
- * after the other (protocol-mqtt-exchange.ts). Routes that share the user's client id take turns (AWS IoT closes the
+ * then SUBSCRIBE, PUBLISH QoS 1 and the message received back (MQTT 3.1.1 / 5). On the certificate routes over TLS
+ * they are pipelined in one round trip when the run's deadline leaves room to repeat a failed attempt sequentially
+ * (protocol-mqtt-pipelined.ts); otherwise (WebSocket, custom authentication, a short deadline) one step after the
+ * other (protocol-mqtt-exchange.ts). Routes that share the user's client id take turns (AWS IoT closes the
  * older connection of a duplicate id: facts §3); the subscription stays up until the HTTPS routes of the run have
  * published through it.
  */
