@@ -50,7 +50,13 @@ function seedCredentials(registry: LabRegistry, fault: Fault): void {
 
 /** The credential-provider scenarios over the healthy behaviour and seed of the main scenario list. */
 export function credentialScenarios(healthy: ScenarioBehaviour, seedAccount: Seed): ScenarioDefinition[] {
-  const make = (name: string, description: string, fault: Fault, thingName?: string): ScenarioDefinition => ({
+  const make = (
+    name: string,
+    description: string,
+    fault: Fault,
+    thingName?: string,
+    apiAccessDenied?: string[],
+  ): ScenarioDefinition => ({
     name,
     description,
     checkFlags: { 'role-alias': LAB_ROLE_ALIAS, ...(thingName ? { 'thing-name': thingName } : {}) },
@@ -59,6 +65,7 @@ export function credentialScenarios(healthy: ScenarioBehaviour, seedAccount: See
       seedAccount(r, p);
       seedCredentials(r, fault);
     },
+    ...(apiAccessDenied ? { apiAccessDenied } : {}),
   });
   return [
     make('credentials-ok', `Credential provider: role alias ${LAB_ROLE_ALIAS} hands out temporary credentials.`, {}),
@@ -69,6 +76,14 @@ export function credentialScenarios(healthy: ScenarioBehaviour, seedAccount: See
       'assume-role-denied',
       "Credential provider: the certificate's policies lack iot:AssumeRoleWithCertificate on the alias (403).",
       { policy: false },
+    ),
+    make(
+      'assume-role-denied-no-policy-read',
+      "Credential provider: the certificate's policies lack iot:AssumeRoleWithCertificate (403), and the caller may " +
+        'not read policy documents (iot:GetPolicy, iot:GetEffectivePolicies): the cause stays likely.',
+      { policy: false },
+      undefined,
+      ['iot:GetPolicy', 'iot:GetEffectivePolicies'],
     ),
     make(
       'credentials-cert-inactive',

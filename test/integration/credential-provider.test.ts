@@ -47,10 +47,13 @@ const CASES = [
   },
 ] as const;
 
-const labs = scenarioLabs([...CASES.map((c) => c.scenario), 'credentials-cert-inactive'], {
-  tmpPrefix: 'iot-doctor-credprov-',
-  keyId: 'AKIDCREDPROVTEST',
-});
+const labs = scenarioLabs(
+  [...CASES.map((c) => c.scenario), 'credentials-cert-inactive', 'assume-role-denied-no-policy-read'],
+  {
+    tmpPrefix: 'iot-doctor-credprov-',
+    keyId: 'AKIDCREDPROVTEST',
+  },
+);
 
 async function run(lab: Lab, extra: Record<string, string> = {}): Promise<Report> {
   const files = await lab.writeFiles();
@@ -149,6 +152,25 @@ describe('credentials-443 against the lab credential provider', () => {
     } finally {
       process.env['AWS_ACCESS_KEY_ID'] = 'AKIDCREDPROVTEST';
     }
+  }, 30_000);
+
+  it('assume-role-denied-no-policy-read: not permitted to read the policies, the finding says what was not read', async () => {
+    const lab = labs.get('assume-role-denied-no-policy-read')!;
+    process.env['AWS_ENDPOINT_URL_IAM'] = lab.apiEndpoint;
+    const report = await run(lab).finally(() => delete process.env['AWS_ENDPOINT_URL_IAM']);
+    expect(cells(report)['protocol']).toBe('fail CREDENTIALS_ACCESS_DENIED');
+    const cloud = report.results.find((r) => r.id === 'cloud.role-alias')!;
+    // The alias and the role are fine; whether the certificate may assume the alias is open, and said so.
+    expect([cloud.status, cloud.code]).toEqual(['warn', 'ASSUME_ROLE_UNDECIDED']);
+    expect(cloud.evidence).toMatchObject({ assumeRole: 'undecided', permission: 'iot:GetPolicy' });
+    expect(cloud.hint).toContain('Allow iot:GetPolicy');
+    const f = report.diagnosis[0]!;
+    expect([f.code, f.confidence]).toEqual(['ASSUME_ROLE_DENIED', 'likely']);
+    expect(f.explanation).toContain(
+      'Whether the policies allow it was not decided: the policy documents were not read',
+    );
+    expect(f.explanation).toContain('iot:GetPolicy');
+    expect(report.diagnosis.map((x) => x.code)).not.toContain('UNEXPLAINED_FAILURE');
   }, 30_000);
 
   it('credentials-cert-inactive: a 403 whose policy allows the alias is not ASSUME_ROLE_DENIED (ruled out)', async () => {
