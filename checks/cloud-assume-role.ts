@@ -50,6 +50,8 @@ export interface AssumeRoleVerdict {
   unread?: string;
   /** The IAM permission that was refused, when that is why it is undecided. */
   permission?: string;
+  /** The certificate's ARN, when it was known (for the by-hand `aws iot list-attached-policies --target`). */
+  certArn?: string;
   missingContextValues: string[];
 }
 
@@ -146,11 +148,8 @@ export async function assumeRoleVerdict(
   const policies = direct.docs.map((d) => ({ policyName: d.policyName, document: d.policyDocument }));
   const evalCtx = requestContext(ctx, certificateContext(ctx, principal.value), inv.value.things);
   const d = evaluate(policies, ASSUME_ROLE_ACTION, roleAliasArn, evalCtx);
-  return assumeRoleFromDecision(
-    d,
-    roleAliasArn,
-    policies.map((p) => p.policyName),
-  );
+  const names = policies.map((p) => p.policyName);
+  return { ...assumeRoleFromDecision(d, roleAliasArn, names), certArn: principal.value.certArn };
 }
 
 /** `Statement[2] "sid"` of policy `name`: how a statement is named to the user. */

@@ -159,7 +159,12 @@ export const cloudRoleAliasCheck: DoctorCheck = cloudCheck(META, async (ctx, sta
     credentialDurationSeconds: alias.credentialDurationSeconds,
     ...policyEvidence(policy),
   };
-  if (policy.verdict === 'denied') return result({ ...policyDenied(policy, evidence), reproduce });
+  if (policy.verdict === 'denied') {
+    const listed = policy.certArn
+      ? awsIot(ctx.target, cloud.session, 'list-attached-policies', [['--target', policy.certArn]])
+      : reproduce;
+    return result({ ...policyDenied(policy, evidence), reproduce: listed });
+  }
   const roleName = /:role\/(?:.*\/)?([^/]+)$/.exec(alias.roleArn)?.[1] ?? '';
   if (iamElsewhere(cloud.session.endpointUrl)) {
     // The IoT API is overridden (the lab, a VPC endpoint) and IAM's is not: IAM may belong to another environment.

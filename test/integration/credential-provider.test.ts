@@ -129,6 +129,9 @@ describe('credentials-443 against the lab credential provider', () => {
       policiesEvaluated: attached.map((p) => p.policyName),
     });
     expect(cloud.summary).toContain(`no statement of ${attached.map((p) => p.policyName).join(', ')} allows it`);
+    expect(cloud.reproduce).toMatch(
+      /^aws iot list-attached-policies --target arn:aws:iot:eu-west-1:\d{12}:cert\/[0-9a-f]{64} /,
+    );
     const f = report.diagnosis[0]!;
     expect([f.code, f.confidence]).toEqual(['ASSUME_ROLE_DENIED', 'certain']);
     expect(f.evidence).toEqual(expect.arrayContaining(['route.credentials-443.protocol', 'cloud.role-alias']));
