@@ -12,7 +12,7 @@ import { STAGE_TITLES, routeResultId, type CheckResult, type RouteSpec, type Sta
 import { buildResult, SKIP_CODES } from '../src/model/result.js';
 import type { Target } from '../src/target.js';
 import { ROUTE_HINTS } from './route-hints.js';
-import { destinationFor, routeHostName } from './route-host.js';
+import { destinationFor, routeHostName } from './route-destination.js';
 import type { Destination, RouteRun, StageDef, StageOutcome } from './route-stage.js';
 import { STAGES } from './route-stages.js';
 import { TRANSPORTS } from './route-transports.js';
@@ -101,7 +101,7 @@ export async function runRoute(spec: RouteSpec, ctx: CheckContext, signal: Abort
     outcomes,
     dest,
     own,
-    reconnect: () => connectAgain({ spec, ctx, signal, dest, own, outcomes: [] }),
+    reconnect: () => connectAgain({ spec, ctx, signal, dest, own, outcomes: [], reconnecting: true }),
   };
   const onAbort = (): void => owned.forEach((r) => r.destroy());
   signal.addEventListener('abort', onAbort, { once: true });

@@ -5,25 +5,8 @@
  */
 import { credentialSourceHint } from '../src/probes/iot-api/aws-credentials.js';
 import { iotApiFor } from '../src/probes/iot-api/per-run.js';
-import type { RouteSpec } from '../src/model/index.js';
-import type { Target } from '../src/target.js';
-import type { Destination, RouteRun } from './route-stage.js';
-
-/** The host name a route is for: the data endpoint, or the credential-provider endpoint (empty when unknown). */
-export function routeHostName(target: Target, spec: RouteSpec): string {
-  return spec.host === 'credentials' ? (target.credentials?.endpoint ?? '') : target.endpoint;
-}
-
-/** Where a route for host `name` connects: that name on the kind's port, or what a matching `--connect-to` says. */
-export function destinationFor(target: Target, spec: RouteSpec, name: string): Destination {
-  const lower = name.toLowerCase();
-  const rule = target.connectTo.find(
-    (r) => (r.host === '' || r.host.toLowerCase() === lower) && (r.port === 0 || r.port === spec.port),
-  );
-  if (!rule) return { name, host: name, port: spec.port, override: false };
-  // A rule that only changes the port still resolves the endpoint name through DNS.
-  return { name, host: rule.address || name, port: rule.toPort || spec.port, override: rule.address !== '' };
-}
+import type { RouteRun } from './route-stage.js';
+import { destinationFor } from './route-destination.js';
 
 /**
  * Fills `run.dest` (name and host) for a credentials route without `--credentials-endpoint`, through DescribeEndpoint

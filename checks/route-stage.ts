@@ -78,6 +78,8 @@ export interface RouteRun {
    * same address); resolves with its TLS connection (the caller closes it) or, when a stage failed, without one.
    */
   reconnect?: () => Promise<{ tls?: TlsSuccess; outcomes: readonly StageOutcome[] }>;
+  /** True on the second connection `reconnect` opens: its tcp stage dials afresh (no head start, head-start.ts). */
+  reconnecting?: boolean;
 }
 
 /** One stage implementation. `run` returns the outcomes it decided (usually one; more when it settles later rows). */

@@ -386,8 +386,12 @@ async function dispatch(command: string, args: Record<string, unknown>): Promise
     return serve.serveCommand(args as unknown as Parameters<typeof serve.serveCommand>[0]);
   }
   if (command === 'explain') return (await import('./catalogue/command.js')).explainCommand(args);
+  // A full check builds its target and starts the routes' DNS and TCP before loading the rest (issue 16).
+  const prepared = command === 'check' ? (await import('./check-start.js')).startCheck(args) : undefined;
   const commands = await import('./commands.js');
-  if (command === 'check') return commands.checkCommand(args as unknown as Parameters<typeof commands.checkCommand>[0]);
+  if (command === 'check') {
+    return commands.checkCommand(args as unknown as Parameters<typeof commands.checkCommand>[0], prepared);
+  }
   if (command === 'cert') return commands.certCommand(args as unknown as Parameters<typeof commands.certCommand>[0]);
   return commands.renderCommand(args as unknown as Parameters<typeof commands.renderCommand>[0]);
 }

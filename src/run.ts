@@ -7,6 +7,7 @@ import type { RunnerEvent } from './model/check.js';
 import { pathSummary } from './path-summary.js';
 import { exitCodeFor, type CheckResult, type Finding, type Report, type TargetSummary } from './model/index.js';
 import { resolveName, resolveWithServer, type DnsOutcome } from './probes/dns.js';
+import { takeEarlyLookup, releaseHeadStart } from './probes/head-start.js';
 import { RouteHub } from './probes/hub.js';
 import { credentialSourceHint, warmIotApi } from './probes/iot-api.js';
 import { loadDeviceFiles } from './probes/pem.js';
@@ -74,11 +75,14 @@ export async function createContext(target: Target, now: () => Date = () => new 
 /** The context of a repeated attempt: its own probe client id (see attemptTarget), DNS answer and route hub. */
 function nextAttempt(ctx: CheckContext): CheckContext {
   const target = attemptTarget(ctx.target);
-  return { ...ctx, target, ...attemptParts(target) };
+  return { ...ctx, target, ...attemptParts(target, false) };
 }
 
-/** What each attempt of a run gets afresh: one DNS answer per name (shared by its routes) and a route hub. */
-function attemptParts(target: Target): Pick<CheckContext, 'resolve' | 'hub' | 'deadline'> {
+/**
+ * What each attempt of a run gets afresh: one DNS answer per name (shared by its routes) and a route hub. The first
+ * attempt takes over the lookups `check` started ahead of loading (src/probes/head-start.ts).
+ */
+function attemptParts(target: Target, first = true): Pick<CheckContext, 'resolve' | 'hub' | 'deadline'> {
   const dnsCache = new Map<string, Promise<DnsOutcome>>();
   // The whole attempt: one --timeout, plus the session hold the user asked for (--hold-ms, a client id of theirs).
   const deadline = new RunDeadline(target.timeoutMs + holdMsFor(target));
@@ -87,9 +91,11 @@ function attemptParts(target: Target): Pick<CheckContext, 'resolve' | 'hub' | 'd
     resolve(name: string): Promise<DnsOutcome> {
       let answer = dnsCache.get(name);
       if (!answer) {
-        answer = target.dnsServer
-          ? resolveWithServer(name, target.dnsServer, deadline.stepMs(target.timeoutMs))
-          : resolveName(name, deadline.stepMs(target.timeoutMs));
+        answer =
+          (first ? takeEarlyLookup(name) : undefined) ??
+          (target.dnsServer
+            ? resolveWithServer(name, target.dnsServer, deadline.stepMs(target.timeoutMs))
+            : resolveName(name, deadline.stepMs(target.timeoutMs)));
         dnsCache.set(name, answer);
       }
       return answer;
@@ -130,12 +136,19 @@ export async function runDoctor(target: Target, opts: DoctorOptions = {}): Promi
       isKnownCheck: catalogueModule.isCatalogueCheckId,
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     });
-  const repeated =
-    (opts.repeat?.count ?? 1) > 1
-      ? await runRepeated(attemptRepeat(opts.repeat!, target), checks, ctx, () => nextAttempt(ctx), run)
-      : undefined;
-  if (!repeated) ctx.deadline.restart();
-  const results: CheckResult[] = repeated ? repeated.results : await run(checks, ctx);
+  let repeated: Awaited<ReturnType<typeof runRepeated>> | undefined;
+  let results: CheckResult[];
+  try {
+    repeated =
+      (opts.repeat?.count ?? 1) > 1
+        ? await runRepeated(attemptRepeat(opts.repeat!, target), checks, ctx, () => nextAttempt(ctx), run)
+        : undefined;
+    if (!repeated) ctx.deadline.restart();
+    results = repeated ? repeated.results : await run(checks, ctx);
+  } finally {
+    // Connections started ahead of the stages that no stage took over (src/probes/head-start.ts).
+    releaseHeadStart();
+  }
   const report = finishReport({
     target: summarizeTarget(target, ctx.credentials.cert?.certificateId),
     startedAt,

@@ -5,6 +5,7 @@
  * evidence carries `routePort` beside the `port` dialled.
  */
 import { connectTcp } from '../../src/probes/tcp.js';
+import { connectTcpEarly } from '../../src/probes/head-start.js';
 import { hostPort } from '../../src/probes/shell.js';
 import { ncCommand } from '../route-reproduce.js';
 import type { StageDef } from '../route-stage.js';
@@ -18,7 +19,10 @@ export const tcpStage: StageDef = {
     const { address, port } = peer;
     // --timeout, cut to what remains of the run's one deadline.
     const waitMs = stepMs(run.ctx);
-    const tcp = await connectTcp(address, port, waitMs, run.signal);
+    // The route's first connection takes over the one `check` started ahead of loading (src/probes/head-start.ts):
+    // its duration is that connect's own, SYN → connected.
+    const connect = run.reconnecting ? connectTcp : connectTcpEarly;
+    const tcp = await connect(address, port, waitMs, run.signal);
     // Under --connect-to the port dialled is not the route's AWS port: messages name both (facts: route ports).
     // Through a proxy this connection goes to the proxy, whose port is not a redirect.
     const redirected = run.spec.transport === 'direct' && port !== run.spec.port;

@@ -11,17 +11,23 @@ import { BIN, PLAIN_ENV } from '../helpers/cli.js';
 
 const endpoint = 'abc123-ats.iot.eu-west-1.amazonaws.com';
 const held: Socket[] = [];
+const accepted: Socket[] = [];
 let server: Server;
 let port = 0;
 
 beforeAll(async () => {
-  server = createServer((s) => held.push(s));
+  // A connection counts once its first bytes (the ClientHello) arrive: check opens its TCP connections before the
+  // run starts (src/probes/head-start.ts), its TLS step only once the run is under way.
+  server = createServer((s) => {
+    accepted.push(s);
+    s.once('data', () => held.push(s));
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   port = (server.address() as { port: number }).port;
 });
 afterAll(() => {
-  for (const s of held) s.destroy();
+  for (const s of accepted) s.destroy();
   server.close();
 });
 
@@ -52,7 +58,7 @@ describe('an interrupted check', () => {
         ],
         { reject: false, env: PLAIN_ENV, timeout: 25_000 },
       );
-      // Wait for the TLS step to be under way: the listener has its connection.
+      // Wait for the TLS step to be under way: the listener has its ClientHello.
       const deadline = Date.now() + 15_000;
       const before = held.length;
       while (held.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

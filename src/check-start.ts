@@ -1,0 +1,32 @@
+/**
+ * The first steps of `check`, loaded before the rest of the command (issue 16: the first SYN leaves as early as the
+ * process allows): the target from the flags (the same validation, the same one-line usage errors as before), then
+ * the routes' DNS lookups and TCP connects (src/probes/head-start.ts) and, when AWS credentials may exist, the API
+ * worker's session (src/probes/iot-api/worker-channel.ts), all started while commands.ts, the runner, the catalogue
+ * and the reporters load.
+ */
+import type { CommonCheckArgs } from './target-args.js';
+import { targetFromArgs } from './target-args.js';
+import { checkOutput, type OutputArgs } from './output-args.js';
+import { parseRepeat } from './repeat.js';
+import { resolveSiteProfile } from './site-profile.js';
+import { checkFamilyPins, type Target } from './target.js';
+import { startRoutesEarly } from './probes/head-start.js';
+
+/**
+ * Builds the target of a full `check` and starts its routes ahead of loading; returns the target (handed on to
+ * `checkCommand`), or undefined for `--from` and `--cloud-only` (no routes: nothing to start early). Every usage
+ * error `check` can report before its first network step is thrown here first (`UsageError`, one line naming the
+ * flag): the target's flags, `-4`/`-6` against the pins, `--format`/`--output`, `--site-profile`, `--repeat`.
+ */
+export function startCheck(args: Record<string, unknown>): Target | undefined {
+  const given = args as unknown as CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean };
+  if (given.from || given['cloud-only']) return undefined;
+  const target = targetFromArgs(given);
+  checkFamilyPins(target);
+  checkOutput(given);
+  if (given['site-profile']) resolveSiteProfile(given['site-profile']);
+  parseRepeat(given.repeat, given.interval);
+  startRoutesEarly(target);
+  return target;
+}
