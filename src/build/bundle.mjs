@@ -4,11 +4,12 @@
 // `iot-doctor`, `npm run demo`, `npm run bench` and every test that spawns dist/src/bin.js run the bundle. Start-up
 // then opens a few files instead of ~165 ES modules before the first SYN (issue 16).
 //
-// What stays lazy: every `await import()` of our own code (lab, serve, explain, report formats, the catalogue) becomes
-// a chunk in dist/src/chunks/, loaded only when that code runs. Packages stay outside the bundle and load from
-// node_modules as before (AWS SDK clients, node-forge, ajv, cli-table3, ws, socks, the SigV4 signer), except the MQTT
-// codec that every check needs: mqtt-packet is bundled with bl's plain BufferList in place of bl's stream wrapper, which
-// would pull readable-stream (~40% of the module time) for a stream interface the parser never uses.
+// What stays lazy: every `await import()` of our own code (lab, serve, explain, report formats, the catalogue, the IoT
+// client of the AWS SDK) becomes a chunk in dist/src/chunks/, loaded only when that code runs. Packages stay outside the
+// bundle and load from node_modules as before (the STS, IAM and Logs clients, node-forge, ajv, cli-table3, ws, socks,
+// the SigV4 signer), except the MQTT codec that every check needs (mqtt-packet is bundled with bl's plain BufferList in
+// place of bl's stream wrapper, which would pull readable-stream, ~40% of the module time, for a stream interface the
+// parser never uses) and the IoT client (tree-shaken to the commands the cloud checks send: src/probes/iot-api/iot-sdk.ts).
 //
 // A `npx tsc -p tsconfig.json` alone rewrites dist/src/bin.js as the unbundled entry: slower to start, same code, never
 // stale. Exit 1 with esbuild's messages when the bundle cannot be built.
@@ -21,8 +22,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT = join(ROOT, 'dist/src');
 const require = createRequire(join(ROOT, 'package.json'));
 
-/** Packages compiled into the bundle: the MQTT codec and what it requires. Everything else stays in node_modules. */
-const BUNDLED = new Set(['mqtt-packet', 'bl', 'debug', 'ms', 'supports-color', 'has-flag', 'process-nextick-args']);
+/**
+ * Packages compiled into the bundle: the MQTT codec, and the IoT client of the AWS SDK (only the commands
+ * src/probes/iot-api/iot-sdk.ts names: a tree-shaken client loads in the API worker in about a third of the time of
+ * the whole package). What a compiled-in package imports is compiled in too. Everything else stays in node_modules.
+ */
+const BUNDLED = new Set(['mqtt-packet', '@aws-sdk/client-iot']);
 
 /** Package name of a bare import specifier (`@scope/name/sub` → `@scope/name`); undefined for a path or a builtin. */
 function packageName(spec) {
@@ -38,7 +43,7 @@ const externalPackages = {
     b.onResolve({ filter: /^bl$/ }, () => ({ path: require.resolve('bl/BufferList.js') }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       const name = packageName(args.path);
-      if (name === undefined || BUNDLED.has(name)) return undefined;
+      if (name === undefined || BUNDLED.has(name) || args.importer.includes('/node_modules/')) return undefined;
       return { path: args.path, external: true };
     });
   },
@@ -66,6 +71,8 @@ try {
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    // The AWS SDK's ES modules (dist-es) can be tree-shaken; its CommonJS build is one file with every command.
+    mainFields: ['module', 'main'],
     sourcemap: true,
     allowOverwrite: true,
     logLevel: 'warning',

@@ -63,7 +63,7 @@ export function loadIotSdk(): Promise<Sdk> {
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   // Off EC2 there is no instance role: never let the credential chain wait on the metadata address.
   if (!onEc2()) process.env['AWS_EC2_METADATA_DISABLED'] ??= 'true';
-  sdkImport ??= import('@aws-sdk/client-iot');
+  sdkImport ??= import('./iot-sdk.js');
   return sdkImport;
 }
 

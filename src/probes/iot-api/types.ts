@@ -4,8 +4,8 @@
  */
 import type { IoTClient } from '@aws-sdk/client-iot';
 
-/** The SDK module (`@aws-sdk/client-iot`), loaded lazily by `loadIotSdk`. */
-export type Sdk = typeof import('@aws-sdk/client-iot');
+/** The SDK module (the client and commands of `@aws-sdk/client-iot` that iot-sdk.ts names), loaded by `loadIotSdk`. */
+export type Sdk = typeof import('./iot-sdk.js');
 /** Any command the IoT client can send. */
 export type AnyCommand = Parameters<IoTClient['send']>[0];
 
@@ -194,6 +194,12 @@ export interface TestInvokeResult {
   refreshAfterInSeconds?: number;
 }
 export type IotOperation = keyof typeof IOT_API_PERMISSIONS;
+
+/** Compile-time guard: iot-sdk.ts exports `<Operation>Command` for every IoT operation (FilterLogEvents is Logs'). */
+export type SdkCoversOperations =
+  Sdk extends Record<`${Exclude<IotOperation, 'FilterLogEvents'>}Command`, unknown> ? true : never;
+const sdkCoversOperations: SdkCoversOperations = true;
+void sdkCoversOperations;
 
 /** GetThingConnectivityData's answer (field notes §7.2); socket fields only when asked for and allowed. */
 export interface ConnectivityInfo {
