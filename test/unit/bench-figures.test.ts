@@ -55,6 +55,7 @@ describe('bench figures', () => {
       { name: 'A', value: 1.2, unit: 'x', goal: '<= 1.3x', met: true, line: '', detail: {} },
       { name: 'B', value: null, unit: 'ms', goal: '<= 100 ms', met: null, line: '', detail: {} },
       { name: 'C', value: 7045, unit: 'ms', goal: '<= 5500 ms', met: false, line: '', detail: {} },
+      { name: 'D', value: 230, unit: 'ms', goal: '(bare node: 140 ms)', met: null, info: true, line: '', detail: {} },
     ]);
     expect(table.split('\n')).toEqual([
       '| Figure | Measured | Goal | Met |',
@@ -62,6 +63,7 @@ describe('bench figures', () => {
       '| A | 1.2 x | <= 1.3x | ok |',
       '| B | — | <= 100 ms | not measured |',
       '| C | 7045 ms | <= 5500 ms | MISSED |',
+      '| D | 230 ms | (bare node: 140 ms) | info |',
     ]);
   });
 });
