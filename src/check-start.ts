@@ -12,6 +12,9 @@ import { parseRepeat } from './repeat.js';
 import { resolveSiteProfile } from './site-profile.js';
 import { checkFamilyPins, type Target } from './target.js';
 import { startRoutesEarly } from './probes/head-start.js';
+import { credentialSourceHint } from './probes/iot-api/aws-credentials.js';
+import { iotApiOptions } from './probes/iot-api/options.js';
+import { prestartWorkerSession } from './probes/iot-api/worker-channel.js';
 
 /**
  * Builds the target of a full `check` and starts its routes ahead of loading; returns the target (handed on to
@@ -28,5 +31,7 @@ export function startCheck(args: Record<string, unknown>): Target | undefined {
   if (given['site-profile']) resolveSiteProfile(given['site-profile']);
   parseRepeat(given.repeat, given.interval);
   startRoutesEarly(target);
+  // Right after the SYNs: the AWS SDK loads in the API worker, on the other core, while the rest of check loads.
+  if (target.cloud && credentialSourceHint(target)) prestartWorkerSession(iotApiOptions(target));
   return target;
 }

@@ -5,20 +5,9 @@ import type { Target } from '../../target.js';
 import { loadIotSdk } from './aws-credentials.js';
 import { IotApi } from './client.js';
 import { apiWorkerScript } from './worker-channel.js';
-import type { IotApiOptions } from './types.js';
+import { iotApiOptions } from './options.js';
 
-/** Options for the API from a run's Target. */
-export function iotApiOptions(
-  target: Pick<Target, 'region' | 'awsProfile' | 'apiEndpoint' | 'endpoint' | 'timeoutMs'>,
-): IotApiOptions {
-  return {
-    timeoutMs: target.timeoutMs,
-    ...(target.region ? { region: target.region } : {}),
-    ...(target.awsProfile ? { profile: target.awsProfile } : {}),
-    ...(target.apiEndpoint ? { endpoint: target.apiEndpoint } : {}),
-    ...(target.endpoint ? { dataEndpoint: target.endpoint } : {}),
-  };
-}
+export { iotApiOptions } from './options.js';
 
 const perRun = new WeakMap<object, IotApi>();
 

@@ -81,20 +81,48 @@ function workerLink(script: string): WorkerLink {
   return shared;
 }
 
+type Opened = { ok: true; session: CloudSession; channel: number } | ApiFailure;
+
+/** A session `prestartWorkerSession` asked for, with the options it was asked with (JSON), not yet taken. */
+let early: { options: string; link: WorkerLink; opened: Promise<Opened> } | undefined;
+
+/**
+ * Starts the API worker (from the built script, when there is one) and asks it to open a session with `options` now,
+ * so that the SDK loads on the other core while `check` loads the rest of itself (src/check-start.ts). The run's
+ * `openWorkerChannel` with the same options takes it over. Never throws; a worker that cannot start is left to
+ * `openWorkerChannel` to report.
+ */
+export function prestartWorkerSession(options: IotApiOptions): void {
+  const script = apiWorkerScript();
+  if (!script || early) return;
+  try {
+    const link = workerLink(script);
+    early = { options: JSON.stringify(options), link, opened: link.request<Opened>({ kind: 'open', options }) };
+  } catch {
+    // reported by openWorkerChannel when the run asks
+  }
+}
+
 /**
  * Opens a session in the process's API worker (started from `script` on first use): SDK, region, credentials, each
- * bounded by `options.timeoutMs` ms there. Never throws: a worker that cannot start or dies is an `ApiFailure`
- * (`service-error`, `WorkerError`), as is every request pending then.
+ * bounded by `options.timeoutMs` ms there; or takes over the one `prestartWorkerSession` opened with the same
+ * options. Never throws: a worker that cannot start or dies is an `ApiFailure` (`service-error`, `WorkerError`), as
+ * is every request pending then.
  */
 export async function openWorkerChannel(script: string, options: IotApiOptions): Promise<ChannelOutcome> {
   let link: WorkerLink;
-  try {
-    link = workerLink(script);
-  } catch (err) {
-    return workerFailure(`the API worker could not start: ${err instanceof Error ? err.message : String(err)}`);
+  let pending: Promise<Opened> | undefined;
+  if (early && early.options === JSON.stringify(options) && early.link.alive) {
+    ({ link, opened: pending } = early);
+  } else {
+    try {
+      link = workerLink(script);
+    } catch (err) {
+      return workerFailure(`the API worker could not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
-  type Opened = { ok: true; session: CloudSession; channel: number } | ApiFailure;
-  const opened = await link.request<Opened>({ kind: 'open', options });
+  early = undefined;
+  const opened = await (pending ?? link.request<Opened>({ kind: 'open', options }));
   if (!opened.ok) return opened;
   const { channel: n } = opened;
   const channel: ApiChannel = {
