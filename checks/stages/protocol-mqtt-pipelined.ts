@@ -37,10 +37,13 @@ import { mqttFailure } from './protocol-mqtt-failure.js';
 export const PIPELINE_WINDOW_MIN_MS = 300;
 /** That wait in round trips: the CONNACK's own time (one round trip) times this, when longer than the minimum. */
 const PIPELINE_WINDOW_RTTS = 3;
-/** Round trips a sequential repetition on a new connection takes at most (TCP, TLS, CONNECT, SUBSCRIBE, PUBLISH). */
-const REPEAT_RTTS = 10;
-/** Headroom (ms) for the repetition's local work (a loaded machine's TLS handshake, the event loop). */
-const REPEAT_HEADROOM_MS = 1_000;
+/**
+ * Round trips a sequential repetition on a new connection takes: TCP 1, TLS 1.2 2 (1.3: 1), CONNECT, SUBSCRIBE and
+ * PUBLISH with the delivery 3. The pipelined attempt itself lies within the CONNECT spacing, which counts from it.
+ */
+const REPEAT_RTTS = 6;
+/** Headroom (ms) for the repetition's local work (the TLS handshake's signatures, a busy event loop). */
+const REPEAT_HEADROOM_MS = 500;
 
 /** What the caller's client-id turn offers (hub.takeClientId): stamping the time of a CONNECT. */
 export interface ClientIdTurn {
@@ -57,7 +60,7 @@ export interface ClientIdTurn {
  */
 export function mayPipeline(run: RouteRun): boolean {
   if (run.channel || run.spec.auth === 'custom' || !run.reconnect) return false;
-  return run.ctx.deadline.remainingMs() >= repeatBudgetMs(run) + PIPELINE_WINDOW_MIN_MS;
+  return run.ctx.deadline.remainingMs() >= repeatBudgetMs(run);
 }
 
 /** Milliseconds a sequential repetition on a new connection needs, after its CONNECT spacing. */
