@@ -11,8 +11,8 @@
  * - the connection is still open (a SUBACK failure, an MQTT 5 PUBACK refusal, answers or the message missing after
  *   a short window): SUBSCRIBE and PUBLISH again on it, with new packet identifiers and a new message;
  * - the connection was closed (or the CONNACK refused, or the answer was not MQTT): a new connection, made the way the
- *   first was (route-engine `reconnect`), its CONNECT at least `CONNECT_SPACING_MS` after the first (AWS IoT allows 1
- *   CONNECT per second per client id, facts §3.1), then the whole sequential exchange.
+ *   first was (route-engine `reconnect`), its CONNECT at least `CONNECT_SPACING_MS` after the server answered the
+ *   first (AWS IoT allows 1 CONNECT per second per client id, facts §3.1), then the whole sequential exchange.
  *
  * Pipelining is used only when the run's deadline leaves room for that repetition (`mayPipeline`); every wait is cut
  * to the step's and the run's deadline (src/runner/deadline.ts).
@@ -38,10 +38,11 @@ export const PIPELINE_WINDOW_MIN_MS = 300;
 /** That wait in round trips: the CONNACK's own time (one round trip) times this, when longer than the minimum. */
 const PIPELINE_WINDOW_RTTS = 3;
 /**
- * Round trips a sequential repetition on a new connection takes: TCP 1, TLS 1.2 2 (1.3: 1), CONNECT, SUBSCRIBE and
- * PUBLISH with the delivery 3. The pipelined attempt itself lies within the CONNECT spacing, which counts from it.
+ * Round trips a pipelined attempt and its sequential repetition on a new connection take beyond the CONNECT spacing:
+ * the pipelined answer 1 (the spacing counts from it), TCP 1, TLS 1.2 2 (1.3: 1), CONNECT, SUBSCRIBE and PUBLISH
+ * with the delivery 3.
  */
-const REPEAT_RTTS = 6;
+const REPEAT_RTTS = 7;
 /** Headroom (ms) for the repetition's local work (the TLS handshake's signatures, a busy event loop). */
 const REPEAT_HEADROOM_MS = 500;
 
@@ -135,10 +136,12 @@ export async function pipelinedExchange(
 ): Promise<StageOutcome[]> {
   const { session, fctx } = x;
   const { marker, payload } = probeMessage(run);
-  const connectAt = performance.now();
   const p = session.pipeline(fctx.topic, payload);
   const received = session.receive(marker);
   const connack = await p.connack;
+  // The server stamped our CONNECT before it answered it (CONNACK or close): the spacing of a repetition counts from
+  // here, so the server's own clock sees at least CONNECT_SPACING_MS between the two CONNECTs, whatever its load.
+  const answeredAt = performance.now();
   if (connack.ok) {
     const windowMs = Math.min(
       stepMs(run.ctx),
@@ -171,13 +174,14 @@ export async function pipelinedExchange(
     // The CONNECT itself went unanswered for the whole step: the sequential exchange would wait the same way.
     return [mqttFailure('protocol', connack, 'connect', { ...fctx, reproduce: x.pub })];
   }
-  const again = await onNewConnection(run, x, version, makeSession, connectAt, turn);
+  const again = await onNewConnection(run, x, version, makeSession, answeredAt, turn);
   const why = connack.ok ? 'the connection closed after the pipelined CONNACK' : `CONNACK: ${connack.kind}`;
   return again ? noted(again, `${why}; repeated sequentially on a new connection`) : inOrder(x, version, connack, p);
 }
 
 /**
- * The sequential exchange on a new connection, its CONNECT at least `CONNECT_SPACING_MS` after the pipelined one;
+ * The sequential exchange on a new connection, its CONNECT at least `CONNECT_SPACING_MS` after the server answered
+ * the pipelined one (`answeredAt`, `performance.now()` ms);
  * undefined when the run's deadline leaves no room for it or the new connection could not be made. The connection is
  * closed when the exchange (with its hold) is over.
  */
@@ -186,11 +190,12 @@ async function onNewConnection(
   x: Exchange,
   version: string,
   makeSession: (socket: Duplex) => MqttSession,
-  connectAt: number,
+  answeredAt: number,
   turn?: ClientIdTurn,
 ): Promise<StageOutcome[] | undefined> {
-  const waitMs = Math.max(0, Math.ceil(connectAt + CONNECT_SPACING_MS - performance.now()));
-  if (!run.reconnect || run.ctx.deadline.remainingMs() < waitMs + repeatBudgetMs(run) - CONNECT_SPACING_MS) {
+  const waitMs = Math.max(0, Math.ceil(answeredAt + CONNECT_SPACING_MS - performance.now()));
+  const afterWaitMs = repeatBudgetMs(run) - CONNECT_SPACING_MS - (run.tcpMs ?? 0);
+  if (!run.reconnect || run.ctx.deadline.remainingMs() < waitMs + afterWaitMs) {
     return undefined;
   }
   await pause(waitMs, run.signal);
