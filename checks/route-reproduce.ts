@@ -7,7 +7,7 @@ import type { RouteSpec } from '../src/model/index.js';
 import { publishPath } from '../src/probes/https.js';
 import { curlProxyArgs, type ProxyConfig } from '../src/probes/proxy-config.js';
 import { hostPort, shq } from '../src/probes/shell.js';
-import type { Target } from '../src/target.js';
+import { regionFromEndpoint, type Target } from '../src/target.js';
 
 /** The address and port a route actually connected to (after DNS and `--connect-to`). */
 export interface Peer {
@@ -151,4 +151,51 @@ export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: Peer,
     `POST ${publishPath(topic)} HTTP/1.1\\r\\nHost: ${target.endpoint}\\r\\nContent-Type: application/json\\r\\n` +
     `Content-Length: ${body.length}\\r\\nConnection: close\\r\\n\\r\\n${body}`;
   return `printf ${shq(req)} | ${[...sClientArgs(target, spec, peer.address, peer.port), '-quiet'].join(' ')}`;
+}
+
+/** The region `mqtt-wss-443` signs with (as checks/stages/upgrade.ts decides it), for the by-hand line. */
+function wssRegion(target: Target): string | undefined {
+  return target.signingRegion ?? regionFromEndpoint(target.endpoint) ?? target.region;
+}
+
+/**
+ * The WebSocket upgrade of `mqtt-wss-443` by hand: curl's HTTP/1.1 `GET /mqtt` with the upgrade headers (field notes
+ * §4.1) to the URL `iot-doctor presign` signs when the line runs, with the user's own AWS credentials: the signed URL
+ * (access key id, session token) never appears in a report. curl prints the answer's status and headers (101, or
+ * 403 with `x-amzn-ErrorType`; field notes §4.2), then waits on the open WebSocket: `--max-time` ends it. A comment
+ * line says so, and that no standard command-line tool speaks MQTT over a SigV4 WebSocket.
+ */
+export function wssUpgradeCommand(target: Target, spec: RouteSpec, peer: Peer): string {
+  const region = wssRegion(target);
+  const presign = ['iot-doctor', 'presign', '--endpoint', target.endpoint, '--scheme', 'https'];
+  if (region) presign.push('--region', region);
+  if (target.awsProfile) presign.push('--profile', shq(target.awsProfile));
+  const parts = ['curl', '-sS', '-i', '--http1.1', '--max-time', String(Math.ceil(target.timeoutMs / 1000))];
+  parts.push('--cacert', shq(target.caPath ?? 'AmazonRootCA1.pem'));
+  const proxy = routeProxy(target, spec);
+  if (proxy) parts.push(...curlProxyArgs(proxy));
+  else if (peer.address !== target.endpoint || peer.port !== spec.port) {
+    const address = peer.address.includes(':') ? `[${peer.address}]` : peer.address;
+    parts.push('--connect-to', `${target.endpoint}:${spec.port}:${address}:${peer.port}`);
+  }
+  parts.push('-H', "'Connection: Upgrade'", '-H', "'Upgrade: websocket'", '-H', "'Sec-WebSocket-Version: 13'");
+  parts.push('-H', '"Sec-WebSocket-Key: $(head -c 16 /dev/urandom | base64)"', '-H', "'Sec-WebSocket-Protocol: mqtt'");
+  parts.push(`"$(${presign.join(' ')})"`);
+  return (
+    '# the SigV4 URL is signed when this runs (iot-doctor presign, your AWS credentials); HTTP/1.1 101 = accepted, ' +
+    '403 + x-amzn-ErrorType = refused; curl then waits on the open WebSocket until --max-time\n' +
+    parts.join(' ')
+  );
+}
+
+/**
+ * The by-hand lines of `mqtt-wss-443`'s MQTT session: no standard command-line tool speaks MQTT over a SigV4-signed
+ * WebSocket (mosquitto_pub/_sub sign nothing; with the device certificate they test another route), so a comment
+ * says so and the upgrade line shows the part a shell can repeat. `sub`: the comment alone.
+ */
+export function wssSessionCommands(target: Target, spec: RouteSpec, peer: Peer): { pub: string; sub: string } {
+  const note =
+    '# no standard command-line MQTT client signs a WebSocket URL with SigV4 (mosquitto_pub/_sub cannot): ' +
+    'for CONNECT, publish and subscribe use an AWS IoT Device SDK over WebSocket; the upgrade by hand:';
+  return { pub: `${note}\n${wssUpgradeCommand(target, spec, peer)}`, sub: note.replace(/; the upgrade by hand:$/, '') };
 }

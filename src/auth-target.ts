@@ -7,6 +7,7 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { errorMessage, UsageError } from './errors.js';
 import { readInputFile } from './input-file.js';
+import { signingCredentialSource } from './probes/iot-api/aws-credentials.js';
 import { parseEndpoint, type CredentialProviderTarget, type CustomAuthTarget } from './target.js';
 
 /** The flags as the command line parsed them. */
@@ -21,6 +22,10 @@ export interface AuthRouteArgs {
   'token-signing-key'?: string;
   username?: string;
   password?: string;
+  /** `--no-cloud` (false): then `mqtt-wss-443` is not added by default. */
+  cloud?: boolean;
+  /** `--profile`: the AWS profile that signs `mqtt-wss-443`. */
+  profile?: string;
 }
 
 /**
@@ -111,12 +116,16 @@ export function credentialProviderFromArgs(args: AuthRouteArgs): CredentialProvi
 
 /**
  * Route kinds a run adds by default because of these flags: `credentials-443` with `--role-alias`,
- * `mqtt-custom-auth-443` with any of `--authorizer`, `--token`, `--username`, `--password`.
+ * `mqtt-custom-auth-443` with any of `--authorizer`, `--token`, `--username`, `--password`, and `mqtt-wss-443` when
+ * AWS credentials are available to sign it (`signingCredentialSource`: environment and shared files, no network;
+ * issue 13 "Routes") unless `--no-cloud` says to leave AWS alone.
  */
-export function defaultAuthRoutes(args: AuthRouteArgs): string[] {
+export function defaultAuthRoutes(args: AuthRouteArgs, env: NodeJS.ProcessEnv = process.env): string[] {
+  const signs = args.cloud !== false && signingCredentialSource(args.profile ? { awsProfile: args.profile } : {}, env);
   return [
     ...(args['role-alias'] !== undefined ? ['credentials-443'] : []),
     ...(wantsCustomAuth(args) ? ['mqtt-custom-auth-443'] : []),
+    ...(signs ? ['mqtt-wss-443'] : []),
   ];
 }
 

@@ -324,6 +324,18 @@ const RENDER_OPTIONS: readonly OptionSpec[] = [
   { name: 'color', type: 'boolean', describe: 'colour the table' },
 ];
 
+const PRESIGN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'endpoint', alias: 'e', type: 'string', describe: 'the iot:Data-ATS endpoint the URL is for (required)' },
+  { name: 'region', type: 'string', describe: "region to sign for (default: AWS_REGION, else the endpoint's)" },
+  {
+    name: 'profile',
+    type: 'string',
+    describe: 'AWS profile whose credentials sign (default: the SDK credential chain)',
+  },
+  { name: 'scheme', type: 'string', default: 'wss', describe: 'wss (WebSocket clients) or https (curl)' },
+  { name: 'timeout', alias: 't', type: 'number', describe: 'credential lookup deadline in ms (default 5000)' },
+];
+
 const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check',
@@ -354,6 +366,13 @@ const COMMANDS: readonly CommandSpec[] = [
     options: RENDER_OPTIONS,
   },
   {
+    name: 'presign',
+    describe:
+      'print the SigV4-signed WebSocket URL (GET /mqtt, service iotdevicegateway) for your AWS credentials, as ' +
+      'mqtt-wss-443 signs it; it holds your access key id and session token: keep it private',
+    options: PRESIGN_OPTIONS,
+  },
+  {
     name: 'explain',
     describe: 'explain a diagnosis code (meaning, how it is decided, look-alikes, remedy, commands); alone: all codes',
     positional: { name: 'code', describe: 'a finding code, e.g. CLOCK_SKEW', optional: true },
@@ -370,7 +389,7 @@ export const PROGRAM: ProgramSpec = {
   epilogue:
     'Exit codes: 0 nothing failed, 1 a check failed, 2 usage or tool error ' +
     '(--format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).',
-  noCommand: 'name a command: check, cert, demo, lab, serve, render or explain (see --help)',
+  noCommand: 'name a command: check, cert, demo, lab, serve, render, presign or explain (see --help)',
 };
 
 /** Runs one parsed command (each validates its own arguments); resolves to its exit code. */
@@ -386,6 +405,7 @@ async function dispatch(command: string, args: Record<string, unknown>): Promise
     return serve.serveCommand(args as unknown as Parameters<typeof serve.serveCommand>[0]);
   }
   if (command === 'explain') return (await import('./catalogue/command.js')).explainCommand(args);
+  if (command === 'presign') return (await import('./presign.js')).presignCommand(args);
   // A full check builds its target and starts the routes' DNS and TCP before loading the rest (issue 16).
   const prepared = command === 'check' ? (await import('./check-start.js')).startCheck(args) : undefined;
   const commands = await import('./commands.js');

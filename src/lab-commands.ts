@@ -80,6 +80,15 @@ export async function runDemo(
   });
   try {
     const files = await lab.writeFiles();
+    // The lab's API takes any credentials; never send the user's real ones to it. Set before the target is made:
+    // with them the run includes mqtt-wss-443, signed with these keys (the lab verifies SigV4 with them).
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';
+    process.env.AWS_SECRET_ACCESS_KEY = 'lab';
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    // STS and IAM (the WebSocket identity's check) are answered by the lab's API too.
+    process.env.AWS_ENDPOINT_URL_STS = lab.apiEndpoint;
+    process.env.AWS_ENDPOINT_URL_IAM = lab.apiEndpoint;
     const target = targetFromArgs({
       endpoint: lab.endpoint,
       cert: files.cert,
@@ -94,14 +103,6 @@ export async function runDemo(
       ...lab.checkArgs,
       'no-proxy': true,
     });
-    // The lab's API takes any credentials; never send the user's real ones to it.
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDIOTDOCTORLAB';
-    process.env.AWS_SECRET_ACCESS_KEY = 'lab';
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-    // STS and IAM (the WebSocket identity's check) are answered by the lab's API too.
-    process.env.AWS_ENDPOINT_URL_STS = lab.apiEndpoint;
-    process.env.AWS_ENDPOINT_URL_IAM = lab.apiEndpoint;
     process.stderr.write(`lab started: scenario "${lab.scenario.name}" (${lab.scenario.description})\n`);
     return await runAndPrint({ ...target, apiEndpoint: lab.apiEndpoint }, args);
   } finally {

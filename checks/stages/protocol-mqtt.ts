@@ -12,7 +12,7 @@ import { MqttSession } from '../../src/probes/mqtt.js';
 import { stepMs } from '../../src/runner/deadline.js';
 import { customAuthCredentials, customAuthMosquitto } from '../route-custom-auth.js';
 import { routeClientId, routeTopic } from '../route-identity.js';
-import { mosquittoCommand } from '../route-reproduce.js';
+import { mosquittoCommand, wssSessionCommands } from '../route-reproduce.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
 import { exchange, type Exchange } from './protocol-mqtt-exchange.js';
 import { mayPipeline, pipelinedExchange } from './protocol-mqtt-pipelined.js';
@@ -30,9 +30,10 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
   const topic = routeTopic(target, spec);
   const lock = target.clientIdFromUser ? await hub.takeClientId() : undefined;
   const custom = spec.auth === 'custom';
+  const wss = spec.auth === 'sigv4' ? wssSessionCommands(target, spec, peer) : undefined;
   const pub = custom
     ? customAuthMosquitto(target, spec, peer, clientId, topic)
-    : mosquittoCommand('mosquitto_pub', target, spec, peer, clientId, topic);
+    : (wss?.pub ?? mosquittoCommand('mosquitto_pub', target, spec, peer, clientId, topic));
   if (fate.closed) {
     // The connection died while this route waited for the other MQTT route to release the client id.
     lock?.release();
@@ -69,7 +70,7 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
     topic,
     ...(lock?.waitedMs ? { waitedForClientIdMs: lock.waitedMs } : {}),
   };
-  const sub = mosquittoCommand('mosquitto_sub', target, spec, peer, clientId, topic);
+  const sub = wss?.sub ?? mosquittoCommand('mosquitto_sub', target, spec, peer, clientId, topic);
   try {
     lock?.connecting(); // the exchange writes CONNECT at once: the next turn's spacing counts from here
     const x: Exchange = { session, pub, sub, fctx: { spec, clientId, topic, evidence, reproduce: pub } };

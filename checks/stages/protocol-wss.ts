@@ -5,7 +5,7 @@
  * followed a WebSocket protocol error of the server (an invalid frame, a frame above the cap) is a foreign answer
  * (MQTT_NOT_MQTT), never a denied identity.
  */
-import { webSocketError } from '../../src/probes/websocket-mqtt.js';
+import { endMqttStream, webSocketError } from '../../src/probes/websocket-mqtt.js';
 import type { RouteRun, StageOutcome } from '../route-stage.js';
 import { mqttSession } from './protocol-mqtt.js';
 
@@ -18,6 +18,8 @@ const BROKEN_FRAMING_HINT =
 /** The `protocol` and `round-trip` rows of MQTT over WebSocket. */
 export async function wssSession(run: RouteRun): Promise<StageOutcome[]> {
   const outcomes = await mqttSession(run);
+  // The DISCONNECT just written goes out before the close frame; the route's TLS close follows.
+  await endMqttStream(run.channel, 250);
   const broken = webSocketError(run.channel);
   return outcomes.map((o) =>
     broken && o.status === 'fail' && /CLOSED|NO_CONNACK|NOT_MQTT/.test(String(o.code))

@@ -8,8 +8,10 @@
  */
 import type { Evidence } from '../../src/model/index.js';
 import { iotApiFor } from '../../src/probes/iot-api.js';
+import { envSigningKeys } from '../../src/probes/iot-api/aws-credentials.js';
 import { presignMqttPath, upgradeToMqtt, WSS_SIGNING_SERVICE } from '../../src/probes/websocket-mqtt.js';
 import { regionFromEndpoint, type Target } from '../../src/target.js';
+import { wssUpgradeCommand } from '../route-reproduce.js';
 import type { RouteRun, StageDef, StageOutcome } from '../route-stage.js';
 import { stepMs } from '../../src/runner/deadline.js';
 
@@ -37,69 +39,82 @@ function outcome(
   return { stage: 'upgrade', status, code, summary, evidence, durationMs };
 }
 
-/** The `upgrade` stage (see the file comment). */
+/** The `upgrade` stage (see the file comment); every cell carries the upgrade's by-hand line. */
 export const upgradeStage: StageDef = {
   id: 'upgrade',
   async run(run: RouteRun) {
-    const { target } = run.ctx;
-    const host = run.dest.name;
-    const region = signingRegion(target, host);
-    const endpointRegion = regionFromEndpoint(host);
-    if (!region) return [outcome('fail', 'UPGRADE_NO_SIGNING_INPUT', 'no region to sign with (--region)', {})];
-    const creds = await iotApiFor(run.ctx).signingCredentials();
-    if (!creds.ok) {
-      return [
-        outcome(
-          'warn',
-          'UPGRADE_NO_SIGNING_INPUT',
-          `no AWS credentials to sign the WebSocket URL with: ${creds.message}`,
-          {
-            reason: creds.message,
-          },
-        ),
-      ];
-    }
-    const signedAt = new Date();
-    const presigned = await presignMqttPath(host, region.region, creds.value, signedAt);
-    const evidence: Evidence = {
-      service: WSS_SIGNING_SERVICE,
-      signingRegion: region.region,
-      signingRegionFrom: region.from,
-      ...(endpointRegion ? { endpointRegion } : {}),
-      amzDate: presigned.amzDate,
-      accessKeyId: `…${presigned.accessKeyId.slice(-4)}`,
-      temporaryCredentials: presigned.sessionToken,
-    };
-    const up = await upgradeToMqtt(run.tls!.socket, host, presigned.path, stepMs(run.ctx));
-    if (up.ok) {
-      run.channel = up.stream;
-      run.own(up.stream);
-      return [
-        outcome(
-          'pass',
-          'UPGRADE_OK',
-          `101 Switching Protocols, subprotocol ${up.protocol || '(none)'}, SigV4 ${region.region}`,
-          { ...evidence, status: 101, subprotocol: up.protocol },
-          up.durationMs,
-        ),
-      ];
-    }
-    if (up.kind !== 'refused') {
-      const code = up.kind === 'timeout' ? 'UPGRADE_NO_ANSWER' : 'UPGRADE_ERROR';
-      return [outcome('fail', code, up.message, evidence, up.durationMs)];
-    }
-    const serverMs = up.date ? Date.parse(up.date) : NaN;
-    const offset = Number.isFinite(serverMs) ? Math.round((serverMs - amzDateMs(presigned.amzDate)) / 1000) : undefined;
-    const refused: Evidence = {
-      ...evidence,
-      status: up.status,
-      ...(up.errorType ? { errorType: up.errorType } : {}),
-      ...(up.date ? { serverDate: up.date } : {}),
-      ...(offset !== undefined ? { clockOffsetSeconds: offset } : {}),
-      ...(up.body ? { body: up.body.slice(0, 300) } : {}),
-    };
-    const code = up.status === 403 ? 'UPGRADE_FORBIDDEN' : 'UPGRADE_REFUSED';
-    const said = `HTTP ${up.status}${up.errorType ? ` (${up.errorType})` : ''}`;
-    return [outcome('fail', code, `the WebSocket upgrade was refused: ${said}`, refused, up.durationMs)];
+    const outcomes = await upgrade(run);
+    if (!run.peer) return outcomes;
+    const reproduce = wssUpgradeCommand(run.ctx.target, run.spec, run.peer);
+    return outcomes.map((o) => ({ ...o, reproduce }));
   },
 };
+
+/** Signs, upgrades and reads the answer (see the file comment). */
+async function upgrade(run: RouteRun): Promise<StageOutcome[]> {
+  const { target } = run.ctx;
+  const host = run.dest.name;
+  const region = signingRegion(target, host);
+  const endpointRegion = regionFromEndpoint(host);
+  if (!region) return [outcome('fail', 'UPGRADE_NO_SIGNING_INPUT', 'no region to sign with (--region)', {})];
+  const keys = envSigningKeys(target);
+  const creds = keys ? ({ ok: true, value: keys } as const) : await iotApiFor(run.ctx).signingCredentials();
+  if (!creds.ok) {
+    return [
+      outcome(
+        'warn',
+        'UPGRADE_NO_SIGNING_INPUT',
+        `no AWS credentials to sign the WebSocket URL with: ${creds.message}`,
+        {
+          reason: creds.message,
+        },
+      ),
+    ];
+  }
+  if (stepMs(run.ctx) <= 0) {
+    const why = 'the run deadline (--timeout) passed while the AWS credentials were resolved: upgrade not tried';
+    return [outcome('warn', 'UPGRADE_NO_SIGNING_INPUT', why, { reason: why })];
+  }
+  const signedAt = new Date();
+  const presigned = await presignMqttPath(host, region.region, creds.value, signedAt);
+  const evidence: Evidence = {
+    service: WSS_SIGNING_SERVICE,
+    signingRegion: region.region,
+    signingRegionFrom: region.from,
+    ...(endpointRegion ? { endpointRegion } : {}),
+    amzDate: presigned.amzDate,
+    accessKeyId: `…${presigned.accessKeyId.slice(-4)}`,
+    temporaryCredentials: presigned.sessionToken,
+  };
+  const up = await upgradeToMqtt(run.tls!.socket, host, presigned.path, stepMs(run.ctx));
+  if (up.ok) {
+    run.channel = up.stream;
+    run.own(up.stream);
+    return [
+      outcome(
+        'pass',
+        'UPGRADE_OK',
+        `101 Switching Protocols, subprotocol ${up.protocol || '(none)'}, SigV4 ${region.region}`,
+        { ...evidence, status: 101, subprotocol: up.protocol },
+        up.durationMs,
+      ),
+    ];
+  }
+  if (up.kind !== 'refused') {
+    const code = up.kind === 'timeout' ? 'UPGRADE_NO_ANSWER' : 'UPGRADE_ERROR';
+    return [outcome('fail', code, up.message, evidence, up.durationMs)];
+  }
+  const serverMs = up.date ? Date.parse(up.date) : NaN;
+  const offset = Number.isFinite(serverMs) ? Math.round((serverMs - amzDateMs(presigned.amzDate)) / 1000) : undefined;
+  const refused: Evidence = {
+    ...evidence,
+    status: up.status,
+    ...(up.errorType ? { errorType: up.errorType } : {}),
+    ...(up.date ? { serverDate: up.date } : {}),
+    ...(offset !== undefined ? { clockOffsetSeconds: offset } : {}),
+    ...(up.body ? { body: up.body.slice(0, 300) } : {}),
+  };
+  const code = up.status === 403 ? 'UPGRADE_FORBIDDEN' : 'UPGRADE_REFUSED';
+  const said = `HTTP ${up.status}${up.errorType ? ` (${up.errorType})` : ''}`;
+  return [outcome('fail', code, `the WebSocket upgrade was refused: ${said}`, refused, up.durationMs)];
+}

@@ -119,9 +119,13 @@ export class Facts {
     return this.cell(route, stage)?.status === 'pass';
   }
 
-  /** The route got through the network: TLS completed, the server selected the ALPN it needs. */
+  /**
+   * The route got through the network: TLS completed, the server selected the ALPN it needs (routes that offer none,
+   * `mqtt-wss-443` and `credentials-443`, have no alpn cell).
+   */
   getsThrough(route: RouteId): boolean {
-    return this.passed(route, 'tls') && this.passed(route, 'alpn');
+    const alpn = this.cell(route, 'alpn');
+    return this.passed(route, 'tls') && (!alpn || alpn.status === 'pass');
   }
 
   /** Nothing on the route failed, and it got at least as far as TLS. */

@@ -111,6 +111,25 @@ export function webSocketError(stream: unknown): string | undefined {
   return (stream as WebSocketStream | undefined)?.webSocketError;
 }
 
+/**
+ * Ends the MQTT byte stream `upgradeToMqtt` returned with the WebSocket closing handshake (RFC 6455 §7: a close frame
+ * after the data already written, e.g. the MQTT DISCONNECT), waiting at most `ms` milliseconds for the server's
+ * close. Without it the TLS close can overtake the last frames, and the server logs CONNECTION_LOST. Never rejects.
+ */
+export function endMqttStream(stream: Duplex | undefined, ms: number): Promise<void> {
+  if (!stream || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    stream.once('close', done);
+    stream.once('error', done);
+    stream.end();
+  });
+}
+
 /** The outcome of the upgrade. */
 export type UpgradeOutcome =
   | { ok: true; stream: Duplex; protocol: string; durationMs: number; date?: string }

@@ -98,3 +98,80 @@ export function sourceKind(sourceMarks: Record<string, unknown> | undefined, pro
     return 'container';
   return 'instance';
 }
+
+/** Shared-file keys that make a profile a credential source (AWS SDKs and Tools reference, "Config file settings"). */
+const PROFILE_CREDENTIAL_KEYS = new Set([
+  'aws_access_key_id',
+  'credential_process',
+  'sso_session',
+  'sso_start_url',
+  'role_arn',
+  'web_identity_token_file',
+  'credential_source',
+]);
+/** A shared config or credentials file larger than this is not read at start-up (real ones are a few KiB). */
+const SHARED_FILE_CAP = 1024 * 1024;
+
+/** True when the INI file at `path` has a section named one of `sections` with a credential key in it. */
+function sectionHasCredentials(path: string, sections: readonly string[]): boolean {
+  let text: string;
+  try {
+    if (statSync(path).size > SHARED_FILE_CAP) return false;
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return false;
+  }
+  let inSection = false;
+  for (const line of text.split(/\r?\n/)) {
+    const head = /^\s*\[\s*([^\]]*?)\s*\]/.exec(line);
+    if (head) inSection = sections.includes(head[1]!.replace(/\s+/g, ' '));
+    else if (inSection && PROFILE_CREDENTIAL_KEYS.has(/^\s*([\w-]+)\s*=/.exec(line)?.[1]?.toLowerCase() ?? '')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether the run has AWS credentials to sign `mqtt-wss-443`'s WebSocket URL with, decided from the environment and
+ * the shared files only (no SDK, no network: the routes' first SYN must not wait for it): `AWS_ACCESS_KEY_ID` with
+ * `AWS_SECRET_ACCESS_KEY`; a profile (`--profile`, `AWS_PROFILE`); `AWS_WEB_IDENTITY_TOKEN_FILE` with `AWS_ROLE_ARN`;
+ * container credentials (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`/`_FULL_URI`); or a `default` profile with a
+ * credential key in the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, `~/.aws/credentials`) or config
+ * file (`AWS_CONFIG_FILE`, `~/.aws/config`). An EC2 instance role is not counted: finding it would mean asking the
+ * instance metadata service. Returns the source's name, or undefined when there is none.
+ */
+export function signingCredentialSource(
+  target: Pick<Target, 'awsProfile'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
+  if (target.awsProfile || env['AWS_PROFILE']) return 'profile';
+  if (env['AWS_WEB_IDENTITY_TOKEN_FILE'] && env['AWS_ROLE_ARN']) return 'web-identity';
+  if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
+  const aws = join(homedir(), '.aws');
+  if (sectionHasCredentials(env['AWS_SHARED_CREDENTIALS_FILE'] || join(aws, 'credentials'), ['default'])) {
+    return 'shared-files';
+  }
+  if (sectionHasCredentials(env['AWS_CONFIG_FILE'] || join(aws, 'config'), ['default', 'profile default'])) {
+    return 'shared-files';
+  }
+  return undefined;
+}
+
+/**
+ * The environment's static keys, as the SDK's first provider (`fromEnv`) reads them: `AWS_ACCESS_KEY_ID`,
+ * `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` when there is one. Undefined when a profile is named (`--profile`,
+ * `AWS_PROFILE`: the SDK then uses the profile) or a key is missing; the caller then asks the SDK's chain. Lets
+ * `mqtt-wss-443` sign without waiting for the SDK to load. The values are secrets: never print or store them.
+ */
+export function envSigningKeys(
+  target: Pick<Target, 'awsProfile'>,
+  env: NodeJS.ProcessEnv = process.env,
+): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+  const id = env['AWS_ACCESS_KEY_ID'];
+  const secret = env['AWS_SECRET_ACCESS_KEY'];
+  if (target.awsProfile || env['AWS_PROFILE'] || !id || !secret) return undefined;
+  const token = env['AWS_SESSION_TOKEN'];
+  return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
+}
