@@ -43,7 +43,8 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     array: true,
     describe:
       'routes to probe: mqtt-8883, mqtt-443, https-8443, https-443 (default), credentials-443, mqtt-custom-auth-443, ' +
-      'mqtt-wss-443',
+      'mqtt-wss-443 (default too when AWS credentials are in the environment, a profile or a default profile in the ' +
+      'shared files; an EC2 instance role alone is not looked up)',
     // parseRoutes (src/target.ts) says what an empty list lacks, naming the routes.
     emptyOk: true,
   },
@@ -114,7 +115,7 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
     name: 'cloud',
     type: 'boolean',
     default: true,
-    describe: 'run the cloud checks through the AWS IoT API (--no-cloud: never call AWS)',
+    describe: 'run the cloud checks through the AWS IoT API (--no-cloud: never call AWS, no default mqtt-wss-443)',
   },
   {
     name: 'cloud-only',

@@ -72,7 +72,9 @@ async function upgrade(run: RouteRun): Promise<StageOutcome[]> {
     ];
   }
   if (stepMs(run.ctx) <= 0) {
-    const why = 'the run deadline (--timeout) passed while the AWS credentials were resolved: upgrade not tried';
+    const why =
+      'the run deadline (--timeout) passed before the upgrade could be sent' +
+      (keys ? '' : ' (signing waited for the AWS credentials from the SDK)');
     return [outcome('warn', 'UPGRADE_NO_SIGNING_INPUT', why, { reason: why })];
   }
   const signedAt = new Date();

@@ -8,6 +8,12 @@ const SIMULATE =
   'aws iam simulate-principal-policy --policy-source-arn "$(aws sts get-caller-identity --query Arn --output text)" ' +
   '--action-names iot:Connect --resource-arns arn:aws:iot:<region>:<account>:client/<client id>';
 
+/** The upgrade by hand: curl to the URL `iot-doctor presign` signs with your credentials (101 or the 403). */
+const BY_HAND =
+  "curl -sS -i --http1.1 --max-time 5 -H 'Connection: Upgrade' -H 'Upgrade: websocket' " +
+  '-H \'Sec-WebSocket-Version: 13\' -H "Sec-WebSocket-Key: $(head -c 16 /dev/urandom | base64)" ' +
+  '-H \'Sec-WebSocket-Protocol: mqtt\' "$(iot-doctor presign --endpoint <endpoint> --scheme https)"';
+
 /** Pages of the SigV4 WebSocket codes. */
 export const WSS_PAGES: readonly CodePage[] = [
   {
@@ -66,6 +72,6 @@ export const WSS_PAGES: readonly CodePage[] = [
       { code: 'SIGV4_REGION_MISMATCH', tell: "the signing region is not the endpoint's" },
     ],
     remedy: ['Check the identity and its iot:Connect permission with the IAM policy simulator.'],
-    confirm: ['aws sts get-caller-identity', SIMULATE],
+    confirm: ['aws sts get-caller-identity', SIMULATE, BY_HAND],
   },
 ];
