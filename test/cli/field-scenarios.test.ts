@@ -56,7 +56,8 @@ describe('field scenarios of the lab, through demo', () => {
     expect(seen).toEqual(EXPECTED);
     // The re-signing proxy: CONNECT answered 200, then each tunnel's chain is the inspection CA's.
     const intercepted = reports['proxy-intercepting']!;
-    const kinds = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443'].map((k) => `${k} via proxy`);
+    // The demo has AWS credentials, so mqtt-wss-443 runs (and is intercepted) through the proxy too.
+    const kinds = ['mqtt-8883', 'mqtt-443', 'https-8443', 'https-443', 'mqtt-wss-443'].map((k) => `${k} via proxy`);
     for (const route of kinds) {
       const cell = (stage: string) => intercepted.results.find((r) => r.id === `route.${route}.${stage}`);
       expect(cell('proxy'), route).toMatchObject({ status: 'pass', evidence: { status: 200 } });
