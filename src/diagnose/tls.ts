@@ -354,8 +354,14 @@ export function alpnStripped(facts: Facts): Finding[] {
   if (cells.length === 0) return [];
   const routes = uniq(cells.map((c) => c.route!));
   const offered = uniq(routes.map((r) => ROUTES[routeKindOf(r)]?.alpn).filter((a): a is string => !!a));
-  const meaning = offered
-    .map((a) => `${a} means "${a === ALPN_CUSTOM_AUTH ? 'custom authentication' : 'client certificate'}"`)
+  const byMeaning = (custom: boolean): string[] => offered.filter((a) => (a === ALPN_CUSTOM_AUTH) === custom);
+  const meaning = [
+    [byMeaning(false), 'client certificate'],
+    [byMeaning(true), 'custom authentication'],
+  ] as const;
+  const meaningText = meaning
+    .filter(([names]) => names.length > 0)
+    .map(([names, what]) => `${names.join(' / ')} means "${what}"`)
     .join(', ');
   const selected = uniq(
     alpnCells.map((c) => c.evidence['selected']).filter((s): s is string => typeof s === 'string' && s !== ''),
@@ -374,7 +380,7 @@ export function alpnStripped(facts: Facts): Finding[] {
       severity: routeSeverity(facts),
       confidence: alpnCells.length > 0 ? 'certain' : 'likely',
       title: `ALPN ${list(offered, 'and')} ${offered.length > 1 ? 'do' : 'does'} not reach AWS IoT on port 443`,
-      explanation: `On port 443 AWS IoT decides how to authenticate from the ALPN protocol in the TLS handshake: ${meaning}. Here the server ${selected.length > 0 ? `selected ${list(selected)} instead` : alpnCells.length > 0 ? 'selected no protocol' : 'answered 403 "Missing Authentication Token", which is what it does when the client certificate is not used'}. Something in the path (a TLS-terminating proxy or firewall) removes ALPN, or the server is not AWS IoT. Without it, MQTT on 443 (custom authentication included) gets no CONNACK and HTTPS publish gets 403.`,
+      explanation: `On port 443 AWS IoT decides how to authenticate from the ALPN protocol in the TLS handshake: ${meaningText}. Here the server ${selected.length > 0 ? `selected ${list(selected)} instead` : alpnCells.length > 0 ? 'selected no protocol' : 'answered 403 "Missing Authentication Token", which is what it does when the client certificate is not used'}. Something in the path (a TLS-terminating proxy or firewall) removes ALPN, or the server is not AWS IoT. Without it, MQTT on 443${byMeaning(true).length > 0 ? ' (custom authentication included)' : ''} gets no CONNACK and HTTPS publish gets 403.`,
       remediation: [
         ...alternatives.map((r) => `Use ${r} (port ${routeSpecOf(r)!.port}), which works from this network.`),
         'Ask the network administrator to let TLS to the endpoint through unmodified on 443 (no TLS termination or re-encryption).',

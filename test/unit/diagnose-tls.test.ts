@@ -10,6 +10,7 @@ import {
   fail,
   localPasses,
   only,
+  route,
 } from './diagnose-fixtures.js';
 
 const untrusted = (chain: unknown) => ({
@@ -255,6 +256,9 @@ describe('ALPN_STRIPPED', () => {
     expect(f.evidence).toEqual(['route.mqtt-443.alpn', 'route.https-443.alpn']);
     expect(f.remediation[0]).toMatch(/mqtt-8883/);
     expect(codes(findings)).toEqual(['ALPN_STRIPPED']);
+    // Both protocols mean the same thing: said once, and no custom-auth route was part of the run.
+    expect(f.explanation).toContain('x-amzn-mqtt-ca / x-amzn-http-ca means "client certificate".');
+    expect(f.explanation).not.toContain('custom authentication');
   });
 
   it('HTTPS 403 "Missing Authentication Token" on 443 is the same cause, likely', () => {
@@ -275,6 +279,19 @@ describe('ALPN_STRIPPED', () => {
     const f = only(diagnose(stripped), 'ALPN_STRIPPED');
     expect(f.confidence).toBe('likely');
     expect(f.evidence).toEqual(['route.https-443.protocol']);
+  });
+
+  it('custom authentication on 443 loses ALPN mqtt too: each meaning is named once', () => {
+    const results = [
+      ...localPasses(),
+      ...allRoutes({
+        'mqtt-443': { alpn: fail('ALPN_NOT_SELECTED', { offered: 'x-amzn-mqtt-ca', selected: null }) },
+      }),
+      ...route('mqtt-custom-auth-443', { alpn: fail('ALPN_NOT_SELECTED', { offered: 'mqtt', selected: null }) }),
+    ];
+    const f = only(diagnose(results), 'ALPN_STRIPPED');
+    expect(f.explanation).toContain('x-amzn-mqtt-ca means "client certificate", mqtt means "custom authentication".');
+    expect(f.explanation).toContain('MQTT on 443 (custom authentication included) gets no CONNACK');
   });
 
   it('a different protocol selected', () => {
