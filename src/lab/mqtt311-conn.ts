@@ -35,7 +35,7 @@ type Verdict = 'pass' | 'drop' | 'close';
  */
 export class Mqtt311Connection extends Duplex {
   private readonly framer = new MqttFramer();
-  /** Frames what aedes writes, when `early` must see the packets to the client. */
+  /** Frames what aedes writes: whole packets to the client, and `early` sees them. */
   private readonly outFramer = new MqttFramer();
   private readonly who: string;
   private sawConnect = false;
@@ -63,20 +63,26 @@ export class Mqtt311Connection extends Duplex {
   /** aedes reads at its pace; the lab does not apply back-pressure to the client. */
   override _read(): void {}
 
+  /**
+   * What aedes writes, one complete MQTT packet per socket write: mqtt-packet hands a packet over in pieces (fixed
+   * header, remaining length, topic, payload), and each piece written as it comes would leave as its own TLS record
+   * and TCP segment (the socket has Nagle off). A CONNACK, SUBACK, PUBACK and delivery then took 19 segments, more
+   * than the server's congestion window, so the last waited one round trip for the client's ACKs (the delivery of a
+   * pipelined exchange one RTT after its CONNACK). A broker sends each control packet whole (common server behaviour,
+   * which the lab follows where AWS documents nothing: mosquitto assembles a packet in one buffer and hands it to
+   * SSL_write at once); so does the lab (test/integration/lab-packet-records.test.ts).
+   */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.socket.destroyed) return callback();
-    if (!this.early) {
-      this.socket.write(chunk, () => callback());
-      return;
-    }
     let frames: Buffer[];
     try {
-      frames = this.outFramer.push(chunk).filter((f) => this.early!.toClient(f));
+      frames = this.outFramer.push(chunk);
     } catch {
       frames = [];
     }
+    if (this.early) frames = frames.filter((f) => this.early!.toClient(f));
     if (frames.length === 0) return callback();
-    this.socket.write(Buffer.concat(frames), () => callback());
+    this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames), () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
