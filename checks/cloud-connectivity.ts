@@ -70,9 +70,17 @@ async function thingFor(ctx: CheckContext, c: Extract<Started, { ok: true }>): P
   if (ctx.target.thingName) return ctx.target.thingName;
   const p = await principalFor(ctx, c.api, c.session);
   if (!p.ok) return p.outcome;
-  const inv = await inventoryFor(ctx, c.api, c.session, p.value);
-  if (!inv.ok) return inv.outcome;
-  const things = inv.value.things ?? [];
+  // Only the list of things is needed: the GetThingConnectivityData call does not wait for the thing-group reads of
+  // the inventory (issue 16). The same calls, memoized: a failed ListAttachedPolicies gives the inventory's outcome.
+  const [attached, listed] = await Promise.all([
+    c.api.listAttachedPolicies(p.value.certArn),
+    c.api.listPrincipalThings(p.value.certArn),
+  ]);
+  if (!attached.ok) {
+    const inv = await inventoryFor(ctx, c.api, c.session, p.value);
+    if (!inv.ok) return inv.outcome;
+  }
+  const things = listed.ok ? listed.value : [];
   const named = things.find((t) => t === ctx.target.clientId);
   if (named ?? things.length === 1) return named ?? things[0]!;
   return {

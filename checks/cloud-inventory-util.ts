@@ -59,9 +59,16 @@ export function inventoryFor(
   principal: Principal,
 ): Promise<{ ok: true; value: Inventory } | { ok: false; outcome: Outcome }> {
   return api.memo(`inventory:${principal.certArn}`, async () => {
+    // Read ahead in the same round trip (memoized, answer used by directDocuments): the documents of the attached
+    // policies no longer wait for the list of their names (issue 16: one round trip per call on the critical path).
+    void api.getEffectivePolicies(principal.certArn);
     const [attached, things] = await Promise.all([
       api.listAttachedPolicies(principal.certArn),
-      api.listPrincipalThings(principal.certArn),
+      api.listPrincipalThings(principal.certArn).then((t) => {
+        // Likewise each thing's groups, read while GetEffectivePolicies says whether a group policy reaches it.
+        if (t.ok) for (const thingName of t.value.slice(0, MAX_THINGS)) void api.listThingGroupsForThing(thingName);
+        return t;
+      }),
     ]);
     if (!attached.ok) {
       return {
