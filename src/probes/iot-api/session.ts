@@ -6,6 +6,7 @@ import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
 import { regionFromEndpoint } from '../../target.js';
 import { credentialSourceHint, loadIotSdk, sourceKind } from './aws-credentials.js';
 import { oneLine, withDeadline } from './failures.js';
+import { warmAgents } from './warm-agent.js';
 import type { ApiFailure, ApiFailureKind, CloudSession, IotApiOptions, Sdk } from './types.js';
 
 /** An open session: the loaded SDK, its client and what the session resolved. */
@@ -47,12 +48,22 @@ function givenRegion(options: IotApiOptions): { region?: string; regionFrom: Clo
   return { regionFrom: 'target' };
 }
 
-function clientConfig(options: IotApiOptions, region: string | undefined, notes: string[]): IoTClientConfig {
+function clientConfig(
+  options: IotApiOptions,
+  region: string | undefined,
+  notes: string[],
+  agents: ReturnType<typeof warmAgents>,
+): IoTClientConfig {
   const { timeoutMs } = options;
   return {
     retryMode: 'standard',
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      ...(agents ?? {}),
+    },
     logger: notingLogger(notes),
     ...(region ? { region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
@@ -128,10 +139,14 @@ export async function openSession(options: IotApiOptions): Promise<ReadyOutcome>
         'container credentials, and not an EC2 instance)',
     );
   }
+  // The API's connections open while the SDK loads (warm-agent.ts): the first calls find them ready.
+  const agents = warmAgents(options);
   let sdk: Sdk;
   try {
     sdk = await loadIotSdk();
   } catch (err) {
+    agents?.httpAgent.destroy();
+    agents?.httpsAgent.destroy();
     const why = err instanceof Error ? err.message : String(err);
     return fail('sdk-unavailable', 'ImportError', `@aws-sdk/client-iot could not be loaded: ${why}`);
   }
@@ -140,7 +155,7 @@ export async function openSession(options: IotApiOptions): Promise<ReadyOutcome>
   let { region, regionFrom } = givenRegion(options);
   let client: IoTClient;
   try {
-    client = new sdk.IoTClient(clientConfig(options, region, notes));
+    client = new sdk.IoTClient(clientConfig(options, region, notes, agents));
   } catch (err) {
     return fail('service-error', 'ClientError', err instanceof Error ? err.message : String(err));
   }
