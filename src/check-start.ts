@@ -8,6 +8,7 @@
 import type { CommonCheckArgs } from './target-args.js';
 import { targetFromArgs } from './target-args.js';
 import { checkOutput, type OutputArgs } from './output-args.js';
+import { readCredentialFile } from './input-file.js';
 import { parseRepeat } from './repeat.js';
 import { resolveSiteProfile } from './site-profile.js';
 import { checkFamilyPins, type Target } from './target.js';
@@ -20,7 +21,9 @@ import { prestartWorkerSession } from './probes/iot-api/worker-channel.js';
  * Builds the target of a full `check` and starts its routes ahead of loading; returns the target (handed on to
  * `checkCommand`), or undefined for `--from` and `--cloud-only` (no routes: nothing to start early). Every usage
  * error `check` can report before its first network step is thrown here first (`UsageError`, one line naming the
- * flag): the target's flags, `-4`/`-6` against the pins, `--format`/`--output`, `--site-profile`, `--repeat`.
+ * flag): the target's flags, `-4`/`-6` against the pins, `--format`/`--output`, `--site-profile`, `--repeat`, and a
+ * device file that cannot be read (`--cert`, `--key`, `--ca`: missing, a directory, a FIFO or device, too large; only
+ * read here, parsed later while the SYNs are out).
  */
 export function startCheck(args: Record<string, unknown>): Target | undefined {
   const given = args as unknown as CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean };
@@ -30,8 +33,15 @@ export function startCheck(args: Record<string, unknown>): Target | undefined {
   checkOutput(given);
   if (given['site-profile']) resolveSiteProfile(given['site-profile']);
   parseRepeat(given.repeat, given.interval);
+  checkDeviceFilesReadable(target);
   startRoutesEarly(target);
   // Right after the SYNs: the AWS SDK loads in the API worker, on the other core, while the rest of check loads.
   if (target.cloud && credentialSourceHint(target)) prestartWorkerSession(iotApiOptions(target));
   return target;
+}
+
+function checkDeviceFilesReadable(target: Target): void {
+  if (target.certPath) readCredentialFile(target.certPath, 'certificate', '--cert');
+  if (target.keyPath) readCredentialFile(target.keyPath, 'private key', '--key');
+  if (target.caPath) readCredentialFile(target.caPath, 'CA', '--ca');
 }

@@ -105,3 +105,12 @@ export function readInputFile(path: string, spec: InputFileSpec): Buffer {
 export function readInputText(path: string, spec: InputFileSpec): string {
   return readInputFile(path, spec).toString('utf8');
 }
+
+/**
+ * Reads a device credential file named by `flag` (`--cert`, `--key`, `--ca`): `readInputFile` with the
+ * credential-file cap and the label `the <what> file`.
+ * @throws UsageError as `readInputFile`.
+ */
+export function readCredentialFile(path: string, what: string, flag: string): Buffer {
+  return readInputFile(path, { label: `the ${what} file`, flag, maxBytes: CREDENTIAL_FILE_MAX_BYTES });
+}

@@ -111,3 +111,41 @@ describe('the routes start before the rest of check loads', () => {
     }
   });
 });
+
+describe('usage errors come before the head start', () => {
+  it('a device file that cannot be read is one line and exit 2, and no connection was opened', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['--cert', join(work, 'missing.pem'), /cannot read the certificate file given with --cert .*: no such file/],
+      ['--key', work, /cannot read the private key file given with --key .*: a directory/],
+      ['--ca', '/dev/zero', /cannot read the CA file given with --ca \(\/dev\/zero\): a character device/],
+    ];
+    for (const [flag, path, message] of cases) {
+      const before = accepted.length;
+      const r = await execa(
+        'node',
+        [
+          BIN,
+          'check',
+          '--endpoint',
+          endpoint,
+          '--connect-to',
+          `${endpoint}:8883:127.0.0.1:${port}`,
+          '--routes',
+          'mqtt-8883',
+          '--no-cloud',
+          '--output',
+          '',
+          flag,
+          path,
+        ],
+        { reject: false, env: PLAIN_ENV, timeout: 30_000 },
+      );
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      // The listener would have seen the head start's SYN within the process's lifetime.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(accepted.length - before, `${flag} ${path}`).toBe(0);
+    }
+  });
+});

@@ -8,7 +8,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { AMAZON_ROOTS_PEM } from '../../assets/amazon-roots.js';
-import { CREDENTIAL_FILE_MAX_BYTES, readInputFile } from '../../input-file.js';
+import { readCredentialFile } from '../../input-file.js';
 import type { DeviceFilePaths, DeviceFileProblem, DeviceFiles } from '../device-files.js';
 import { certificateIdOf, formatDn, isSelfSigned } from './cert-details.js';
 import { openPrivateKey, publicKeySha256 } from './keys.js';
@@ -29,10 +29,6 @@ import {
 import type { AddProblem, FileSlot } from './problems.js';
 import { shownLabel } from './problems.js';
 import { sniffFile } from './sniff.js';
-
-function readGiven(path: string, what: string, flag: string): Buffer {
-  return readInputFile(path, { label: `the ${what} file`, flag, maxBytes: CREDENTIAL_FILE_MAX_BYTES });
-}
 
 function certsToPem(certs: readonly X509Certificate[]): string {
   return certs.map((c) => c.toString()).join('');
@@ -332,7 +328,7 @@ export async function loadDeviceFiles(files: DeviceFilePaths): Promise<DeviceFil
   const creds: DeviceFiles = { problems };
   const passphrase = files.keyPassphrase;
   const slot = async (path: string | undefined, what: string, flag: string): Promise<FileSlot | undefined> =>
-    path === undefined ? undefined : { path, sniffed: sniffFile(readGiven(path, what, flag)) };
+    path === undefined ? undefined : { path, sniffed: sniffFile(readCredentialFile(path, what, flag)) };
   const certFile = await slot(files.certPath, 'certificate', '--cert');
   const keyFile = await slot(files.keyPath, 'private key', '--key');
   const caFile = await slot(files.caPath, 'CA', '--ca');
