@@ -26,9 +26,7 @@ export type DnsFailureCode = 'DNS_NXDOMAIN' | 'DNS_NO_ANSWER' | 'DNS_TEMPORARY_F
 export async function resolveName(name: string, timeoutMs: number): Promise<DnsOutcome> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  if (isIP(name)) {
-    return { ok: true, addresses: [{ address: name, family: isIP(name) as 4 | 6 }], durationMs: 0, source: 'pinned' };
-  }
+  if (isIP(name)) return literalAnswer(name);
   try {
     const lookup = dns.lookup(name, { all: true, verbatim: true });
     const answer = await withDeadline<Awaited<typeof lookup> | 'timeout'>(lookup, timeoutMs, {
@@ -64,6 +62,11 @@ export async function resolveName(name: string, timeoutMs: number): Promise<DnsO
   }
 }
 
+/** The answer of an IP literal (a `--connect-to` address): itself, looked up nowhere (source `pinned`). */
+function literalAnswer(address: string): DnsOutcome {
+  return { ok: true, addresses: [{ address, family: isIP(address) as 4 | 6 }], durationMs: 0, source: 'pinned' };
+}
+
 /** The failure code of a getaddrinfo error by its system code (ENOTFOUND → DNS_NXDOMAIN, …). */
 function classifyLookupError(systemCode: string | undefined): DnsFailureCode {
   if (systemCode === 'ENOTFOUND') return 'DNS_NXDOMAIN';
@@ -75,9 +78,11 @@ function classifyLookupError(systemCode: string | undefined): DnsFailureCode {
 
 /**
  * Ask one DNS server directly (A and AAAA), as `dig @server` would, instead of the system resolver: to compare the
- * site's DNS with another, or when the device uses a fixed server. One try, bounded by the timeout.
+ * site's DNS with another, or when the device uses a fixed server. One try, bounded by the timeout. An IP literal (the
+ * address of a `--connect-to` rule) answers itself, as with getaddrinfo: the server is not asked about it.
  */
 export async function resolveWithServer(name: string, server: string, timeoutMs: number): Promise<DnsOutcome> {
+  if (isIP(name)) return literalAnswer(name);
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
