@@ -22,9 +22,9 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const README_ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 const README_EXPORTER = '127.0.0.1:9115';
 
-/** The fenced block right after `<!-- readme-test: NAME -->` in the README. */
+/** The fenced block right after `<!-- readme-test: NAME -->` in the README (blank lines between allowed). */
 function readmeBlock(name: string): string {
-  const m = new RegExp(`<!-- readme-test: ${name.replace('.', '\\.')} -->\\n\`\`\`[a-z]*\\n([\\s\\S]*?)\`\`\``).exec(
+  const m = new RegExp(`<!-- readme-test: ${name.replace('.', '\\.')} -->\\n+\`\`\`[a-z]*\\n([\\s\\S]*?)\`\`\``).exec(
     readme,
   );
   if (!m) throw new Error(`README has no block marked readme-test: ${name}`);
