@@ -61,6 +61,25 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** `node` arguments of a one-route `check` (mqtt-8883 redirected to the listener, no cloud, no report file) + `extra`. */
+function checkArgs(...extra: string[]): string[] {
+  const to = `${endpoint}:8883:127.0.0.1:${port}`;
+  return [
+    BIN,
+    'check',
+    '--endpoint',
+    endpoint,
+    '--connect-to',
+    to,
+    '--routes',
+    'mqtt-8883',
+    '--no-cloud',
+    '--output',
+    '',
+    ...extra,
+  ];
+}
+
 describe('the routes start before the rest of check loads', () => {
   it('the first connect() comes before commands, the runner and the catalogue load; the stage takes it over', async () => {
     const log = join(work, 'order.log');
@@ -71,21 +90,7 @@ describe('the routes start before the rest of check loads', () => {
       [
         '--import',
         pathToFileURL(join(work, 'preload.mjs')).href,
-        BIN,
-        'check',
-        '--endpoint',
-        endpoint,
-        '--connect-to',
-        `${endpoint}:8883:127.0.0.1:${port}`,
-        '--routes',
-        'mqtt-8883',
-        '--no-cloud',
-        '--output',
-        '',
-        '--format',
-        'json',
-        '--timeout',
-        '3000',
+        ...checkArgs('--format', 'json', '--timeout', '3000'),
       ],
       {
         reject: false,
@@ -121,25 +126,7 @@ describe('usage errors come before the head start', () => {
     ];
     for (const [flag, path, message] of cases) {
       const before = accepted.length;
-      const r = await execa(
-        'node',
-        [
-          BIN,
-          'check',
-          '--endpoint',
-          endpoint,
-          '--connect-to',
-          `${endpoint}:8883:127.0.0.1:${port}`,
-          '--routes',
-          'mqtt-8883',
-          '--no-cloud',
-          '--output',
-          '',
-          flag,
-          path,
-        ],
-        { reject: false, env: PLAIN_ENV, timeout: 30_000 },
-      );
+      const r = await execa('node', checkArgs(flag, path), { reject: false, env: PLAIN_ENV, timeout: 30_000 });
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).toMatch(message);
