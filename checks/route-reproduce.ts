@@ -142,7 +142,7 @@ export function httpsPublishCommand(target: Target, spec: RouteSpec, peer: Peer,
     if (proxy) parts.push(...curlProxyArgs(proxy));
     else if (peer.address !== target.endpoint || peer.port !== spec.port) {
       const address = peer.address.includes(':') ? `[${peer.address}]` : peer.address;
-      parts.push('--connect-to', `${target.endpoint}:${spec.port}:${address}:${peer.port}`);
+      parts.push('--connect-to', shq(`${target.endpoint}:${spec.port}:${address}:${peer.port}`));
     }
     parts.push('-X', 'POST', '-H', "'content-type: application/json'", '-d', shq(body), '-D', '-', shq(url));
     return parts.join(' ');
@@ -167,8 +167,8 @@ function wssRegion(target: Target): string | undefined {
  */
 export function wssUpgradeCommand(target: Target, spec: RouteSpec, peer: Peer): string {
   const region = wssRegion(target);
-  const presign = ['iot-doctor', 'presign', '--endpoint', target.endpoint, '--scheme', 'https'];
-  if (region) presign.push('--region', region);
+  const presign = ['iot-doctor', 'presign', '--endpoint', shq(target.endpoint), '--scheme', 'https'];
+  if (region) presign.push('--region', shq(region));
   if (target.awsProfile) presign.push('--profile', shq(target.awsProfile));
   const parts = ['curl', '-sS', '-i', '--http1.1', '--max-time', String(Math.ceil(target.timeoutMs / 1000))];
   parts.push('--cacert', shq(target.caPath ?? 'AmazonRootCA1.pem'));

@@ -71,7 +71,10 @@ const AUTHORIZER_NAME = /^[\w=,@-]{1,128}$/;
 const TOKEN_KEY_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
 /** TestInvokeAuthorizer's `token` limit (field notes §5.5): 6144 characters. */
 const MAX_TOKEN = 6144;
-/** An MQTT string is at most 65535 bytes (MQTT 3.1.1 §1.5.3); the username carries every value. */
+/**
+ * An MQTT string is at most 65535 bytes (MQTT 3.1.1 §1.5.3); the username carries every value. The password is
+ * binary data with the same two-byte length prefix, so the same cap (§3.1.3.5).
+ */
 const MAX_MQTT_STRING = 65535;
 /** Key files bigger than this are not keys. */
 const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -194,7 +197,7 @@ function checkTokenArgs(args: AuthRouteArgs): void {
 /**
  * The custom-authentication target, or undefined when no custom-authentication flag is given. Rules: `--token` needs
  * `--token-key-name`; `--token-signature` and `--token-signing-key` exclude each other and need `--token`; the whole
- * username must fit an MQTT string. The signing key is read and used here and not kept.
+ * username must fit an MQTT string and the password MQTT's binary data (≤ 65535 bytes). The signing key is read and used here and not kept.
  */
 export function customAuthFromArgs(args: AuthRouteArgs): CustomAuthTarget | undefined {
   checkTokenArgs(args);
@@ -212,6 +215,12 @@ export function customAuthFromArgs(args: AuthRouteArgs): CustomAuthTarget | unde
     ...(args.username !== undefined ? { username: args.username } : {}),
     ...(args.password !== undefined ? { password: args.password } : {}),
   };
+  if (args.password !== undefined && Buffer.byteLength(args.password, 'utf8') > MAX_MQTT_STRING) {
+    throw new UsageError(
+      `--password (or IOT_DOCTOR_PASSWORD) is ${Buffer.byteLength(args.password, 'utf8')} bytes; an MQTT password ` +
+        `is at most ${MAX_MQTT_STRING} (MQTT 3.1.1 §3.1.3.5)`,
+    );
+  }
   if (Buffer.byteLength(customAuthUsername(out)) > MAX_MQTT_STRING) {
     throw new UsageError(
       'the MQTT username (--username with the authorizer name, signature and token) exceeds 65535 bytes',

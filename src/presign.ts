@@ -8,7 +8,7 @@
 import { UsageError } from './errors.js';
 import { IotApi } from './probes/iot-api.js';
 import { presignMqttPath } from './probes/websocket-mqtt.js';
-import { parseEndpoint, parseTimeout, regionFromEndpoint } from './target.js';
+import { parseEndpoint, parseRegion, parseTimeout, regionFromEndpoint } from './target.js';
 
 /** The flags of `presign`. */
 export interface PresignArgs {
@@ -24,10 +24,13 @@ const SCHEMES = ['wss', 'https'] as const;
 
 /**
  * The region SigV4 signs with: `--region`, else `AWS_REGION` (as the SDKs and the route do), else the endpoint's own
- * (field notes §4.1). Throws `UsageError` when none is known (a custom domain without `--region`).
+ * (field notes §4.1). Throws `UsageError` when none is known (a custom domain without `--region`) or the one given
+ * is not an AWS region name (parseRegion).
  */
 function presignRegion(args: PresignArgs, endpoint: string): string {
-  const region = args.region || process.env['AWS_REGION'] || regionFromEndpoint(endpoint);
+  if (args.region !== undefined) return parseRegion(args.region);
+  const env = process.env['AWS_REGION'];
+  const region = env ? parseRegion(env, 'AWS_REGION') : regionFromEndpoint(endpoint);
   if (!region) throw new UsageError(`--region is required: ${endpoint} names no region`);
   return region;
 }

@@ -15,6 +15,7 @@ import {
   parseResolve,
   parseRoutes,
   parseTimeout,
+  parseRegion,
   regionFromEndpoint,
   type CredentialProviderTarget,
   type Target,
@@ -123,7 +124,7 @@ export function targetFromArgs(given: CommonCheckArgs): Target {
     throw new UsageError(`--mqtt-version must be 3.1.1 or 5, got ${mqttVersion}`);
   const keepalive = parseKeepalive(args.keepalive);
   const topic = args.topic === undefined ? defaultTopicFor(clientId) : parseTopic(args.topic);
-  const region = args.region ?? regionFromEndpoint(endpoint);
+  const region = args.region !== undefined ? parseRegion(args.region) : regionFromEndpoint(endpoint);
   const routes = parseRoutes(
     args.routes ?? (args['site-profile'] ? siteProfileRoutes(resolveSiteProfile(args['site-profile'])) : undefined),
     defaultAuthRoutes(args),
@@ -182,11 +183,14 @@ function recordFields(args: CommonCheckArgs): Pick<Target, 'thingName' | 'logGro
   };
 }
 
-/** The region SigV4 signs with when one is set: `--region`, else `AWS_REGION` (field notes §4.1; the SDKs' order). */
+/**
+ * The region SigV4 signs with when one is set: `--region`, else `AWS_REGION` (field notes §4.1; the SDKs' order).
+ * @throws UsageError when the value is not an AWS region name (parseRegion).
+ */
 function signingRegionOf(flag: string | undefined): Pick<Target, 'signingRegion' | 'signingRegionFrom'> {
-  if (flag) return { signingRegion: flag, signingRegionFrom: '--region' };
+  if (flag) return { signingRegion: parseRegion(flag), signingRegionFrom: '--region' };
   const env = process.env['AWS_REGION'];
-  return env ? { signingRegion: env, signingRegionFrom: 'AWS_REGION' } : {};
+  return env ? { signingRegion: parseRegion(env, 'AWS_REGION'), signingRegionFrom: 'AWS_REGION' } : {};
 }
 
 function withCredentialProvider(c: CredentialProviderTarget | undefined): Pick<Target, 'credentials'> {

@@ -282,6 +282,29 @@ export function parseClientId(value: string | undefined): { clientId: string; fr
   return { clientId: value, fromUser: true };
 }
 
+/**
+ * An AWS region name as `--region` or `AWS_REGION` may give it: lowercase letters, a dash-separated name and a
+ * number (`eu-west-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`), at most 50 characters.
+ * Deliberately looser than today's list so a new region needs no release; strict enough that the value is safe
+ * in a signed scope and a shell line (AWS region and zone names, docs.aws.amazon.com/global-infrastructure).
+ */
+const REGION_NAME = /^[a-z]{2,}(-[a-z0-9]+)*-[0-9]+$/;
+
+/**
+ * `value` when it is an AWS region name (REGION_NAME); `from` names its source in the message (`--region` or
+ * `AWS_REGION`).
+ * @throws UsageError with one line naming the source and the expected shape.
+ */
+export function parseRegion(value: string, from: '--region' | 'AWS_REGION' = '--region'): string {
+  if (value.length > 50 || !REGION_NAME.test(value)) {
+    throw new UsageError(
+      `${from} ${JSON.stringify(shorten(value))} is not an AWS region name (lowercase letters, digits and dashes ` +
+        'ending in a number, e.g. eu-west-1)',
+    );
+  }
+  return value;
+}
+
 /** Region from `<prefix>-ats.iot.<region>.amazonaws.com` (also .amazonaws.com.cn). */
 export function regionFromEndpoint(endpoint: string): string | undefined {
   return /\.iot\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(endpoint)?.[1];

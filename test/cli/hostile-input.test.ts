@@ -16,11 +16,11 @@ const work = mkdtempSync(join(tmpdir(), 'iot-doctor-hostile-'));
 const endpoint = 'abc123-ats.iot.eu-west-1.amazonaws.com';
 
 /** Runs the binary under /usr/bin/time to read its peak RSS (KB) from the last stderr line. */
-async function run(args: string[]) {
+async function run(args: string[], env: Record<string, string> = {}) {
   const started = performance.now();
   const r = await execa('/usr/bin/time', ['-f', 'peak-rss-kb %M', 'node', bin, ...args], {
     reject: false,
-    env: { NO_COLOR: '1' },
+    env: { NO_COLOR: '1', ...env },
     cwd: work,
     timeout: 20_000,
   });
@@ -118,6 +118,13 @@ describe('flags AWS IoT would refuse: one line naming the limit, exit 2, before 
       ['--topic', 'x'.repeat(65_536)],
       /is 65536 bytes of UTF-8; AWS IoT accepts at most 256/,
     ],
+    [
+      '--password of 65,536 bytes',
+      ['--routes', 'mqtt-custom-auth-443', '--password', 'P'.repeat(65_536)],
+      /^iot-doctor: --password \(or IOT_DOCTOR_PASSWORD\) is 65536 bytes; an MQTT password is at most 65535/,
+    ],
+    ['--region xx y', ['--region', 'xx y', '--routes', 'mqtt-wss-443'], /^iot-doctor: --region "xx y" is not an AWS/],
+    ['--region xx;rm', ['--region', 'xx;rm'], /^iot-doctor: --region "xx;rm" is not an AWS region name/],
     ['--topic a/#', ['--topic', 'a/#'], /--topic "a\/#" holds a wildcard/],
     ['--topic a/+/b', ['--topic', 'a/+/b'], /holds a wildcard/],
     ['--topic empty', ['--topic='], /--topic "" is empty/],
@@ -143,4 +150,43 @@ describe('flags AWS IoT would refuse: one line naming the limit, exit 2, before 
       expect(r.ms).toBeLessThan(10_000);
     });
   }
+  it('AWS_REGION that is not a region name: one line naming AWS_REGION, for check and presign', async () => {
+    const env = { AWS_REGION: 'xx;rm', AWS_ACCESS_KEY_ID: 'AKIDHOSTILE', AWS_SECRET_ACCESS_KEY: 'hostile' };
+    const args = ['--endpoint', endpoint, '--resolve', `${endpoint}:*:198.51.100.1`, '--routes', 'mqtt-wss-443'];
+    for (const r of [await run(['check', ...args], env), await run(['presign', '--endpoint', endpoint], env)]) {
+      expect(r.exitCode, r.messages.join('\n')).toBe(2);
+      expect(r.messages).toHaveLength(1);
+      expect(r.messages[0]).toMatch(/^iot-doctor: AWS_REGION "xx;rm" is not an AWS region name/);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('presign --region that is not a region name: one line, exit 2, no URL', async () => {
+    const env = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILE', AWS_SECRET_ACCESS_KEY: 'hostile' };
+    for (const region of ['xx;rm', 'xx y', 'EU-WEST-1']) {
+      const r = await run(['presign', '--endpoint', endpoint, '--region', region], env);
+      expect(r.exitCode, `${region}: ${r.messages.join('\n')}`).toBe(2);
+      expect(r.messages).toEqual([
+        `iot-doctor: --region ${JSON.stringify(region)} is not an AWS region name (lowercase letters, digits and ` +
+          'dashes ending in a number, e.g. eu-west-1)',
+      ]);
+      expect(r.stdout).toBe('');
+    }
+    const ok = await run(['presign', '--endpoint', endpoint, '--region', 'us-gov-west-1'], env);
+    expect(ok.exitCode, ok.messages.join('\n')).toBe(0);
+    expect(ok.stdout).toMatch(/X-Amz-Credential=AKIDHOSTILE%2F\d{8}%2Fus-gov-west-1%2Fiotdevicegateway%2Faws4_request/);
+  });
+
+  it('IOT_DOCTOR_PASSWORD of 65,536 bytes: the same line, never the password', async () => {
+    const password = 'Q'.repeat(65_536);
+    const args = ['check', '--endpoint', endpoint, '--resolve', `${endpoint}:*:198.51.100.1`];
+    const r = await run([...args, '--routes', 'mqtt-custom-auth-443'], { IOT_DOCTOR_PASSWORD: password });
+    expect(r.exitCode, r.messages.join('\n')).toBe(2);
+    expect(r.messages).toEqual([
+      'iot-doctor: --password (or IOT_DOCTOR_PASSWORD) is 65536 bytes; an MQTT password is at most 65535 ' +
+        '(MQTT 3.1.1 §3.1.3.5)',
+    ]);
+    expect(r.stdout).toBe('');
+    expect(r.ms).toBeLessThan(10_000);
+  });
 });
