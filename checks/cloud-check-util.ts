@@ -90,7 +90,8 @@ export function budgetMs(target: Target): number {
 }
 
 /**
- * Runs `work` (all the AWS calls of one check) under `budgetMs` (6 × --timeout, in ms). On overrun, one
+ * Runs `work` (all the AWS calls of one check) under `budgetMs` (6 × --timeout, in ms), counted from when the run's API
+ * session is open (its credential lookup has its own --timeout deadline). On overrun, one
  * `CLOUD_API_UNREACHABLE` warning per entry of `metas` instead; never throws by itself.
  */
 export async function withinBudget(
@@ -99,6 +100,10 @@ export async function withinBudget(
   started: number,
   work: () => Promise<CheckResult[]>,
 ): Promise<CheckResult[]> {
+  // The session (SDK, credential lookup) is bounded by its own --timeout and shared by every cloud check: the budget
+  // starts once it is open, so a lookup that timed out makes each check skip (pointing at cloud.credentials) rather
+  // than warn about API calls that never started.
+  await iotApiFor(ctx).session();
   const own = budgetMs(ctx.target);
   // The run's one deadline (--timeout) bounds the cloud checks too: they never keep the run waiting past it.
   const limit = Math.min(own, ctx.deadline.remainingMs());
