@@ -177,6 +177,22 @@ describe('flags AWS IoT would refuse: one line naming the limit, exit 2, before 
     expect(ok.stdout).toMatch(/X-Amz-Credential=AKIDHOSTILE%2F\d{8}%2Fus-gov-west-1%2Fiotdevicegateway%2Faws4_request/);
   });
 
+  it('credentials half set or in a directory: the message names the missing secret and the directory', async () => {
+    const env = {
+      HOME: work,
+      AWS_ACCESS_KEY_ID: 'AKIDHALFSET',
+      AWS_SHARED_CREDENTIALS_FILE: work,
+      AWS_CONFIG_FILE: join(work, 'absent'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const r = await run(['presign', '--endpoint', endpoint], env);
+    expect(r.exitCode, r.messages.join('\n')).toBe(2);
+    expect(r.messages).toHaveLength(1);
+    expect(r.messages[0]).toContain('AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not');
+    expect(r.messages[0]).toContain(`AWS_SHARED_CREDENTIALS_FILE (${JSON.stringify(work)}) is a directory`);
+    expect(r.messages[0]).not.toContain('no AWS_ACCESS_KEY_ID');
+  });
+
   it('IOT_DOCTOR_PASSWORD of 65,536 bytes: the same line, never the password', async () => {
     const password = 'Q'.repeat(65_536);
     const args = ['check', '--endpoint', endpoint, '--resolve', `${endpoint}:*:198.51.100.1`];

@@ -2,6 +2,7 @@
  * Opening a control-plane session: the SDK client, the region and the AWS credentials, each step bounded by the call
  * deadline, or the `ApiFailure` that says why the cloud checks cannot run.
  */
+import { statSync } from 'node:fs';
 import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
 import { regionFromEndpoint } from '../../target.js';
 import { credentialSourceHint, loadIotSdk, sourceKind } from './aws-credentials.js';
@@ -105,8 +106,8 @@ async function lookupIdentity(
       : options.profile || process.env['AWS_PROFILE']
         ? `no AWS credentials found for profile "${profile}" ` +
           '(not in the shared config or credentials file, or without usable credentials)'
-        : 'no AWS credentials found (environment, shared config and credentials files, SSO, container or ' +
-          'instance role)';
+        : `no AWS credentials found (${missingCredentialsDetail(process.env)}; tried the environment, shared ` +
+          'config and credentials files, SSO, container or instance role)';
     return fail('no-credentials', name, reason);
   }
 }
@@ -123,6 +124,33 @@ function endpointOverride(options: IotApiOptions): Pick<CloudSession, 'endpointU
 }
 
 /**
+ * What the environment lacks for its keys, for the no-credentials message: the missing half when only one of
+ * `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` is set, and `AWS_SHARED_CREDENTIALS_FILE` / `AWS_CONFIG_FILE` named
+ * when they point at a directory. Names variables and paths only, never a value of a key.
+ */
+function missingCredentialsDetail(env: NodeJS.ProcessEnv): string {
+  const parts: string[] = [];
+  if (env['AWS_ACCESS_KEY_ID'] && !env['AWS_SECRET_ACCESS_KEY'])
+    parts.push('AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not');
+  else if (!env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY'])
+    parts.push('AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not');
+  else parts.push('no AWS_ACCESS_KEY_ID');
+  for (const name of ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE']) {
+    const path = env[name];
+    if (path && isDirectory(path)) parts.push(`${name} (${JSON.stringify(path)}) is a directory`);
+  }
+  return parts.join(', ');
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Opens the session of one run: checks that some AWS credential source exists (without the SDK), loads
  * `@aws-sdk/client-iot`, makes a client in standard retry mode (`maxAttempts`, per-request timeouts of `timeoutMs`),
  * resolves the region (options, endpoint name, then the SDK's AWS_REGION/profile) and the AWS credentials through
@@ -135,8 +163,8 @@ export async function openSession(options: IotApiOptions): Promise<ReadyOutcome>
     return fail(
       'no-credentials',
       'NoCredentials',
-      'no AWS credentials found (no AWS_ACCESS_KEY_ID, profile, shared config or credentials file, web identity or ' +
-        'container credentials, and not an EC2 instance)',
+      `no AWS credentials found (${missingCredentialsDetail(process.env)}, no profile, shared config or credentials ` +
+        'file, web identity or container credentials, and not an EC2 instance)',
     );
   }
   // The API's connections open while the SDK loads (warm-agent.ts): the first calls find them ready.
