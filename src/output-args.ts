@@ -24,7 +24,7 @@ export interface OutputArgs {
 export function parseFormats(value: string | string[] | undefined, fallback: ReportFormat): ReportFormat[] {
   const list = (Array.isArray(value) ? value : value ? [value] : [fallback])
     .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
+    .map((v) => v.trim().toLowerCase())
     .filter(Boolean);
   for (const f of list)
     if (!isReportFormat(f)) throw new UsageError(`unknown format "${f}"; choose from ${FORMATS.join(', ')}`);

@@ -193,6 +193,16 @@ describe('flags AWS IoT would refuse: one line naming the limit, exit 2, before 
     expect(r.messages[0]).not.toContain('no AWS_ACCESS_KEY_ID');
   });
 
+  it('--format is read without regard to case or spaces (JSON, " Json" as json)', async () => {
+    for (const format of ['JSON', ' Json']) {
+      const r = await run(['render', join(root, 'test/fixtures/report-sample.json'), '--format', format]);
+      // The sample report holds a failed check: exit 1 is its verdict; a refused format would be exit 2.
+      expect(r.exitCode, `${format}: ${r.messages.join('\n')}`).toBe(1);
+      expect(r.messages).toEqual([]);
+      expect(JSON.parse(r.stdout)).toHaveProperty('schemaVersion');
+    }
+  });
+
   it('IOT_DOCTOR_PASSWORD of 65,536 bytes: the same line, never the password', async () => {
     const password = 'Q'.repeat(65_536);
     const args = ['check', '--endpoint', endpoint, '--resolve', `${endpoint}:*:198.51.100.1`];
