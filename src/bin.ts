@@ -24,8 +24,9 @@ main(args).then(
   (code) => {
     process.exitCode = code;
     // A check is over once its report is out (issue 17: wall time ≤ --timeout + a small constant): a socket still
-    // closing towards a server that never answers, or an aborted AWS API call, must not hold the process.
-    if (args[0] === 'check') setTimeout(() => process.exit(code), 50).unref();
+    // closing towards a server that never answers, or an aborted AWS API call, must not hold the process. The same
+    // for presign: a credential_process that never ends (the SDK's child) must not hold it after the error line.
+    if (args[0] === 'check' || args[0] === 'presign') setTimeout(() => process.exit(code), 50).unref();
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
