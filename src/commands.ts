@@ -214,6 +214,7 @@ export async function certCommand(
 
 /** `render`: a saved report in another format; the exit code is the report's own verdict. */
 export function renderCommand(args: OutputArgs & { report: string }): number {
+  checkOutput(args);
   const text = readInputText(args.report, { label: 'the report', maxBytes: REPORT_FILE_MAX_BYTES });
   return printReport(parseReport(text, args.report), args);
 }

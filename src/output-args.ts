@@ -32,11 +32,18 @@ export function parseFormats(value: string | string[] | undefined, fallback: Rep
 }
 
 /**
- * Before any network step: `--output` must be (or become) a writable folder, and the formats must be known, so that
- * a run is never lost at its end. Throws UsageError with one line.
+ * Before any network step: `--output` must be (or become) a writable folder, the formats must be known, and more
+ * than one format needs a folder (only the first goes to stdout), so that a run is never lost at its end, in part or
+ * whole. Throws UsageError with one line.
  */
 export function checkOutput(args: OutputArgs, fallback: ReportFormat = 'table'): void {
-  parseFormats(args.format, fallback);
+  const formats = parseFormats(args.format, fallback);
+  if (!args.output && formats.length > 1) {
+    throw new UsageError(
+      `--format ${formats.join(',')} names ${formats.length} formats but no --output folder is written: only the ` +
+        `first goes to stdout; give --output DIR for the others, or name one format`,
+    );
+  }
   if (!args.output) return;
   try {
     makeOutputDir(args.output);

@@ -78,3 +78,18 @@ describe('an explicitly empty value is a usage error naming the option', () => {
     expect([0, 1], r.stderr).toContain(r.exitCode);
   });
 });
+
+describe('several formats and no folder: refused, not silently cut to the first', () => {
+  const cases: [string, string[]][] = [
+    ["check --format junit,html --output ''", [...check, '--format', 'junit,html', '--output', '']],
+    ['render --format json,html (render writes no folder by default)', ['render', 'x.json', '--format', 'json,html']],
+  ];
+  for (const [name, args] of cases) {
+    it(name, async () => {
+      const r = await runCli(args, { cwd: work, timeout: 15_000 });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(/^iot-doctor: --format .* names 2 formats but no --output folder is written/);
+    });
+  }
+});
