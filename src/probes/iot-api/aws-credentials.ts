@@ -33,6 +33,23 @@ function onEc2(): boolean {
 }
 
 /**
+ * The credential sources the environment names by itself, in the SDK chain's order: static keys (`env`), a profile
+ * (`--profile`, `AWS_PROFILE`), web identity (`AWS_WEB_IDENTITY_TOKEN_FILE`, with `AWS_ROLE_ARN` when
+ * `webIdentityNeedsRole`), container credentials. Undefined: none of them.
+ */
+function environmentSource(
+  target: Pick<Target, 'awsProfile'>,
+  env: NodeJS.ProcessEnv,
+  webIdentityNeedsRole: boolean,
+): string | undefined {
+  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
+  if (target.awsProfile || env['AWS_PROFILE']) return 'profile';
+  if (env['AWS_WEB_IDENTITY_TOKEN_FILE'] && (!webIdentityNeedsRole || env['AWS_ROLE_ARN'])) return 'web-identity';
+  if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
+  return undefined;
+}
+
+/**
  * Where AWS credentials could come from, decided without loading the SDK: environment keys, a profile, the shared
  * config/credentials files, web identity or container credentials, or an EC2 instance role. Undefined: there are
  * none, and the cloud checks skip without paying for the SDK or waiting on the instance metadata address.
@@ -41,10 +58,8 @@ export function credentialSourceHint(
   target: Pick<Target, 'awsProfile'>,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
-  if (target.awsProfile || env['AWS_PROFILE']) return 'profile';
-  if (env['AWS_WEB_IDENTITY_TOKEN_FILE']) return 'web-identity';
-  if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
+  const named = environmentSource(target, env, false);
+  if (named) return named;
   const aws = join(homedir(), '.aws');
   if (
     nonEmptyFile(env['AWS_SHARED_CREDENTIALS_FILE'] ?? join(aws, 'credentials')) ||
@@ -145,10 +160,8 @@ export function signingCredentialSource(
   target: Pick<Target, 'awsProfile'>,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  if (env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']) return 'env';
-  if (target.awsProfile || env['AWS_PROFILE']) return 'profile';
-  if (env['AWS_WEB_IDENTITY_TOKEN_FILE'] && env['AWS_ROLE_ARN']) return 'web-identity';
-  if (env['AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'] || env['AWS_CONTAINER_CREDENTIALS_FULL_URI']) return 'container';
+  const named = environmentSource(target, env, true);
+  if (named) return named;
   const aws = join(homedir(), '.aws');
   if (sectionHasCredentials(env['AWS_SHARED_CREDENTIALS_FILE'] || join(aws, 'credentials'), ['default'])) {
     return 'shared-files';
