@@ -175,9 +175,10 @@ export async function runLab(args: {
     files,
   };
   writeFileSync(join(args.dir, 'lab.json'), `${JSON.stringify(info, null, 2)}\n`);
+  const listed = [files.ca, files.cert, files.key, files.proxyUrl, files.token, 'lab.json'].filter(Boolean);
   process.stdout.write(
     `${labModule.describeLab(lab)}\n\n` +
-      `Files in ${args.dir}: ${files.ca}, ${files.cert}, ${files.key}${files.proxyUrl ? `, ${files.proxyUrl}` : ''}, lab.json\n` +
+      `Files in ${args.dir}: ${listed.join(', ')}\n` +
       `Check it with:\n  ${files.checkCommand}\n\nlab ready (Ctrl-C stops it)\n`,
   );
   await Promise.race(STOP_SIGNALS.map((sig) => once(process, sig)));

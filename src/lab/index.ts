@@ -6,16 +6,15 @@
  * Everything listens on loopback by default, on ephemeral ports; the PKI is generated in memory at start.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { ALPN_CUSTOM_AUTH, ALPN_HTTP, ALPN_MQTT } from '../model/index.js';
 import { Authorizer } from './authz.js';
 import { startBroker, type LabBroker } from './broker.js';
 import { ControlPlane } from './control-plane.js';
 import { DataPlane, type ListenerName, type ServerIdentity } from './data-plane.js';
-import { fieldArgv, startFieldSite, type FieldCheckArgs, type FieldSite } from './field-scenarios.js';
+import { startFieldSite, type FieldCheckArgs, type FieldSite } from './field-scenarios.js';
 import { createLabPki, type LabPki } from './lab-pki.js';
+import { writeLabFiles, type LabFiles } from './lab-files.js';
 import { credentialsHostFor, startCredentialProvider, type CredentialProviderServer } from './credential-provider.js';
 import { DEFAULT_CUSTOM_AUTH } from './custom-auth-front.js';
 import { customAuthFlags, seedCustomAuth, type LabCustomAuthDevice } from './custom-auth-scenarios.js';
@@ -48,6 +47,7 @@ export type {
 } from './registry.js';
 export { createLabPki } from './lab-pki.js';
 export type { LabPki } from './lab-pki.js';
+export type { LabFiles } from './lab-files.js';
 
 export const LAB_ACCOUNT_ID = '123456789012';
 
@@ -132,10 +132,6 @@ function randomPrefix(): string {
   let out = '';
   for (const b of bytes) out += alphabet[b % alphabet.length];
   return out;
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -276,77 +272,6 @@ async function startServices(parts: LabParts, x: ServiceInputs): Promise<Started
     ...{ pki: x.pki, registry, authorizer, tracker: parts.tracker, log },
   }));
   return { ...parts, broker, dataPlane, controlPlane, credentialProvider };
-}
-
-/** What `writeFiles` wrote, and the command line that checks the lab. */
-export interface LabFiles {
-  ca: string;
-  cert: string;
-  key: string;
-  /** The site proxy's URL with its credentials (mode 0600), when the scenario gives the device credentials. */
-  proxyUrl?: string;
-  checkCommand: string;
-}
-
-/** A proxy URL that carries a password (`scheme://user:password@host:port`). */
-const URL_WITH_PASSWORD = /^[a-z0-9]+:\/\/[^/@:]*:[^/@]*@/i;
-
-/**
- * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir`, or a new temporary folder
- * recorded in `tempDirs`, and returns their paths and an iot-doctor command line that checks the lab, runnable as
- * printed. A site proxy with credentials goes into the file `proxy-url` (mode 0600) and reaches the check as
- * `HTTPS_PROXY="$(cat …/proxy-url)"`, the way a device's environment gives it: no password on the printed line.
- */
-async function writeLabFiles(
-  lab: Lab,
-  tempDirs: string[],
-  dir: string | undefined,
-  program = 'iot-doctor',
-): Promise<LabFiles> {
-  let target: string;
-  if (dir) {
-    target = resolve(dir);
-    await mkdir(target, { recursive: true });
-  } else {
-    target = await mkdtemp(join(tmpdir(), 'iot-doctor-lab-'));
-    tempDirs.push(target);
-  }
-  const files = {
-    ca: join(target, 'ca.pem'),
-    cert: join(target, 'device.pem.crt'),
-    key: join(target, 'private.pem.key'),
-  };
-  await writeFile(files.ca, lab.caPem);
-  await writeFile(files.cert, lab.device.certPem);
-  await writeFile(files.key, lab.device.keyPem, { mode: 0o600 });
-  await chmod(files.key, 0o600);
-  const { proxy, ...checkArgs } = lab.checkArgs;
-  let proxyUrl: string | undefined;
-  if (proxy && URL_WITH_PASSWORD.test(proxy)) {
-    proxyUrl = join(target, 'proxy-url');
-    await writeFile(proxyUrl, `${proxy}\n`, { mode: 0o600 });
-    await chmod(proxyUrl, 0o600);
-  }
-  const checkCommand = [
-    ...(proxyUrl ? [`HTTPS_PROXY="$(cat ${shellQuote(proxyUrl)})"`] : []),
-    `AWS_ENDPOINT_URL_IOT=${lab.apiEndpoint}`,
-    `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${lab.apiEndpoint}`,
-    `AWS_ENDPOINT_URL_STS=${lab.apiEndpoint}`,
-    `AWS_ENDPOINT_URL_IAM=${lab.apiEndpoint}`,
-    'AWS_ACCESS_KEY_ID=AKIDLAB',
-    'AWS_SECRET_ACCESS_KEY=lab',
-    `${program} check`,
-    `--endpoint ${lab.endpoint}`,
-    `--cert ${shellQuote(files.cert)}`,
-    `--key ${shellQuote(files.key)}`,
-    `--ca ${shellQuote(files.ca)}`,
-    `--region ${lab.region}`,
-    // The line gives no --role-alias, so the credentials-443 route does not run: a --connect-to for the credential
-    // provider's host would only be warned about as unused.
-    ...lab.connectTo.filter((c) => !c.startsWith(`${lab.credentialsEndpoint}:`)).map((c) => `--connect-to ${c}`),
-    ...fieldArgv(proxyUrl ? checkArgs : lab.checkArgs).map(shellQuote),
-  ].join(' ');
-  return { ...files, ...(proxyUrl ? { proxyUrl } : {}), checkCommand };
 }
 
 /**
