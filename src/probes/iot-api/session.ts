@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
 import { regionFromEndpoint } from '../../target.js';
 import { credentialSourceHint, loadIotSdk, sourceKind } from './aws-credentials.js';
+import { describeProcessFault, processFaultOf, type ProcessFault } from './credential-process.js';
 import { oneLine, withDeadline } from './failures.js';
 import { warmAgents } from './warm-agent.js';
 import type { ApiFailure, ApiFailureKind, CloudSession, IotApiOptions, Sdk } from './types.js';
@@ -24,10 +25,16 @@ function fail(kind: ApiFailureKind, errorName: string, message: string): ApiFail
   return { ok: false, kind, operation: '', permission: '', errorName, message: oneLine(message) };
 }
 
-/** An SDK logger that drops everything but the "multiple credential sources" warning, kept as a note. */
-function notingLogger(notes: string[]): IoTClientConfig['logger'] {
+/**
+ * An SDK logger that drops everything but the "multiple credential sources" warning, kept as a note, and the first
+ * failed credential_process of the credential chain's debug log, kept in `faults` without the process's output.
+ */
+function notingLogger(notes: string[], faults: ProcessFault[]): IoTClientConfig['logger'] {
   return {
-    debug: (): void => undefined,
+    debug: (...args: unknown[]): void => {
+      const fault = faults.length ? undefined : processFaultOf(args.map(String).join(' '));
+      if (fault) faults.push(fault);
+    },
     info: (): void => undefined,
     warn: (...args: unknown[]): void => {
       const text = args.map(String).join(' ');
@@ -52,7 +59,7 @@ function givenRegion(options: IotApiOptions): { region?: string; regionFrom: Clo
 function clientConfig(
   options: IotApiOptions,
   region: string | undefined,
-  notes: string[],
+  log: IoTClientConfig['logger'],
   agents: ReturnType<typeof warmAgents>,
 ): IoTClientConfig {
   const { timeoutMs } = options;
@@ -65,7 +72,7 @@ function clientConfig(
       throwOnRequestTimeout: true,
       ...(agents ?? {}),
     },
-    logger: notingLogger(notes),
+    logger: log,
     ...(region ? { region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -86,11 +93,15 @@ interface Identity {
   accountId: string | undefined;
 }
 
-/** Resolves the AWS credentials through the SDK's chain within the deadline: only their source and account id. */
+/**
+ * Resolves the AWS credentials through the SDK's chain within the deadline: only their source and account id. When
+ * the chain finds nothing and a credential_process failed on the way (`faults`), the failure names it.
+ */
 async function lookupIdentity(
   client: IoTClient,
   options: IotApiOptions,
   profile: string,
+  faults: readonly ProcessFault[],
 ): Promise<Identity | ApiFailure> {
   try {
     const identity = await withDeadline(client.config.credentials(), options.timeoutMs, 'the AWS credential lookup');
@@ -101,13 +112,16 @@ async function lookupIdentity(
   } catch (err) {
     const name = err instanceof Error ? err.name : 'Error';
     const raw = err instanceof Error ? err.message : String(err);
-    const reason = !/Could not load credentials from any providers/i.test(raw)
+    const noneFound = /Could not load credentials from any providers/i.test(raw);
+    const reason = !noneFound
       ? raw
-      : options.profile || process.env['AWS_PROFILE']
-        ? `no AWS credentials found for profile "${profile}" ` +
-          '(not in the shared config or credentials file, or without usable credentials)'
-        : `no AWS credentials found (${missingCredentialsDetail(process.env)}; tried the environment, shared ` +
-          'config and credentials files, SSO, container or instance role)';
+      : faults[0]
+        ? await describeProcessFault(faults[0], options.timeoutMs)
+        : options.profile || process.env['AWS_PROFILE']
+          ? `no AWS credentials found for profile "${profile}" ` +
+            '(not in the shared config or credentials file, or without usable credentials)'
+          : `no AWS credentials found (${missingCredentialsDetail(process.env)}; tried the environment, shared ` +
+            'config and credentials files, SSO, container or instance role)';
     return fail('no-credentials', name, reason);
   }
 }
@@ -179,11 +193,12 @@ export async function openSession(options: IotApiOptions): Promise<ReadyOutcome>
     return fail('sdk-unavailable', 'ImportError', `@aws-sdk/client-iot could not be loaded: ${why}`);
   }
   const notes: string[] = [];
+  const faults: ProcessFault[] = [];
   const profile = options.profile ?? process.env['AWS_PROFILE'] ?? 'default';
   let { region, regionFrom } = givenRegion(options);
   let client: IoTClient;
   try {
-    client = new sdk.IoTClient(clientConfig(options, region, notes, agents));
+    client = new sdk.IoTClient(clientConfig(options, region, notingLogger(notes, faults), agents));
   } catch (err) {
     return fail('service-error', 'ClientError', err instanceof Error ? err.message : String(err));
   }
@@ -197,7 +212,7 @@ export async function openSession(options: IotApiOptions): Promise<ReadyOutcome>
       return fail('no-region', 'RegionMissing', message);
     }
   }
-  const identity = await lookupIdentity(client, options, profile);
+  const identity = await lookupIdentity(client, options, profile, faults);
   if ('ok' in identity) {
     client.destroy();
     return identity;
