@@ -7,7 +7,8 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { errorMessage, UsageError } from './errors.js';
 import { readInputFile } from './input-file.js';
-import { signingCredentialSource } from './probes/iot-api/aws-credentials.js';
+import { ROUTES, type RouteId } from './model/index.js';
+import { credentialSourceHint, signingCredentialSource } from './probes/iot-api/aws-credentials.js';
 import { parseEndpoint, type CredentialProviderTarget, type CustomAuthTarget } from './target.js';
 
 /** The flags as the command line parsed them. */
@@ -130,6 +131,32 @@ export function defaultAuthRoutes(args: AuthRouteArgs, env: NodeJS.ProcessEnv = 
     ...(wantsCustomAuth(args) ? ['mqtt-custom-auth-443'] : []),
     ...(signs ? ['mqtt-wss-443'] : []),
   ];
+}
+
+/**
+ * Refuses a run whose every route signs with SigV4 (`mqtt-wss-443`) when no AWS credential source exists at all
+ * (`credentialSourceHint`: environment keys, a profile, the shared files, web identity, container credentials, an EC2
+ * instance; no SDK, no network): such a run could test nothing, and a report of skips with exit 0 would read as a
+ * healthy network. Throws `UsageError` with one line naming what is missing and how to give it. A run with another
+ * route too keeps the route's warning cell (UPGRADE_NO_SIGNING_INPUT), as does a source that fails to resolve later.
+ */
+export function requireSigningInput(
+  routes: readonly RouteId[],
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (!routes.length || routes.some((id) => ROUTES[id]?.auth !== 'sigv4')) return;
+  if (credentialSourceHint(profile ? { awsProfile: profile } : {}, env)) return;
+  const half = env['AWS_ACCESS_KEY_ID']
+    ? ' (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)'
+    : env['AWS_SECRET_ACCESS_KEY']
+      ? ' (AWS_SECRET_ACCESS_KEY is set, AWS_ACCESS_KEY_ID is not)'
+      : '';
+  throw new UsageError(
+    `${routes.join(', ')} signs its WebSocket URL with AWS credentials (SigV4) and there are none${half}: set ` +
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile NAME, or run aws configure; or add a route ' +
+      `that needs none (--routes mqtt-8883,${routes.join(',')})`,
+  );
 }
 
 /** True when a custom-authentication flag is given: the `mqtt-custom-auth-443` route is then part of the run. */

@@ -24,6 +24,7 @@ import {
   credentialProviderFromArgs,
   customAuthFromArgs,
   defaultAuthRoutes,
+  requireSigningInput,
   withSecretEnv,
   parseThingName,
   type AuthRouteArgs,
@@ -135,6 +136,7 @@ export function targetFromArgs(given: CommonCheckArgs): Target {
       'the mqtt-custom-auth-443 route needs --authorizer, --token, --username or --password (or IOT_DOCTOR_PASSWORD)',
     );
   }
+  requireSigningInput(routes, args.profile);
   return {
     endpoint,
     routes,
