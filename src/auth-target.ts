@@ -138,7 +138,8 @@ export function defaultAuthRoutes(args: AuthRouteArgs, env: NodeJS.ProcessEnv = 
  * (`credentialSourceHint`: environment keys, a profile, the shared files, web identity, container credentials, an EC2
  * instance; no SDK, no network): such a run could test nothing, and a report of skips with exit 0 would read as a
  * healthy network. Throws `UsageError` with one line naming what is missing and how to give it. A run with another
- * route too keeps the route's warning cell (UPGRADE_NO_SIGNING_INPUT), as does a source that fails to resolve later.
+ * route too keeps the route's warning cell (UPGRADE_NO_SIGNING_INPUT); a source that exists but fails to resolve is
+ * known only at run time, where that cell becomes an error when no other route runs (checks/stages/upgrade.ts).
  */
 export function requireSigningInput(
   routes: readonly RouteId[],

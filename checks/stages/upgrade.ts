@@ -6,7 +6,7 @@
  * the server's `date` next to our `X-Amz-Date` (their offset), and the signing region next to the endpoint's (field
  * notes §4.2). Neither the secret key, the session token nor the signature reaches the evidence.
  */
-import type { Evidence } from '../../src/model/index.js';
+import { ROUTES, type Evidence } from '../../src/model/index.js';
 import { iotApiFor } from '../../src/probes/iot-api.js';
 import { envSigningKeys } from '../../src/probes/iot-api/aws-credentials.js';
 import { presignMqttPath, upgradeToMqtt, WSS_SIGNING_SERVICE } from '../../src/probes/websocket-mqtt.js';
@@ -60,9 +60,11 @@ async function upgrade(run: RouteRun): Promise<StageOutcome[]> {
   const keys = envSigningKeys(target);
   const creds = keys ? ({ ok: true, value: keys } as const) : await iotApiFor(run.ctx).signingCredentials();
   if (!creds.ok) {
+    // Only SigV4 routes in the run: without credentials it tested nothing, a tool error (exit 2), not a warning.
+    const alone = target.routes.every((id) => ROUTES[id]?.auth === 'sigv4');
     return [
       outcome(
-        'warn',
+        alone ? 'error' : 'warn',
         'UPGRADE_NO_SIGNING_INPUT',
         `no AWS credentials to sign the WebSocket URL with: ${creds.message}`,
         {

@@ -1,8 +1,9 @@
 /**
  * A run that asks only for routes that sign with SigV4 (`--routes mqtt-wss-443`) when there are no AWS credentials at
  * all could test nothing: it is a usage error (exit 2, one line naming what is missing and how to give it, no report,
- * not one connection to the endpoint), not a report of skips with exit 0. With another route in the run, the WebSocket
- * route keeps its warning cell and the other route runs. The built CLI against a lab.
+ * not one connection to the endpoint), not a report of skips with exit 0; credentials that exist but fail to resolve
+ * (known only at run time) make the upgrade cell an error saying why, exit 2. With another route in the run, the
+ * WebSocket route keeps its warning cell and the other route runs. The built CLI against a lab.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +77,28 @@ describe('--routes mqtt-wss-443 with no AWS credentials', () => {
     expect(half.stderr).toContain('(AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)');
     expect(half.stderr).not.toContain('AKIDHALFONLY');
     expect(lab.stats.connections + lab.stats.tlsHandshakes.tls443).toBe(before);
+  }, 60_000);
+
+  it('alone, with credentials that fail at run time: the upgrade cell is an error saying why, exit 2', async () => {
+    const failing = join(work, 'failing-config');
+    writeFileSync(failing, '[default]\ncredential_process = /bin/false\n');
+    const [profile, proc] = await Promise.all([
+      check('mqtt-wss-443', awsEnv({ AWS_PROFILE: 'nosuch' })),
+      check('mqtt-wss-443', awsEnv({ AWS_CONFIG_FILE: failing })),
+    ]);
+    for (const [r, why] of [
+      [profile, /profile "nosuch"/],
+      [proc, /credential_process of profile "default" \(\/bin\/false\) exited with status 1/],
+    ] as const) {
+      expect(r.exitCode, r.stderr).toBe(2);
+      const report = JSON.parse(r.stdout) as Report;
+      expect(report.exitCode).toBe(2);
+      const upgrade = report.results.find((x) => x.id === 'route.mqtt-wss-443.upgrade');
+      expect(upgrade).toMatchObject({ status: 'error', code: 'UPGRADE_NO_SIGNING_INPUT' });
+      expect(upgrade!.summary).toMatch(/^no AWS credentials to sign the WebSocket URL with: /);
+      expect(upgrade!.summary).toMatch(why);
+      expect(report.diagnosis.map((f) => f.code)).not.toContain('HEALTHY');
+    }
   }, 60_000);
 
   it('with credentials it runs; with another route the other route runs and the WebSocket cell warns', async () => {
