@@ -288,7 +288,7 @@ const LAB_OPTIONS: readonly OptionSpec[] = [
     name: 'dir',
     type: 'string',
     default: 'lab',
-    describe: 'folder for ca.pem, device.pem.crt, private.pem.key, lab.json',
+    describe: 'folder for ca.pem, device.pem.crt, private.pem.key, lab.json (and proxy-url, token: mode 0600)',
   },
   { name: 'bind', type: 'string', default: '127.0.0.1', describe: 'address to listen on (loopback only)' },
   {

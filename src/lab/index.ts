@@ -116,9 +116,10 @@ export interface Lab {
   /** The custom-authentication device of the scenario (authorizer, token, signature, signing key): secrets. */
   customAuth?: LabCustomAuthDevice;
   /**
-   * Writes the trust anchor, the device certificate and its key (mode 0600) into `dir` (a temporary folder removed
-   * by `close()` when omitted) and returns their paths and a command line that checks the lab, starting with
-   * `program` (default `iot-doctor`; e.g. `node dist/src/bin.js` from a clone).
+   * Writes the trust anchor, the device certificate and its key (mode 0600), and the scenario's secrets (proxy URL,
+   * custom-auth token; mode 0600) into `dir` (a temporary folder removed by `close()` when omitted) and returns their
+   * paths and a command line that checks the lab's scenario (lab-files.ts), starting with `program` (default
+   * `iot-doctor`; e.g. `node dist/src/bin.js` from a clone).
    */
   writeFiles(dir?: string, program?: string): Promise<LabFiles>;
   /** Closes every socket, server, timer and child process. */
