@@ -7,6 +7,7 @@ import type { CertificateInfo, CloudSession, IotApi } from '../src/probes/iot-ap
 import type { Target } from '../src/target.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
+import { inventoryFor } from './cloud-inventory-util.js';
 import { problemsFor } from './local-util.js';
 import type { CheckContext } from './types.js';
 
@@ -68,48 +69,77 @@ export function principalFor(
   const cid = certificateIdFor(ctx);
   if (!cid.ok) return Promise.resolve(cid);
   return api.memo(`principal:${cid.id}`, async () => {
-    const dc = await api.describeCertificate(cid.id);
-    if (dc.ok) {
-      const parsed = parseCertArn(dc.value.certificateArn);
-      const accountId = parsed?.accountId ?? api.knownAccountId(session) ?? dc.value.ownedBy ?? '';
-      const region = parsed?.region ?? session.region;
-      const partition = parsed?.partition ?? partitionOf(region);
-      const certArn = dc.value.certificateArn || `arn:${partition}:iot:${region}:${accountId}:cert/${cid.id}`;
-      return {
-        ok: true as const,
-        value: { certificateId: cid.id, certArn, accountId, region, partition, certificate: dc.value },
-      };
-    }
-    if (dc.kind === 'not-found') {
-      const summary = `blocked by cloud.certificate: CERT_NOT_REGISTERED (certificate ${cid.id} is not registered in ${session.region})`;
-      const extra = { certificateId: cid.id, region: session.region };
-      return {
-        ok: false as const,
-        outcome: blockedOutcome('cloud.certificate', 'CERT_NOT_REGISTERED', summary, extra),
-      };
-    }
-    const accountId = api.knownAccountId(session);
-    if (dc.kind === 'access-denied' && accountId) {
-      const partition = partitionOf(session.region);
-      return {
-        ok: true as const,
-        value: {
-          certificateId: cid.id,
-          certArn: `arn:${partition}:iot:${session.region}:${accountId}:cert/${cid.id}`,
-          accountId,
-          region: session.region,
-          partition,
-        },
-      };
-    }
+    const dc = api.describeCertificate(cid.id);
+    readAhead(ctx, api, session, cid.id);
+    return principalFrom(ctx, api, session, cid.id, await dc);
+  });
+}
+
+/**
+ * When the account id is known before any answer (the credential chain gave it: SSO, an assumed role,
+ * `AWS_ACCOUNT_ID`, `aws_account_id`, a credential process's `AccountId`), the certificate's ARN is known too
+ * (`arn:<partition>:iot:<region>:<account>:cert/<id>`, facts §5): its inventory (attached policies, things, their
+ * groups) is read in the same round trip as DescribeCertificate instead of after it (issue 16). Every read is
+ * memoized under that ARN, so the checks use it only when DescribeCertificate returns the same ARN; otherwise they
+ * make their own calls with the ARN AWS returned, and the read-ahead's answers are never used.
+ */
+function readAhead(ctx: CheckContext, api: IotApi, session: CloudSession, certificateId: string): void {
+  const accountId = api.knownAccountId(session);
+  if (!accountId) return;
+  const region = session.region;
+  const partition = partitionOf(region);
+  const certArn = `arn:${partition}:iot:${region}:${accountId}:cert/${certificateId}`;
+  void inventoryFor(ctx, api, session, { certificateId, certArn, accountId, region, partition });
+}
+
+/** The principal from DescribeCertificate's outcome, or the outcome the checks report instead. */
+function principalFrom(
+  ctx: CheckContext,
+  api: IotApi,
+  session: CloudSession,
+  certificateId: string,
+  dc: Awaited<ReturnType<IotApi['describeCertificate']>>,
+): { ok: true; value: Principal } | { ok: false; outcome: Outcome } {
+  if (dc.ok) {
+    const parsed = parseCertArn(dc.value.certificateArn);
+    const accountId = parsed?.accountId ?? api.knownAccountId(session) ?? dc.value.ownedBy ?? '';
+    const region = parsed?.region ?? session.region;
+    const partition = parsed?.partition ?? partitionOf(region);
+    const certArn = dc.value.certificateArn || `arn:${partition}:iot:${region}:${accountId}:cert/${certificateId}`;
+    return {
+      ok: true as const,
+      value: { certificateId, certArn, accountId, region, partition, certificate: dc.value },
+    };
+  }
+  if (dc.kind === 'not-found') {
+    const summary = `blocked by cloud.certificate: CERT_NOT_REGISTERED (certificate ${certificateId} is not registered in ${session.region})`;
+    const extra = { certificateId, region: session.region };
     return {
       ok: false as const,
-      outcome: failureOutcome(
-        dc,
-        'the certificate principal (its ARN)',
-        awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', cid.id]]),
-        ctx.target,
-      ),
+      outcome: blockedOutcome('cloud.certificate', 'CERT_NOT_REGISTERED', summary, extra),
     };
-  });
+  }
+  const accountId = api.knownAccountId(session);
+  if (dc.kind === 'access-denied' && accountId) {
+    const partition = partitionOf(session.region);
+    return {
+      ok: true as const,
+      value: {
+        certificateId,
+        certArn: `arn:${partition}:iot:${session.region}:${accountId}:cert/${certificateId}`,
+        accountId,
+        region: session.region,
+        partition,
+      },
+    };
+  }
+  return {
+    ok: false as const,
+    outcome: failureOutcome(
+      dc,
+      'the certificate principal (its ARN)',
+      awsIot(ctx.target, session, 'describe-certificate', [['--certificate-id', certificateId]]),
+      ctx.target,
+    ),
+  };
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
 import { UsageError, errorMessage } from './errors.js';
+import { credentialSourceHint } from './probes/iot-api/aws-credentials.js';
+import { preloadApiWorker } from './probes/iot-api/worker-channel.js';
 
 // Output piped into a command that stops reading (`| head`): end quietly, as Unix tools do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -19,6 +21,21 @@ function nagiosRequested(argv: readonly string[]): boolean {
   const value = argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : (argv[i + 1] ?? '');
   return value.split(',')[0]!.trim() === 'nagios';
 }
+
+/**
+ * Whether this is a `check` that may call the AWS IoT API: not `--no-cloud`, not a help request, and some AWS credential
+ * source exists (`--profile`, the environment, the shared files; decided without the SDK). A guess from the raw
+ * arguments, made before they are parsed: a wrong guess only starts the API worker for nothing.
+ */
+function checkMayUseAwsApi(argv: readonly string[]): boolean {
+  if (argv[0] !== 'check' || argv.some((a) => a === '--no-cloud' || a === '--help' || a === '-h')) return false;
+  const i = argv.findIndex((a) => a === '--profile' || a.startsWith('--profile='));
+  const awsProfile = i < 0 ? undefined : argv[i]!.includes('=') ? argv[i]!.slice(10) : argv[i + 1];
+  return credentialSourceHint(awsProfile ? { awsProfile } : {}) !== undefined;
+}
+
+// The API worker starts and parses the SDK while the arguments are checked and the routes start (issue 16).
+if (checkMayUseAwsApi(args)) preloadApiWorker();
 
 main(args).then(
   (code) => {

@@ -3,11 +3,12 @@
  * (`openLocalChannel`) when asked and answers each request with plain data. One worker serves every run of the
  * process (`--repeat`, `serve`), one channel per run. Requests: `{ id, kind: 'open', options }`, then with the
  * channel number `open` answered: `call` (operation, input), `credentials`, `logs` (query), `identity`, `simulate`
- * (input), `close`; answers:
+ * (input), `close`; and `{ kind: 'preload' }` (no id, no answer: load the SDK now). Answers:
  * `{ id, result }` (for `open`, the session and channel number, or the `ApiFailure`). Every SDK step is bounded by
  * the channel's deadlines; a request on an unknown channel answers an `ApiFailure`.
  */
 import { parentPort } from 'node:worker_threads';
+import { loadIotSdk } from './aws-credentials.js';
 import { openLocalChannel, type ApiChannel, type SimulateInput } from './channel.js';
 import type { ApiFailure, IotApiOptions, IotOperation, LogQuery } from './types.js';
 
@@ -57,7 +58,12 @@ async function answer(req: WorkerRequest): Promise<unknown> {
   return channel.filterLogEvents(req.query);
 }
 
-parentPort?.on('message', (req: WorkerRequest) => {
+parentPort?.on('message', (req: WorkerRequest | { kind: 'preload' }) => {
+  // No answer: start parsing the SDK now (worker-channel.ts preloadApiWorker); `open` awaits the same import.
+  if (req.kind === 'preload') {
+    loadIotSdk().catch(() => undefined);
+    return;
+  }
   void answer(req).then(
     (result) => {
       try {

@@ -53,6 +53,11 @@ class WorkerLink {
     worker.on('exit', (code) => failAll(`the API worker exited (${code})`));
   }
 
+  /** Posts a message that has no answer; the worker stays unreferenced (it does not hold the process). */
+  notify(req: { kind: 'preload' }): void {
+    this.worker.postMessage(req);
+  }
+
   request<T>(req: Request): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve) => {
@@ -82,6 +87,22 @@ function workerLink(script: string): WorkerLink {
 }
 
 type Opened = { ok: true; session: CloudSession; channel: number } | ApiFailure;
+
+/**
+ * Starts the API worker now and has it load the AWS SDK's IoT client at once, before any session is asked for: called
+ * as the process starts (src/bin.ts, a `check` that may have AWS credentials), so that the worker's own start-up and
+ * the SDK's parsing overlap the command's argument checks instead of following them (issue 16: the cloud checks'
+ * cost). The worker stays unreferenced: a run that ends early (a usage error) is not held. Never throws.
+ */
+export function preloadApiWorker(): void {
+  const script = apiWorkerScript();
+  if (!script) return;
+  try {
+    workerLink(script).notify({ kind: 'preload' });
+  } catch {
+    // reported by openWorkerChannel when a run asks
+  }
+}
 
 /** A session `prestartWorkerSession` asked for, with the options it was asked with (JSON), not yet taken. */
 let early: { options: string; link: WorkerLink; opened: Promise<Opened> } | undefined;
