@@ -81,6 +81,10 @@ export const ROUTE_HINTS: Readonly<Partial<Record<RouteCode, (spec: RouteSpec) =
   ALPN_UNEXPECTED: (s) =>
     `The server selected a different protocol than ${s.alpn ?? ''}: the endpoint is probably not AWS IoT or a ` +
     `proxy answers instead.`,
+  UPGRADE_NO_SIGNING_INPUT: () =>
+    'This route signs its WebSocket URL with AWS credentials (SigV4) and had none that resolved: set ' +
+    'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or fix the profile (--profile, AWS_PROFILE: its keys, SSO login ' +
+    'or credential_process); `iot-doctor presign --endpoint <endpoint>` says whether they resolve.',
   CLIENT_CERT_REJECTED: () =>
     'The server refused the client certificate during or right after the handshake. Check that the certificate ' +
     'is the device certificate (not a CA), that the key matches, that it is not expired, and that it is ' +

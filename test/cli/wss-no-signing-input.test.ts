@@ -98,6 +98,9 @@ describe('--routes mqtt-wss-443 with no AWS credentials', () => {
       expect(upgrade!.summary).toMatch(/^no AWS credentials to sign the WebSocket URL with: /);
       expect(upgrade!.summary).toMatch(why);
       expect(report.diagnosis.map((f) => f.code)).not.toContain('HEALTHY');
+      // What to do comes first: the cell's hint (give credentials that resolve), repeated in the diagnosis.
+      expect(upgrade!.hint).toMatch(/set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or fix the profile/);
+      expect(report.diagnosis[0]?.remediation[0]).toBe(upgrade!.hint);
     }
   }, 60_000);
 
