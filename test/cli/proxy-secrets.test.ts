@@ -1,7 +1,7 @@
 /**
  * No output of iot-doctor shows a proxy password: a real run through the lab's HTTP CONNECT and SOCKS5 proxies (Basic
- * / RFC 1929 credentials whose password needs percent-encoding) in every `--format`, the `--output` files, `render`
- * of the saved report to every format, `--repeat`, a refused password, stderr, the error lines of bad proxy URLs
+ * / RFC 1929 credentials whose password needs percent-encoding) writing every format (`--output` files, the first on
+ * stdout), `render` of the saved report to every format (stdout and files), `--repeat`, a refused password, stderr, the error lines of bad proxy URLs
  * (also with IOT_DOCTOR_DEBUG), and what `lab` prints and writes into lab.json. Scanned for: the password, the
  * `user:password` pair, their percent-encoded forms and the Basic `Proxy-Authorization` token.
  */
@@ -76,39 +76,36 @@ afterAll(async () => {
 });
 
 describe('proxy credentials never appear in an output', () => {
-  it('every --format on stdout, every --output file, render of the saved report, stderr', async () => {
-    const out = join(work, 'reports');
-    const runs = await Promise.all(
-      FORMATS.map((format) =>
-        check(['--proxy', httpUrl, '--format', format, ...(format === 'json' ? ['--output', out] : [])]),
-      ),
-    );
-    runs.forEach((r, i) => {
-      // A usage or tool error is exit 2, under Nagios's own codes 3 (UNKNOWN); Nagios's 2 is CRITICAL, a verdict.
-      expect(r.exitCode, `${FORMATS[i]}: ${r.stderr}`).not.toBe(FORMATS[i] === 'nagios' ? 3 : 2);
-      expect(r.stdout.length).toBeGreaterThan(0);
-      expectNoSecret(`${r.stdout}\n${r.stderr}`, `--format ${FORMATS[i]}`);
-    });
+  it('every format of a live run (stdout, --output files), render of the saved report, stderr', async () => {
+    // One live run writes every format: its stdout is the first one, its --output files all of them, each from the
+    // renderer `check --format X` prints with (src/commands.ts printReport), colour off as here. The render of its
+    // saved report below puts every format on stdout; a live run per format would only repeat the probing.
+    const all = join(work, 'all');
+    const several = await check(['--proxy', httpUrl, '--format', FORMATS.join(','), '--output', all]);
+    // A usage or tool error is exit 2 (the first format is the table: not Nagios's codes).
+    expect(several.exitCode, several.stderr).not.toBe(2);
+    expect(several.stdout.length).toBeGreaterThan(0);
+    expectNoSecret(`${several.stdout}\n${several.stderr}`, 'several formats');
+    const written = readdirSync(all);
+    expect(written.length).toBe(FORMATS.length);
+    for (const f of written) expectNoSecret(readFileSync(join(all, f), 'utf8'), `--output file ${f}`);
     // The run really went through the proxy with the credentials: its routes passed there.
-    const json = JSON.parse(runs[FORMATS.indexOf('json')]!.stdout) as { results: { id: string; status: string }[] };
+    const saved = written.find((f) => f.endsWith('.json'))!;
+    const json = JSON.parse(readFileSync(join(all, saved), 'utf8')) as { results: { id: string; status: string }[] };
     expect(json.results.find((x) => x.id === 'route.mqtt-8883 via proxy.proxy')?.status).toBe('pass');
     expect(proxies[0]!.answers).toContain('200');
-    const all = await check(['--proxy', httpUrl, '--format', FORMATS.join(','), '--output', join(work, 'all')]);
-    expectNoSecret(`${all.stdout}\n${all.stderr}`, 'several formats');
-    const written = readdirSync(join(work, 'all'));
-    expect(written.length).toBeGreaterThanOrEqual(FORMATS.length - 1);
-    for (const f of written) expectNoSecret(readFileSync(join(work, 'all', f), 'utf8'), `--output file ${f}`);
-    const saved = readdirSync(out).find((f) => f.endsWith('.json'))!;
     const renders = await Promise.all(
       FORMATS.map((format) =>
-        runCli(['render', join(out, saved), '--format', format, '--output', join(work, `render-${format}`)], {
+        runCli(['render', join(all, saved), '--format', format, '--output', join(work, `render-${format}`)], {
           cwd: work,
           env: ENV,
         }),
       ),
     );
     renders.forEach((r, i) => {
+      // A usage or tool error is exit 2, under Nagios's own codes 3 (UNKNOWN); Nagios's 2 is CRITICAL, a verdict.
       expect(r.exitCode, r.stderr).not.toBe(FORMATS[i] === 'nagios' ? 3 : 2);
+      expect(r.stdout.length, `render --format ${FORMATS[i]}`).toBeGreaterThan(0);
       expectNoSecret(`${r.stdout}\n${r.stderr}`, `render --format ${FORMATS[i]}`);
       for (const f of readdirSync(join(work, `render-${FORMATS[i]}`))) {
         expectNoSecret(readFileSync(join(work, `render-${FORMATS[i]}`, f), 'utf8'), `render file ${f}`);
@@ -117,9 +114,10 @@ describe('proxy credentials never appear in an output', () => {
   }, 120_000);
 
   it('--repeat, the environment variable, SOCKS5, and a password the proxy refuses', async () => {
+    const repeatDir = join(work, 'repeat');
     const runs = await Promise.all([
-      check(['--proxy', httpUrl, '--repeat', '2', '--interval', '0', '--format', 'table']),
-      check(['--proxy', httpUrl, '--repeat', '2', '--interval', '0', '--format', 'json']),
+      // JSON on stdout, the table into a file: both renderings of the repeated run's report.
+      check(['--proxy', httpUrl, '--repeat', '2', '--interval', '0', '--format', 'json,table', '--output', repeatDir]),
       check(['--format', 'table'], { HTTPS_PROXY: httpUrl }),
       check(['--format', 'json', '--proxy-only'], { ALL_PROXY: socksUrl }),
       check(['--proxy', httpUrl.replace(ENCODED, `${ENCODED}x`), '--format', 'table']),
@@ -129,11 +127,14 @@ describe('proxy credentials never appear in an output', () => {
       expect(r.exitCode, `run ${i}: ${r.stderr}`).not.toBe(2);
       expectNoSecret(`${r.stdout}\n${r.stderr}`, `run ${i}`);
     });
-    expect(runs[1]!.stdout).toContain('"repeat"');
-    const socks = JSON.parse(runs[3]!.stdout) as { results: { id: string; status: string }[] };
+    expect(runs[0]!.stdout).toContain('"repeat"');
+    const repeatFiles = readdirSync(repeatDir);
+    expect(repeatFiles.some((f) => f.endsWith('.table.txt'))).toBe(true);
+    for (const f of repeatFiles) expectNoSecret(readFileSync(join(repeatDir, f), 'utf8'), `--repeat file ${f}`);
+    const socks = JSON.parse(runs[2]!.stdout) as { results: { id: string; status: string }[] };
     expect(socks.results.find((x) => x.id === 'route.mqtt-8883 via proxy.proxy')?.status).toBe('pass');
+    expect(runs[3]!.stdout).toContain('PROXY_AUTH_REQUIRED');
     expect(runs[4]!.stdout).toContain('PROXY_AUTH_REQUIRED');
-    expect(runs[5]!.stdout).toContain('PROXY_AUTH_REQUIRED');
   }, 120_000);
 
   it('a bad proxy URL is one line on stderr and exit 2, without the password (also with IOT_DOCTOR_DEBUG)', async () => {
@@ -223,16 +224,20 @@ describe('which proxy the run used, and why, in the report (curl: NO_PROXY appli
       { args: ['--no-proxy'], env: { HTTPS_PROXY: httpUrl }, via: false, reason: /^--no-proxy/ },
       { args: [], env: {}, via: false, reason: /^no proxy configured/ },
     ];
+    // One run per case: JSON on stdout, the table into its --output folder (the renderer `--format table` prints).
     const runs = await Promise.all(
-      cases.flatMap((c) => [
-        check([...c.args, '--format', 'json', '--routes', 'mqtt-8883'], c.env),
-        check([...c.args, '--format', 'table', '--routes', 'mqtt-8883'], c.env),
-      ]),
+      cases.map((c, i) =>
+        check(
+          [...c.args, '--format', 'json,table', '--output', join(work, `choice-${i}`), '--routes', 'mqtt-8883'],
+          c.env,
+        ),
+      ),
     );
     cases.forEach((c, i) => {
       const where = `${c.args.join(' ')} ${JSON.stringify(c.env)}`;
-      const json = runs[2 * i]!;
-      const table = runs[2 * i + 1]!;
+      const json = runs[i]!;
+      const tableFile = readdirSync(join(work, `choice-${i}`)).find((f) => f.endsWith('.table.txt'));
+      const table = tableFile ? readFileSync(join(work, `choice-${i}`, tableFile), 'utf8') : '';
       expect(json.exitCode, `${where}: ${json.stderr}`).not.toBe(2);
       const report = JSON.parse(json.stdout) as Report;
       expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
@@ -241,16 +246,14 @@ describe('which proxy the run used, and why, in the report (curl: NO_PROXY appli
       expect(report.target.routes.includes('mqtt-8883 via proxy'), where).toBe(c.via);
       if (c.via) {
         expect(proxy).toMatchObject({ url: `http://127.0.0.1:${proxies[0]!.port}`, credentials: true });
-        expect(table.stdout).toContain(
-          `proxy: http://127.0.0.1:${proxies[0]!.port} (${proxy.reason}, with credentials)`,
-        );
+        expect(table).toContain(`proxy: http://127.0.0.1:${proxies[0]!.port} (${proxy.reason}, with credentials)`);
       } else {
         expect(proxy.url).toBeUndefined();
-        expect(table.stdout).toContain(`proxy: ${proxy.reason}`);
+        expect(table).toContain(`proxy: ${proxy.reason}`);
       }
-      expectNoSecret(`${json.stdout}${table.stdout}`, where);
+      expectNoSecret(`${json.stdout}${json.stderr}${table}`, where);
     });
-    expect(runs[4]!.stdout).toContain(
+    expect(runs[2]!.stdout).toContain(
       `"no proxy: NO_PROXY entry \\".amazonaws.com\\" exempts ${lab.endpoint} from HTTPS_PROXY`,
     );
   }, 120_000);
@@ -259,10 +262,17 @@ describe('which proxy the run used, and why, in the report (curl: NO_PROXY appli
 describe('monitoring formats name every route instance of a run through a proxy', () => {
   it('Prometheus route labels and Nagios perfdata labels: the direct and the via-proxy instances, distinct', async () => {
     const routes = ['--routes', 'mqtt-8883,https-443'];
-    const [prom, nagios] = await Promise.all([
-      check(['--proxy', socksUrl, ...routes, '--format', 'prometheus']),
-      check(['--proxy', socksUrl, ...routes, '--format', 'nagios']),
-    ]);
+    // One run: Prometheus on stdout, the Nagios line into its --output folder (the renderer `--format nagios` prints).
+    const dir = join(work, 'monitoring');
+    const prom = await check(['--proxy', socksUrl, ...routes, '--format', 'prometheus,nagios', '--output', dir]);
+    expect(prom.exitCode, prom.stderr).toBe(0);
+    const nagios = readFileSync(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.nagios.txt'))!,
+      ),
+      'utf8',
+    );
     const up = [...prom.stdout.matchAll(/^iot_doctor_route_up\{route="([^"]+)"\} ([01])$/gm)].map((m) => [m[1], m[2]]);
     expect(up).toEqual([
       ['mqtt-8883', '1'],
@@ -271,7 +281,7 @@ describe('monitoring formats name every route instance of a run through a proxy'
       ['https-443 via proxy', '1'],
     ]);
     expect(prom.stdout).toContain('iot_doctor_stage_success{route="mqtt-8883 via proxy",stage="proxy"} 1');
-    const perf = nagios.stdout.split('\n')[0]!.split(' | ')[1]!;
+    const perf = nagios.split('\n')[0]!.split(' | ')[1]!;
     const labels = [...perf.matchAll(/'([^']+)'=/g)].map((m) => m[1]);
     expect(labels).toEqual([
       'duration',
@@ -282,6 +292,6 @@ describe('monitoring formats name every route instance of a run through a proxy'
       'https-443 via proxy',
     ]);
     expect(perf).toContain("'routes_ok'=4;;;0;4");
-    expectNoSecret(`${prom.stdout}${nagios.stdout}`, 'monitoring formats');
+    expectNoSecret(`${prom.stdout}${prom.stderr}${nagios}`, 'monitoring formats');
   }, 60_000);
 });
