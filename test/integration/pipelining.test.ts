@@ -21,13 +21,27 @@ import { runDoctor } from '../../src/run.js';
 import { parseConnectTo, type Target } from '../../src/target.js';
 
 let pki: LabPki;
-const labs: Lab[] = [];
+/** One lab per scenario and variant, shared by the runs of both MQTT versions (each run its own connections). */
+const labs = new Map<string, Promise<{ lab: Lab; files: { ca: string; cert: string; key: string } }>>();
 beforeAll(() => {
   pki = createLabPki('rsa');
 });
 afterAll(async () => {
-  await Promise.all(labs.map((l) => l.close()));
+  await Promise.all([...labs.values()].map(async (l) => (await l).lab.close()));
 });
+
+function labFor(scenario: string, earlyPackets?: EarlyPacketsVariant) {
+  const key = `${scenario} ${earlyPackets ?? 'default'}`;
+  let started = labs.get(key);
+  if (!started) {
+    started = (async () => {
+      const lab = await startLab({ scenario, pki, ...(earlyPackets ? { earlyPackets } : {}) });
+      return { lab, files: await lab.writeFiles() };
+    })();
+    labs.set(key, started);
+  }
+  return started;
+}
 
 const mosquittoPresent = existsSync('/usr/sbin/mosquitto') || existsSync('/usr/bin/mosquitto');
 const MQTT_ROUTES = ['mqtt-8883', 'mqtt-443'] as const;
@@ -43,9 +57,7 @@ interface Case {
 }
 
 async function run(c: Case, version: 4 | 5, timeoutMs: number, earlyPackets?: EarlyPacketsVariant): Promise<Report> {
-  const lab = await startLab({ scenario: c.scenario, pki, ...(earlyPackets ? { earlyPackets } : {}) });
-  labs.push(lab);
-  const files = await lab.writeFiles();
+  const { lab, files } = await labFor(c.scenario, earlyPackets);
   const clientId = `iot-doctor-pipe-${c.scenario}`;
   const target: Target = {
     endpoint: lab.endpoint,
@@ -68,9 +80,7 @@ async function run(c: Case, version: 4 | 5, timeoutMs: number, earlyPackets?: Ea
     region: lab.region,
   };
   const checks = catalogue(target).filter((x) => x.family === 'route');
-  const report = await runDoctor(target, { checks });
-  await lab.close();
-  return report;
+  return runDoctor(target, { checks });
 }
 
 function cell(report: Report, id: string): CheckResult {
