@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wssSessionCommands, wssUpgradeCommand } from '../../checks/route-reproduce.js';
 import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
 import { ROUTES, type Report } from '../../src/model/index.js';
-import { BIN, labCheckArgs, runCli } from '../helpers/cli.js';
+import { BIN, isolatedAwsEnv, labCheckArgs, runCli } from '../helpers/cli.js';
 import { targetFor } from '../helpers/servers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-wss-default-'));
@@ -23,19 +23,7 @@ const labs: Record<string, { lab: Lab; files: { ca: string; cert: string; key: s
 
 /** No AWS setting of this machine leaks in: shared files empty, no metadata service, every AWS_* variable unset. */
 function awsEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const unset = Object.fromEntries(
-    Object.keys(process.env)
-      .filter((k) => k.startsWith('AWS_'))
-      .map((k) => [k, undefined]),
-  );
-  return {
-    ...unset,
-    AWS_CONFIG_FILE: EMPTY,
-    AWS_SHARED_CREDENTIALS_FILE: EMPTY,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    HOME: work,
-    ...extra,
-  };
+  return isolatedAwsEnv(work, EMPTY, extra);
 }
 const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDWSSDEFAULT', AWS_SECRET_ACCESS_KEY: 'lab' };
 

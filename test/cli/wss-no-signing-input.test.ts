@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
 import type { Report } from '../../src/model/index.js';
-import { labCheckArgs, runCli } from '../helpers/cli.js';
+import { isolatedAwsEnv, labCheckArgs, runCli } from '../helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-wss-no-signing-'));
 const EMPTY = join(work, 'empty');
@@ -20,26 +20,16 @@ let files: { ca: string; cert: string; key: string };
 
 /** No AWS setting of this machine leaks in: shared files empty, no metadata service, every AWS_* variable unset. */
 function awsEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const unset = Object.fromEntries(
-    Object.keys(process.env)
-      .filter((k) => k.startsWith('AWS_'))
-      .map((k) => [k, undefined]),
-  );
-  return {
-    ...unset,
-    AWS_CONFIG_FILE: EMPTY,
-    AWS_SHARED_CREDENTIALS_FILE: EMPTY,
-    AWS_EC2_METADATA_DISABLED: 'true',
+  return isolatedAwsEnv(work, EMPTY, {
     AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
     AWS_ENDPOINT_URL_STS: lab.apiEndpoint,
     AWS_ENDPOINT_URL_IAM: lab.apiEndpoint,
-    HOME: work,
     HTTPS_PROXY: undefined,
     https_proxy: undefined,
     ALL_PROXY: undefined,
     all_proxy: undefined,
     ...extra,
-  } as Record<string, string | undefined>;
+  });
 }
 
 beforeAll(async () => {

@@ -35,6 +35,31 @@ export function runCli(
   });
 }
 
+/**
+ * The environment of a CLI run that sees none of this machine's AWS setup: every `AWS_*` variable of this process
+ * unset, the shared config and credentials files pointing at `emptyFile`, no instance metadata lookup, `HOME` at
+ * `home`; then `extra` (credentials, endpoints, proxies a test sets or unsets).
+ */
+export function isolatedAwsEnv(
+  home: string,
+  emptyFile: string,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  const unset = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('AWS_'))
+      .map((k) => [k, undefined]),
+  );
+  return {
+    ...unset,
+    AWS_CONFIG_FILE: emptyFile,
+    AWS_SHARED_CREDENTIALS_FILE: emptyFile,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    HOME: home,
+    ...extra,
+  };
+}
+
 /** A validator of the JSON report against `src/report/report.schema.json` (draft 2020-12, strict). */
 export function reportValidator(): ReturnType<InstanceType<typeof Ajv2020.default>['compile']> {
   const ajv = new Ajv2020.default({ allErrors: true, strict: true });
