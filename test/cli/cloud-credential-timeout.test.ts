@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki, startLab, type Lab } from '../../src/lab/index.js';
 import type { Report } from '../../src/model/index.js';
-import { labCheckArgs, runCli } from '../helpers/cli.js';
+import { isolatedAwsEnv, labCheckArgs, runCli } from '../helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-cred-timeout-'));
 const pidFile = join(work, 'pids');
@@ -48,21 +48,13 @@ describe('a credential lookup that times out', () => {
     const started = performance.now();
     const r = await runCli(labCheckArgs(lab, files, ['--format', 'json', '--timeout', '3000']), {
       cwd: work,
-      env: {
+      env: isolatedAwsEnv(work, join(work, 'no-credentials'), {
+        AWS_CONFIG_FILE: join(work, 'config'),
         HTTPS_PROXY: undefined,
         https_proxy: undefined,
         ALL_PROXY: undefined,
         all_proxy: undefined,
-        AWS_ACCESS_KEY_ID: undefined,
-        AWS_SECRET_ACCESS_KEY: undefined,
-        AWS_SESSION_TOKEN: undefined,
-        AWS_PROFILE: undefined,
-        AWS_REGION: undefined,
-        AWS_DEFAULT_REGION: undefined,
-        AWS_CONFIG_FILE: join(work, 'config'),
-        AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
+      }),
     });
     const wallMs = performance.now() - started;
     const report = JSON.parse(r.stdout) as Report;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/model/index.js';
-import { runCli } from '../helpers/cli.js';
+import { isolatedAwsEnv, runCli } from '../helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iot-doctor-cred-process-'));
 const ENDPOINT = 'abcdefabcdefab-ats.iot.eu-west-1.amazonaws.com';
@@ -49,22 +49,14 @@ writeFileSync(
 );
 
 /** No AWS credentials but the config file's; the API address (never called) is a closed local port. */
-const ENV = {
-  AWS_ACCESS_KEY_ID: undefined,
-  AWS_SECRET_ACCESS_KEY: undefined,
-  AWS_SESSION_TOKEN: undefined,
-  AWS_PROFILE: undefined,
-  AWS_REGION: undefined,
-  AWS_DEFAULT_REGION: undefined,
+const ENV = isolatedAwsEnv(work, join(work, 'no-credentials'), {
   AWS_CONFIG_FILE: config,
-  AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-  AWS_EC2_METADATA_DISABLED: 'true',
   AWS_ENDPOINT_URL_IOT: 'http://127.0.0.1:9',
   HTTPS_PROXY: undefined,
   https_proxy: undefined,
   ALL_PROXY: undefined,
   all_proxy: undefined,
-};
+});
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
