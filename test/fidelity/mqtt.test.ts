@@ -31,7 +31,8 @@ afterAll(async () => {
 
 const v311 = ['-V', 'mqttv311'];
 
-describe('QoS 2 on MQTT 3.1.1 (facts §3 table "QoS 2 requested": no PUBACK/SUBACK sent)', () => {
+// Concurrent: each waits out a keep-alive (5 s) on its own client id to see the PINGRESP; one lab serves both.
+describe.concurrent('QoS 2 on MQTT 3.1.1 (facts §3 table "QoS 2 requested": no PUBACK/SUBACK sent)', () => {
   it('a QoS 2 PUBLISH gets no PUBREC and the connection stays open (PINGREQ still answered)', async () => {
     const id = uniqueClientId('q2');
     const args = [...v311, '-i', id, '-k', '5', '-t', `iot-doctor/${id}/probe`, '-m', 'x', '-q', '2', '-d'];
