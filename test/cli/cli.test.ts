@@ -205,15 +205,30 @@ describe('cert command', () => {
     // but no output carries the upper-case label that secret scanners flag (nor, of course, any key material).
     const encrypted = join(work, 'encrypted.key');
     await execa('openssl', ['pkcs8', '-topk8', '-in', other, '-out', encrypted, '-passout', 'pass:secret-pass']);
-    for (const format of ['json', 'table', 'list', 'markdown', 'html']) {
-      const swapped = await run(['cert', '--cert', files.key, '--key', files.cert, '--ca', other, '--format', format]);
-      expect(swapped.exitCode, swapped.stdout).toBe(1);
-      expect(swapped.stdout).toMatch(/private key/);
-      expect(swapped.stdout).not.toMatch(/PRIVATE KEY/);
-      const locked = await run(['cert', '--cert', files.cert, '--key', encrypted, '--format', format]);
-      expect(locked.stdout).toMatch(/encrypted/);
-      expect(locked.stdout).not.toMatch(/PRIVATE KEY|secret-pass/);
+    // One run per case writes the five formats: JSON on stdout, every one into --output (the renderer each
+    // `--format X` prints with); the other four are read from their files.
+    const formats = ['json', 'table', 'list', 'markdown', 'html'];
+    const outputs = async (name: string, args: string[]) => {
+      const dir = join(work, name);
+      const r = await run(['cert', ...args, '--format', formats.join(','), '--output', dir]);
+      const written = readdirSync(dir);
+      expect(written.length, `${name}: ${written.join(' ')}`).toBe(formats.length);
+      return { r, texts: [r.stdout, ...written.map((f) => readFileSync(join(dir, f), 'utf8'))] };
+    };
+    const [swapped, locked] = await Promise.all([
+      outputs('swapped', ['--cert', files.key, '--key', files.cert, '--ca', other]),
+      outputs('locked', ['--cert', files.cert, '--key', encrypted]),
+    ]);
+    expect(swapped.r.exitCode, swapped.r.stdout).toBe(1);
+    for (const text of swapped.texts) {
+      expect(text).toMatch(/private key/);
+      expect(text).not.toMatch(/PRIVATE KEY/);
     }
+    for (const text of locked.texts) {
+      expect(text).toMatch(/encrypted/);
+      expect(text).not.toMatch(/PRIVATE KEY|secret-pass/);
+    }
+    expect(`${swapped.r.stderr}${locked.r.stderr}`).not.toMatch(/PRIVATE KEY|secret-pass/);
     writeFileSync(join(work, 'junk.pem'), 'not a certificate at all\n');
     const junk = await run(['cert', '--cert', join(work, 'junk.pem')]);
     expect(junk.exitCode).toBe(1);
