@@ -148,15 +148,39 @@ export function requireSigningInput(
 ): void {
   if (!routes.length || routes.some((id) => ROUTES[id]?.auth !== 'sigv4')) return;
   if (credentialSourceHint(profile ? { awsProfile: profile } : {}, env)) return;
-  const half = env['AWS_ACCESS_KEY_ID']
-    ? ' (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)'
-    : env['AWS_SECRET_ACCESS_KEY']
-      ? ' (AWS_SECRET_ACCESS_KEY is set, AWS_ACCESS_KEY_ID is not)'
-      : '';
   throw new UsageError(
-    `${routes.join(', ')} signs its WebSocket URL with AWS credentials (SigV4) and there are none${half}: set ` +
-      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile NAME, or run aws configure; or add a route ' +
-      `that needs none (--routes mqtt-8883,${routes.join(',')})`,
+    `${routes.join(', ')} signs its WebSocket URL with AWS credentials (SigV4) and there are none${halfKeys(env)}: ` +
+      `${HOW_TO_GIVE_CREDENTIALS}; or add a route that needs none (--routes mqtt-8883,${routes.join(',')})`,
+  );
+}
+
+const HOW_TO_GIVE_CREDENTIALS =
+  'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile NAME, or run aws configure';
+
+/** ` (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)` or the reverse when only half a key pair is set; else ''. */
+function halfKeys(env: NodeJS.ProcessEnv): string {
+  if (env['AWS_ACCESS_KEY_ID'] && !env['AWS_SECRET_ACCESS_KEY'])
+    return ' (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)';
+  if (env['AWS_SECRET_ACCESS_KEY'] && !env['AWS_ACCESS_KEY_ID'])
+    return ' (AWS_SECRET_ACCESS_KEY is set, AWS_ACCESS_KEY_ID is not)';
+  return '';
+}
+
+/**
+ * Refuses a run made only of cloud checks (`--cloud-only`, `--from report.json`; `flag` names it) when no AWS
+ * credential source exists at all (`credentialSourceHint`, as above): every check would skip, and a report of skips
+ * with exit 0 would read as an account in order. Throws `UsageError` with one line naming what is missing and how to
+ * give it; a source that exists but fails to resolve is reported by cloud.credentials at run time.
+ */
+export function requireCloudCredentials(
+  flag: string,
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (credentialSourceHint(profile ? { awsProfile: profile } : {}, env)) return;
+  throw new UsageError(
+    `${flag} asks the AWS IoT API about the device and needs AWS credentials, and there are none${halfKeys(env)}: ` +
+      `${HOW_TO_GIVE_CREDENTIALS}`,
   );
 }
 

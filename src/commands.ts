@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
 import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
 import type { DoctorCheck } from '../checks/types.js';
+import { requireCloudCredentials } from './auth-target.js';
 import { UsageError, errorMessage } from './errors.js';
 import { makeOutputDir } from './output-dir.js';
 import { REPORT_FILE_MAX_BYTES, readInputText } from './input-file.js';
@@ -75,6 +76,7 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
   checkOutput(args);
   const text = readInputText(args.from, { label: 'the report', flag: '--from', maxBytes: REPORT_FILE_MAX_BYTES });
   const previous = parseReport(text, args.from);
+  requireCloudCredentials('--from', args.profile);
   const recorded = cloudTargetFromReport(previous);
   const endpoint = args.endpoint ?? recorded.endpoint;
   const base = targetFromArgs({
@@ -196,6 +198,7 @@ export async function checkCommand(
   if (args['cloud-only']) {
     if (!target.certPath && !target.certificateId)
       throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
+    requireCloudCredentials('--cloud-only', args.profile);
     return runAndPrint({ ...target, cloud: true }, args, [...cloudChecks]);
   }
   // A usage error found after the routes started (--output, --format, --repeat): their connections end with it.

@@ -43,7 +43,6 @@ class WorkerLink {
   alive = true;
 
   constructor(private readonly worker: Worker) {
-    worker.unref();
     worker.on('message', (msg: { id: number; result: unknown }) => this.settle(msg.id, msg.result));
     const failAll = (why: string): void => {
       this.alive = false;
@@ -51,6 +50,9 @@ class WorkerLink {
     };
     worker.on('error', (err) => failAll(`the API worker failed: ${err.message}`));
     worker.on('exit', (code) => failAll(`the API worker exited (${code})`));
+    // After the listeners: adding a 'message' listener refs the worker again (Node 20), and a worker that was only
+    // preloaded (no request ever sent, e.g. the run ended on a usage error) would then hold the process forever.
+    worker.unref();
   }
 
   /** Posts a message that has no answer; the worker stays unreferenced (it does not hold the process). */
