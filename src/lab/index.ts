@@ -390,7 +390,8 @@ export function describeLab(lab: Lab): string {
     `  443 (ALPN)        ${host}:${lab.ports.tls443}   MQTT with ALPN ${ALPN_MQTT}, HTTPS with ALPN ${ALPN_HTTP}, ` +
       `custom auth with ALPN ${ALPN_CUSTOM_AUTH}`,
     `  HTTPS 8443        ${host}:${lab.ports.https8443}`,
-    `  API endpoint      ${lab.apiEndpoint}   (AWS_ENDPOINT_URL_IOT, _STS, _IAM; any credentials)`,
+    `  API endpoint      ${lab.apiEndpoint}   (AWS_ENDPOINT_URL_IOT, _STS, _IAM; any key id, secret key "lab": ` +
+      'the WebSocket route checks SigV4 signatures with it)',
     `  device            client id / thing ${lab.device.clientId}, certificate ${lab.device.certificateId}`,
     `  MQTT 5            ${mqtt5}`,
     `  connect-to        ${lab.connectTo.join('\n                    ')}`,

@@ -39,6 +39,19 @@ describe('cloud checks alone need AWS credentials', () => {
     }
   });
 
+  it('--no-cloud with --cloud-only or --from is a usage error, not a run that calls AWS anyway', async () => {
+    const env = isolatedAwsEnv(work, EMPTY, { AWS_ACCESS_KEY_ID: 'AKIDNOCLOUD', AWS_SECRET_ACCESS_KEY: 'x' });
+    for (const [args, flag] of [
+      [[...CLOUD_ONLY, '--no-cloud'], '--cloud-only'],
+      [['check', '--from', join(work, 'report.json'), '--no-cloud', '--output', ''], '--from'],
+    ] as const) {
+      const r = await runCli([...args], { cwd: work, env });
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toBe(`iot-doctor: --no-cloud leaves AWS alone; ${flag} runs only cloud checks`);
+    }
+  });
+
   it('half a key pair is named, its value never shown', async () => {
     const env = isolatedAwsEnv(work, EMPTY, { AWS_ACCESS_KEY_ID: 'AKIDHALFCLOUDONLY' });
     const r = await runCli(CLOUD_ONLY, { cwd: work, env });

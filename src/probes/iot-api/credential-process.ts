@@ -5,7 +5,6 @@
  * could hold secrets, nor its arguments. The JSON a credential_process must print: AWS SDKs and Tools reference
  * guide, "Process credential provider" (Version 1, AccessKeyId, SecretAccessKey, optional SessionToken, Expiration).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -75,30 +74,6 @@ function programOf(command: string): string {
   return m?.[1] ?? m?.[2] ?? m?.[3] ?? command;
 }
 
-/** How a run of `command` (through /bin/sh, as the SDK runs it) ended, its output discarded; bounded by `ms`. */
-function exitOf(command: string, ms: number): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn(command, { shell: true, stdio: 'ignore' });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      child.unref();
-      resolve(`did not end within ${ms} ms when run again`);
-    }, ms);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      resolve(`could not be started (${err.message})`);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (signal) resolve(`was ended by ${signal}`);
-      else if (code === 127) resolve('exited with status 127 (command not found)');
-      else if (code === 126) resolve('exited with status 126 (not executable)');
-      else if (code) resolve(`exited with status ${code}`);
-      else resolve('failed when the AWS SDK ran it, then exited with status 0 when run again');
-    });
-  });
-}
-
 /** What a process that printed something unusable got wrong. */
 const WRONG: Record<Exclude<ProcessFault['kind'], 'failed'>, string> = {
   'invalid-json': 'did not print valid JSON on stdout',
@@ -109,14 +84,10 @@ const WRONG: Record<Exclude<ProcessFault['kind'], 'failed'>, string> = {
 
 /**
  * One line naming the failed credential_process (profile and program) and what was wrong, ending in "(its output
- * is not shown)". A process that exited non-zero is run once more (through the shell, no input, output discarded,
- * killed after `timeoutMs` ms) to learn its exit status, which the SDK does not keep.
+ * is not shown)". The process is never run again to learn more: the SDK does not keep a failed run's exit status,
+ * and a credential helper can prompt, open a browser or count against a rate limit each time it runs.
  */
-export async function describeProcessFault(
-  fault: ProcessFault,
-  timeoutMs: number,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string> {
+export function describeProcessFault(fault: ProcessFault, env: NodeJS.ProcessEnv = process.env): string {
   const commands = processCommands(env);
   let profile: string | undefined;
   let command: string | undefined;
@@ -124,7 +95,7 @@ export async function describeProcessFault(
   if (fault.kind === 'failed') {
     command = fault.command;
     profile = [...commands].find(([, c]) => c === command)?.[0];
-    what = await exitOf(command, timeoutMs);
+    what = 'exited with an error or was ended by a signal (run it by hand to see which)';
   } else {
     profile = fault.profile;
     command = commands.get(profile);

@@ -107,7 +107,11 @@ async function lookupIdentity(
     const identity = await withDeadline(client.config.credentials(), options.timeoutMs, 'the AWS credential lookup');
     return {
       sourceMarks: (identity as { $source?: Record<string, unknown> }).$source,
-      accountId: typeof identity.accountId === 'string' && identity.accountId ? identity.accountId : undefined,
+      // An AWS account id is 12 digits; anything else (a mistyped AWS_ACCOUNT_ID) is not used to build ARNs.
+      accountId:
+        typeof identity.accountId === 'string' && /^\d{12}$/.test(identity.accountId.trim())
+          ? identity.accountId.trim()
+          : undefined,
     };
   } catch (err) {
     const name = err instanceof Error ? err.name : 'Error';
@@ -116,7 +120,7 @@ async function lookupIdentity(
     const reason = !noneFound
       ? raw
       : faults[0]
-        ? await describeProcessFault(faults[0], options.timeoutMs)
+        ? describeProcessFault(faults[0])
         : options.profile || process.env['AWS_PROFILE']
           ? `no AWS credentials found for profile "${profile}" ` +
             '(not in the shared config or credentials file, or without usable credentials)'
