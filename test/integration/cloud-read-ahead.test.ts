@@ -135,6 +135,17 @@ describe('the certificate inventory read ahead from a known account id', () => {
     expect(results).toEqual(baseline);
   });
 
+  it('an AWS_ACCOUNT_ID that is not a 12-digit account id is not used: nothing is read ahead', async () => {
+    sandbox.clean({ AWS_ACCESS_KEY_ID: 'AKIDREADAHEAD', AWS_SECRET_ACCESS_KEY: 'lab', AWS_ENDPOINT_URL_IOT: relayUrl });
+    seen.length = 0;
+    process.env['AWS_ACCOUNT_ID'] = 'abc';
+    const { get } = await runLabCloud(lab);
+    const answered = certificateAnsweredAt(seen);
+    for (const x of seen.filter((y) => INVENTORY.test(y.what)))
+      expect(x.arrivedAt, x.what).toBeGreaterThanOrEqual(answered);
+    expect(get('cloud.credentials').summary).not.toContain('abc');
+  });
+
   it('a wrong AWS_ACCOUNT_ID: the guessed ARN is asked about, then the real one; the results are unchanged', async () => {
     const { results, seen: s } = await run({ AWS_ACCOUNT_ID: '111122223333' });
     const answered = certificateAnsweredAt(s);
