@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
+import { endDescendants } from './child-processes.js';
 import { UsageError, errorMessage } from './errors.js';
 import { credentialSourceHint } from './probes/iot-api/aws-credentials.js';
 import { preloadApiWorker } from './probes/iot-api/worker-channel.js';
@@ -36,6 +37,10 @@ function checkMayUseAwsApi(argv: readonly string[]): boolean {
 
 // The API worker starts and parses the SDK while the arguments are checked and the routes start (issue 16).
 if (checkMayUseAwsApi(args)) preloadApiWorker();
+
+// Whatever ends the process (its last handle, the exit timer below, a signal's handler): a credential_process the SDK
+// started and that never ended (it waits for a login, say) does not outlive the run, re-parented to init.
+if (args[0] === 'check' || args[0] === 'presign') process.once('exit', endDescendants);
 
 main(args).then(
   (code) => {
