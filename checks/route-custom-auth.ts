@@ -46,7 +46,7 @@ export function customAuthEvidence(c: CustomAuthTarget): Record<string, string |
 
 /**
  * `mosquitto_pub` with ALPN `mqtt`, no client certificate and the custom-auth username, the secrets as shell
- * variables the technician fills in (`TOKEN`, `SIGNATURE`, `PASSWORD`).
+ * variables the technician fills in (`TOKEN`, `SIGNATURE`, `PASSWORD`: those the run used, named in the line's note).
  */
 export function customAuthMosquitto(
   target: Target,
@@ -62,9 +62,16 @@ export function customAuthMosquitto(
   parts.push('-u', `"${shellUsername(c)}"`);
   if (c.password !== undefined) parts.push('-P', '"$PASSWORD"');
   parts.push('-i', shq(clientId), '-t', shq(topic), '-q', '1', '-d', '-m', shq('{"probe":"by hand"}'));
+  // Only the variables this line reads: a token, a signature and a password are each optional.
+  const vars = [
+    ...(c.token !== undefined && c.tokenKeyName ? ['TOKEN'] : []),
+    ...(c.signature !== undefined ? ['SIGNATURE'] : []),
+    ...(c.password !== undefined ? ['PASSWORD'] : []),
+  ];
+  const fill = vars.length ? `; set ${vars.join(', ')}` : '';
   const note =
     peer.address === target.endpoint || !target.connectTo.length
       ? ''
-      : `# first map ${target.endpoint} to ${peer.address} (e.g. in /etc/hosts); set TOKEN, SIGNATURE, PASSWORD\n`;
+      : `# first map ${target.endpoint} to ${peer.address} (e.g. in /etc/hosts)${fill}\n`;
   return note + parts.join(' ');
 }

@@ -3,11 +3,12 @@
  * for a device or a script). Loaded by the CLI only for these commands; the lab itself only when one runs.
  */
 import { once } from 'node:events';
-import { constants } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { runAndPrint, targetFromArgs, type OutputArgs } from './commands.js';
 import { UsageError, errorMessage } from './errors.js';
+import { makeOutputDir } from './output-dir.js';
 
 /** Signals that stop a lab command; each is handled so the lab's children and temporary files go with it. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -36,7 +37,7 @@ export function closeOnStopSignals(close: () => Promise<void>): () => void {
     const handler = (): void => {
       closing ??= close();
       const bounded = Promise.race([closing, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
-      void bounded.finally(() => process.exit(128 + (constants.signals[sig] ?? 15)));
+      void bounded.finally(() => process.exit(128 + (osConstants.signals[sig] ?? 15)));
     };
     process.on(sig, handler);
     return [sig, handler] as const;
@@ -112,6 +113,19 @@ export async function runDemo(
 }
 
 /**
+ * `--dir` can hold the lab's files: made if missing (one level at a time: `makeOutputDir`), before the lab starts;
+ * otherwise a one-line `UsageError`.
+ */
+function checkLabDir(dir: string): void {
+  try {
+    makeOutputDir(dir);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`cannot write the lab files into ${dir}: ${errorMessage(err)}`);
+  }
+}
+
+/**
  * `lab`: starts the lab and keeps it running until SIGINT, SIGTERM or SIGHUP; writes ca.pem, the device certificate and key
  * and lab.json into `--dir` and prints a ready `check` command. Bad ports, an unknown scenario, a lab that cannot
  * start or an unwritable folder throw `UsageError`. Resolves to 0 once stopped.
@@ -135,6 +149,7 @@ export async function runLab(args: {
     if (!Number.isInteger(v) || v < 0 || v > 65535)
       throw new UsageError(`--${name} must be a port number (0 for any free port), got ${v}`);
   }
+  checkLabDir(args.dir);
   let lab: Awaited<ReturnType<typeof labModule.startLab>>;
   try {
     lab = await labModule.startLab({

@@ -3,7 +3,8 @@
  * scenario's device is configured with) and the `check` command line that exercises the scenario, runnable as
  * printed. Secrets (key, proxy password, custom-auth token) live only in mode-0600 files, never on the line.
  */
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { makeOutputDir } from '../output-dir.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fieldArgv } from './field-scenarios.js';
@@ -65,7 +66,8 @@ export async function writeLabFiles(
   let target: string;
   if (dir) {
     target = resolve(dir);
-    await mkdir(target, { recursive: true });
+    // One level at a time: a recursive mkdir loops forever under /proc (output-dir.ts).
+    makeOutputDir(target);
   } else {
     target = await mkdtemp(join(tmpdir(), 'iot-doctor-lab-'));
     tempDirs.push(target);
