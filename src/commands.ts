@@ -187,13 +187,13 @@ export async function checkCommand(
   args: CommonCheckArgs & OutputArgs & { from?: string; 'cloud-only'?: boolean },
   prepared?: Target,
 ): Promise<number> {
+  if ((args.from || args['cloud-only']) && parseRepeat(args.repeat, args.interval)) {
+    throw new UsageError('--repeat re-probes the routes; --from and --cloud-only run no routes');
+  }
   if ((args.from || args['cloud-only']) && args.cloud === false) {
     throw new UsageError(
       `--no-cloud leaves AWS alone; ${args.from ? '--from' : '--cloud-only'} runs only cloud checks`,
     );
-  }
-  if ((args.from || args['cloud-only']) && parseRepeat(args.repeat, args.interval)) {
-    throw new UsageError('--repeat re-probes the routes; --from and --cloud-only run no routes');
   }
   if (args.from) return runCloudFromReport(args as CommonCheckArgs & OutputArgs & { from: string });
   const target = prepared ?? targetFromArgs(args);
