@@ -3,7 +3,7 @@ import { main } from './cli.js';
 import { endDescendants } from './child-processes.js';
 import { UsageError, errorMessage } from './errors.js';
 import { credentialSourceHint } from './probes/iot-api/aws-credentials.js';
-import { preloadApiWorker } from './probes/iot-api/worker-channel.js';
+import { preloadApiWorker, stopApiWorker } from './probes/iot-api/worker-channel.js';
 
 // Output piped into a command that stops reading (`| head`): end quietly, as Unix tools do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -48,7 +48,11 @@ main(args).then(
     // A check is over once its report is out (issue 17: wall time ≤ --timeout + a small constant): a socket still
     // closing towards a server that never answers, or an aborted AWS API call, must not hold the process. The same
     // for presign: a credential_process that never ends (the SDK's child) must not hold it after the error line.
-    if (args[0] === 'check' || args[0] === 'presign') setTimeout(() => process.exit(code), 50).unref();
+    if (args[0] === 'check' || args[0] === 'presign') {
+      setTimeout(() => process.exit(code), 50).unref();
+      // The API worker first (no SDK code may start a credential_process after this), then what the run left behind.
+      void stopApiWorker().then(endDescendants);
+    }
   },
   (err: unknown) => {
     if (err instanceof UsageError) {

@@ -55,6 +55,11 @@ class WorkerLink {
     worker.unref();
   }
 
+  /** Ends the worker thread (pending requests fail); resolves when it is gone. */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   /** Posts a message that has no answer; the worker stays unreferenced (it does not hold the process). */
   notify(req: { kind: 'preload' }): void {
     this.worker.postMessage(req);
@@ -104,6 +109,24 @@ export function preloadApiWorker(): void {
   } catch {
     // reported by openWorkerChannel when a run asks
   }
+}
+
+/**
+ * Ends the process's API worker, if one was started, waiting at most `ms` milliseconds: once it is gone no SDK code
+ * of this process can start a process (a credential_process) any more. Called when `check` or `presign` is done
+ * (src/bin.ts), before the processes the run left behind are ended. Never throws.
+ */
+export async function stopApiWorker(ms = 500): Promise<void> {
+  const link = shared;
+  shared = undefined;
+  early = undefined;
+  if (!link) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    link.terminate().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref())),
+  ]);
+  clearTimeout(timer);
 }
 
 /** A session `prestartWorkerSession` asked for, with the options it was asked with (JSON), not yet taken. */
