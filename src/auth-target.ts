@@ -8,7 +8,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { errorMessage, UsageError } from './errors.js';
 import { readInputFile } from './input-file.js';
 import { ROUTES, type RouteId } from './model/index.js';
-import { credentialSourceHint, signingCredentialSource } from './probes/iot-api/aws-credentials.js';
+import { credentialSourceHint, halfKeyPair, signingCredentialSource } from './probes/iot-api/aws-credentials.js';
 import { parseEndpoint, type CredentialProviderTarget, type CustomAuthTarget } from './target.js';
 
 /** The flags as the command line parsed them. */
@@ -157,13 +157,10 @@ export function requireSigningInput(
 const HOW_TO_GIVE_CREDENTIALS =
   'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile NAME, or run aws configure';
 
-/** ` (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)` or the reverse when only half a key pair is set; else ''. */
+/** ` (AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not)` or the reverse (`halfKeyPair`); else ''. */
 function halfKeys(env: NodeJS.ProcessEnv): string {
-  if (env['AWS_ACCESS_KEY_ID'] && !env['AWS_SECRET_ACCESS_KEY'])
-    return ' (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)';
-  if (env['AWS_SECRET_ACCESS_KEY'] && !env['AWS_ACCESS_KEY_ID'])
-    return ' (AWS_SECRET_ACCESS_KEY is set, AWS_ACCESS_KEY_ID is not)';
-  return '';
+  const half = halfKeyPair(env);
+  return half ? ` (${half})` : '';
 }
 
 /**

@@ -56,7 +56,7 @@ describe('cloud checks alone need AWS credentials', () => {
     const env = isolatedAwsEnv(work, EMPTY, { AWS_ACCESS_KEY_ID: 'AKIDHALFCLOUDONLY' });
     const r = await runCli(CLOUD_ONLY, { cwd: work, env });
     expect(r.exitCode, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not/);
+    expect(r.stderr).toMatch(/AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/);
     expect(r.stderr).not.toContain('AKIDHALFCLOUDONLY');
   });
 

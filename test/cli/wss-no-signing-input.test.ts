@@ -64,7 +64,7 @@ describe('--routes mqtt-wss-443 with no AWS credentials', () => {
       expect(lines[0]).toMatch(/set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --profile NAME/);
       expect(lines[0]).toMatch(/--routes mqtt-8883,mqtt-wss-443\)$/);
     }
-    expect(half.stderr).toContain('(AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)');
+    expect(half.stderr).toContain('(AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not)');
     expect(half.stderr).not.toContain('AKIDHALFONLY');
     expect(lab.stats.connections + lab.stats.tlsHandshakes.tls443).toBe(before);
   }, 60_000);

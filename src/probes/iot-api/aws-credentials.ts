@@ -71,6 +71,18 @@ export function credentialSourceHint(
   return undefined;
 }
 
+/**
+ * Which half of an environment key pair is missing: `AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not` or
+ * the reverse; undefined when both or neither are set. Names the variables only, never a value.
+ */
+export function halfKeyPair(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['AWS_ACCESS_KEY_ID'] && !env['AWS_SECRET_ACCESS_KEY'])
+    return 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not';
+  if (env['AWS_SECRET_ACCESS_KEY'] && !env['AWS_ACCESS_KEY_ID'])
+    return 'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not';
+  return undefined;
+}
+
 let sdkImport: Promise<Sdk> | undefined;
 /** Import the SDK once. The run calls this before the routes start, so its parse time never lands in their timings. */
 export function loadIotSdk(): Promise<Sdk> {

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import type { IoTClient, IoTClientConfig } from '@aws-sdk/client-iot';
 import { regionFromEndpoint } from '../../target.js';
-import { credentialSourceHint, loadIotSdk, sourceKind } from './aws-credentials.js';
+import { credentialSourceHint, halfKeyPair, loadIotSdk, sourceKind } from './aws-credentials.js';
 import { describeProcessFault, processFaultOf, type ProcessFault } from './credential-process.js';
 import { oneLine, withDeadline } from './failures.js';
 import { warmAgents } from './warm-agent.js';
@@ -147,12 +147,7 @@ function endpointOverride(options: IotApiOptions): Pick<CloudSession, 'endpointU
  * when they point at a directory. Names variables and paths only, never a value of a key.
  */
 function missingCredentialsDetail(env: NodeJS.ProcessEnv): string {
-  const parts: string[] = [];
-  if (env['AWS_ACCESS_KEY_ID'] && !env['AWS_SECRET_ACCESS_KEY'])
-    parts.push('AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not');
-  else if (!env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY'])
-    parts.push('AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not');
-  else parts.push('no AWS_ACCESS_KEY_ID');
+  const parts = [halfKeyPair(env) ?? 'no AWS_ACCESS_KEY_ID'];
   for (const name of ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE']) {
     const path = env[name];
     if (path && isDirectory(path)) parts.push(`${name} (${JSON.stringify(path)}) is a directory`);
