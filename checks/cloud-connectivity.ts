@@ -10,7 +10,7 @@ import type { ConnectivityInfo } from '../src/probes/iot-api.js';
 import { CLOUD_COMMON_CODES, cloudCheck, iso, type Started } from './cloud-check-util.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
-import { inventoryFor } from './cloud-inventory-util.js';
+import { inventoryFor, likelyThingNames } from './cloud-inventory-util.js';
 import { principalFor } from './cloud-principal-util.js';
 import type { CheckContext, DoctorCheck } from './types.js';
 
@@ -68,6 +68,9 @@ const BENIGN = new Set(['NONE', 'UNKNOWN', 'CLIENT_INITIATED_DISCONNECT']);
 /** The thing to ask about: --thing-name, else the attached thing named like a probe client id, else the only one. */
 async function thingFor(ctx: CheckContext, c: Extract<Started, { ok: true }>): Promise<string | Outcome> {
   if (ctx.target.thingName) return ctx.target.thingName;
+  // Asked ahead for the names the thing likely has (memoized; unused unless it is the thing chosen below), so the
+  // answer does not wait for the certificate's ARN and its list of things (issue 16).
+  for (const guess of likelyThingNames(ctx)) void c.api.getThingConnectivityData(guess);
   const p = await principalFor(ctx, c.api, c.session);
   if (!p.ok) return p.outcome;
   // Only the list of things is needed: the GetThingConnectivityData call does not wait for the thing-group reads of

@@ -11,6 +11,7 @@ import type {
   PolicyDocumentInfo,
   PolicyRefInfo,
 } from '../src/probes/iot-api.js';
+import { isThingName } from '../src/auth-target.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
 import type { Principal } from './cloud-principal-util.js';
@@ -39,6 +40,48 @@ export interface Inventory {
 }
 
 const MAX_THINGS = 10;
+/** Thing groups read ahead per likely thing name (a guessed name must not fan out into many calls). */
+const MAX_GROUPS_AHEAD = 10;
+
+/** The subject's common name (`CN=`) of a certificate, as Node prints the subject; undefined without one. */
+function commonNameOf(subject: string | undefined): string | undefined {
+  return subject
+    ?.split('\n')
+    .find((l) => l.startsWith('CN='))
+    ?.slice(3);
+}
+
+/**
+ * Names the certificate's thing probably has, known before any AWS answer, most likely first: `--thing-name`, the
+ * client id the user gave (thing-group policies and `iot:Connection.Thing.*` apply only when the client id equals the
+ * thing name, facts §7), the certificate's subject CN (what provisioning templates commonly name the thing after).
+ * Only names AWS CreateThing accepts; at most three. They are guesses: reads made with them are used only for a
+ * thing ListPrincipalThings returns.
+ */
+export function likelyThingNames(ctx: CheckContext): string[] {
+  const t = ctx.target;
+  const names = [
+    t.thingName,
+    t.clientIdFromUser ? t.clientId : undefined,
+    commonNameOf(ctx.credentials.cert?.leaf.subject),
+  ];
+  return [...new Set(names.filter((n): n is string => n !== undefined && isThingName(n)))].slice(0, 3);
+}
+
+/**
+ * Reads ahead, for each likely thing name, what the inventory asks about a thing that needs no certificate ARN: its
+ * thing groups and each group's attached policies (issue 16: with the thing known, that chain no longer waits for
+ * DescribeCertificate and ListPrincipalThings). Memoized reads, the same the inventory makes: unused for a wrong guess.
+ */
+export function readAheadThingGroups(ctx: CheckContext, api: IotApi): void {
+  for (const thingName of likelyThingNames(ctx)) {
+    void api.listThingGroupsForThing(thingName).then((groups) => {
+      if (!groups.ok) return;
+      for (const g of groups.value.slice(0, MAX_GROUPS_AHEAD))
+        if (g.groupArn) void api.listAttachedPolicies(g.groupArn, true);
+    });
+  }
+}
 
 /** Adds to `into` (by operation name) the attempts of each successful call that needed retries. */
 export function countAttempts(into: Record<string, number>, ...outcomes: ApiOutcome<unknown>[]): void {
@@ -62,6 +105,7 @@ export function inventoryFor(
     // Read ahead in the same round trip (memoized, answer used by directDocuments): the documents of the attached
     // policies no longer wait for the list of their names (issue 16: one round trip per call on the critical path).
     void api.getEffectivePolicies(principal.certArn);
+    for (const thingName of likelyThingNames(ctx)) void api.getEffectivePolicies(principal.certArn, thingName);
     const [attached, things] = await Promise.all([
       api.listAttachedPolicies(principal.certArn),
       api.listPrincipalThings(principal.certArn).then((t) => {

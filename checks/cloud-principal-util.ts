@@ -7,7 +7,7 @@ import type { CertificateInfo, CloudSession, IotApi } from '../src/probes/iot-ap
 import type { Target } from '../src/target.js';
 import { awsIot } from './cloud-cli-util.js';
 import { failureOutcome } from './cloud-failure-util.js';
-import { inventoryFor } from './cloud-inventory-util.js';
+import { inventoryFor, readAheadThingGroups } from './cloud-inventory-util.js';
 import { problemsFor } from './local-util.js';
 import type { CheckContext } from './types.js';
 
@@ -70,6 +70,7 @@ export function principalFor(
   if (!cid.ok) return Promise.resolve(cid);
   return api.memo(`principal:${cid.id}`, async () => {
     const dc = api.describeCertificate(cid.id);
+    readAheadThingGroups(ctx, api);
     readAhead(ctx, api, session, cid.id);
     return principalFrom(ctx, api, session, cid.id, await dc);
   });

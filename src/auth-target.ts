@@ -85,12 +85,17 @@ const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 /** Thing names: 1–128 of `[a-zA-Z0-9:_-]` (AWS CreateThing `thingName` pattern). */
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
+/** True for a name AWS CreateThing accepts: 1–128 of `[a-zA-Z0-9:_-]`. */
+export function isThingName(name: string): boolean {
+  return THING_NAME.test(name);
+}
+
 /**
  * `--thing-name`, validated: one option for both its uses (the credential provider's `x-amzn-iot-thingname` header
  * and the thing cloud.connectivity asks about). Throws `UsageError` with one line on a name AWS would refuse.
  */
 export function parseThingName(thing: string | undefined): string | undefined {
-  if (thing !== undefined && !THING_NAME.test(thing))
+  if (thing !== undefined && !isThingName(thing))
     throw new UsageError(`--thing-name "${thing}" is not a thing name ([A-Za-z0-9:_-], 1-128)`);
   return thing;
 }

@@ -33,7 +33,7 @@ import {
   type ScenarioInfo,
 } from './scenarios.js';
 
-export { SCENARIOS, LAB_DEVICE_NAME, LAB_PROBE_TOPIC_PREFIX, LAB_DEVICE_POLICY } from './scenarios.js';
+export { SCENARIOS, LAB_DEVICE_NAME, LAB_PROBE_TOPIC_PREFIX, LAB_DEVICE_POLICY, LAB_FLEET_GROUP } from './scenarios.js';
 export type { ScenarioInfo } from './scenarios.js';
 export { EARLY_PACKETS_VARIANTS, type EarlyPacketsVariant } from './early-packets.js';
 export { LabRegistry } from './registry.js';

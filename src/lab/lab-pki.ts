@@ -134,14 +134,20 @@ function serverSide(type: ServerKeyType): ServerSide {
  * Generates the lab's PKI in memory: a root CA, a server intermediate, a device CA and the default device
  * certificate, all of `keyType` (RSA 2048 or EC P-256). Slow for RSA (key generation): tests reuse one via
  * `LabOptions.pki`. Never throws for a valid key type.
+ *
+ * The device certificate's subject CN is the lab thing's name unless `opts.deviceCommonName` says otherwise: AWS
+ * ties neither to the other (a certificate AWS IoT issues is named "AWS IoT Certificate"; provisioning templates
+ * often name the thing after the CN), so both variants exist.
  */
-export function createLabPki(keyType: LabKeyType = 'rsa'): LabPki {
+export function createLabPki(keyType: LabKeyType = 'rsa', opts: { deviceCommonName?: string } = {}): LabPki {
   const rsa = serverSide('rsa');
   const ec = serverSide('ec');
   const rootCa = rsa.root;
   const serverCa = rsa.intermediate;
   const deviceCa = createCA('Lab Device CA', { keyType, organization: 'Example Devices Ltd' });
-  const device = issueDeviceCertificate(deviceCa, DEFAULT_DEVICE_NAME, { organization: 'Example Devices Ltd' });
+  const device = issueDeviceCertificate(deviceCa, opts.deviceCommonName ?? DEFAULT_DEVICE_NAME, {
+    organization: 'Example Devices Ltd',
+  });
   let intercept: Issued | undefined;
   const others = new Map<string, Issued>();
 

@@ -9,14 +9,24 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLabPki, LAB_ACCOUNT_ID, startLab, type Lab } from '../../src/lab/index.js';
+import {
+  createLabPki,
+  LAB_ACCOUNT_ID,
+  LAB_DEVICE_NAME,
+  LAB_FLEET_GROUP,
+  startLab,
+  type Lab,
+} from '../../src/lab/index.js';
+import type { Target } from '../../src/target.js';
 import type { CheckResult } from '../../src/model/index.js';
 import { awsEnvSandbox, runLabCloud } from '../helpers/cloud-run.js';
 
 const HOLD_MS = 400;
 const sandbox = awsEnvSandbox('iot-doctor-read-ahead-');
 let lab: Lab;
-let relay: Server;
+/** Each lab's device CA certificate id (its PKI's), to read another lab's results as the main lab's. */
+const caIds = new Map<Lab, string>();
+const relays: Server[] = [];
 let relayUrl: string;
 
 /** One request the relay passed on: what was asked, when it arrived and when its answer left (ms, performance.now). */
@@ -58,32 +68,55 @@ function relayTo(target: URL) {
   };
 }
 
-beforeAll(async () => {
-  lab = await startLab({ scenario: 'healthy', pki: createLabPki('ec'), mqtt5: 'off' });
-  relay = createServer(relayTo(new URL(lab.apiEndpoint)));
+/** A relay in front of `target`'s control plane; its URL. */
+async function startRelay(target: Lab): Promise<string> {
+  const relay = createServer(relayTo(new URL(target.apiEndpoint)));
+  relays.push(relay);
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  const pki = createLabPki('ec');
+  lab = await startLab({ scenario: 'healthy', pki, mqtt5: 'off' });
+  caIds.set(lab, pki.deviceCa.certificateId);
+  relayUrl = await startRelay(lab);
 }, 60_000);
 
 afterAll(async () => {
-  relay?.closeAllConnections();
-  await new Promise((r) => relay?.close(r));
+  for (const relay of relays) {
+    relay.closeAllConnections();
+    await new Promise((r) => relay.close(r));
+  }
   await lab?.close();
   sandbox.restore();
 });
 
-/** The cloud results (id, status, code, summary) of one run with environment keys and `extra`, and what was asked. */
-async function run(extra: Record<string, string> = {}): Promise<{ results: string[]; seen: Seen[] }> {
+/**
+ * The cloud results (id, status, code, summary) of one run with environment keys and `env`, and what was asked; on
+ * `on` (another lab and its relay) with the target changed by `target`. The certificate ids of that lab read as the
+ * main lab's, so results of labs that differ only in their certificates compare equal.
+ */
+async function run(
+  env: Record<string, string> = {},
+  on: { lab: Lab; relayUrl: string } = { lab, relayUrl },
+  target: Partial<Target> = {},
+): Promise<{ results: string[]; seen: Seen[] }> {
   sandbox.clean({
     AWS_ACCESS_KEY_ID: 'AKIDREADAHEAD',
     AWS_SECRET_ACCESS_KEY: 'lab',
-    AWS_ENDPOINT_URL_IOT: relayUrl,
-    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: lab.apiEndpoint,
-    ...extra,
+    AWS_ENDPOINT_URL_IOT: on.relayUrl,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: on.lab.apiEndpoint,
+    ...env,
   });
   seen.length = 0;
-  const { results } = await runLabCloud(lab);
-  const line = (r: CheckResult): string => `${r.id} ${r.status} ${r.code} ${r.summary}`;
+  const { results } = await runLabCloud(on.lab, target);
+  const ids = (l: Lab): string[] => [l.device.certificateId, caIds.get(l)!, l.endpoint];
+  const line = (r: CheckResult): string => {
+    let text = `${r.id} ${r.status} ${r.code} ${r.summary}`;
+    ids(on.lab).forEach((id, i) => (text = text.replaceAll(id, ids(lab)[i]!)));
+    return text;
+  };
   // cloud.credentials names the account when the chain gave one: the only line that may differ.
   return { results: results.filter((r) => r.id !== 'cloud.credentials').map(line), seen: [...seen] };
 }
@@ -95,9 +128,15 @@ function certificateAnsweredAt(s: Seen[]): number {
   return dc[0]!.answeredAt!;
 }
 
-/** The requests that need the certificate's ARN or what it leads to: its policies, things, their groups. */
-const INVENTORY =
-  /principal=arn:|^POST \/attached-policies\/arn:|^POST \/effective-policies|^GET \/things\/[^/]+\/thing-groups$/;
+/** The requests that need the certificate's ARN: its policies, its things, the policies in effect for it. */
+const NEEDS_ARN = /principal=arn:|^POST \/attached-policies\/arn:[^ ]*:cert\/|^POST \/effective-policies/;
+/** The requests about a thing, by name: its groups, their policies, its connectivity data. */
+const THING_READS =
+  /^GET \/things\/[^/]+\/thing-groups$|^POST \/attached-policies\/arn:[^ ]*:thinggroup\/|^POST \/things\/[^/]+\/connectivity-data$/;
+/** The requests made about the thing `name` (and its groups' policies) before `answered`. */
+function thingReadsBefore(s: Seen[], answered: number): string[] {
+  return s.filter((x) => THING_READS.test(x.what) && x.arrivedAt < answered).map((x) => x.what);
+}
 
 describe('the certificate inventory read ahead from a known account id', () => {
   let baseline: string[];
@@ -110,16 +149,37 @@ describe('the certificate inventory read ahead from a known account id', () => {
   it('keys alone: nothing that needs the certificate ARN is asked before DescribeCertificate answers', async () => {
     const { results, seen: s } = await run();
     const answered = certificateAnsweredAt(s);
-    const inventory = s.filter((x) => INVENTORY.test(x.what));
+    const inventory = s.filter((x) => NEEDS_ARN.test(x.what));
     expect(inventory.length).toBeGreaterThan(3);
     for (const x of inventory) expect(x.arrivedAt, x.what).toBeGreaterThanOrEqual(answered);
+    expect(results).toEqual(baseline);
+  });
+
+  it("keys alone: the likely thing's groups, their policies and its connectivity data are asked while it is unanswered, each once", async () => {
+    const { results, seen: s } = await run();
+    const answered = certificateAnsweredAt(s);
+    const early = thingReadsBefore(s, answered);
+    expect(early.sort()).toEqual(
+      [
+        `GET /things/${LAB_DEVICE_NAME}/thing-groups`,
+        `POST /attached-policies/arn:aws:iot:${lab.region}:${LAB_ACCOUNT_ID}:thinggroup/${LAB_FLEET_GROUP}`,
+        `POST /things/${LAB_DEVICE_NAME}/connectivity-data`,
+      ].sort(),
+    );
+    for (const what of early)
+      expect(
+        s.filter((x) => x.what === what),
+        what,
+      ).toHaveLength(1);
     expect(results).toEqual(baseline);
   });
 
   it("AWS_ACCOUNT_ID: policies, things, their groups and the groups' policies are asked while it is unanswered", async () => {
     const { results, seen: s } = await run({ AWS_ACCOUNT_ID: LAB_ACCOUNT_ID });
     const answered = certificateAnsweredAt(s);
-    const early = s.filter((x) => INVENTORY.test(x.what) && x.arrivedAt < answered).map((x) => x.what);
+    const early = s
+      .filter((x) => (NEEDS_ARN.test(x.what) || THING_READS.test(x.what)) && x.arrivedAt < answered)
+      .map((x) => x.what);
     const arn = `arn:aws:iot:${lab.region}:${LAB_ACCOUNT_ID}:cert/${lab.device.certificateId}`;
     expect(early).toEqual(
       expect.arrayContaining([
@@ -141,7 +201,7 @@ describe('the certificate inventory read ahead from a known account id', () => {
     process.env['AWS_ACCOUNT_ID'] = 'abc';
     const { get } = await runLabCloud(lab);
     const answered = certificateAnsweredAt(seen);
-    for (const x of seen.filter((y) => INVENTORY.test(y.what)))
+    for (const x of seen.filter((y) => NEEDS_ARN.test(y.what)))
       expect(x.arrivedAt, x.what).toBeGreaterThanOrEqual(answered);
     expect(get('cloud.credentials').summary).not.toContain('abc');
   });
@@ -157,5 +217,53 @@ describe('the certificate inventory read ahead from a known account id', () => {
     expect(things(right)).toHaveLength(1);
     expect(things(right)[0]!.arrivedAt).toBeGreaterThanOrEqual(answered);
     expect(results).toEqual(baseline);
+  });
+});
+
+describe('the likely thing: named like the certificate CN or the client id the user gave', () => {
+  /** A lab like the main one whose device certificate has the subject CN `cn`, and its relay. */
+  async function labWithCommonName(cn: string): Promise<{ lab: Lab; relayUrl: string }> {
+    const pki = createLabPki('ec', { deviceCommonName: cn });
+    const other = await startLab({ scenario: 'healthy', pki, mqtt5: 'off' });
+    others.push(other);
+    caIds.set(other, pki.deviceCa.certificateId);
+    return { lab: other, relayUrl: await startRelay(other) };
+  }
+  const others: Lab[] = [];
+  // The client id stays the thing's name (policies are evaluated for it) but is not the user's: not a guess.
+  const defaultedClientId: Partial<Target> = { clientIdFromUser: false };
+  let baseline: string[];
+
+  beforeAll(async () => {
+    baseline = (await run({}, { lab, relayUrl }, defaultedClientId)).results;
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(others.map((l) => l.close()));
+  });
+
+  it('a CN that names another thing: that name is asked about, then the real thing; the results are unchanged', async () => {
+    const on = await labWithCommonName('lab-sensor-7');
+    const { results, seen: s } = await run({}, on, defaultedClientId);
+    const answered = certificateAnsweredAt(s);
+    expect(thingReadsBefore(s, answered).sort()).toEqual(
+      ['GET /things/lab-sensor-7/thing-groups', 'POST /things/lab-sensor-7/connectivity-data'].sort(),
+    );
+    const real = s.filter((x) => x.what === `GET /things/${LAB_DEVICE_NAME}/thing-groups`);
+    expect(real).toHaveLength(1);
+    expect(real[0]!.arrivedAt).toBeGreaterThanOrEqual(answered);
+    expect(results).toEqual(baseline);
+  });
+
+  it('a CN that is no thing name ("AWS IoT Certificate"): nothing about a thing is asked before the answer', async () => {
+    const on = await labWithCommonName('AWS IoT Certificate');
+    const { results, seen: s } = await run({}, on, defaultedClientId);
+    expect(thingReadsBefore(s, certificateAnsweredAt(s))).toEqual([]);
+    expect(results).toEqual(baseline);
+  });
+
+  it("that CN and the thing's name given as the client id: the thing's reads are asked at once", async () => {
+    const on = await labWithCommonName('AWS IoT Certificate');
+    const { seen: s } = await run({}, on, { clientId: LAB_DEVICE_NAME, clientIdFromUser: true });
+    expect(thingReadsBefore(s, certificateAnsweredAt(s))).toContain(`GET /things/${LAB_DEVICE_NAME}/thing-groups`);
   });
 });

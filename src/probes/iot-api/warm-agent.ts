@@ -14,8 +14,12 @@ import type { Duplex } from 'node:stream';
 import { regionFromEndpoint } from '../../target.js';
 import type { IotApiOptions } from './types.js';
 
-/** How many connections are opened ahead: the widest round of the cloud checks' calls (principal reads, tests). */
-export const WARM_SOCKETS = 6;
+/**
+ * How many connections are opened ahead: the widest round of the cloud checks' calls (8 with the certificate's ARN
+ * and thing known ahead: DescribeEndpoint, DescribeCertificate, ListAttachedPolicies, ListPrincipalThings, two
+ * GetEffectivePolicies, ListThingGroupsForThing, GetThingConnectivityData), and two to spare.
+ */
+export const WARM_SOCKETS = 10;
 
 /**
  * The URL the SDK will send the IoT API calls to, when it is known without the SDK: the options' endpoint, the SDK's
