@@ -100,4 +100,28 @@ describe('API worker channel', () => {
       sandbox.clean({ AWS_ACCESS_KEY_ID: 'AKIDWORKERTEST', AWS_SECRET_ACCESS_KEY: 'worker-test-secret' });
     }
   }, 60_000);
+
+  it('is not started for a run with no credential source: the no-credentials answer needs no SDK', async () => {
+    // The built modules, as the CLI runs them: from there IotApi finds the worker script.
+    const built = (rel: string): Promise<unknown> => import(join(ROOT, 'dist/src/probes/iot-api', rel));
+    const { IotApi } = (await built('client.js')) as typeof import('../../src/probes/iot-api/client.js');
+    const { apiWorkerRunning, stopApiWorker } = (await built(
+      'worker-channel.js',
+    )) as typeof import('../../src/probes/iot-api/worker-channel.js');
+    await stopApiWorker();
+    sandbox.clean({});
+    try {
+      const none = await new IotApi(options()).session();
+      expect(none.ok ? 'open' : none.kind).toBe('no-credentials');
+      expect(apiWorkerRunning()).toBe(false);
+      sandbox.clean({ AWS_ACCESS_KEY_ID: 'AKIDWORKERTEST', AWS_SECRET_ACCESS_KEY: 'worker-test-secret' });
+      const api = new IotApi(options());
+      expect((await api.session()).ok).toBe(true);
+      expect(apiWorkerRunning()).toBe(true);
+      api.destroy();
+    } finally {
+      sandbox.clean({ AWS_ACCESS_KEY_ID: 'AKIDWORKERTEST', AWS_SECRET_ACCESS_KEY: 'worker-test-secret' });
+      await stopApiWorker();
+    }
+  }, 60_000);
 });

@@ -2,6 +2,7 @@
  * `IotApi`: the AWS IoT control-plane operations the cloud checks call, each memoized per run, bounded by the call
  * deadline and mapped to an `ApiOutcome`; and the one-API-per-run registry.
  */
+import { credentialSourceHint } from './aws-credentials.js';
 import { accountFromMessage } from './failures.js';
 import type { CallerIdentity, RoleInfo, SimulationDecision } from './iam.js';
 import { authorizerInfoOf, testInvokeRequest, testInvokeResultOf } from './authorizers.js';
@@ -89,7 +90,10 @@ export class IotApi {
   }
 
   private prepare(): Promise<ChannelOutcome> {
-    const script = this.options.inThread ? undefined : apiWorkerScript();
+    // Without any credential source the session is the no-credentials failure, decided without the SDK: no worker is
+    // started for it (its start and its end would cost the run CPU and ~10 ms at exit, issue 16).
+    const noCredentials = !credentialSourceHint(this.options.profile ? { awsProfile: this.options.profile } : {});
+    const script = this.options.inThread || noCredentials ? undefined : apiWorkerScript();
     this.ready ??= script ? openWorkerChannel(script, this.options) : openLocalChannel(this.options);
     return this.ready;
   }

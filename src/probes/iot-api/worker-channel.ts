@@ -85,6 +85,11 @@ class WorkerLink {
 
 let shared: WorkerLink | undefined;
 
+/** Whether this process's API worker has been started and is still running. */
+export function apiWorkerRunning(): boolean {
+  return shared?.alive === true;
+}
+
 /** The process's worker (started on first use); a worker that died is replaced. */
 function workerLink(script: string): WorkerLink {
   if (shared?.alive) return shared;
