@@ -57,10 +57,17 @@ export class Facts {
   readonly results: readonly CheckResult[];
   readonly expectedBlocked: ReadonlySet<RouteId>;
   private readonly byId = new Map<string, CheckResult>();
+  /** The first result of each route and stage (`<route> <stage>`): rules ask for cells many times per run. */
+  private readonly byCell = new Map<string, CheckResult>();
+  private routeList: RouteId[] | undefined;
 
   constructor(results: readonly CheckResult[], ctx: DiagnoseContext = {}) {
     this.results = results;
-    for (const r of results) if (!this.byId.has(r.id)) this.byId.set(r.id, r);
+    for (const r of results) {
+      if (!this.byId.has(r.id)) this.byId.set(r.id, r);
+      const key = r.route && r.stage ? `${r.route} ${r.stage}` : undefined;
+      if (key && !this.byCell.has(key)) this.byCell.set(key, r);
+    }
     // Routes a profile already marked (EXPECTED_BLOCKED cells) count as expected-blocked too.
     const marked = results.filter((r) => isCode(r, EXPECTED_BLOCKED) && r.route).map((r) => r.route as RouteId);
     this.expectedBlocked = new Set([...(ctx.expectedBlocked ?? []), ...marked]);
@@ -92,7 +99,8 @@ export class Facts {
 
   /** Routes with at least one stage result, in catalogue order. */
   routes(): RouteId[] {
-    return [...new Set(this.results.filter((r) => r.route && r.stage).map((r) => r.route as RouteId))];
+    this.routeList ??= [...new Set(this.results.filter((r) => r.route && r.stage).map((r) => r.route as RouteId))];
+    return [...this.routeList];
   }
 
   /** Routes that count: present, and not blocked the way the site profile expects. */
@@ -101,9 +109,7 @@ export class Facts {
   }
 
   cell(route: RouteId, stage: StageId): CheckResult | undefined {
-    return (
-      this.byId.get(routeResultId(route, stage)) ?? this.results.find((r) => r.route === route && r.stage === stage)
-    );
+    return this.byId.get(routeResultId(route, stage)) ?? this.byCell.get(`${route} ${stage}`);
   }
 
   cells(route: RouteId): CheckResult[] {
