@@ -50,13 +50,8 @@ main(args).then(
     // for presign: a credential_process that never ends (the SDK's child) must not hold it after the error line.
     if (args[0] === 'check' || args[0] === 'presign') {
       setTimeout(() => process.exit(code), 50).unref();
-      // The API worker first (no SDK code may start a credential_process after this), then what the run left behind;
-      // then the process ends at once: nothing left can change the output, which is already written (synchronously
-      // to a file, a pipe or a terminal on Linux), and letting the loop drain cost 10–15 ms more (issue 16).
-      void stopApiWorker().then(() => {
-        endDescendants();
-        process.exit(code);
-      });
+      // The API worker first (no SDK code may start a credential_process after this), then what the run left behind.
+      void stopApiWorker().then(endDescendants);
     }
   },
   (err: unknown) => {
