@@ -38,7 +38,8 @@ export function isCloudResult(r: Pick<CheckResult, 'id'>): boolean {
 
 /**
  * What the cloud checks need, read from a report made by another run (`--from report.json`): endpoint, region,
- * routes, topic, certificate id, and the client id with `clientIdFromUser` set so that `routeClientId` gives the
+ * routes, topic, certificate id, role alias and thing name (the credential provider's, for cloud.role-alias), and the
+ * client id with `clientIdFromUser` set so that `routeClientId` gives the
  * same per-route ids the probes used (`<id>-8883`, `<id>-443` for our random id). The profile is not copied: the
  * person running the cloud checks uses their own.
  */
@@ -54,6 +55,8 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
   }
   const routes = (t.routes ?? []).filter((r): r is RouteId => typeof r === 'string' && isRouteId(r));
   if (routes.length) out.routes = routes;
+  if (t.thingName) out.thingName = t.thingName;
+  if (t.roleAlias) out.credentials = { roleAlias: t.roleAlias, ...(t.thingName ? { thingName: t.thingName } : {}) };
 
   const certificateId =
     t.certificateId ??

@@ -34,12 +34,23 @@ export function catalogue(target: Target): DoctorCheck[] {
     caVerifiesEndpointCheck,
     clockSkewCheck,
     clockCertValidityCheck,
-    ...(target.cloud ? cloudChecks : []),
-    ...(target.cloud && target.customAuth ? [cloudCustomAuthorizerCheck] : []),
-    ...(target.cloud && target.credentials ? [cloudRoleAliasCheck] : []),
-    ...(target.cloud && target.routes.some((r) => routeKindOf(r) === 'mqtt-wss-443') ? [cloudWssIdentityCheck] : []),
+    ...(target.cloud ? cloudChecksFor(target) : []),
   ];
   return planned.map((check) => withInstanceNeeds(check, target.routes));
+}
+
+/**
+ * The cloud checks of a run for `target`, in report order: `cloudChecks`, then `cloud.custom-authorizer` when the run
+ * has custom authentication, `cloud.role-alias` with a role alias, `cloud.wss-identity` with the WebSocket route. The
+ * same list for a full `check`, `--cloud-only` and `--from` a report.
+ */
+export function cloudChecksFor(target: Target): DoctorCheck[] {
+  return [
+    ...cloudChecks,
+    ...(target.customAuth ? [cloudCustomAuthorizerCheck] : []),
+    ...(target.credentials ? [cloudRoleAliasCheck] : []),
+    ...(target.routes.some((r) => routeKindOf(r) === 'mqtt-wss-443') ? [cloudWssIdentityCheck] : []),
+  ];
 }
 
 /**

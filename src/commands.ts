@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certChecks } from '../checks/cert.js';
-import { cloudChecks, cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
+import { cloudTargetFromReport, mergeCloudResults } from '../checks/cloud.js';
 import type { DoctorCheck } from '../checks/types.js';
 import { requireCloudCredentials } from './auth-target.js';
 import { UsageError, errorMessage } from './errors.js';
@@ -87,6 +87,9 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
   const target: Target = {
     ...base,
     ...(recorded.routes ? { routes: recorded.routes } : {}),
+    // The user's --role-alias / --thing-name win over the report's.
+    ...(!base.credentials && recorded.credentials ? { credentials: recorded.credentials } : {}),
+    ...(!base.thingName && recorded.thingName ? { thingName: recorded.thingName } : {}),
     ...(args['client-id'] === undefined && recorded.clientId
       ? { clientId: recorded.clientId, clientIdFromUser: recorded.clientIdFromUser ?? false }
       : {}),
@@ -101,7 +104,8 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
   if (!target.certPath && !target.certificateId)
     throw new UsageError(`${args.from} records no certificate id; add --certificate-id or --cert`);
   const started = performance.now();
-  const fresh = await runDoctor(target, { strict: args.strict, checks: [...cloudChecks] });
+  const { cloudChecksFor } = await import('../checks/index.js');
+  const fresh = await runDoctor(target, { strict: args.strict, checks: cloudChecksFor(target) });
   const merged = finishReport({
     target: {
       ...previous.target,
@@ -204,7 +208,8 @@ export async function checkCommand(
     if (!target.certPath && !target.certificateId)
       throw new UsageError('--cloud-only needs --cert or --certificate-id (or --from report.json)');
     requireCloudCredentials('--cloud-only', args.profile);
-    return runAndPrint({ ...target, cloud: true }, args, [...cloudChecks]);
+    const { cloudChecksFor } = await import('../checks/index.js');
+    return runAndPrint({ ...target, cloud: true }, args, cloudChecksFor(target));
   }
   // A usage error found after the routes started (--output, --format, --repeat): their connections end with it.
   return runAndPrint(target, args).finally(releaseHeadStart);

@@ -54,6 +54,8 @@ export function summarizeTarget(target: Target, certificateId?: string): TargetS
     topic: target.topic,
     ...(target.region ? { region: target.region } : {}),
     ...pathSummary(target),
+    ...(target.credentials ? { roleAlias: target.credentials.roleAlias } : {}),
+    ...(target.thingName ? { thingName: target.thingName } : {}),
   };
 }
 

@@ -118,6 +118,10 @@ export interface TargetSummary {
   families?: { probed: (4 | 6)[]; reason: string };
   /** The device's TLS stack (`--tls-version`, `--ciphers`, `--max-record` bytes, `--no-sni`, `--no-alpn`). */
   deviceTls?: { tlsVersion?: '1.2' | '1.3'; ciphers?: string; maxRecord?: number; sni: boolean; alpn: boolean };
+  /** The credential provider's role alias (`--role-alias`): a later `check --from` checks it in the cloud. */
+  roleAlias?: string;
+  /** `--thing-name`: the thing-name header of the credential provider and the thing cloud.connectivity asks about. */
+  thingName?: string;
 }
 
 export const SCHEMA_VERSION = 1;

@@ -257,4 +257,35 @@ describe('split work: --from', () => {
     expect(merged.diagnosis.map((f) => f.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');
     expect(second.stdout).not.toContain('support-secret');
   });
+
+  it('a role alias recorded by the technician is checked by the support engineer: cloud.role-alias confirms the 403', async () => {
+    const { lab, args } = await labFor('assume-role-denied');
+    const onSite = ['--role-alias', 'lab-device-role-alias', '--credentials-endpoint', lab.credentialsEndpoint];
+    const first = await run(['check', ...args, ...onSite, '--no-cloud', '--format', 'json', '--output', '']);
+    expect(first.exitCode, first.stderr).toBe(1);
+    const technician = JSON.parse(first.stdout) as Report;
+    expect(technician.target.roleAlias).toBe('lab-device-role-alias');
+    expect(technician.results.find((x) => x.id === 'route.credentials-443.protocol')!.code).toBe(
+      'CREDENTIALS_ACCESS_DENIED',
+    );
+    expect(technician.diagnosis[0]).toMatchObject({ code: 'ASSUME_ROLE_DENIED', confidence: 'likely' });
+    const path = join(work, 'technician-role-alias.json');
+    writeFileSync(path, first.stdout);
+
+    const second = await run(['check', '--from', path, '--format', 'json', '--output', ''], {
+      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: lab.apiEndpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDSUPPORT',
+      AWS_SECRET_ACCESS_KEY: 'support-secret',
+    });
+    expect(second.exitCode, second.stderr).toBe(1);
+    const merged = JSON.parse(second.stdout) as Report;
+    expect(merged.results.find((x) => x.id === 'cloud.role-alias')).toMatchObject({
+      status: 'fail',
+      code: 'ASSUME_ROLE_NOT_ALLOWED',
+    });
+    expect(merged.diagnosis[0]).toMatchObject({ code: 'ASSUME_ROLE_DENIED', confidence: 'certain' });
+    expect(merged.diagnosis.map((f) => f.code)).not.toContain('UNEXPLAINED_FAILURE');
+    expect(merged.target.roleAlias).toBe('lab-device-role-alias');
+  });
 });
