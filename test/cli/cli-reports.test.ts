@@ -230,6 +230,18 @@ describe('site profiles', () => {
   });
 });
 
+/** The support engineer's `check --from path` with AWS keys against `lab`'s control plane: exit 1, the merged report. */
+async function supportEngineer(path: string, lab: Lab): Promise<{ merged: Report; stdout: string }> {
+  const second = await run(['check', '--from', path, '--format', 'json', '--output', ''], {
+    AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: lab.apiEndpoint,
+    AWS_ACCESS_KEY_ID: 'AKIDSUPPORT',
+    AWS_SECRET_ACCESS_KEY: 'support-secret',
+  });
+  expect(second.exitCode, second.stderr).toBe(1);
+  return { merged: JSON.parse(second.stdout) as Report, stdout: second.stdout };
+}
+
 describe('split work: --from', () => {
   it('a technician without AWS credentials, then a support engineer with them, get one merged diagnosis', async () => {
     const { lab, args } = await labFor('cert-inactive');
@@ -241,13 +253,7 @@ describe('split work: --from', () => {
     const path = join(work, 'technician.json');
     writeFileSync(path, first.stdout);
 
-    const second = await run(['check', '--from', path, '--format', 'json', '--output', ''], {
-      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
-      AWS_ACCESS_KEY_ID: 'AKIDSUPPORT',
-      AWS_SECRET_ACCESS_KEY: 'support-secret',
-    });
-    expect(second.exitCode, second.stderr).toBe(1);
-    const merged = JSON.parse(second.stdout) as Report;
+    const { merged, stdout } = await supportEngineer(path, lab);
     expect(merged.results.find((x) => x.id === 'cloud.certificate')).toMatchObject({
       status: 'fail',
       code: 'CERT_NOT_ACTIVE',
@@ -255,7 +261,7 @@ describe('split work: --from', () => {
     expect(merged.results.find((x) => x.id === 'route.mqtt-8883.protocol')!.code).toBe('MQTT_CLOSED_AFTER_CONNECT');
     expect(merged.diagnosis[0]!.code).toBe('CERT_NOT_ACTIVE');
     expect(merged.diagnosis.map((f) => f.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');
-    expect(second.stdout).not.toContain('support-secret');
+    expect(stdout).not.toContain('support-secret');
   });
 
   it('a role alias recorded by the technician is checked by the support engineer: cloud.role-alias confirms the 403', async () => {
@@ -272,14 +278,7 @@ describe('split work: --from', () => {
     const path = join(work, 'technician-role-alias.json');
     writeFileSync(path, first.stdout);
 
-    const second = await run(['check', '--from', path, '--format', 'json', '--output', ''], {
-      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
-      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: lab.apiEndpoint,
-      AWS_ACCESS_KEY_ID: 'AKIDSUPPORT',
-      AWS_SECRET_ACCESS_KEY: 'support-secret',
-    });
-    expect(second.exitCode, second.stderr).toBe(1);
-    const merged = JSON.parse(second.stdout) as Report;
+    const { merged } = await supportEngineer(path, lab);
     expect(merged.results.find((x) => x.id === 'cloud.role-alias')).toMatchObject({
       status: 'fail',
       code: 'ASSUME_ROLE_NOT_ALLOWED',

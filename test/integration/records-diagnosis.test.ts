@@ -165,9 +165,19 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
         expect(findings).not.toContain(code);
       expect(findings).not.toContain('UNEXPLAINED_FAILURE');
       const dup = report.diagnosis[0]!;
-      // The probe's CONNECT may land within the other client's second: refused as throttled, which AWS logs.
+      // The probe's CONNECT may land within the other client's second: refused as throttled, which AWS logs. That
+      // alone is an inference (likely); a takeover AWS recorded as well (the logs, the connectivity data: the two
+      // clients also kick each other off) makes it certain.
       const throttled = ['MQTT_CONNACK_REFUSED', 'MQTT_CLOSED_AFTER_CONNECT'].includes(cell.code);
-      expect(dup).toMatchObject({ confidence: throttled ? 'likely' : 'certain', params: { recorded: true } });
+      const logged = (result(report, 'cloud.logs').evidence['failures'] ?? []) as {
+        disconnectReason?: string;
+        reason?: string;
+      }[];
+      const takeoverRecorded =
+        result(report, 'cloud.connectivity').code === 'RECORDED_DUPLICATE_CLIENT_ID' ||
+        logged.some((e) => /^(DUPLICATE_CLIENT_?ID|SESSION_TAKEN_OVER)$/.test(e.disconnectReason ?? e.reason ?? ''));
+      const confidence = throttled && !takeoverRecorded ? 'likely' : 'certain';
+      expect(dup).toMatchObject({ confidence, params: { recorded: true } });
       expect(findings).not.toContain('AUTH_REJECTED_UNEXPLAINED');
       expect(dup.evidence).toContain(cell.id);
       const guess = {
