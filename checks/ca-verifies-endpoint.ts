@@ -4,7 +4,7 @@
  * `ca.verifies-endpoint:<route>`).
  */
 import { X509Certificate } from 'node:crypto';
-import { ROUTE_IDS, type CheckResult, type Evidence } from '../src/model/index.js';
+import { ROUTES, type CheckResult, type Evidence } from '../src/model/index.js';
 import { buildResult, type Outcome } from '../src/model/result.js';
 import type { DeviceFiles } from '../src/probes/device-files.js';
 import {
@@ -285,7 +285,11 @@ export const caVerifiesEndpointCheck: DoctorCheck = {
   id: CA_VERIFIES_ENDPOINT.id,
   title: CA_VERIFIES_ENDPOINT.title,
   family: 'ca',
-  needs: ROUTE_IDS.map((r) => `route.${r}`),
+  // Every route to the data endpoint presents its chain: the four mTLS routes, and the WebSocket and custom-auth
+  // routes on 443 (server-authenticated TLS to the same name); not the credential provider's, another host.
+  needs: Object.entries(ROUTES)
+    .filter(([, spec]) => spec.host !== 'credentials')
+    .map(([id]) => `route.${id}`),
   async run(ctx, deps): Promise<CheckResult[]> {
     const seen = new Map<string, string>();
     const results: CheckResult[] = [];

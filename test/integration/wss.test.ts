@@ -84,6 +84,11 @@ describe('mqtt-wss-443 against the lab', () => {
       expect(cells(report)).toEqual({ dns: 'pass DNS_OVERRIDE', tcp: 'pass TCP_OK', tls: 'pass TLS_OK', ...c.cells });
       const upgrade = report.results.find((r) => r.id === `route.${ROUTE}.upgrade`)!;
       expect(upgrade.evidence['service']).toBe('iotdevicegateway');
+      // The only route of the run completed TLS: its presented chain is verified against the CA file.
+      expect(report.results.find((r) => r.id === 'ca.verifies-endpoint')).toMatchObject({
+        status: 'pass',
+        evidence: expect.objectContaining({ route: ROUTE }),
+      });
       if (c.diagnosis === null) {
         expect(report.results.find((r) => r.id === 'cloud.wss-identity')?.code).toBe(c.iam);
         expect(upgrade.evidence['subprotocol']).toBe('mqtt');
