@@ -78,7 +78,8 @@ function convert(option: OptionSpec, raw: string): string | number {
   if (option.type === 'string' && !option.emptyOk && raw.trim() === '')
     throw new UsageError(`--${option.name} needs a non-empty value (got "${raw}")`);
   if (option.type === 'number') {
-    const n = raw.trim() === '' ? NaN : Number(raw);
+    // Decimal only, as curl and mosquitto read their numbers: JavaScript's Number() would also take 0x1000 or 1e3.
+    const n = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isFinite(n)) throw new UsageError(`--${option.name} takes a number, got "${shortText(raw)}"`);
     return n;
   }

@@ -83,6 +83,9 @@ describe('command-line parser', () => {
     expect(run(['run', '--timeout', '-1'])['timeout']).toBe(-1);
     expect(usageError(['run', '--timeout', 'soon'])).toBe('--timeout takes a number, got "soon"');
     expect(usageError(['run', '--timeout='])).toBe('--timeout takes a number, got ""');
+    // Decimal only: JavaScript would read these as 4096, 1000 and 8.
+    for (const odd of ['0x1000', '1e3', '0b1000', 'Infinity'])
+      expect(usageError(['run', '--timeout', odd])).toBe(`--timeout takes a number, got "${odd}"`);
   });
 
   it('booleans: --flag, --no-flag, --flag=false', () => {
