@@ -42,6 +42,16 @@ if (checkMayUseAwsApi(args)) preloadApiWorker();
 // started and that never ended (it waits for a login, say) does not outlive the run, re-parented to init.
 if (args[0] === 'check' || args[0] === 'presign') process.once('exit', endDescendants);
 
+/**
+ * Ends the process with `code` once all it wrote to stdout and stderr has left it: into a pipe whose reader is slower
+ * than the run (a pipe takes 64 KiB at a time), Node queues the rest, and `process.exit` would drop it, ending a
+ * report mid-way with exit 0. A reader that never reads keeps the process waiting, as it would keep `cat`.
+ */
+function exitWhenWritten(code: number): void {
+  if (process.stdout.writableLength + process.stderr.writableLength === 0) process.exit(code);
+  setTimeout(() => exitWhenWritten(code), 10);
+}
+
 main(args).then(
   (code) => {
     process.exitCode = code;
@@ -49,7 +59,7 @@ main(args).then(
     // closing towards a server that never answers, or an aborted AWS API call, must not hold the process. The same
     // for presign: a credential_process that never ends (the SDK's child) must not hold it after the error line.
     if (args[0] === 'check' || args[0] === 'presign') {
-      setTimeout(() => process.exit(code), 50).unref();
+      setTimeout(() => exitWhenWritten(code), 50).unref();
       // The API worker first (no SDK code may start a credential_process after this), then what the run left behind.
       void stopApiWorker().then(endDescendants);
     }

@@ -101,6 +101,23 @@ describe('formats', () => {
     expect(JSON.parse(json.stdout)).toEqual(JSON.parse(live.stdout));
   });
 
+  it('a report piped to a slow reader arrives whole: the process waits for the pipe before it exits', async () => {
+    // Larger than a pipe holds (64 KiB), to a reader that starts only after the run is over.
+    const quoted = ['node', bin, 'check', ...healthy.args, '--format', 'json', '--output', '']
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    const r = await execa('bash', ['-c', `set -o pipefail; ${quoted} | (sleep 2; cat)`], {
+      reject: false,
+      env: { ...baseEnv },
+      extendEnv: true,
+      cwd: work,
+      timeout: 60_000,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(65_536);
+    expect((JSON.parse(r.stdout) as Report).summary.fail).toBe(0);
+  });
+
   it('render: a file that is not a report is a usage error', async () => {
     const path = join(work, 'not-a-report.json');
     writeFileSync(path, '{"hello": 1}');
