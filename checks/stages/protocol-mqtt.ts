@@ -78,6 +78,20 @@ export async function mqttSession(run: RouteRun): Promise<StageOutcome[]> {
   } finally {
     hub.mqttEnded(spec.id);
     session.end();
+    // The next route on the same client id connects only once the server has closed this connection (MQTT 3.1.1
+    // §3.14: it does after DISCONNECT): a CONNECT that overtook this DISCONNECT would take this session over, and
+    // the broker would record DUPLICATE_CLIENT_ID against the probe itself. Bounded: at most HANDOVER_MS.
+    if (lock) await closedWithin(fate, Math.min(HANDOVER_MS, stepMs(run.ctx)));
     lock?.release();
   }
+}
+
+/** The longest the next turn on a shared client id waits for the server to close the previous connection (ms). */
+const HANDOVER_MS = 1000;
+
+/** Resolves when `fate` says the connection closed, or after `ms` milliseconds. */
+async function closedWithin(fate: { whenClosed(): Promise<void> }, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([fate.whenClosed(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

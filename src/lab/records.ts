@@ -163,10 +163,20 @@ export class LabRecords {
     older.hangUp(older.socket);
   }
 
-  /** The connection on `socket` sent DISCONNECT: its close is client-initiated. */
+  /**
+   * The connection on `socket` sent DISCONNECT: its close is client-initiated, and its session is over now (MQTT
+   * 3.1.1 §3.14.4: the server discards it and closes the connection), so a CONNECT with the same client id that
+   * arrives before the connection has finished closing is a new session, not a takeover.
+   */
   clientDisconnect(socket: Socket): void {
     const s = this.bySocket.get(socket);
-    if (s) s.clientDisconnected = true;
+    if (!s) return;
+    s.clientDisconnected = true;
+    if (this.sessions.get(s.clientId) !== s) return;
+    this.sessions.delete(s.clientId);
+    const row = this.connectivity.get(s.clientId);
+    if (row)
+      Object.assign(row, { connected: false, timestamp: this.now(), disconnectReason: 'CLIENT_INITIATED_DISCONNECT' });
   }
 
   /** The lab is closing the connection on `socket` for `reason` (a lifecycle disconnect reason, §7.3). */

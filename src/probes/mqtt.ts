@@ -458,11 +458,14 @@ export class MqttSession {
   }
 
   /**
-   * Clean exit: DISCONNECT, then close our side. Nothing waits for the server's answer (a round trip the result
-   * does not need); the route closes the socket in the background. Errors after this point are ignored.
+   * Clean exit: DISCONNECT, then close our side of the network connection (MQTT 3.1.1 §3.14.4, MQTT 5 §3.14.4: the
+   * client MUST close it after DISCONNECT; a broker may count the session as live until it does). Nothing waits for
+   * the server's answer (a round trip the result does not need). Errors after this point are ignored.
    */
   end(): void {
     clearInterval(this.ping);
-    if (!this.closed) this.send({ cmd: 'disconnect' });
+    if (this.closed) return;
+    this.send({ cmd: 'disconnect' });
+    this.socket.end();
   }
 }

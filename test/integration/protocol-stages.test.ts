@@ -162,6 +162,27 @@ describe('faults below MQTT', () => {
       evidence: { certificateCommonName: 'lab-device-1' },
     });
   });
+
+  it('handing the client id on, a route closes its connection after DISCONNECT first: the broker records no takeover', async () => {
+    // A hold longer than the 1 s CONNECT spacing: the second route sends CONNECT right after the first one ends.
+    for (let i = 0; i < 2; i++) {
+      const { lab } = await runAgainst('healthy', {
+        clientId: 'lab-device-1',
+        clientIdFromUser: true,
+        topic: 'iot-doctor/lab-device-1/probe',
+        topicFromUser: true,
+        holdMs: 1100,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the last connection's close
+      // The lab logs at ERROR, as a careful account does: a takeover or a lost connection would be there.
+      const failed = lab.records
+        .logEntries()
+        .map((e) => JSON.parse(e.message) as { eventType: string; disconnectReason?: string })
+        .filter((e) => e.eventType === 'Disconnect');
+      expect(failed.map((e) => e.disconnectReason)).toEqual([]);
+      expect(lab.records.connectivityOf('lab-device-1')?.disconnectReason).toBe('CLIENT_INITIATED_DISCONNECT');
+    }
+  }, 30_000);
 });
 
 describe('client-auth proved by the server answer, confirmed on a second connection only on failure', () => {
