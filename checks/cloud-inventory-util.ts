@@ -136,32 +136,49 @@ export function inventoryFor(
     if (things.ok) inv.things = things.value;
     else inv.thingsFailure = things;
     const directNames = new Set(attached.value.map((p) => p.policyName));
-    await Promise.all(
-      (inv.things ?? []).slice(0, MAX_THINGS).map(async (thingName) => {
-        const eff = await api.getEffectivePolicies(principal.certArn, thingName);
-        countAttempts(inv.attempts, eff);
-        if (!eff.ok) {
-          inv.groupFailures.push(eff);
-          return;
-        }
-        inv.effectiveByThing.set(thingName, eff.value);
-        const fromGroups = eff.value.filter((p) => !directNames.has(p.policyName));
-        if (fromGroups.length === 0) return;
-        const groupOf = await groupNames(api, principal, thingName, new Set(fromGroups.map((p) => p.policyName)));
-        for (const p of fromGroups) {
-          const g: GroupPolicy = {
-            policyName: p.policyName,
-            thingName,
-            ...(p.policyArn ? { policyArn: p.policyArn } : {}),
-          };
-          const group = groupOf.get(p.policyName);
-          if (group) g.group = group;
-          inv.viaGroups.push(g);
-        }
-      }),
-    );
+    // Read for every thing at once, recorded in the order of the things (not of the answers): the same account gives
+    // the same report whichever call answered first.
+    const asked = (inv.things ?? []).slice(0, MAX_THINGS);
+    const perThing = await Promise.all(asked.map((thing) => groupPoliciesOf(api, principal, thing, directNames)));
+    asked.forEach((thingName, i) => {
+      const read = perThing[i]!;
+      countAttempts(inv.attempts, read.effective);
+      if (!read.effective.ok) {
+        inv.groupFailures.push(read.effective);
+        return;
+      }
+      inv.effectiveByThing.set(thingName, read.effective.value);
+      inv.viaGroups.push(...read.viaGroups);
+    });
     return { ok: true as const, value: inv };
   });
+}
+
+/**
+ * GetEffectivePolicies for the certificate and `thingName`, and the policies in it that reach the certificate only
+ * through the thing's groups (those not in `directNames`), each with its group when ListThingGroupsForThing allows.
+ */
+async function groupPoliciesOf(
+  api: IotApi,
+  principal: Principal,
+  thingName: string,
+  directNames: ReadonlySet<string>,
+): Promise<{ effective: ApiOutcome<PolicyDocumentInfo[]>; viaGroups: GroupPolicy[] }> {
+  const effective = await api.getEffectivePolicies(principal.certArn, thingName);
+  if (!effective.ok) return { effective, viaGroups: [] };
+  const fromGroups = effective.value.filter((p) => !directNames.has(p.policyName));
+  if (fromGroups.length === 0) return { effective, viaGroups: [] };
+  const groupOf = await groupNames(api, principal, thingName, new Set(fromGroups.map((p) => p.policyName)));
+  const viaGroups = fromGroups.map((p): GroupPolicy => {
+    const group = groupOf.get(p.policyName);
+    return {
+      policyName: p.policyName,
+      thingName,
+      ...(p.policyArn ? { policyArn: p.policyArn } : {}),
+      ...(group ? { group } : {}),
+    };
+  });
+  return { effective, viaGroups };
 }
 
 /** Which thing group carries each policy (best effort: needs iot:ListThingGroupsForThing). */

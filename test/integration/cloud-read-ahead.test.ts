@@ -266,4 +266,28 @@ describe('the likely thing: named like the certificate CN or the client id the u
     const { seen: s } = await run({}, on, { clientId: LAB_DEVICE_NAME, clientIdFromUser: true });
     expect(thingReadsBefore(s, certificateAnsweredAt(s))).toContain(`GET /things/${LAB_DEVICE_NAME}/thing-groups`);
   });
+
+  it("two attached things: their group policies are listed in the things' order, whichever thing was guessed", async () => {
+    const on = await labWithCommonName('lab-sensor-7');
+    const reg = on.lab.registry;
+    reg.createThing('lab-sensor-7', {});
+    reg.attachThingPrincipal(
+      'lab-sensor-7',
+      `arn:aws:iot:${on.lab.region}:${LAB_ACCOUNT_ID}:cert/${on.lab.device.certificateId}`,
+    );
+    reg.addThingToGroup('lab-sensor-7', 'other-fleet');
+    reg.createPolicy('other-fleet-receive', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iot:Receive', Resource: '*' }],
+    });
+    reg.attachPolicyToGroup('other-fleet-receive', 'other-fleet');
+    const attached = async (target: Partial<Target>): Promise<string> =>
+      (await run({}, on, target)).results.find((l) => l.startsWith('cloud.policy-attached '))!;
+    // Read ahead for lab-sensor-7 (the CN), then for lab-device-1 (the client id): the answers come in other orders.
+    const a = await attached(defaultedClientId);
+    const b = await attached({ clientId: LAB_DEVICE_NAME, clientIdFromUser: true });
+    expect(a).toContain('other-fleet-receive');
+    expect(a).toContain('lab-fleet-telemetry');
+    expect(b).toBe(a);
+  });
 });
