@@ -28,7 +28,7 @@ import { DIAGNOSIS_CODES } from './codes.js';
 import { Facts, finding, ids, isCode, isProblem, list, routeSeverity, type DiagnoseContext } from './facts.js';
 import { allRoutesBlocked, dnsFailure, portBlocked, sniFiltered } from './network.js';
 import { profileMismatch } from './profile.js';
-import { applyRecordedConnectFailures, duplicateClientId } from './records.js';
+import { applyRecordedConnectFailures, applyRecordedOperationFailures, duplicateClientId } from './records.js';
 import { showRuledOut, withdrawGuesses } from './ruled-out.js';
 import { alpnNotOffered, noSharedCipher, sniMissing, tlsRecordTooLarge, tlsVersionUnsupported } from './device-tls.js';
 import {
@@ -233,6 +233,7 @@ export function diagnose(results: readonly CheckResult[], ctx: DiagnoseContext =
   foldIntoFieldFindings(facts, primary);
   const withdrawn = withdrawGuesses(facts, primary);
   citeExplained(facts, primary, counted(facts));
+  applyRecordedOperationFailures(facts, primary);
   const claimed = new Set(primary.flatMap((f) => f.evidence));
   const duplicate = duplicateClientId(facts);
   for (const f of duplicate) f.evidence.forEach((id) => claimed.add(id));

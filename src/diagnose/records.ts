@@ -179,6 +179,33 @@ export function applyRecordedConnectFailures(facts: Facts, findings: Finding[]):
  * Drops AUTH_REJECTED_UNEXPLAINED and UNEXPLAINED_FAILURE when the record explains every route cell they cite (the
  * ids in `explained`); a fallback that also cites other failed cells stays.
  */
+/** The log event of each operation a policy finding names (facts §3 table: `Publish-In`, `Subscribe`). */
+const OPERATION_EVENTS = [
+  ['POLICY_DENIES_PUBLISH', 'Publish-In'],
+  ['POLICY_DENIES_SUBSCRIBE', 'Subscribe'],
+] as const;
+
+/**
+ * A refused PUBLISH or SUBSCRIBE that the logs explain (reason AUTHORIZATION_FAILURE): the POLICY_DENIES_PUBLISH /
+ * _SUBSCRIBE finding cites the record (the cloud.logs result, which is then no unexplained failure) and becomes certain.
+ */
+export function applyRecordedOperationFailures(facts: Facts, findings: Finding[]): void {
+  for (const [code, eventType] of OPERATION_EVENTS) {
+    const existing = findings.find((f) => f.code === code);
+    const logged = existing ? loggedAuthorizationFailures(facts, eventType) : [];
+    const logs = logged[0]?.result;
+    if (!existing || !logs) continue;
+    const record = logged
+      .slice(0, 3)
+      .map((r) => r.text)
+      .join('; ');
+    existing.confidence = 'certain';
+    existing.explanation += ` Recorded by AWS IoT: ${record}.`;
+    existing.params['record'] = record;
+    if (!existing.evidence.includes(logs.id)) existing.evidence.push(logs.id);
+  }
+}
+
 function dropExplained(facts: Facts, findings: Finding[], explained: ReadonlySet<string>): void {
   for (let i = findings.length - 1; i >= 0; i--) {
     const f = findings[i]!;

@@ -211,6 +211,17 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
     expect(report.diagnosis.map((x) => x.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');
   }, 40_000);
 
+  it('publish denied and logged: POLICY_DENIES_PUBLISH cites the record, which is no unexplained failure', async () => {
+    const l = await lab('policy-no-publish');
+    const report = await run(l);
+    expect(result(report, 'cloud.logs')).toMatchObject({ status: 'fail', code: 'RECORDED_FAILURES' });
+    const f = report.diagnosis[0]!;
+    expect(f).toMatchObject({ code: 'POLICY_DENIES_PUBLISH', confidence: 'certain' });
+    expect(f.evidence).toContain('cloud.logs');
+    expect(f.explanation).toMatch(/Recorded by AWS IoT: .*Publish-In.*AUTHORIZATION_FAILURE/);
+    expect(report.diagnosis.map((x) => x.code)).not.toContain('UNEXPLAINED_FAILURE');
+  }, 40_000);
+
   it('the same refusal with --no-logs: only inferred (AUTH_REJECTED_UNEXPLAINED, not certain)', async () => {
     const l = await lab('connect-denied-logged');
     await new Promise((r) => setTimeout(r, 1_100)); // a new second for the client id (facts §3.1)
