@@ -5,9 +5,9 @@
 import { BROKER_LIMITS_SOURCE, TIMEOUT_FLOOR_MS, shorten } from './flag-limits.js';
 import type { DeviceTls } from './probes/device-tls.js';
 import type { Family } from './probes/families.js';
-import { ipFamily } from './probes/ip-literal.js';
 import type { ProxyConfig } from './probes/proxy-config.js';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
 import { ROUTES, ROUTE_IDS, isRouteId, type RouteId } from './model/index.js';
 
@@ -134,7 +134,7 @@ export function parseEndpoint(raw: string): string {
       `--endpoint takes a host name, not a URL: try --endpoint ${value.replace(/^[a-z]+:\/\//i, '').split(/[/:]/)[0]}`,
     );
   }
-  if (value.startsWith('[') || ipFamily(value)) {
+  if (value.startsWith('[') || isIP(value)) {
     throw new UsageError(
       `--endpoint must be a host name like abc123-ats.iot.eu-west-1.amazonaws.com, not an IP address (${value}): ` +
         'SNI and the certificate check need the name. To aim at an address, keep the name and add ' +
@@ -205,7 +205,7 @@ export function parseResolve(spec: string): { host: string; addresses: string[] 
     .slice(secondColon + 1)
     .split(',')
     .map((a) => a.replace(/^\[(.*)\]$/, '$1'));
-  for (const a of addresses) if (!ipFamily(a)) throw new UsageError(`--resolve "${spec}": "${a}" is not an IP address`);
+  for (const a of addresses) if (!isIP(a)) throw new UsageError(`--resolve "${spec}": "${a}" is not an IP address`);
   return { host, addresses };
 }
 
@@ -213,8 +213,8 @@ export function parseResolve(spec: string): { host: string; addresses: string[] 
 export function parseDnsServer(spec: string): string {
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec) ?? /^([^:]+)(?::(\d+))?$/.exec(spec);
   const address = m?.[1];
-  if (!m || !address || !ipFamily(address)) {
-    if (ipFamily(spec)) return spec;
+  if (!m || !address || !isIP(address)) {
+    if (isIP(spec)) return spec;
     throw new UsageError(`--dns-server "${spec}" must be an IP address, optionally with :PORT`);
   }
   if (m[2] !== undefined) parsePort(m[2], spec, '--dns-server');
@@ -357,7 +357,7 @@ export function checkFamilyPins(target: Target): void {
   const forEndpoint = (host: string): boolean => host === '' || host === target.endpoint;
   for (const r of target.connectTo) {
     const address = r.address.replace(/^\[(.*)\]$/, '$1');
-    if (forEndpoint(r.host) && ipFamily(address) === other) {
+    if (forEndpoint(r.host) && isIP(address) === other) {
       throw new UsageError(
         `${flag} conflicts with the IPv${other} address of --connect-to ${r.host}:${r.port || ''}:` +
           `${other === 6 ? `[${address}]` : address}:` +
@@ -366,7 +366,7 @@ export function checkFamilyPins(target: Target): void {
     }
   }
   for (const p of target.resolve) {
-    if (p.host.toLowerCase() === target.endpoint && p.addresses.every((a) => ipFamily(a) === other)) {
+    if (p.host.toLowerCase() === target.endpoint && p.addresses.every((a) => isIP(a) === other)) {
       throw new UsageError(
         `${flag} conflicts with --resolve ${p.host}:${p.addresses.join(',')}: it pins only IPv${other} ` +
           `addresses; drop ${flag} or pin an IPv${family} address`,

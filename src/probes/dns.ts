@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 const { Resolver } = dns;
-import { ipFamily } from './ip-literal.js';
+import { isIP } from 'node:net';
 import { errorCode, errorMessage } from '../errors.js';
 import { withDeadline } from '../runner/deadline.js';
 
@@ -26,7 +26,7 @@ export type DnsFailureCode = 'DNS_NXDOMAIN' | 'DNS_NO_ANSWER' | 'DNS_TEMPORARY_F
 export async function resolveName(name: string, timeoutMs: number): Promise<DnsOutcome> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  if (ipFamily(name)) return literalAnswer(name);
+  if (isIP(name)) return literalAnswer(name);
   try {
     const lookup = dns.lookup(name, { all: true, verbatim: true });
     const answer = await withDeadline<Awaited<typeof lookup> | 'timeout'>(lookup, timeoutMs, {
@@ -64,7 +64,7 @@ export async function resolveName(name: string, timeoutMs: number): Promise<DnsO
 
 /** The answer of an IP literal (a `--connect-to` address): itself, looked up nowhere (source `pinned`). */
 function literalAnswer(address: string): DnsOutcome {
-  return { ok: true, addresses: [{ address, family: ipFamily(address) as 4 | 6 }], durationMs: 0, source: 'pinned' };
+  return { ok: true, addresses: [{ address, family: isIP(address) as 4 | 6 }], durationMs: 0, source: 'pinned' };
 }
 
 /** The failure code of a getaddrinfo error by its system code (ENOTFOUND → DNS_NXDOMAIN, …). */
@@ -82,7 +82,7 @@ function classifyLookupError(systemCode: string | undefined): DnsFailureCode {
  * address of a `--connect-to` rule) answers itself, as with getaddrinfo: the server is not asked about it.
  */
 export async function resolveWithServer(name: string, server: string, timeoutMs: number): Promise<DnsOutcome> {
-  if (ipFamily(name)) return literalAnswer(name);
+  if (isIP(name)) return literalAnswer(name);
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
@@ -121,7 +121,7 @@ export async function resolveWithServer(name: string, server: string, timeoutMs:
 
 /** True for loopback, RFC 1918, link-local, CGNAT and unique-local addresses: unexpected for a public endpoint. */
 export function isPrivateAddress(address: string): boolean {
-  if (ipFamily(address) === 4) {
+  if (isIP(address) === 4) {
     const [a = 0, b = 0] = address.split('.').map(Number);
     return (
       a === 10 ||

@@ -10,7 +10,7 @@
  * destroyed when the run ends (`releaseHeadStart`). Mismatches cost nothing but an unused connection: the stages
  * match by the exact name (lookups) and by the exact address and port (connects).
  */
-import { ipFamily, warmIpParser } from './ip-literal.js';
+import { isIP } from 'node:net';
 import { ROUTES, routeKindOf, type RouteId } from '../model/index.js';
 import type { Target } from '../target.js';
 import { destinationFor, routeHostName } from '../../checks/route-destination.js';
@@ -83,8 +83,8 @@ export function startRoutesEarly(target: Target): void {
     const dest = destinationFor(target, spec, name);
     const pin = target.resolve.find((p) => p.host.toLowerCase() === dest.host.toLowerCase());
     const known = pin?.addresses.map((a): ResolvedAddress => ({ address: a, family: a.includes(':') ? 6 : 4 }));
-    if (known?.length || ipFamily(dest.host)) {
-      const list = known?.length ? known : [{ address: dest.host, family: ipFamily(dest.host) === 6 ? 6 : 4 } as const];
+    if (known?.length || isIP(dest.host)) {
+      const list = known?.length ? known : [{ address: dest.host, family: isIP(dest.host) === 6 ? 6 : 4 } as const];
       const chosen = pickAddress(list, target.family);
       if (chosen) startConnect(chosen.address, dest.port, target.timeoutMs);
       continue;
@@ -94,8 +94,6 @@ export function startRoutesEarly(target: Target): void {
       if (chosen) startConnect(chosen.address, dest.port, target.timeoutMs);
     });
   }
-  // The TLS stage will test the host name against Node's IPv6 pattern: compiled now, while the SYNs travel.
-  warmIpParser();
 }
 
 /** The lookup of `name` the head start made, handed over once (undefined: none; the caller makes its own). */
