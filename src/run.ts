@@ -17,7 +17,7 @@ import { buildReport } from './report/json.js';
 import { attemptRepeat, attemptTarget, runRepeated, type RepeatOptions } from './repeat.js';
 import { runChecks } from './runner/index.js';
 import { RunDeadline } from './runner/deadline.js';
-import { holdMsFor, type Target } from './target.js';
+import { holdBudgetMs, type Target } from './target.js';
 
 /** How `runDoctor` runs: all optional; without any, the full catalogue for the target, warnings not failing. */
 export interface DoctorOptions {
@@ -86,8 +86,8 @@ function nextAttempt(ctx: CheckContext): CheckContext {
  */
 function attemptParts(target: Target, first = true): Pick<CheckContext, 'resolve' | 'hub' | 'deadline'> {
   const dnsCache = new Map<string, Promise<DnsOutcome>>();
-  // The whole attempt: one --timeout, plus the session hold the user asked for (--hold-ms, a client id of theirs).
-  const deadline = new RunDeadline(target.timeoutMs + holdMsFor(target));
+  // The whole attempt: one --timeout, plus the session holds the user asked for (--hold-ms, a client id of theirs).
+  const deadline = new RunDeadline(target.timeoutMs + holdBudgetMs(target));
   return {
     deadline,
     resolve(name: string): Promise<DnsOutcome> {
@@ -108,7 +108,7 @@ function attemptParts(target: Target, first = true): Pick<CheckContext, 'resolve
 
 /** The most a check may take: every network stage has its own deadline; this only catches bugs. */
 export function guardMs(target: Target): number {
-  return target.timeoutMs * 8 + 5000;
+  return target.timeoutMs * 8 + 5000 + holdBudgetMs(target);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ProxyConfig } from './probes/proxy-config.js';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
-import { ROUTES, ROUTE_IDS, isRouteId, type RouteId } from './model/index.js';
+import { ROUTES, ROUTE_IDS, isRouteId, routeSpecOf, type RouteId } from './model/index.js';
 
 /** `--connect-to HOST:PORT:ADDR:PORT` (curl style): connect to ADDR:PORT when the route wants HOST:PORT. */
 export interface ConnectTo {
@@ -342,6 +342,17 @@ export function unmatchedConnectTo(target: Target): string[] {
  */
 export function holdMsFor(target: Pick<Target, 'holdMs' | 'clientIdFromUser'>): number {
   return target.holdMs ?? (target.clientIdFromUser ? 3_000 : 0);
+}
+
+/**
+ * What the session holds add to a run's deadline, in ms: one `holdMsFor` when the routes hold side by side (each with
+ * its own client id), one per MQTT route when they share the user's client id and so take turns (each hold follows
+ * the previous route's). Without it, three MQTT routes holding 3 s each used up an 8 s deadline, and the checks that
+ * end by it (cloud.logs) were cut short.
+ */
+export function holdBudgetMs(target: Pick<Target, 'holdMs' | 'clientIdFromUser' | 'routes'>): number {
+  const turns = target.clientIdFromUser ? target.routes.filter((r) => routeSpecOf(r)?.protocol === 'mqtt').length : 1;
+  return holdMsFor(target) * Math.max(1, turns);
 }
 
 /**

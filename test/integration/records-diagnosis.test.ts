@@ -211,6 +211,15 @@ describe('what AWS IoT recorded, in the diagnosis', () => {
     expect(report.diagnosis.map((x) => x.code)).not.toContain('AUTH_REJECTED_UNEXPLAINED');
   }, 40_000);
 
+  it('two MQTT routes taking turns on the client id, each holding: the logs are still read within the deadline', async () => {
+    const l = await lab('healthy');
+    // Two holds of 1.5 s one after the other: a deadline with one hold in it was used up before cloud.logs read.
+    const report = await run(l, { routes: ['mqtt-8883', 'mqtt-443'], timeoutMs: 1500, holdMs: 1500 });
+    for (const id of ['route.mqtt-8883.round-trip', 'route.mqtt-443.round-trip'])
+      expect(result(report, id).code, id).toBe('MQTT_ROUND_TRIP_OK');
+    expect(result(report, 'cloud.logs')).toMatchObject({ status: 'pass', code: 'NO_RECORDED_FAILURES' });
+  }, 40_000);
+
   it('publish denied and logged: POLICY_DENIES_PUBLISH cites the record, which is no unexplained failure', async () => {
     const l = await lab('policy-no-publish');
     const report = await run(l);
