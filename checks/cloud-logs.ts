@@ -106,7 +106,7 @@ async function readLogs(
   for (;;) {
     const q = {
       logGroupName: query.logGroupName,
-      startTime: ctx.hub.startedAtMs - 1_000,
+      startTime: windowStartMs(ctx) - 1_000,
       endTime: Date.now() + 1_000,
       filterPattern,
     };
@@ -118,6 +118,11 @@ async function readLogs(
 }
 
 type Cloud = Extract<Started, { ok: true }>;
+
+/** Where the records of the run's connections start: the report's run for `--from`, else this run (ms epoch). */
+function windowStartMs(ctx: CheckContext): number {
+  return ctx.target.recordedSinceMs ?? ctx.hub.startedAtMs;
+}
 
 /** cloud.logs (see the file comment); it reads the route results (`needs`) for the client ids and the failures. */
 export const cloudLogsCheck: DoctorCheck = {
@@ -171,7 +176,7 @@ async function logsOutcome(
   const evidence: Evidence = {
     logGroup: logGroupName,
     clientIds,
-    windowStart: new Date(ctx.hub.startedAtMs).toISOString(),
+    windowStart: new Date(windowStartMs(ctx)).toISOString(),
   };
   if (!logging.ok) evidence['loggingOptions'] = `not read: ${logging.permission || logging.errorName}`;
   if (logging.ok && loggingOff(logging)) return loggingOffOutcome(logging.value, evidence);
@@ -181,7 +186,7 @@ async function logsOutcome(
       ? Math.max(0, Math.min(INGESTION_WAIT_MS, budgetMs(ctx.target) / 3, ctx.deadline.remainingMs() - POLL_MS))
       : 0;
   const out = await readLogs(ctx, c.api, { logGroupName, clientIds, waitMs }, signal);
-  const reproduce = `aws logs filter-log-events --log-group-name ${logGroupName} --start-time ${ctx.hub.startedAtMs} --filter-pattern '${clientIds.length === 1 ? `{ $.clientId = "${clientIds[0]}" }` : '…'}'`;
+  const reproduce = `aws logs filter-log-events --log-group-name ${logGroupName} --start-time ${windowStartMs(ctx)} --filter-pattern '${clientIds.length === 1 ? `{ $.clientId = "${clientIds[0]}" }` : '…'}'`;
   if (!out.ok && out.kind === 'not-found') {
     const summary = `log group ${logGroupName} does not exist: AWS IoT has written no log entry in this account and region`;
     return { status: 'pass', code: 'NO_RECORDED_FAILURES', summary, evidence, reproduce };

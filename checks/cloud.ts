@@ -5,6 +5,9 @@
  * None of these modules loads the AWS SDK: `src/probes/iot-api.ts` imports it on the first API call.
  */
 import { isRouteId, routeSpecOf, type CheckResult, type Report, type RouteId } from '../src/model/index.js';
+import { isRoleAliasName, isThingName } from '../src/auth-target.js';
+import { UsageError } from '../src/errors.js';
+import { shorten } from '../src/flag-limits.js';
 import type { Target } from '../src/target.js';
 import { cloudAuthorizationCheck } from './cloud-authorization.js';
 import { cloudCertificateCheck } from './cloud-certificate.js';
@@ -55,6 +58,15 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
   }
   const routes = (t.routes ?? []).filter((r): r is RouteId => typeof r === 'string' && isRouteId(r));
   if (routes.length) out.routes = routes;
+  // Checked as the flags are: a hand-edited report must not send any string to AWS (or onto a by-hand line).
+  if (t.thingName !== undefined && !isThingName(t.thingName))
+    throw new UsageError(
+      `the report's target.thingName ${JSON.stringify(shorten(t.thingName))} is not a thing name ([A-Za-z0-9:_-], 1-128)`,
+    );
+  if (t.roleAlias !== undefined && !isRoleAliasName(t.roleAlias))
+    throw new UsageError(
+      `the report's target.roleAlias ${JSON.stringify(shorten(t.roleAlias))} is not a role alias name ([A-Za-z0-9_=,@-], 1-128)`,
+    );
   if (t.thingName) out.thingName = t.thingName;
   if (t.roleAlias) out.credentials = { roleAlias: t.roleAlias, ...(t.thingName ? { thingName: t.thingName } : {}) };
 

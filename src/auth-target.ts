@@ -85,6 +85,11 @@ const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 /** Thing names: 1–128 of `[a-zA-Z0-9:_-]` (AWS CreateThing `thingName` pattern). */
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
+/** True for a name AWS CreateRoleAlias accepts: 1–128 of `[\w=,@-]`. */
+export function isRoleAliasName(name: string): boolean {
+  return ROLE_ALIAS.test(name);
+}
+
 /** True for a name AWS CreateThing accepts: 1–128 of `[a-zA-Z0-9:_-]`. */
 export function isThingName(name: string): boolean {
   return THING_NAME.test(name);
@@ -112,7 +117,7 @@ export function credentialProviderFromArgs(args: AuthRouteArgs): CredentialProvi
       throw new UsageError('--credentials-endpoint is used by the credentials-443 route: give --role-alias too');
     return undefined;
   }
-  if (!ROLE_ALIAS.test(alias))
+  if (!isRoleAliasName(alias))
     throw new UsageError(`--role-alias "${alias}" is not a role alias name ([A-Za-z0-9_=,@-], 1-128)`);
   const thing = parseThingName(args['thing-name']);
   const endpoint = args['credentials-endpoint'];

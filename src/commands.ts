@@ -84,9 +84,16 @@ async function runCloudFromReport(args: CommonCheckArgs & OutputArgs & { from: s
     ...(endpoint ? { endpoint } : {}),
     ...((args.region ?? recorded.region) ? { region: args.region ?? recorded.region } : {}),
   });
+  const [given, probed] = [base.credentials?.roleAlias, recorded.credentials?.roleAlias];
+  if (given && probed && given !== probed)
+    process.stderr.write(
+      `iot-doctor: --role-alias ${given} is checked in the cloud, but the report's credentials-443 route probed ${probed}\n`,
+    );
   const target: Target = {
     ...base,
     ...(recorded.routes ? { routes: recorded.routes } : {}),
+    // AWS IoT's records of the technician's connections start with the report's run.
+    ...(Number.isFinite(Date.parse(previous.startedAt)) ? { recordedSinceMs: Date.parse(previous.startedAt) } : {}),
     // The user's --role-alias / --thing-name win over the report's.
     ...(!base.credentials && recorded.credentials ? { credentials: recorded.credentials } : {}),
     ...(!base.thingName && recorded.thingName ? { thingName: recorded.thingName } : {}),

@@ -72,6 +72,11 @@ export interface Target {
   credentials?: CredentialProviderTarget;
   /** The thing cloud.connectivity asks about (`--thing-name`); absent: the thing attached to the certificate. */
   thingName?: string;
+  /**
+   * Wall-clock start (ms epoch) of the window cloud.logs reads AWS IoT's records from when the probes ran earlier
+   * (`check --from`: the report's `startedAt`); absent: this run's own start.
+   */
+  recordedSinceMs?: number;
   /** CloudWatch Logs group of the AWS IoT logs (`--log-group`); absent: AWSIotLogsV2 (field notes §7.6). */
   logGroup?: string;
   /** `--no-logs`: cloud.logs does not read CloudWatch Logs. */

@@ -304,4 +304,50 @@ describe('split work: --from', () => {
     expect(merged.diagnosis.map((f) => f.code)).not.toContain('UNEXPLAINED_FAILURE');
     expect(merged.target.roleAlias).toBe('lab-device-role-alias');
   });
+
+  it("the support engineer's cloud.logs reads AWS's records from the technician's run on", async () => {
+    const { lab, args } = await labFor('connect-denied-logged');
+    const first = await run(['check', ...args, '--no-cloud', '--format', 'json', '--output', '']);
+    expect(first.exitCode, first.stderr).toBe(1);
+    const path = join(work, 'technician-logged.json');
+    writeFileSync(path, first.stdout);
+    // The support engineer comes later: the records are older than their own run (whose window opens 1 s early).
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const { merged } = await supportEngineer(path, lab);
+    // Only the log explains this refusal (TestAuthorization is denied to the caller in this scenario).
+    expect(merged.results.find((x) => x.id === 'cloud.logs')).toMatchObject({
+      status: 'fail',
+      code: 'RECORDED_FAILURES',
+    });
+    expect(merged.diagnosis[0]).toMatchObject({ code: 'POLICY_DENIES_CONNECT', confidence: 'certain' });
+  });
+
+  it('a report whose role alias is no role alias name is refused in one line; a different --role-alias is said', async () => {
+    const { lab, args } = await labFor('assume-role-denied');
+    const onSite = ['--role-alias', 'lab-device-role-alias', '--credentials-endpoint', lab.credentialsEndpoint];
+    const first = await run(['check', ...args, ...onSite, '--no-cloud', '--format', 'json', '--output', '']);
+    const report = JSON.parse(first.stdout) as Report;
+    const env = {
+      AWS_ENDPOINT_URL_IOT: lab.apiEndpoint,
+      AWS_ACCESS_KEY_ID: 'AKIDSUPPORT',
+      AWS_SECRET_ACCESS_KEY: 'support-secret',
+    };
+    const edited = join(work, 'edited-role-alias.json');
+    writeFileSync(edited, JSON.stringify({ ...report, target: { ...report.target, roleAlias: '../../x\nline' } }));
+    const bad = await run(['check', '--from', edited, '--format', 'json', '--output', ''], env);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(
+      /^iot-doctor: the report's target\.roleAlias "\.\.\/\.\.\/x\\nline" is not a role alias name/,
+    );
+    const probed = join(work, 'probed-role-alias.json');
+    writeFileSync(probed, first.stdout);
+    const other = await run(
+      ['check', '--from', probed, '--role-alias', 'other-alias', '--format', 'json', '--output', ''],
+      env,
+    );
+    expect(other.stderr).toContain(
+      "--role-alias other-alias is checked in the cloud, but the report's credentials-443 route probed lab-device-role-alias",
+    );
+  });
 });
