@@ -27,7 +27,9 @@ function denied(cells: CheckResult[], alias: string, cloud: CheckResult | undefi
   const denyBy = strings(cloud?.evidence['deniedBy']);
   const notRead = str(cloud?.evidence['notRead']);
   const explanation =
-    'The credential provider answered 403 "Access Denied": ' +
+    (cells.length
+      ? 'The credential provider answered 403 "Access Denied": '
+      : 'The credential provider will refuse the alias with 403 "Access Denied" (this run did not reach it): ') +
     (confirmed
       ? `the certificate's attached policies, evaluated for ${ACTION} on the alias ARN, do not allow it. AWS ` +
         `confirms it (cloud.role-alias): ${confirmed.summary}.`
@@ -106,9 +108,13 @@ export function assumeRoleFindings(facts: Facts): Finding[] {
   const cells = facts.results.filter(
     (r) => r.route && r.stage === 'protocol' && isCode(r, 'CREDENTIALS_ACCESS_DENIED'),
   );
-  if (cells.length === 0) return [];
-  const alias = str(cells[0]!.evidence['roleAlias']) ?? 'the role alias';
   const cloud = facts.results.find((r) => r.id === 'cloud.role-alias');
+  if (cells.length === 0) {
+    // No 403 seen (the route was skipped or not in the run), but AWS's side already says the alias is not allowed.
+    if (!cloud || !isCode(cloud, 'ASSUME_ROLE_NOT_ALLOWED')) return [];
+    return [denied([], str(cloud.evidence['roleAlias']) ?? 'the role alias', cloud)];
+  }
+  const alias = str(cells[0]!.evidence['roleAlias']) ?? 'the role alias';
   if (cloud && cloud.evidence['assumeRole'] === 'allowed') return [forbidden(cells, alias, cloud, facts)];
   return [denied(cells, alias, cloud)];
 }

@@ -192,6 +192,26 @@ describe('the diagnosis of a credential-provider 403 from each verdict', () => {
     expect(f?.evidence).toContain('cloud.role-alias');
   });
 
+  it("denied with no 403 seen (the route skipped or not run): ASSUME_ROLE_DENIED from AWS's side, nothing unexplained", () => {
+    const findings = diagnose([
+      {
+        id: 'cloud.role-alias',
+        title: 'role alias',
+        durationMs: 5,
+        route: null,
+        stage: null,
+        status: 'fail',
+        code: 'ASSUME_ROLE_NOT_ALLOWED',
+        summary: 'the certificate may not iot:AssumeRoleWithCertificate on the alias',
+        evidence: { roleAlias: 'cam-role-alias', roleAliasArn: ALIAS_ARN, assumeRole: 'denied' },
+      } as CheckResult,
+    ]);
+    expect(findings.map((f) => f.code)).toEqual(['ASSUME_ROLE_DENIED']);
+    expect(findings[0]).toMatchObject({ confidence: 'certain', evidence: ['cloud.role-alias'] });
+    expect(findings[0]!.explanation).toContain('this run did not reach it');
+    expect(findings[0]!.title).toContain('cam-role-alias');
+  });
+
   it('denied by an explicit Deny: the remedy is the Deny, not another Allow', () => {
     const [f] = run({
       status: 'fail',
