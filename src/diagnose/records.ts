@@ -138,18 +138,9 @@ export function applyRecordedConnectFailures(facts: Facts, findings: Finding[]):
   const refused = loggedAuthorizationFailures(facts, 'Connect');
   const logs = refused[0]?.result;
   if (!logs) return;
-  const record = refused
-    .slice(0, 3)
-    .map((r) => r.text)
-    .join('; ');
+  const record = recordText(refused);
   const existing = findings.find((f) => f.code === 'POLICY_DENIES_CONNECT');
-  if (existing) {
-    existing.confidence = 'certain';
-    existing.explanation += ` Recorded by AWS IoT: ${record}.`;
-    existing.params['record'] = record;
-    existing.evidence.push(logs.id);
-    return;
-  }
+  if (existing) return citeRecord(existing, record, logs);
   const clientId = refused[0]?.entry.clientId ?? facts.clientId() ?? '<client id>';
   const auth = allowed(facts, 'CONNECT');
   const inferred = auth ? `${auth.id} said: ${auth.summary}` : undefined;
@@ -175,10 +166,6 @@ export function applyRecordedConnectFailures(facts: Facts, findings: Finding[]):
   );
 }
 
-/**
- * Drops AUTH_REJECTED_UNEXPLAINED and UNEXPLAINED_FAILURE when the record explains every route cell they cite (the
- * ids in `explained`); a fallback that also cites other failed cells stays.
- */
 /** The log event of each operation a policy finding names (facts §3 table: `Publish-In`, `Subscribe`). */
 const OPERATION_EVENTS = [
   ['POLICY_DENIES_PUBLISH', 'Publish-In'],
@@ -195,17 +182,30 @@ export function applyRecordedOperationFailures(facts: Facts, findings: Finding[]
     const logged = existing ? loggedAuthorizationFailures(facts, eventType) : [];
     const logs = logged[0]?.result;
     if (!existing || !logs) continue;
-    const record = logged
-      .slice(0, 3)
-      .map((r) => r.text)
-      .join('; ');
-    existing.confidence = 'certain';
-    existing.explanation += ` Recorded by AWS IoT: ${record}.`;
-    existing.params['record'] = record;
-    if (!existing.evidence.includes(logs.id)) existing.evidence.push(logs.id);
+    citeRecord(existing, recordText(logged), logs);
   }
 }
 
+/** The first three logged failures in words, `; `-separated. */
+function recordText(logged: readonly { text: string }[]): string {
+  return logged
+    .slice(0, 3)
+    .map((r) => r.text)
+    .join('; ');
+}
+
+/** `f` made certain by what AWS IoT recorded: the record quoted in its explanation and params, cloud.logs cited. */
+function citeRecord(f: Finding, record: string, logs: CheckResult): void {
+  f.confidence = 'certain';
+  f.explanation += ` Recorded by AWS IoT: ${record}.`;
+  f.params['record'] = record;
+  if (!f.evidence.includes(logs.id)) f.evidence.push(logs.id);
+}
+
+/**
+ * Drops AUTH_REJECTED_UNEXPLAINED and UNEXPLAINED_FAILURE when the record explains every route cell they cite (the
+ * ids in `explained`); a fallback that also cites other failed cells stays.
+ */
 function dropExplained(facts: Facts, findings: Finding[], explained: ReadonlySet<string>): void {
   for (let i = findings.length - 1; i >= 0; i--) {
     const f = findings[i]!;
