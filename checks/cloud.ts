@@ -5,7 +5,7 @@
  * None of these modules loads the AWS SDK: `src/probes/iot-api.ts` imports it on the first API call.
  */
 import { isRouteId, routeSpecOf, type CheckResult, type Report, type RouteId } from '../src/model/index.js';
-import { isRoleAliasName, isThingName } from '../src/auth-target.js';
+import { isRoleAliasName, isThingName, ROLE_ALIAS_RULE, THING_NAME_RULE } from '../src/auth-target.js';
 import { UsageError } from '../src/errors.js';
 import { shorten } from '../src/flag-limits.js';
 import type { Target } from '../src/target.js';
@@ -61,11 +61,11 @@ export function cloudTargetFromReport(report: Report): Partial<Target> & { certi
   // Checked as the flags are: a hand-edited report must not send any string to AWS (or onto a by-hand line).
   if (t.thingName !== undefined && !isThingName(t.thingName))
     throw new UsageError(
-      `the report's target.thingName ${JSON.stringify(shorten(t.thingName))} is not a thing name ([A-Za-z0-9:_-], 1-128)`,
+      `the report's target.thingName ${JSON.stringify(shorten(t.thingName))} is not a thing name (${THING_NAME_RULE})`,
     );
   if (t.roleAlias !== undefined && !isRoleAliasName(t.roleAlias))
     throw new UsageError(
-      `the report's target.roleAlias ${JSON.stringify(shorten(t.roleAlias))} is not a role alias name ([A-Za-z0-9_=,@-], 1-128)`,
+      `the report's target.roleAlias ${JSON.stringify(shorten(t.roleAlias))} is not a role alias name (${ROLE_ALIAS_RULE})`,
     );
   if (t.thingName) out.thingName = t.thingName;
   if (t.roleAlias) out.credentials = { roleAlias: t.roleAlias, ...(t.thingName ? { thingName: t.thingName } : {}) };

@@ -85,6 +85,10 @@ const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 /** Thing names: 1–128 of `[a-zA-Z0-9:_-]` (AWS CreateThing `thingName` pattern). */
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
+/** The name rules of role aliases and things, as usage errors state them. */
+export const ROLE_ALIAS_RULE = '[A-Za-z0-9_=,@-], 1-128';
+export const THING_NAME_RULE = '[A-Za-z0-9:_-], 1-128';
+
 /** True for a name AWS CreateRoleAlias accepts: 1–128 of `[\w=,@-]`. */
 export function isRoleAliasName(name: string): boolean {
   return ROLE_ALIAS.test(name);
@@ -101,7 +105,7 @@ export function isThingName(name: string): boolean {
  */
 export function parseThingName(thing: string | undefined): string | undefined {
   if (thing !== undefined && !isThingName(thing))
-    throw new UsageError(`--thing-name "${thing}" is not a thing name ([A-Za-z0-9:_-], 1-128)`);
+    throw new UsageError(`--thing-name "${thing}" is not a thing name (${THING_NAME_RULE})`);
   return thing;
 }
 
@@ -118,7 +122,7 @@ export function credentialProviderFromArgs(args: AuthRouteArgs): CredentialProvi
     return undefined;
   }
   if (!isRoleAliasName(alias))
-    throw new UsageError(`--role-alias "${alias}" is not a role alias name ([A-Za-z0-9_=,@-], 1-128)`);
+    throw new UsageError(`--role-alias "${alias}" is not a role alias name (${ROLE_ALIAS_RULE})`);
   const thing = parseThingName(args['thing-name']);
   const endpoint = args['credentials-endpoint'];
   return {
